@@ -1,0 +1,5 @@
+import sys
+
+from musicrec_engine.cli import main
+
+sys.exit(main())

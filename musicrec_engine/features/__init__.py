@@ -1,0 +1,1 @@
+"""Feature extraction: one shared spectrum per file feeds both pipelines (MFCC-273 and statistical)."""

@@ -1,0 +1,35 @@
+"""Logging: a rotating file in the user's log folder, and stderr when asked to be verbose."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from pathlib import Path
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup(log_dir: Path, verbose: bool = False) -> Path:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = log_dir / "musicrec.log"
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_musicrec", False):
+            root.removeHandler(h)
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    file_handler.setLevel(logging.DEBUG)
+    file_handler._musicrec = True
+    root.addHandler(file_handler)
+    if verbose:
+        err = logging.StreamHandler()
+        err.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        err.setLevel(logging.DEBUG)
+        err._musicrec = True
+        root.addHandler(err)
+    root.setLevel(logging.DEBUG)
+    for noisy in ("numba", "matplotlib", "urllib3", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return log_file
