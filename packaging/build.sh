@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Build the one-folder bundle and its .tar.gz:  ./dev bundle   (or bash packaging/build.sh)
+# Output: dist/MusicRec/ and dist/MusicRec-<version>-<os>-<arch>.tar.gz
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+VERSION=$("$PY" -c "import musicrec_engine; print(musicrec_engine.__version__)")
+OS=$(uname -s | tr '[:upper:]' '[:lower:]'); ARCH=$(uname -m)
+OUT=dist/MusicRec
+
+"$PY" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/musicrec.spec
+INTERNAL=$OUT/_internal
+
+# Torch ships test and backend-demo libraries and headers that nothing loads at run time.
+rm -rf "$INTERNAL"/torch/include "$INTERNAL"/torch/test "$INTERNAL"/torch/bin "$INTERNAL"/torch/share
+rm -f "$INTERNAL"/torch/lib/lib*test*.so* "$INTERNAL"/torch/lib/libbackend_with_compiler.so \
+      "$INTERNAL"/torch/lib/libaoti_custom_ops.so
+# Qt translations of Qt's own dialogs are not used (the app's text is English).
+rm -rf "$INTERNAL"/PySide6/Qt/translations
+
+ln -sf musicrec-app "$OUT/musicrec"
+cp packaging/musicrec.desktop "$OUT/"
+[ -f resources/icons/musicrec.png ] && cp resources/icons/musicrec.png "$OUT/musicrec.png"
+
+# Pre-fill numba's cache inside the bundle by running the self-test once at build time.
+mkdir -p "$INTERNAL/numba_cache"
+env -i HOME="$(mktemp -d)" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen "$OUT/musicrec-app" --self-test --quiet
+
+TARBALL=dist/MusicRec-$VERSION-$OS-$ARCH.tar.gz
+tar -C dist -czf "$TARBALL" MusicRec
+echo "bundle: $OUT  $(du -sh "$OUT" | cut -f1) unpacked; $TARBALL $(du -sh "$TARBALL" | cut -f1)"

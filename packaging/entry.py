@@ -1,0 +1,29 @@
+"""The bundle's one executable, `musicrec-app`: the desktop app; the `musicrec` CLI when started
+under that name (a symlink in the bundle) or with `cli` as first argument. One executable keeps
+one copy of every library and needs one PyInstaller analysis."""
+
+import os
+import sys
+
+
+def main() -> int:
+    here = os.path.dirname(os.path.abspath(sys.executable))
+    # Numba's compiled-function cache ships inside the bundle, filled at build time (see build.sh),
+    # so the first start does not spend ~30 s compiling librosa's kernels.
+    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(here, "_internal", "numba_cache"))
+    argv = sys.argv[1:]
+    if os.path.splitext(os.path.basename(sys.argv[0]))[0] == "musicrec" or argv[:1] == ["cli"]:
+        from musicrec_engine.cli import main as cli_main
+
+        return cli_main(argv[1:] if argv[:1] == ["cli"] else argv)
+    if "--self-test" in argv:
+        from musicrec_engine.selftest import main as self_test
+
+        return self_test([a for a in argv if a != "--self-test"])
+    from app.__main__ import main as app_main
+
+    return app_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
