@@ -46,3 +46,10 @@ class Engine:
     # --- taste (issue 7) ---------------------------------------------------------------
 
     # --- albums and MusicBrainz (issue 8) ----------------------------------------------
+
+    # --- demo library (issue 9) ----------------------------------------------------------
+    def make_demo_library(self, progress: Progress | None = None, cancel: threading.Event | None = None):
+        """Generate a few short tagged tracks in the data folder and analyse them (yields results)."""
+        from musicrec_engine import demo
+
+        return demo.make_library(self, progress=progress, cancel=cancel)
