@@ -1,0 +1,131 @@
+"""The library's schema, as an ordered list of migrations.
+
+Each entry moves the database from version i to i+1 and runs inside one transaction together
+with the bump of `schema_version`, so a crash mid-migration leaves the previous version intact.
+Append new migrations; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        content_hash TEXT,
+        size INTEGER,
+        mtime REAL,
+        title TEXT, artist TEXT, album TEXT, album_artist TEXT,
+        track_no INTEGER, disc_no INTEGER, year INTEGER, genre TEXT,
+        mb_recording_id TEXT, mb_track_id TEXT, mb_release_id TEXT, mb_release_group_id TEXT,
+        mb_artist_id TEXT, mb_album_artist_id TEXT,
+        duration REAL,
+        status TEXT NOT NULL DEFAULT 'ok',
+        error TEXT,
+        missing INTEGER NOT NULL DEFAULT 0,
+        added_at REAL NOT NULL,
+        analysed_at REAL
+    );
+    CREATE INDEX tracks_hash ON tracks(content_hash);
+    CREATE INDEX tracks_recording ON tracks(mb_recording_id);
+
+    CREATE TABLE feature_schemas (
+        schema_hash TEXT PRIMARY KEY,
+        pipeline TEXT NOT NULL,
+        names TEXT NOT NULL
+    );
+    CREATE TABLE features (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        pipeline TEXT NOT NULL,
+        schema_hash TEXT NOT NULL REFERENCES feature_schemas(schema_hash),
+        vector BLOB NOT NULL,
+        PRIMARY KEY (track_id, pipeline)
+    );
+    CREATE TABLE attributes (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value REAL,
+        provenance TEXT NOT NULL,
+        confidence REAL,
+        PRIMARY KEY (track_id, name)
+    );
+    CREATE TABLE ratings (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        value INTEGER NOT NULL CHECK (value IN (0, 1)),
+        rated_at REAL NOT NULL
+    );
+    CREATE TABLE predictions (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        prob REAL NOT NULL,
+        predicted_at REAL NOT NULL
+    );
+
+    CREATE TABLE catalogs (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        schema TEXT NOT NULL,
+        source_path TEXT,
+        row_count INTEGER NOT NULL DEFAULT 0,
+        generation INTEGER NOT NULL DEFAULT 0,
+        complete INTEGER NOT NULL DEFAULT 0,
+        imported_at REAL
+    );
+    CREATE TABLE catalog_tracks (
+        id INTEGER PRIMARY KEY,
+        catalog_id INTEGER NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+        external_id TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        title TEXT, artist TEXT, artists TEXT, album TEXT, album_id TEXT,
+        year INTEGER, genre TEXT, duration REAL, track_no INTEGER, mbid TEXT,
+        danceability REAL, energy REAL, valence REAL, acousticness REAL, instrumentalness REAL,
+        liveness REAL, speechiness REAL, loudness REAL, tempo REAL, key INTEGER, mode INTEGER,
+        extra TEXT
+    );
+    CREATE UNIQUE INDEX catalog_tracks_ext ON catalog_tracks(catalog_id, external_id);
+    CREATE INDEX catalog_tracks_album ON catalog_tracks(catalog_id, album_id);
+    CREATE INDEX catalog_tracks_mbid ON catalog_tracks(mbid);
+    CREATE TABLE catalog_ratings (
+        catalog_track_id INTEGER PRIMARY KEY REFERENCES catalog_tracks(id) ON DELETE CASCADE,
+        value INTEGER NOT NULL CHECK (value IN (0, 1)),
+        rated_at REAL NOT NULL
+    );
+    CREATE TABLE catalog_predictions (
+        catalog_track_id INTEGER PRIMARY KEY REFERENCES catalog_tracks(id) ON DELETE CASCADE,
+        prob REAL NOT NULL,
+        predicted_at REAL NOT NULL
+    );
+
+    -- Albums of the library (catalog_id NULL) and of catalogs, for aggregation and enrichment.
+    CREATE TABLE albums (
+        id INTEGER PRIMARY KEY,
+        catalog_id INTEGER REFERENCES catalogs(id) ON DELETE CASCADE,
+        album_key TEXT NOT NULL,
+        title TEXT, artist TEXT, year INTEGER,
+        mb_release_group_id TEXT,
+        track_count INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX albums_key ON albums(COALESCE(catalog_id, 0), album_key);
+
+    -- Ratings waiting for their track: restored after a fresh start, or given by mbid before the
+    -- catalog holding that recording was imported. Attached when a matching track appears.
+    CREATE TABLE pending_ratings (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        path TEXT, content_hash TEXT, mbid TEXT, catalog TEXT, external_id TEXT,
+        value INTEGER NOT NULL CHECK (value IN (0, 1)),
+        rated_at REAL NOT NULL
+    );
+    CREATE INDEX pending_ratings_hash ON pending_ratings(content_hash);
+    CREATE INDEX pending_ratings_mbid ON pending_ratings(mbid);
+
+    CREATE TABLE http_cache (
+        key TEXT PRIMARY KEY,
+        value BLOB NOT NULL,
+        stored_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
