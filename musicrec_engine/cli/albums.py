@@ -1,9 +1,113 @@
-"""`musicrec albums`: recommended albums."""
+"""`musicrec albums`: recommended albums; `musicrec albums search`: find more on MusicBrainz."""
 
-from musicrec_engine.cli.common import not_yet
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+from musicrec_engine.cli.common import emit_json, progress
+from musicrec_engine.errors import UsageError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("albums", help="Recommended albums")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=not_yet("albums"))
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    g = common.add_argument_group("thresholds (seed 004)")
+    g.add_argument("--liked-probability", type=float, metavar="P", help="a track counts as liked from P (0.5)")
+    g.add_argument("--liked-share", type=float, metavar="S", help="share of liked tracks to recommend (0.5)")
+    g.add_argument("--min-tracks", type=int, metavar="N", help="albums need at least N tracks (5)")
+    g.add_argument("--min-coverage", type=float, metavar="C",
+                   help="share of an album's tracks that need features to judge it (0.5)")
+    common.add_argument("--all", action="store_true", help="also list albums that are not recommended")
+    m = common.add_argument_group("MusicBrainz")
+    m.add_argument("--contact", help="your e-mail or URL, sent to MusicBrainz (or $MUSICREC_CONTACT)")
+    m.add_argument("--offline", action="store_true", default=None, help="answer from the cache only")
+
+    p = sub.add_parser("albums", help="Recommended albums", parents=[common])
+    p.add_argument("--source", choices=["library", "catalog", "musicbrainz", "all"], default="all",
+                   help="where albums come from; 'all' adds MusicBrainz albums from the cache only")
+    p.set_defaults(func=run_albums)
+    s = p.add_subparsers(dest="albums_action", metavar="search")
+    q = s.add_parser("search", help="Search MusicBrainz for albums and score them", parents=[common])
+    q.add_argument("--artist", metavar="NAME")
+    q.add_argument("--tag", metavar="TAG", help="a MusicBrainz tag or genre, e.g. 'shoegaze'")
+    q.add_argument("--years", metavar="A-B", type=_years, help="first released between years A and B")
+    q.set_defaults(func=run_search)
+
+
+def _years(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4}))?\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"years must look like 1990-1999 or 1995, not {text!r}")
+    a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+    if a > b:
+        raise argparse.ArgumentTypeError(f"the year range {text!r} ends before it starts")
+    return a, b
+
+
+def _thresholds(args):
+    from musicrec_engine.albums import Thresholds
+
+    given = {k: getattr(args, k) for k in ("liked_probability", "liked_share", "min_tracks", "min_coverage")
+             if getattr(args, k) is not None}
+    try:
+        return Thresholds(**given).check()
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def _progress(done: int, total: int, message: str) -> None:
+    progress(f"[{done}/{total}] {message}" if total else message)
+
+
+def run_albums(args, where) -> int:
+    from musicrec_engine.engine import Engine
+
+    eng = Engine(args.home)
+    try:
+        report = eng.albums(args.source, _thresholds(args), progress=_progress, contact=args.contact,
+                            offline=args.offline)
+    finally:
+        eng.close()
+    return _print(report, args)
+
+
+def run_search(args, where) -> int:
+    from musicrec_engine.engine import Engine
+
+    eng = Engine(args.home)
+    try:
+        report = eng.search_albums(args.artist, args.tag, args.years, _thresholds(args), progress=_progress,
+                                   contact=args.contact, offline=args.offline)
+    finally:
+        eng.close()
+    return _print(report, args)
+
+
+def _print(report: dict, args) -> int:
+    shown = report["albums"] if args.all else [a for a in report["albums"] if a["recommended"]]
+    if args.json:
+        emit_json({**report, "albums": shown})
+    else:
+        out = sys.stdout
+        if not shown:
+            out.write("No album passes the thresholds yet." if report["albums"] else "No albums found.")
+            out.write(" (Use --all to see every album.)\n" if report["albums"] and not args.all else "\n")
+        for a in shown:
+            mark = "*" if a["recommended"] else " "
+            year = f" ({a['year']})" if a.get("year") else ""
+            out.write(f"{mark} {a['liked_share']:4.0%}  {a['mean_probability']:.2f}  {a['artist']} — {a['title']}"
+                      f"{year}  [{a['source']}, {a['scored']}/{a['total']} tracks scored]\n")
+            for r in a["reasons"]:
+                out.write(f"      {r}\n")
+        mb = report.get("musicbrainz")
+        if mb:
+            out.write(f"MusicBrainz: {mb['albums']} albums looked at, {mb['albums_with_enough_coverage']} with enough "
+                      f"feature coverage ({mb['tracks_matched']} of {mb['tracks']} tracks matched)"
+                      + (f", {mb['requests']} requests" if "requests" in mb else "") + "\n")
+    for e in report["errors"]:
+        progress(f"musicrec: {e['item']}: {e['error']}")
+    if report.get("cancelled"):
+        progress("musicrec: cancelled; the albums above are the ones looked at so far")
+    return 1 if report["errors"] else 0

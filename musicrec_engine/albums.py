@@ -1,0 +1,368 @@
+"""Album recommendations: seed 004's three thresholds over track like-probabilities.
+
+An album is recommended when it has at least `min_tracks` tracks, enough of them have features
+to be scored (`min_coverage`), and at least `liked_share` of the scored ones reach
+`liked_probability`. Scoring (`score_probabilities`, `score_album`, `rank`) is pure: it only sees
+albums and their track probabilities. Albums come from the library (grouped by tags), imported
+catalogs (by album id) and MusicBrainz (`discover`: liked artists -> release groups -> one
+release lookup each -> recordings matched to tracks we have features for).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+log = logging.getLogger("musicrec.albums")
+Progress = Callable[[int, int, str], None]
+
+# Attributes worth naming in a reason, with the words for "high" and "low".
+DESCRIBED = {"energy": ("energetic", "calm"), "valence": ("cheerful", "sombre"),
+             "danceability": ("danceable", "not for dancing"), "acousticness": ("acoustic", "electric"),
+             "instrumentalness": ("instrumental", "vocal"), "tempo": ("fast", "slow"),
+             "loudness": ("loud", "quiet"), "speechiness": ("wordy", "sung")}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    liked_probability: float = 0.5  # seed 004's LIKED_SONG_THRESHOLD
+    liked_share: float = 0.5  # ALBUM_RECOMMENDATION_THRESHOLD
+    min_tracks: int = 5  # ALBUM_TRACK_LENGTH_THRESHOLD
+    min_coverage: float = 0.5  # share of an album's tracks that must have features to judge it
+
+    def check(self) -> Thresholds:
+        for name in ("liked_probability", "liked_share", "min_coverage"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name.replace('_', ' ')} must be between 0 and 1, not {v}")
+        if self.min_tracks < 1:
+            raise ValueError(f"the minimum track count must be at least 1, not {self.min_tracks}")
+        return self
+
+
+@dataclass
+class AlbumTrack:
+    title: str
+    probability: float | None  # None: no features, so not scored
+    attributes: dict[str, float] = field(default_factory=dict)
+    rated: int | None = None
+    ref: str | None = None  # library/catalog track id or recording MBID
+
+
+@dataclass
+class Album:
+    key: str
+    title: str
+    artist: str
+    source: str  # library | catalog | musicbrainz
+    tracks: list[AlbumTrack]
+    year: int | None = None
+    total_tracks: int | None = None  # tracks on the release; None means len(tracks)
+    release_id: str | None = None
+    release_group_id: str | None = None
+
+    @property
+    def total(self) -> int:
+        return self.total_tracks if self.total_tracks is not None else len(self.tracks)
+
+
+@dataclass
+class AlbumScore:
+    album: Album
+    recommended: bool
+    liked_share: float
+    mean_probability: float
+    liked: int
+    scored: int
+    total: int
+    coverage: float
+    reasons: list[str]
+
+    def to_dict(self) -> dict:
+        a = self.album
+        d = {k: v for k, v in asdict(self).items() if k != "album"}
+        d.update(key=a.key, title=a.title, artist=a.artist, source=a.source, year=a.year,
+                 release_id=a.release_id, release_group_id=a.release_group_id,
+                 tracks=[{"title": t.title, "probability": t.probability, "rated": t.rated, "ref": t.ref}
+                         for t in a.tracks])
+        return d
+
+
+def score_probabilities(probs: list[float | None], total: int, th: Thresholds) -> dict:
+    """The seed's rule over one album's track probabilities (None = track without features)."""
+    scored = [p for p in probs if p is not None]
+    liked = sum(p >= th.liked_probability for p in scored)
+    share = liked / len(scored) if scored else 0.0
+    coverage = len(scored) / total if total else 0.0
+    why_not = []
+    if total < th.min_tracks:
+        why_not.append(f"only {total} tracks (needs {th.min_tracks})")
+    if coverage < th.min_coverage:
+        why_not.append(f"features for only {len(scored)} of {total} tracks "
+                       f"({coverage:.0%} < {th.min_coverage:.0%} coverage)")
+    elif share < th.liked_share:
+        why_not.append(f"{liked} of {len(scored)} scored tracks liked ({share:.0%} < {th.liked_share:.0%})")
+    return {"recommended": not why_not, "liked_share": share,
+            "mean_probability": sum(scored) / len(scored) if scored else 0.0,
+            "liked": liked, "scored": len(scored), "total": total, "coverage": coverage, "why_not": why_not}
+
+
+def score_album(album: Album, th: Thresholds, reference: dict[str, tuple[float, float]] | None = None
+                ) -> AlbumScore:
+    s = score_probabilities([t.probability for t in album.tracks], album.total, th)
+    reasons = list(s.pop("why_not"))
+    if s["recommended"]:
+        reasons.append(f"{s['liked']} of {s['scored']} scored tracks liked ({s['liked_share']:.0%} ≥ "
+                       f"{th.liked_share:.0%}), mean like probability {s['mean_probability']:.2f}")
+    liked = sorted((t for t in album.tracks if t.probability is not None and t.probability >= th.liked_probability),
+                   key=lambda t: -t.probability)
+    if liked:
+        names = ", ".join(f"{t.title} ({'rated liked' if t.rated == 1 else f'{t.probability:.2f}'})"
+                          for t in liked[:3])
+        reasons.append(f"liked tracks: {names}" + (f" and {len(liked) - 3} more" if len(liked) > 3 else ""))
+        described = describe_attributes([t.attributes for t in liked], reference or {})
+        if described:
+            reasons.append("what they share: " + ", ".join(described))
+    return AlbumScore(album=album, reasons=reasons, **s)
+
+
+def describe_attributes(rows: list[dict[str, float]], reference: dict[str, tuple[float, float]],
+                        top: int = 2, min_z: float = 0.5) -> list[str]:
+    """The attributes on which these tracks stand out from the reference (mean, std), in words."""
+    out = []
+    for name, (mean, std) in reference.items():
+        if name not in DESCRIBED or not std:
+            continue
+        vals = [r[name] for r in rows if r.get(name) is not None]
+        if vals:
+            z = (sum(vals) / len(vals) - mean) / std
+            if abs(z) >= min_z:
+                out.append((abs(z), f"{DESCRIBED[name][0 if z > 0 else 1]} ({name} {sum(vals) / len(vals):.2f} "
+                                    f"vs {mean:.2f} typical)"))
+    return [text for _, text in sorted(out, reverse=True)[:top]]
+
+
+def reference_stats(albums: Iterable[Album]) -> dict[str, tuple[float, float]]:
+    cols: dict[str, list[float]] = {}
+    for a in albums:
+        for t in a.tracks:
+            for k, v in t.attributes.items():
+                cols.setdefault(k, []).append(v)
+    out = {}
+    for k, vals in cols.items():
+        if len(vals) >= 2:
+            m = sum(vals) / len(vals)
+            out[k] = (m, math.sqrt(sum((v - m) ** 2 for v in vals) / (len(vals) - 1)))
+    return out
+
+
+def rank(albums: Iterable[Album], th: Thresholds, reference=None) -> list[AlbumScore]:
+    albums = list(albums)
+    ref = reference if reference is not None else reference_stats(albums)
+    scores = [score_album(a, th.check(), ref) for a in albums]
+    return sorted(scores, key=lambda s: (not s.recommended, -s.liked_share, -s.mean_probability,
+                                         s.album.artist.lower(), s.album.title.lower()))
+
+
+# --- albums from the library and catalogs ---------------------------------------------------
+def track_probability(row: dict) -> float | None:
+    """The user's own rating wins over a prediction."""
+    if row.get("rating") in (0, 1):
+        return float(row["rating"])
+    p = row.get("predicted_like")
+    return None if p is None else float(p)
+
+
+def _attrs(row: dict) -> dict[str, float]:
+    out = {}
+    for k, v in (row.get("attributes") or {}).items():
+        v = v.get("value") if isinstance(v, dict) else v
+        if isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v)):
+            out[k] = float(v)
+    return out
+
+
+def _album_track(row: dict, ref) -> AlbumTrack:
+    return AlbumTrack(row.get("title") or "(untitled)", track_probability(row), _attrs(row), row.get("rating"), ref)
+
+
+def library_albums(tracks: Iterable[dict]) -> list[Album]:
+    groups: dict[tuple[str, str], Album] = {}
+    for t in tracks:
+        if not t.get("album"):
+            continue
+        artist = t.get("album_artist") or t.get("artist") or ""
+        k = (norm(artist), norm(t["album"]))
+        a = groups.get(k)
+        if a is None:
+            a = groups[k] = Album(f"library:{artist}|{t['album']}", t["album"], artist or "Unknown artist",
+                                  "library", [], year=t.get("year"),
+                                  release_group_id=t.get("mb_release_group_id"), release_id=t.get("mb_release_id"))
+        a.tracks.append(_album_track(t, str(t.get("id"))))
+    return list(groups.values())
+
+
+def catalog_albums(rows: Iterable[dict]) -> list[Album]:
+    groups: dict[tuple, Album] = {}
+    for r in rows:
+        album_id = r.get("album_id") or (r.get("album") and f"{r.get('artist')}|{r.get('album')}")
+        if not album_id:
+            continue
+        k = (r.get("catalog_id"), album_id)
+        a = groups.get(k)
+        if a is None:
+            a = groups[k] = Album(f"catalog:{r.get('catalog_id')}:{album_id}", r.get("album") or album_id,
+                                  r.get("artist") or "Unknown artist", "catalog", [], year=r.get("year"))
+        a.tracks.append(_album_track(r, str(r.get("id"))))
+    return list(groups.values())
+
+
+# --- MusicBrainz discovery ------------------------------------------------------------------
+def norm(s: str | None) -> str:
+    s = unicodedata.normalize("NFKD", s or "").encode("ascii", "ignore").decode().lower()
+    s = re.sub(r"\s*[\(\[].*?[\)\]]", "", s)  # "(Remastered 2011)", "[live]"
+    return re.sub(r"[^a-z0-9]+", " ", s).strip()
+
+
+class TrackIndex:
+    """Tracks we have features for, found by recording MBID or by normalised artist + title."""
+
+    def __init__(self, rows: Iterable[dict]):
+        self.by_mbid: dict[str, dict] = {}
+        self.by_name: dict[tuple[str, str], dict] = {}
+        for r in rows:
+            if track_probability(r) is None:
+                continue
+            if r.get("mbid"):
+                self.by_mbid.setdefault(r["mbid"], r)
+            if r.get("title") and r.get("artist"):
+                self.by_name.setdefault((norm(r["artist"]), norm(r["title"])), r)
+
+    def find(self, recording_id: str | None, artist: str, title: str) -> dict | None:
+        return self.by_mbid.get(recording_id or "") or self.by_name.get((norm(artist), norm(title)))
+
+
+@dataclass
+class Discovery:
+    albums: list[Album] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)  # {"item", "error"} per release that failed
+    searches: int = 0
+    lookups: int = 0
+    not_cached: int = 0  # offline: releases we could not look at
+    cancelled: bool = False
+
+
+def seed_artists(rows: Iterable[dict], th: Thresholds, limit: int = 10) -> list[tuple[str | None, str]]:
+    """(artist MBID or None, name) of the artists with the most liked tracks."""
+    count: dict[str, list] = {}
+    for r in rows:
+        p = track_probability(r)
+        name = r.get("album_artist") or r.get("artist")
+        if p is None or p < th.liked_probability or not name:
+            continue
+        c = count.setdefault(norm(name), [0, r.get("mb_album_artist_id") or r.get("mb_artist_id"), name])
+        c[0] += 1
+        c[1] = c[1] or r.get("mb_album_artist_id") or r.get("mb_artist_id")
+    best = sorted(count.values(), key=lambda c: (-c[0], c[2]))[:limit]
+    return [(mbid, name) for _, mbid, name in best]
+
+
+def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | None, str]] = (),
+             artist: str | None = None, tag: str | None = None, years: tuple[int, int] | None = None,
+             max_albums: int = 50, progress: Progress | None = None,
+             cancel: threading.Event | None = None) -> Discovery:
+    """Liked artists (or the given artist/tag) -> release groups -> one lookup per release -> albums
+    whose recordings we can score. Per-release failures are collected, not raised."""
+    from musicrec_engine import musicbrainz as mbz
+
+    out = Discovery()
+    report = progress or (lambda done, total, msg: None)
+    queries: list[dict] = []
+    if artist or tag:
+        queries.append({"artist": artist, "tag": tag, "years": years})
+    for mbid, name in seeds:
+        if not mbid:
+            report(0, 0, f"looking up artist {name}")
+            try:
+                hits = client.search_artists(name, cancel=cancel)
+            except mbz.Cancelled:
+                out.cancelled = True
+                return out
+            except (mbz.NotFound, mbz.BadResponse, mbz.Busy, mbz.Offline) as e:
+                out.errors.append({"item": f"artist {name}", "error": str(e)})
+                continue
+            finally:
+                out.searches += 1
+            same = [h for h in hits if norm(h.get("name")) == norm(name)]
+            if not same:
+                out.errors.append({"item": f"artist {name}", "error": "MusicBrainz knows no artist by that name"})
+                continue
+            mbid = same[0]["id"]
+        queries.append({"artist_id": mbid, "tag": tag, "years": years})
+
+    groups: dict[str, dict] = {}
+    for q in queries:
+        try:
+            found = client.search_release_groups(cancel=cancel, **q)
+        except mbz.Cancelled:
+            out.cancelled = True
+            return out
+        except (mbz.NotFound, mbz.BadResponse, mbz.Busy, mbz.Offline) as e:
+            out.errors.append({"item": "album search " + ", ".join(f"{k}={v}" for k, v in q.items() if v),
+                               "error": str(e)})
+            continue
+        finally:
+            out.searches += 1
+        for rg in found:
+            if rg.get("release-list") and len(groups) < max_albums:
+                groups.setdefault(rg["id"], rg)
+
+    todo = list(groups.values())
+    for i, rg in enumerate(todo):
+        if cancel is not None and cancel.is_set():
+            out.cancelled = True
+            break
+        release_id = rg["release-list"][0]["id"]
+        left = sum(not client.is_cached("get_release_by_id", id=r["release-list"][0]["id"],
+                                        includes=["recordings", "artist-credits"]) for r in todo[i:])
+        report(i, len(todo), f"album {i + 1} of {len(todo)}: {rg.get('title')} — about "
+                             f"{math.ceil(left * client.settings.interval)} s left")
+        try:
+            release = client.release_with_recordings(release_id, cancel=cancel)
+        except mbz.Cancelled:
+            out.cancelled = True
+            break
+        except mbz.Offline:
+            out.not_cached += 1
+            continue
+        except (mbz.NotFound, mbz.BadResponse, mbz.Busy) as e:
+            out.errors.append({"item": f"album {rg.get('title')} ({release_id})", "error": str(e)})
+            continue
+        finally:
+            out.lookups += 1
+        out.albums.append(_release_album(rg, release, index))
+    report(len(todo), len(todo), f"{len(out.albums)} albums looked at")
+    return out
+
+
+def _release_album(rg: dict, release: dict, index: TrackIndex) -> Album:
+    credit = release.get("artist-credit-phrase") or rg.get("artist-credit-phrase") or ""
+    tracks = []
+    for medium in release.get("medium-list", []):
+        for t in medium.get("track-list", []):
+            rec = t.get("recording", {})
+            title = rec.get("title") or t.get("title") or "(untitled)"
+            row = index.find(rec.get("id"), rec.get("artist-credit-phrase") or credit, title)
+            if row is None:
+                tracks.append(AlbumTrack(title, None, ref=rec.get("id")))
+            else:
+                tracks.append(AlbumTrack(title, track_probability(row), _attrs(row), row.get("rating"), rec.get("id")))
+    year = (rg.get("first-release-date") or release.get("date") or "")[:4]
+    return Album(f"musicbrainz:{rg['id']}", rg.get("title") or release.get("title") or "", credit or "Unknown artist",
+                 "musicbrainz", tracks, year=int(year) if year.isdigit() else None,
+                 release_id=release.get("id"), release_group_id=rg.get("id"))
