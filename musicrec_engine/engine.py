@@ -46,6 +46,115 @@ class Engine:
     # --- taste (issue 7) ---------------------------------------------------------------
 
     # --- albums and MusicBrainz (issue 8) ----------------------------------------------
+    MB_SETTINGS_KEYS = ("host", "rate", "contact", "offline")
+
+    def musicbrainz_settings(self, **overrides):
+        """Saved settings < MUSICREC_MB_HOST/RATE/CONTACT < overrides (None = not given)."""
+        import json
+
+        from musicrec_engine import musicbrainz as mbz
+
+        f = self.paths.config / "musicbrainz.json"
+        saved = {}
+        if f.is_file():
+            try:
+                saved = {k: v for k, v in json.loads(f.read_text()).items() if k in self.MB_SETTINGS_KEYS}
+            except (OSError, ValueError):
+                saved = {}  # a damaged settings file means defaults, not a crash
+        return mbz.Settings.from_env(mbz.Settings(**saved), **overrides)
+
+    def save_musicbrainz_settings(self, **values) -> None:
+        import json
+        import os
+
+        unknown = set(values) - set(self.MB_SETTINGS_KEYS)
+        if unknown:
+            raise ValueError(f"unknown MusicBrainz setting(s): {', '.join(sorted(unknown))}")
+        f = self.paths.config / "musicbrainz.json"
+        current = json.loads(f.read_text()) if f.is_file() else {}
+        current.update({k: v for k, v in values.items() if v is not None})
+        f.with_suffix(".tmp").write_text(json.dumps(current, indent=1))
+        os.replace(f.with_suffix(".tmp"), f)
+
+    def musicbrainz(self, **overrides):
+        from musicrec_engine.musicbrainz import MusicBrainz
+
+        return MusicBrainz(self.musicbrainz_settings(**overrides), cache=self.library)
+
+    def cover_art(self):
+        with self._lock:
+            if getattr(self, "_cover_art", None) is None:
+                from musicrec_engine.coverart import CoverArt
+
+                s = self.musicbrainz_settings()
+                self._cover_art = CoverArt(self.paths.cache / "covers", interval=s.interval, contact=s.contact)
+            return self._cover_art
+
+    def albums(self, source: str = "all", thresholds=None, progress: Progress | None = None,
+               cancel: threading.Event | None = None, **mb_overrides) -> dict:
+        """Ranked albums from the library, catalogs and MusicBrainz. `all` never goes online: it
+        adds MusicBrainz albums only from the cache; `musicbrainz` searches from your liked artists."""
+        from musicrec_engine import albums as alb
+        from musicrec_engine.errors import UsageError
+
+        if source not in ("library", "catalog", "musicbrainz", "all"):
+            raise ValueError(f"unknown album source {source!r}: use library, catalog, musicbrainz or all")
+        th = (thresholds or alb.Thresholds()).check()
+        lib_rows, cat_rows = self.library.tracks(), self.library.catalog_tracks()
+        found = []
+        if source in ("library", "all"):
+            found += alb.library_albums(lib_rows)
+        if source in ("catalog", "all"):
+            found += alb.catalog_albums(cat_rows)
+        disc = None
+        if source in ("musicbrainz", "all"):
+            if source == "all":
+                mb_overrides["offline"] = True
+            seeds = alb.seed_artists(lib_rows + cat_rows, th)
+            if seeds or source == "musicbrainz":
+                if not seeds:
+                    raise UsageError("no liked tracks to start from: like some tracks, or use 'albums search "
+                                    "--artist NAME'")
+                client = self.musicbrainz(**mb_overrides)
+                disc = alb.discover(client, alb.TrackIndex(lib_rows + cat_rows), th, seeds=seeds,
+                                    progress=progress, cancel=cancel)
+                found += disc.albums
+        return self._album_report(found, th, disc, lib_rows + cat_rows)
+
+    def search_albums(self, artist: str | None = None, tag: str | None = None, years=None, thresholds=None,
+                      progress: Progress | None = None, cancel: threading.Event | None = None,
+                      **mb_overrides) -> dict:
+        """MusicBrainz albums by artist/tag/years (or, with neither, your liked artists), scored."""
+        from musicrec_engine import albums as alb
+        from musicrec_engine.errors import UsageError
+
+        th = (thresholds or alb.Thresholds()).check()
+        rows = self.library.tracks() + self.library.catalog_tracks()
+        seeds = [] if (artist or tag) else alb.seed_artists(rows, th)
+        if not (artist or tag or seeds):
+            raise UsageError("nothing to search for: give --artist or --tag, or like some tracks first")
+        client = self.musicbrainz(**mb_overrides)
+        disc = alb.discover(client, alb.TrackIndex(rows), th, seeds=seeds, artist=artist, tag=tag, years=years,
+                            progress=progress, cancel=cancel)
+        return self._album_report(disc.albums, th, disc, rows, client)
+
+    def _album_report(self, found, th, disc, rows, client=None) -> dict:
+        from musicrec_engine import albums as alb
+
+        scores = alb.rank(found, th)
+        out = {"albums": [s.to_dict() for s in scores],
+               "thresholds": {k: getattr(th, k) for k in th.__dataclass_fields__},
+               "errors": disc.errors if disc else [], "cancelled": bool(disc and disc.cancelled)}
+        if disc is not None:
+            mb = [s for s in scores if s.album.source == "musicbrainz"]
+            out["musicbrainz"] = {"searches": disc.searches, "lookups": disc.lookups, "not_cached": disc.not_cached,
+                                  "albums": len(mb), "albums_with_enough_coverage":
+                                      sum(s.coverage >= th.min_coverage for s in mb),
+                                  "tracks_matched": sum(s.scored for s in mb), "tracks": sum(s.total for s in mb)}
+            if client is not None:
+                out["musicbrainz"]["requests"] = client.requests_made
+        return out
+
 
     # --- demo library (issue 9) ----------------------------------------------------------
     def make_demo_library(self, progress: Progress | None = None, cancel: threading.Event | None = None):
