@@ -1,0 +1,343 @@
+"""Catalog import: big CSVs of tracks with Spotify-style attributes, streamed into the library.
+
+Four schemas are recognised from the header: the Spotify 1.2M-track features dataset, the 114k
+dataset (`track_genre`), Exportify playlist exports, and seed 004's AcousticBrainz CSV. The file
+is read in chunks (never whole) and each chunk is one transaction. Rows are upserted under a new
+import generation; the catalog only switches to that generation when the whole file is in, so a
+killed import leaves the previous state visible, and running it again finishes the job without
+duplicating anything. Within one file the first row of a duplicated id wins.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from musicrec_engine.attributes import KEY_NAMES, UNIT_ATTRIBUTES
+from musicrec_engine.errors import MusicRecError
+from musicrec_engine.library import CATALOG_ATTRS, Library
+
+log = logging.getLogger("musicrec.catalogs")
+Progress = Callable[[int, int, str], None]
+CHUNK_ROWS = 50_000
+
+
+class CatalogError(MusicRecError):
+    """The file cannot be imported at all (not found, unknown schema, unreadable)."""
+
+
+@dataclass
+class Schema:
+    name: str
+    description: str
+    required: list[str]  # normalised column names that identify the schema
+    fields: dict[str, str]  # our field -> normalised source column
+    id_col: str
+    artists: str = "plain"  # how the artist column lists several artists: pylist | semicolon | comma | plain
+    extra_numeric: bool = False  # keep every other numeric column (seed 004's model uses them)
+
+
+_FEATURES = {a: a for a in CATALOG_ATTRS}
+SCHEMAS = [
+    Schema("spotify-1.2m", "Spotify 1.2M-track features (tracks_features.csv)",
+           ["id", "name", "album", "album_id", "artists", "danceability", "energy", "key", "loudness", "mode",
+            "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo"],
+           {"external_id": "id", "title": "name", "album": "album", "album_id": "album_id", "artist": "artists",
+            "track_no": "track_number", "year": "year", "duration": "duration_ms", **_FEATURES},
+           id_col="id", artists="pylist"),
+    Schema("spotify-114k", "Spotify 114k tracks with genres (dataset.csv, track_genre)",
+           ["track_id", "artists", "album_name", "track_name", "track_genre", "danceability", "energy", "key",
+            "loudness", "mode", "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo"],
+           {"external_id": "track_id", "title": "track_name", "album": "album_name", "artist": "artists",
+            "genre": "track_genre", "duration": "duration_ms", **_FEATURES},
+           id_col="track_id", artists="semicolon"),
+    Schema("acousticbrainz", "seed 004's AcousticBrainz + MusicBrainz CSV (mbid, danceable, bpm, key_key, ...)",
+           ["mbid", "artist", "recording_title", "release_title", "bpm", "key_key", "key_scale"],
+           {"external_id": "mbid", "mbid": "mbid", "title": "recording_title", "album": "release_title",
+            "artist": "artist", "genre": "genre", "year": "release_year", "duration": "duration",
+            "tempo": "bpm", "key": "key_key", "mode": "key_scale"},
+           id_col="mbid", extra_numeric=True),
+    Schema("exportify", "Exportify playlist export (Track URI, Track Name, Artist Name(s), ...)",
+           ["track_uri", "track_name", "artist_name_s", "album_name"],
+           {"external_id": "track_uri", "title": "track_name", "artist": "artist_name_s", "album": "album_name",
+            "album_id": "album_uri", "year": "album_release_date", "duration": "track_duration_ms",
+            "track_no": "track_number", "genre": "artist_genres", **_FEATURES},
+           id_col="track_uri", artists="comma"),
+]
+# Older Exportify versions used other headings for the same things.
+_ALIASES = {"spotify_id": "track_uri", "release_date": "album_release_date", "duration_ms": "track_duration_ms",
+            "genres": "artist_genres", "album_artist_name_s": "album_artist_name_s"}
+
+
+@dataclass
+class ImportReport:
+    catalog_id: int | None = None
+    name: str = ""
+    schema: str = ""
+    rows_read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    skipped: int = 0  # rows without an id
+    bad_values: int = 0  # cells that were not a valid number (kept as unknown)
+    cancelled: bool = False
+    seconds: float = 0.0
+    messages: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        s = (f"catalog '{self.name}' ({self.schema}): {self.imported} tracks imported from {self.rows_read} rows"
+             f" in {self.seconds:.1f} s")
+        extra = []
+        if self.duplicates:
+            extra.append(f"{self.duplicates} duplicate ids (first kept)")
+        if self.skipped:
+            extra.append(f"{self.skipped} rows without an id skipped")
+        if self.bad_values:
+            extra.append(f"{self.bad_values} values that were not valid numbers left unknown")
+        return s + ("; " + ", ".join(extra) if extra else "")
+
+
+def norm(col: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(col).strip().lower().lstrip("\ufeff")).strip("_")
+
+
+def _normalised(columns, schema: Schema) -> dict[str, str]:
+    """normalised name -> column as in the file."""
+    aliases = _ALIASES if schema.name == "exportify" else {}
+    return {aliases.get(norm(c), norm(c)): c for c in columns}
+
+
+def detect(columns: list[str]) -> Schema:
+    for s in SCHEMAS:
+        if all(r in _normalised(columns, s) for r in s.required):
+            return s
+    expected = "; ".join(f"{s.description}: {', '.join(s.required)}" for s in SCHEMAS)
+    raise CatalogError(f"unknown catalog format (columns: {', '.join(list(columns)[:12])}"
+                       f"{'...' if len(columns) > 12 else ''}); expected one of — {expected}")
+
+
+def _sniff(path: Path) -> tuple[str, str, list[str]]:
+    """(encoding, delimiter, header) from the first bytes."""
+    head = path.open("rb").read(256 * 1024)
+    if not head.strip():
+        raise CatalogError(f"{path} is empty: no header and no rows")
+    encoding = "utf-8-sig"
+    try:
+        text = head.decode(encoding)
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:  # not just a character cut at the end of the sample
+            encoding = "cp1252"
+        text = head.decode(encoding, errors="replace")
+    first = text.splitlines()[0]
+    delim = max([",", ";", "\t"], key=first.count)
+    header = next(csv.reader([first], delimiter=delim))
+    return encoding, delim, header
+
+
+def import_csv(lib: Library, path: str | Path, name: str | None = None, progress: Progress | None = None,
+               cancel: threading.Event | None = None, chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    t0 = time.perf_counter()
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"{path}: no such file")
+    encoding, delim, header = _sniff(path)
+    schema = detect(header)
+    name = name or path.stem
+    rep = ImportReport(name=name, schema=schema.name)
+    catalog_id, gen = _begin(lib, name, schema.name, path)
+    rep.catalog_id = catalog_id
+    total = path.stat().st_size
+    try:
+        _load(lib, path, header, schema, catalog_id, gen, encoding, delim, rep, progress, cancel, chunk_rows, total)
+    except UnicodeDecodeError:
+        # A stray non-UTF-8 byte deep in the file: read it again as Windows-1252 (what spreadsheet
+        # programs write). Rows already in are upserted again, so nothing doubles.
+        rep.messages.append("the file is not valid UTF-8; read it as Windows-1252")
+        rep.rows_read = rep.skipped = rep.bad_values = 0
+        _load(lib, path, header, schema, catalog_id, gen, "cp1252", delim, rep, progress, cancel, chunk_rows, total)
+    if rep.cancelled:
+        rep.messages.append("import cancelled: the catalog keeps its previous contents; import again to finish")
+        rep.seconds = time.perf_counter() - t0
+        return rep
+    _finish(lib, catalog_id, gen, rep)
+    if rep.rows_read == 0:
+        rep.messages.append("the file has a header but no rows")
+    rep.seconds = time.perf_counter() - t0
+    if progress:
+        progress(total, total, rep.summary())
+    return rep
+
+
+def _begin(lib: Library, name: str, schema: str, path: Path) -> tuple[int, int]:
+    with lib.batch() as c:
+        row = c.execute("SELECT id, generation FROM catalogs WHERE name=?", (name,)).fetchone()
+        if row is None:
+            cur = c.execute("INSERT INTO catalogs (name, schema, source_path, generation, complete) "
+                            "VALUES (?,?,?,0,0)", (name, schema, str(path.resolve())))
+            return cur.lastrowid, 1
+        c.execute("UPDATE catalogs SET complete=0 WHERE id=?", (row[0],))
+        return row[0], row[1] + 1
+
+
+_COLS = ["external_id", "title", "artist", "artists", "album", "album_id", "year", "genre", "duration",
+         "track_no", "mbid", *CATALOG_ATTRS, "extra"]
+_UPSERT = (f"INSERT INTO catalog_tracks (catalog_id, generation, {', '.join(_COLS)}) "
+           f"VALUES (?, ?, {', '.join('?' * len(_COLS))}) ON CONFLICT(catalog_id, external_id) DO UPDATE SET "
+           f"generation=excluded.generation, {', '.join(f'{c}=excluded.{c}' for c in _COLS[1:])} "
+           "WHERE catalog_tracks.generation < excluded.generation")
+
+
+def _load(lib, path, header, schema, catalog_id, gen, encoding, delim, rep, progress, cancel, chunk_rows, total) -> None:
+    with path.open("rb") as fh:
+        id_column = _normalised(header, schema)[schema.id_col]
+        reader = pd.read_csv(fh, sep=delim, encoding=encoding, chunksize=chunk_rows, dtype={id_column: str},
+                             keep_default_na=False, na_values=["", "NA", "NaN", "nan", "null", "None"],
+                             on_bad_lines="skip", engine="c")
+        colmap = None
+        for chunk in reader:
+            if cancel is not None and cancel.is_set():
+                rep.cancelled = True
+                return
+            if colmap is None:
+                colmap = _normalised(chunk.columns, schema)
+            rows = _convert(chunk, schema, colmap, rep)
+            with lib.batch() as c:
+                c.executemany(_UPSERT, ((catalog_id, gen, *r) for r in rows))
+            rep.rows_read += len(chunk)
+            if progress:
+                progress(min(fh.tell(), total), total, f"{rep.rows_read} rows read")
+
+
+def _convert(chunk: pd.DataFrame, schema: Schema, colmap: dict[str, str], rep: ImportReport) -> list[tuple]:
+    n = len(chunk)
+
+    def col(field_name: str) -> pd.Series | None:
+        src = schema.fields.get(field_name)
+        return chunk[colmap[src]] if src in colmap else None
+
+    out: dict[str, object] = {}
+    ids = col("external_id").astype("string").str.strip()
+    ok = ids.notna() & (ids != "")
+    rep.skipped += int((~ok).sum())
+    out["external_id"] = ids
+    for f in ("title", "album", "genre", "album_id", "mbid"):
+        s = col(f)
+        out[f] = s.astype("string").str.strip() if s is not None else pd.Series([None] * n, index=chunk.index)
+    artists = col("artist")
+    if artists is None:
+        out["artist"] = out["artists"] = pd.Series([None] * n, index=chunk.index)
+    else:
+        listed = _split_artists(artists.astype("string"), schema.artists)
+        out["artists"] = listed.map(lambda a: ", ".join(a) if isinstance(a, list) else None)
+        out["artist"] = listed.map(lambda a: a[0] if isinstance(a, list) and a else None)
+    if schema.name == "exportify" and out["album_id"].isna().all():
+        out["album_id"] = pd.Series([None] * n, index=chunk.index)
+    # catalogs without album ids: an album is one artist's album title
+    missing_album = out["album_id"].isna() & out["album"].notna()
+    if missing_album.any():
+        out["album_id"] = out["album_id"].astype(object).where(
+            ~missing_album, out["artist"].fillna("").astype(str) + "|" + out["album"].fillna("").astype(str))
+    year = col("year")
+    out["year"] = (pd.to_numeric(year.astype("string").str.slice(0, 4), errors="coerce")
+                   if year is not None else pd.Series(np.nan, index=chunk.index))
+    dur = col("duration")
+    if dur is not None:
+        d = pd.to_numeric(dur, errors="coerce")
+        out["duration"] = d / 1000.0 if schema.fields["duration"].endswith("_ms") else d
+    else:
+        out["duration"] = pd.Series(np.nan, index=chunk.index)
+    tn = col("track_no")
+    out["track_no"] = pd.to_numeric(tn, errors="coerce") if tn is not None else pd.Series(np.nan, index=chunk.index)
+    for a in CATALOG_ATTRS:
+        s = col(a)
+        if s is None:
+            out[a] = pd.Series(np.nan, index=chunk.index)
+            continue
+        if a == "key" and schema.name == "acousticbrainz":
+            v = s.astype("string").str.strip().map(lambda k: KEY_NAMES.index(k) if k in KEY_NAMES else np.nan)
+            v = pd.to_numeric(v, errors="coerce")
+        elif a == "mode" and schema.name == "acousticbrainz":
+            v = s.astype("string").str.strip().str.lower().map({"major": 1.0, "minor": 0.0})
+            v = pd.to_numeric(v, errors="coerce")
+        else:
+            v = pd.to_numeric(s, errors="coerce")
+        bad = (v.isna() & s.notna()) | _out_of_range(a, v)
+        rep.bad_values += int((bad & ok).sum())
+        out[a] = v.where(~bad)
+    if schema.extra_numeric:
+        used = {colmap[c] for c in schema.fields.values() if c in colmap}
+        nums = {c: pd.to_numeric(chunk[c], errors="coerce") for c in chunk.columns if c not in used}
+        nums = {c: v for c, v in nums.items() if v.notna().any()}
+        frame = pd.DataFrame(nums, index=chunk.index)
+        out["extra"] = pd.Series([json.dumps({k: v for k, v in rec.items() if v == v})
+                                  for rec in frame.to_dict("records")], index=chunk.index)
+    else:
+        out["extra"] = pd.Series([None] * n, index=chunk.index)
+    df = pd.DataFrame({c: out[c] for c in _COLS})[ok.to_numpy()]
+    df = df.astype(object).where(df.notna(), None)
+    for c in ("year", "track_no", "key", "mode"):
+        df[c] = [None if v is None else int(v) for v in df[c]]
+    return list(df.itertuples(index=False, name=None))
+
+
+def _out_of_range(a: str, v: pd.Series) -> pd.Series:
+    if a in UNIT_ATTRIBUTES:
+        return (v < 0) | (v > 1)
+    if a == "key":
+        return (v < -1) | (v > 11) | (v != v.round())
+    if a == "mode":
+        return ~v.isin([0, 1]) & v.notna()
+    if a == "tempo":
+        return (v < 0) | (v > 400)
+    if a == "loudness":
+        return (v < -80) | (v > 10)
+    return pd.Series(False, index=v.index)
+
+
+_QUOTED = re.compile(r"""'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)\"""")
+
+
+def _split_artists(s: pd.Series, how: str) -> pd.Series:
+    if how == "pylist":  # "['A', \"B'C\"]" as written by the 1.2M dataset
+        found = s.str.findall(_QUOTED)
+        return found.map(lambda m: [a or b for a, b in m] if isinstance(m, list) else None)
+    sep = {"semicolon": ";", "comma": ","}.get(how)
+    if sep is None:
+        return s.map(lambda a: [a] if isinstance(a, str) and a else None)
+    return s.str.split(sep).map(lambda a: [x.strip() for x in a if x.strip()] if isinstance(a, list) else None)
+
+
+def _finish(lib: Library, catalog_id: int, gen: int, rep: ImportReport) -> None:
+    with lib.batch() as c:
+        # Rows gone from the new file: keep any rating they had, waiting by catalog id / mbid.
+        c.execute("INSERT INTO pending_ratings (source, mbid, catalog, external_id, value, rated_at) "
+                  "SELECT 'catalog', ct.mbid, k.name, ct.external_id, r.value, r.rated_at FROM catalog_ratings r "
+                  "JOIN catalog_tracks ct ON ct.id=r.catalog_track_id JOIN catalogs k ON k.id=ct.catalog_id "
+                  "WHERE ct.catalog_id=? AND ct.generation<?", (catalog_id, gen))
+        c.execute("DELETE FROM catalog_tracks WHERE catalog_id=? AND generation<>?", (catalog_id, gen))
+        rep.imported = c.execute("SELECT COUNT(*) FROM catalog_tracks WHERE catalog_id=?", (catalog_id,)).fetchone()[0]
+        rep.duplicates = max(0, rep.rows_read - rep.skipped - rep.imported)
+        c.execute("INSERT INTO albums (catalog_id, album_key, title, artist, year, track_count) "
+                  "SELECT ?, album_id, MAX(album), MAX(artist), MAX(year), COUNT(*) FROM catalog_tracks "
+                  "WHERE catalog_id=? AND album_id IS NOT NULL GROUP BY album_id "
+                  "ON CONFLICT DO UPDATE SET title=excluded.title, artist=excluded.artist, year=excluded.year, "
+                  "track_count=excluded.track_count", (catalog_id, catalog_id))
+        c.execute("DELETE FROM albums WHERE catalog_id=? AND album_key NOT IN (SELECT album_id FROM "
+                  "catalog_tracks WHERE catalog_id=? AND album_id IS NOT NULL)", (catalog_id, catalog_id))
+        c.execute("UPDATE catalogs SET generation=?, complete=1, row_count=?, imported_at=? WHERE id=?",
+                  (gen, rep.imported, time.time(), catalog_id))
+    lib.claim_pending_catalog_ratings(catalog_id)
+
+
+def _is_nan(v) -> bool:
+    return isinstance(v, float) and math.isnan(v)
