@@ -10,7 +10,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="musicrec-app")
     p.add_argument("--home", metavar="DIR", help="data folder (default: $MUSICREC_HOME or your user folders)")
     p.add_argument("--screenshot", metavar="FILE.png", help="render the main window to a PNG and exit")
-    p.add_argument("--demo", action="store_true", help="with --screenshot: show the demo library")
+    p.add_argument("--demo", action="store_true",
+                   help="load the demo library of generated tracks when the library is empty")
+    p.add_argument("--tab", metavar="NAME", help="with --screenshot: show this tab (Library, Albums, Taste)")
     return p.parse_args(argv)
 
 

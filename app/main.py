@@ -1,32 +1,113 @@
-"""Application start-up: QApplication, the engine facade, the main window."""
+"""Application start-up: QApplication, theme, the engine facade, the main window.
+
+Start-up stays light: the engine facade imports no heavy libraries; torch, librosa and the
+models load on the first job that needs them, in a worker thread.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app.window import MainWindow
 from musicrec_engine import APP_NAME, __version__, logs
-from musicrec_engine.engine import Engine
+
+SCREENSHOT_TIMEOUT_S = 240
+
+
+def resources_dir() -> Path:
+    """resources/ next to the source tree, or inside a PyInstaller bundle."""
+    bundled = getattr(sys, "_MEIPASS", None)
+    if bundled and (Path(bundled) / "resources").is_dir():
+        return Path(bundled) / "resources"
+    return Path(__file__).resolve().parents[1] / "resources"
+
+
+def apply_theme(app: QApplication) -> None:
+    app.setStyle("Fusion")  # the same look on every platform; the style sheet styles on top of it
+    qss = resources_dir() / "style.qss"
+    if qss.is_file():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    icon = resources_dir() / "icons" / "musicrec.png"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
+def data_home(args) -> str | None:
+    """--home, else $MUSICREC_HOME, else the data folder chosen in Settings, else platform dirs."""
+    if args.home or os.environ.get("MUSICREC_HOME"):
+        return args.home
+    from app.settings import user_settings
+
+    chosen = str(user_settings().value("data_folder", "") or "").strip()
+    return chosen or None
 
 
 def run(args) -> int:
+    t0 = time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     app.setOrganizationName(APP_NAME)
-    engine = Engine(args.home)
+    apply_theme(app)
+
+    from app.window import MainWindow
+    from musicrec_engine.engine import Engine
+
+    engine = Engine(data_home(args))
     logs.setup(engine.paths.logs)
     window = MainWindow(engine)
-    window.show()
     if args.screenshot:
-        def shoot():
-            window.grab().save(args.screenshot)
-            window.close()
-
-        QTimer.singleShot(500, shoot)
+        window.resize(1360, 840)
+    window.show()
+    window.startup_seconds = time.perf_counter() - t0
+    if args.screenshot:
+        _schedule_screenshot(window, args)
+    elif args.demo:
+        window.library_loaded.connect(lambda: window.model.rowCount() == 0 and window.load_demo())
     code = app.exec()
     engine.close()
     return code
+
+
+def _schedule_screenshot(window, args) -> None:
+    """Shoot once the window shows what was asked for: the library loaded (and, with --demo,
+    the demo library analysed and a track selected), or after a time-out."""
+    shot = {"done": False}
+    tab = getattr(args, "tab", None)
+
+    def shoot():
+        if shot["done"]:
+            return
+        shot["done"] = True
+        if tab:
+            names = [window.tabs.tabText(i).lower() for i in range(window.tabs.count())]
+            if tab.lower() in names:
+                window.tabs.setCurrentIndex(names.index(tab.lower()))
+        QTimer.singleShot(700 if tab else 300, save)
+
+    def save():
+        window.grab().save(args.screenshot)
+        window.close()
+
+    def after_library():
+        if args.demo and window.model.rowCount() == 0:
+            window.analysis_finished.connect(select_then_shoot)
+            window.load_demo()
+        elif args.demo:
+            select_then_shoot()
+        else:
+            QTimer.singleShot(300, shoot)
+
+    def select_then_shoot():
+        if window.model.rowCount():
+            window._select_source_row(min(1, window.model.rowCount() - 1))
+        QTimer.singleShot(900, shoot)  # let the similar list and predictions arrive
+
+    window.library_loaded.connect(after_library)
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, shoot)

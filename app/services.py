@@ -115,15 +115,15 @@ def explain(engine) -> str | dict:
 
 
 # --- albums ---------------------------------------------------------------------------------
-def albums(engine, source: str = "all") -> list[dict]:
+def albums(engine, source: str = "all", thresholds: dict | None = None) -> list[dict]:
     fn = _method(engine, "albums")
-    return [_plain(a) for a in _call(fn, source=source)]
+    return [_plain(a) for a in _call(fn, source=source, **(thresholds or {}))]
 
 
-def search_albums(engine, job, artist=None, tag=None, years=None) -> list[dict]:
+def search_albums(engine, job, artist=None, tag=None, years=None, thresholds: dict | None = None) -> list[dict]:
     fn = _method(engine, "search_albums")
     out = _call(fn, artist=artist or None, tag=tag or None, years=years, progress=job.progress,
-                cancel=job.cancel)
+                cancel=job.cancel, **(thresholds or {}))
     return [_plain(a) for a in out]
 
 
