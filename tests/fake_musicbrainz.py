@@ -1,7 +1,7 @@
 """A fake MusicBrainz ws/2 server on 127.0.0.1 for tests: a real threaded HTTP server, never the internet.
 
-    from fake_musicbrainz import FakeMusicBrainz        # or use the `fake_mb` fixture (tests/conftest.py
-                                                         # does not define it; import the fixture below)
+    from fake_musicbrainz import FakeMusicBrainz        # or the `fake_mb` fixture below:
+                                                         # from fake_musicbrainz import fake_mb  # noqa: F401, F811
     with FakeMusicBrainz() as mb:
         mb.host                  "127.0.0.1:PORT" -> MUSICREC_MB_HOST (plain HTTP)
         mb.url                   "http://127.0.0.1:PORT"
@@ -13,7 +13,7 @@
         mb.slow_next(n, seconds)                        next n requests answer after a delay
         mb.malformed_next(n)                            next n requests get 200 with broken XML
         mb.hang_next(n)                                 next n requests never get an answer
-        mb.requests              list of Request(t=time.monotonic() at arrival, path, query dict,
+        mb.requests              list of Request(t=time.monotonic() when accepted, path, query dict,
                                  user_agent, status); mb.clear_requests(); mb.gaps() -> seconds
                                  between consecutive arrivals
 
@@ -91,7 +91,7 @@ class FakeMusicBrainz:
         self._script: deque = deque()
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _StampingServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -171,7 +171,7 @@ class FakeMusicBrainz:
                 pass
 
             def do_GET(self):
-                t = time.monotonic()
+                t = fake._server.accepted.pop(id(self.request), time.monotonic())
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 req = Request(t, parts.path, query, self.headers.get("User-Agent", ""))
@@ -261,6 +261,20 @@ class FakeMusicBrainz:
         return None
 
 
+class _StampingServer(ThreadingHTTPServer):
+    """Takes a request's arrival time when its connection is accepted, in the one accepting thread,
+    so the recorded times do not depend on when each handler thread happens to get a core."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.accepted: dict[int, float] = {}
+
+    def get_request(self):
+        sock, addr = super().get_request()
+        self.accepted[id(sock)] = time.monotonic()
+        return sock, addr
+
+
 def _parse_query(q: str) -> dict[str, str]:
     """Lucene terms `field:value`, `field:"quoted"`, `field:(words)`, `field:[A TO B]` -> {field: value}."""
     out = {}
@@ -340,7 +354,6 @@ def _release_xml(art: FakeArtist, alb: FakeAlbum) -> str:
             f"</release>")
 
 
-# The fixture, for any test module: from fake_musicbrainz import fake_mb, then noqa F401 on that line.
 try:
     import pytest
 
