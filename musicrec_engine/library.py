@@ -306,6 +306,11 @@ class Library:
         row = self._q("SELECT id FROM tracks WHERE content_hash=? ORDER BY missing, id LIMIT 1", (content_hash,))
         return self.track(row[0][0]) if row else None
 
+    def feature_index(self, pipeline: str, include_missing: bool = False) -> dict[int, str]:
+        """track id -> schema hash of its stored vector, without reading the vectors."""
+        return dict(self._q("SELECT f.track_id, f.schema_hash FROM features f JOIN tracks t ON t.id=f.track_id "
+                            "WHERE f.pipeline=?" + ("" if include_missing else " AND t.missing=0"), (pipeline,)))
+
     def features(self, pipeline: str, ids: Iterable[int] | None = None,
                  include_missing: bool = False) -> tuple[np.ndarray, np.ndarray, list[str], str | None]:
         """(track ids, float32 matrix rows, feature names, schema hash) for one pipeline.

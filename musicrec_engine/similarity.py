@@ -1,0 +1,391 @@
+"""Cosine top-N over two spaces.
+
+Attribute (taste) space: the encoding in encoding.py, for anything with Spotify-style attributes
+(catalog rows and analysed library tracks). A catalog's vectors live in one contiguous float32
+matrix on disk, unit-normalised so cosine is a dot product, memory-mapped on load and built once
+per catalog import (and weight setting).
+
+Sound space: for library tracks whose audio was analysed. The full feature vectors (MFCC-273 and
+the statistical pipeline) are z-scored and then whitened with a regularised PCA fitted on the
+library, so that no group of correlated features (e.g. 40 mel bands that move together)
+dominates the cosine the way it does over raw z-scores. Kept in memory and updated incrementally:
+only tracks not seen before are read from the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from musicrec_engine import encoding
+from musicrec_engine.library import CATALOG_ATTRS, Library
+
+log = logging.getLogger("musicrec.similarity")
+Progress = Callable[[int, int, str], None]
+SOUND_PIPELINES = ("mfcc", "stats")
+BUILD_CHUNK = 200_000
+
+
+# --- sound space ---------------------------------------------------------------------------------
+class SoundSpace:
+    """z-score -> regularised PCA whitening -> unit length. Fitted on the library's own tracks."""
+
+    def __init__(self, shrink: float = 0.1, max_components: int = 96):
+        self.shrink = shrink  # added to each eigenvalue as a share of the mean: tames noise directions
+        self.max_components = max_components
+
+    def fit(self, x: np.ndarray) -> SoundSpace:
+        x = np.asarray(x, np.float64)
+        self.mean = x.mean(axis=0)
+        std = x.std(axis=0)
+        self.std = np.where(std > 1e-9, std, 1.0)
+        z = (x - self.mean) / self.std
+        n = len(z)
+        k = min(self.max_components, max(0, n - 1), z.shape[1])
+        if k < 2:  # too few tracks to estimate a covariance: plain z-scores
+            self.proj = None
+            return self
+        _, s, vt = np.linalg.svd(z, full_matrices=False)
+        eig = (s[:k] ** 2) / max(1, n - 1)
+        self.proj = (vt[:k].T / np.sqrt(eig + self.shrink * eig.mean())).astype(np.float64)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        z = (np.asarray(x, np.float64) - self.mean) / self.std
+        if self.proj is not None:
+            z = z @ self.proj
+        return encoding.normalise(np.nan_to_num(z).astype(np.float32))
+
+
+def zscore_cosine_space(x: np.ndarray) -> np.ndarray:
+    """Seed 000's plain method, kept as the benchmark baseline: cosine over z-scored features."""
+    x = np.asarray(x, np.float64)
+    std = x.std(axis=0)
+    z = (x - x.mean(axis=0)) / np.where(std > 1e-9, std, 1.0)
+    return encoding.normalise(z.astype(np.float32))
+
+
+def sound_vector(features: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    parts = [np.asarray(features.get(p), np.float32).ravel() for p in SOUND_PIPELINES if features.get(p) is not None]
+    return np.concatenate(parts) if len(parts) == len(SOUND_PIPELINES) else None
+
+
+# --- catalog index -------------------------------------------------------------------------------
+@dataclass
+class CatalogIndex:
+    catalog_id: int
+    ids: np.ndarray  # catalog_track ids, int64
+    vectors: np.ndarray  # (n, DIM) float32 unit rows, memory-mapped
+
+    def top(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return _top(self.vectors, q, k)
+
+
+def _top(mat: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row indices, scores) of the k best cosines, best first."""
+    if len(mat) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    scores = mat @ q.astype(np.float32)
+    k = min(k, len(scores))
+    idx = np.argpartition(-scores, k - 1)[:k]
+    idx = idx[np.argsort(-scores[idx], kind="stable")]
+    return idx, scores[idx]
+
+
+def _weights_tag(weights: Mapping[str, float]) -> str:
+    return hashlib.sha1(json.dumps(sorted(weights.items())).encode()).hexdigest()[:8]
+
+
+def build_catalog_index(lib: Library, catalog_id: int, index_dir: Path, weights: Mapping[str, float] | None = None,
+                        progress: Progress | None = None, cancel: threading.Event | None = None) -> CatalogIndex | None:
+    """Encode a catalog chunk by chunk straight into a memory-mapped .npy file."""
+    w = encoding.weights_from(weights)
+    cat = lib.catalog(catalog_id)
+    if cat is None:
+        raise ValueError(f"no catalog {catalog_id}")
+    base = index_dir / f"catalog-{cat['id']}-g{cat['generation']}-w{_weights_tag(w)}"
+    index_dir.mkdir(parents=True, exist_ok=True)
+    n = lib._q("SELECT COUNT(*) FROM catalog_tracks WHERE catalog_id=? AND generation=?",
+               (cat["id"], cat["generation"]))[0][0]
+    tmp_vec, tmp_ids = Path(str(base) + ".vec.tmp.npy"), Path(str(base) + ".ids.tmp.npy")
+    vec = np.lib.format.open_memmap(tmp_vec, mode="w+", dtype=np.float32, shape=(n, encoding.DIM))
+    ids = np.lib.format.open_memmap(tmp_ids, mode="w+", dtype=np.int64, shape=(n,))
+    done, last = 0, -1
+    while done < n:
+        if cancel is not None and cancel.is_set():
+            del vec, ids
+            tmp_vec.unlink(missing_ok=True)
+            tmp_ids.unlink(missing_ok=True)
+            return None
+        rows = lib._q(f"SELECT id, {', '.join(CATALOG_ATTRS)} FROM catalog_tracks WHERE catalog_id=? AND "
+                      "generation=? AND id>? ORDER BY id LIMIT ?", (cat["id"], cat["generation"], last, BUILD_CHUNK))
+        if not rows:
+            break
+        arr = np.array([r[1:] for r in rows], dtype=float)  # None -> nan
+        cols = {a: arr[:, i] for i, a in enumerate(CATALOG_ATTRS)}
+        vec[done: done + len(rows)] = encoding.normalise(encoding.encode(cols, w))
+        ids[done: done + len(rows)] = [r[0] for r in rows]
+        done += len(rows)
+        last = rows[-1][0]
+        if progress:
+            progress(done, n, f"indexing catalog '{cat['name']}': {done} of {n}")
+    vec.flush()
+    ids.flush()
+    del vec, ids
+    final_vec, final_ids = Path(str(base) + ".vec.npy"), Path(str(base) + ".ids.npy")
+    tmp_ids.replace(final_ids)
+    tmp_vec.replace(final_vec)  # the vectors file appearing last marks the index complete
+    for old in index_dir.glob(f"catalog-{cat['id']}-*.npy"):
+        if old not in (final_vec, final_ids) and ".tmp." not in old.name:
+            old.unlink(missing_ok=True)
+    return load_catalog_index(lib, catalog_id, index_dir, weights)
+
+
+def load_catalog_index(lib: Library, catalog_id: int, index_dir: Path,
+                       weights: Mapping[str, float] | None = None) -> CatalogIndex | None:
+    cat = lib.catalog(catalog_id)
+    if cat is None:
+        return None
+    base = index_dir / f"catalog-{cat['id']}-g{cat['generation']}-w{_weights_tag(encoding.weights_from(weights))}"
+    vec_path, ids_path = Path(str(base) + ".vec.npy"), Path(str(base) + ".ids.npy")
+    if not vec_path.exists() or not ids_path.exists():
+        return None
+    return CatalogIndex(cat["id"], np.load(ids_path, mmap_mode="r"), np.load(vec_path, mmap_mode="r"))
+
+
+# --- the search --------------------------------------------------------------------------------
+@dataclass
+class Query:
+    """What to look for: a library track, a catalog track, or an analysed file not in the library."""
+    track_id: int | None = None
+    catalog_track_id: int | None = None
+    features: Mapping[str, np.ndarray] | None = None
+    attributes: Mapping | None = None  # name -> value / {"value": ...} / Attribute
+    artist: str | None = None
+    album: str | None = None
+    content_hash: str | None = None
+
+
+class Similarity:
+    def __init__(self, lib: Library, index_dir: str | Path, weights: Mapping[str, float] | None = None):
+        self.lib = lib
+        self.index_dir = Path(index_dir)
+        self.weights = encoding.weights_from(weights)
+        self._lock = threading.RLock()
+        self._catalogs: dict[int, CatalogIndex] = {}
+        self._sound_raw: dict[int, np.ndarray] = {}
+        self._sound_schema: tuple | None = None
+        self._sound: tuple[np.ndarray, np.ndarray, SoundSpace] | None = None
+
+    # indexes
+    def catalog_index(self, catalog_id: int, progress: Progress | None = None,
+                      cancel: threading.Event | None = None) -> CatalogIndex | None:
+        with self._lock:
+            cat = self.lib.catalog(catalog_id)
+            idx = self._catalogs.get(catalog_id)
+            if idx is not None and cat and len(idx.ids) == cat["row_count"]:
+                return idx
+            idx = load_catalog_index(self.lib, catalog_id, self.index_dir, self.weights)
+            if idx is None:
+                idx = build_catalog_index(self.lib, catalog_id, self.index_dir, self.weights, progress, cancel)
+            if idx is not None:
+                self._catalogs[catalog_id] = idx
+            return idx
+
+    def forget_catalog(self, catalog_id: int) -> None:
+        with self._lock:
+            self._catalogs.pop(catalog_id, None)
+
+    def sound_space(self) -> tuple[np.ndarray, np.ndarray, SoundSpace] | None:
+        """(track ids, unit vectors, fitted space) over the library; reads only new tracks' features."""
+        with self._lock:
+            index = [self.lib.feature_index(p) for p in SOUND_PIPELINES]
+            # one schema per pipeline (the most common): vectors of an older feature version never mix
+            schema = tuple(max(set(ix.values()), key=list(ix.values()).count) if ix else None for ix in index)
+            if schema != self._sound_schema:
+                self._sound_raw, self._sound_schema, self._sound = {}, schema, None
+            common = set.intersection(*[{i for i, h in ix.items() if h == sh} for ix, sh in zip(index, schema,
+                                                                                                 strict=True)])
+            if not common:
+                return None
+            if self._sound is not None and set(self._sound[0].tolist()) == common:
+                return self._sound
+            new = sorted(common - set(self._sound_raw))
+            if new:
+                parts = [self.lib.features(p, ids=new) for p in SOUND_PIPELINES]
+                rows = [dict(zip(part[0].tolist(), part[1], strict=True)) for part in parts]
+                for i in new:
+                    if all(i in r for r in rows):
+                        self._sound_raw[i] = np.concatenate([r[i] for r in rows])
+            self._sound_raw = {i: v for i, v in self._sound_raw.items() if i in common}
+            ids = np.array(sorted(self._sound_raw), dtype=np.int64)
+            raw = np.stack([self._sound_raw[i] for i in ids])
+            space = SoundSpace().fit(raw)
+            self._sound = (ids, space.transform(raw), space)
+            return self._sound
+
+    def library_attribute_space(self) -> tuple[np.ndarray, np.ndarray, list[dict]]:
+        tracks = [t for t in self.lib.tracks() if t["attributes"]]
+        ids = np.array([t["id"] for t in tracks], dtype=np.int64)
+        return ids, encoding.normalise(encoding.encode(tracks, self.weights)), tracks
+
+    # search
+    def similar(self, query: Query, top: int = 10, source: str = "all", catalog: int | str | None = None,
+                exclude_artist: bool = False, exclude_album: bool = False) -> list[dict]:
+        """Up to `top` results from each requested source (library, catalog), best first within each."""
+        if source not in ("all", "library", "catalog"):
+            raise ValueError("source is one of: all, library, catalog")
+        q = self._resolve(query)
+        out: list[dict] = []
+        if source in ("all", "library"):
+            out += self._library_results(q, top, exclude_artist, exclude_album)
+        if source in ("all", "catalog"):
+            cats = self.lib.catalogs()
+            if catalog is not None:
+                cats = [c for c in cats if c["id"] == catalog or c["name"] == catalog or str(c["id"]) == str(catalog)]
+            hits: list[dict] = []
+            for cat in cats:
+                if cat["complete"]:
+                    hits += self._catalog_results(q, cat, top, exclude_artist, exclude_album)
+            hits.sort(key=lambda r: -r["score"])
+            out += hits[:top]
+        return out
+
+    def _resolve(self, query: Query) -> dict:
+        q = {"features": query.features, "attributes": query.attributes, "artist": query.artist,
+             "album": query.album, "track_id": query.track_id, "catalog_track_id": query.catalog_track_id,
+             "content_hash": query.content_hash, "album_id": None, "external_id": None}
+        if query.track_id is not None:
+            t = self.lib.track(int(query.track_id))
+            if t is None:
+                raise ValueError(f"no library track with id {query.track_id}")
+            q.update(attributes=t["attributes"], artist=t["album_artist"] or t["artist"], album=t["album"],
+                     content_hash=t["content_hash"], title=t["title"])
+            q["artists"] = {_fold(t["artist"]), _fold(t["album_artist"])} - {""}
+        elif query.catalog_track_id is not None:
+            rows = self.lib.catalog_tracks(ids=[int(query.catalog_track_id)])
+            if not rows:
+                raise ValueError(f"no catalog track with id {query.catalog_track_id}")
+            t = rows[0]
+            q.update(attributes=t["attributes"], artist=t["artist"], album=t["album"], album_id=t["album_id"],
+                     external_id=t["external_id"], title=t["title"])
+            q["artists"] = {_fold(a) for a in (t["artists"] or "").split(", ")} | {_fold(t["artist"])}
+        else:
+            q["artists"] = {_fold(query.artist)} - {""}
+        q["attr_vec"] = encoding.encode([{"attributes": q["attributes"] or {}}], self.weights)[0]
+        q["has_attrs"] = bool(q["attributes"])
+        return q
+
+    def _library_results(self, q: dict, top: int, exclude_artist: bool, exclude_album: bool) -> list[dict]:
+        sound = self.sound_space()
+        qvec, space, ids, mat = None, "sound", None, None
+        if sound is not None:
+            ids, mat, fitted = sound
+            if q["track_id"] is not None and q["track_id"] in set(ids.tolist()):
+                qvec = mat[int(np.searchsorted(ids, q["track_id"]))]
+            elif q["features"] is not None and sound_vector(q["features"]) is not None:
+                v = sound_vector(q["features"])
+                if v.shape[0] == fitted.mean.shape[0]:
+                    qvec = fitted.transform(v[None, :])[0]
+        if qvec is None:  # no audio for the query: fall back to the attribute space
+            if not q["has_attrs"]:
+                return []
+            ids, mat, _ = self.library_attribute_space()
+            qvec, space = encoding.normalise(q["attr_vec"][None, :])[0], "attributes"
+        want = top
+        while True:
+            idx, scores = _top(mat, qvec, min(len(ids), want * 4 + 8))
+            cand = self.lib.tracks(ids=ids[idx].tolist())
+            by_id = {t["id"]: t for t in cand}
+            res = []
+            for i, s in zip(idx, scores, strict=True):
+                t = by_id.get(int(ids[i]))
+                if t is None or self._is_query(q, t) or self._excluded(q, t, exclude_artist, exclude_album):
+                    continue
+                res.append(self._result(q, t, float(s), "library", space))
+                if len(res) == top:
+                    return res
+            if len(idx) >= len(ids):
+                return res
+            want *= 4
+
+    def _catalog_results(self, q: dict, cat: dict, top: int, exclude_artist: bool, exclude_album: bool) -> list[dict]:
+        if not q["has_attrs"]:
+            return []
+        idx_obj = self.catalog_index(cat["id"])
+        if idx_obj is None or len(idx_obj.ids) == 0:
+            return []
+        qvec = encoding.normalise(q["attr_vec"][None, :])[0]
+        want = top
+        while True:
+            idx, scores = idx_obj.top(qvec, min(len(idx_obj.ids), want * 4 + 8))
+            rows = {r["id"]: r for r in self.lib.catalog_tracks(ids=idx_obj.ids[idx].tolist())}
+            res = []
+            for i, s in zip(idx, scores, strict=True):
+                r = rows.get(int(idx_obj.ids[i]))
+                if r is None or self._is_query(q, r) or self._excluded(q, r, exclude_artist, exclude_album):
+                    continue
+                r["catalog"] = cat["name"]
+                res.append(self._result(q, r, float(s), "catalog", "attributes"))
+                if len(res) == top:
+                    return res
+            if len(idx) >= len(idx_obj.ids):
+                return res
+            want *= 4
+
+    @staticmethod
+    def _is_query(q: dict, t: dict) -> bool:
+        if t["source"] == "library":
+            return t["id"] == q["track_id"] or (q["content_hash"] is not None and t["content_hash"] == q["content_hash"])
+        return t["id"] == q["catalog_track_id"]
+
+    @staticmethod
+    def _excluded(q: dict, t: dict, exclude_artist: bool, exclude_album: bool) -> bool:
+        if exclude_artist and q["artists"]:
+            theirs = {_fold(t.get("artist")), _fold(t.get("album_artist"))}
+            theirs |= {_fold(a) for a in (t.get("artists") or "").split(", ")}
+            if q["artists"] & (theirs - {""}):
+                return True
+        if exclude_album and q["album"]:
+            if t["source"] == "catalog" and q["album_id"] and t.get("album_id") == q["album_id"]:
+                return True
+            if _fold(t.get("album")) == _fold(q["album"]) and (not q["artists"] or q["artists"] & {
+                    _fold(t.get("artist")), _fold(t.get("album_artist"))}):
+                return True
+        return False
+
+    def _result(self, q: dict, t: dict, score: float, source: str, space: str) -> dict:
+        because = []
+        if q["has_attrs"] and t.get("attributes"):
+            tv = encoding.encode([{"attributes": t["attributes"]}], self.weights)[0]
+            for name in encoding.closest_attributes(q["attr_vec"], tv, top=3):
+                if name == "tempo_bin":
+                    name = "tempo"
+                if name in (b["attribute"] for b in because):
+                    continue
+                because.append({"attribute": name, "query": _val(q["attributes"], name),
+                                "result": _val(t["attributes"], name)})
+        return {"id": t["id"], "source": source, "space": space, "score": round(score, 4), "title": t.get("title"),
+                "artist": t.get("artist"), "album": t.get("album"), "path": t.get("path"),
+                "catalog": t.get("catalog"), "catalog_id": t.get("catalog_id"), "external_id": t.get("external_id"),
+                "album_id": t.get("album_id"), "because": because}
+
+
+def _val(attrs: Mapping | None, name: str):
+    v = (attrs or {}).get(name)
+    if isinstance(v, Mapping):
+        v = v.get("value")
+    elif v is not None and hasattr(v, "value"):
+        v = v.value
+    return v
+
+
+def _fold(s: str | None) -> str:
+    return (s or "").strip().casefold()
