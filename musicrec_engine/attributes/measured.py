@@ -1,10 +1,31 @@
-"""Measured attributes: tempo, key, mode, loudness (issue 4 builds these)."""
+"""Measured attributes: tempo (+ seed 000's tempo bin), key, mode and loudness.
+
+All four read the shared Spectrum (onset envelope, chroma, rms, samples) so they add little to
+an analysis that computes the features anyway. Methods and their accuracy on audio with known
+answers: attributes/tempo.py, attributes/key.py, attributes/loudness.py, and
+benchmarks/bench_attributes.py (docs/BENCHMARKS.md, issue 4).
+"""
 
 from __future__ import annotations
 
-from musicrec_engine.attributes import Attribute
+from musicrec_engine.attributes import Attribute, tempo_bin
+from musicrec_engine.attributes import key as _key
+from musicrec_engine.attributes import loudness as _loudness
+from musicrec_engine.attributes import tempo as _tempo
 from musicrec_engine.features.spectrum import Spectrum
+
+PROVENANCE = "measured"
 
 
 def measure(spec: Spectrum) -> dict[str, Attribute]:
-    return {}
+    t = _tempo.estimate(spec)
+    k = _key.estimate(spec)
+    loud, loud_conf = _loudness.measure(spec)
+    return {
+        "tempo": Attribute(float(t.bpm), PROVENANCE, round(t.confidence, 3)),
+        "tempo_bin": Attribute(int(tempo_bin(t.bpm)), PROVENANCE, round(t.confidence, 3)),
+        "key": Attribute(int(k.key), PROVENANCE, round(k.confidence, 3)),
+        # With no tonal centre the mode is a guess; its confidence says so.
+        "mode": Attribute(int(k.mode), PROVENANCE, round(k.mode_confidence if k.key >= 0 else 0.0, 3)),
+        "loudness": Attribute(round(loud, 2), PROVENANCE, round(loud_conf, 3)),
+    }

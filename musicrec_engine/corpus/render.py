@@ -1,0 +1,114 @@
+"""MIDI to audio through fluidsynth and the General MIDI soundfont, and audio encoders.
+
+fluidsynth (Debian `fluidsynth` + `fluid-soundfont-gm`) is a corpus-building tool only; the
+product never needs it. Every render runs under a timeout because some MIDI files never end.
+Encoders: soundfile for WAV/FLAC/MP3, PyAV for AAC in M4A (no ffmpeg binary involved).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+SR = 22050
+SOUNDFONTS = ["/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2"]
+RENDER_TIMEOUT_S = 120
+
+
+class RenderError(RuntimeError):
+    pass
+
+
+def soundfont() -> str:
+    for sf2 in SOUNDFONTS:
+        if Path(sf2).exists():
+            return sf2
+    raise RenderError("no General MIDI soundfont found (install Debian's fluid-soundfont-gm)")
+
+
+def available() -> str | None:
+    """None when rendering works here, else the one-line reason it does not."""
+    if shutil.which("fluidsynth") is None:
+        return "fluidsynth is not installed (Debian package 'fluidsynth')"
+    try:
+        soundfont()
+    except RenderError as e:
+        return str(e)
+    return None
+
+
+def render_midi(midi_path: Path, seconds: float | None = None, sr: int = SR,
+                timeout: float = RENDER_TIMEOUT_S) -> np.ndarray:
+    """Mono float32 audio of the MIDI file at `sr`, cut to `seconds` if given."""
+    why = available()
+    if why:
+        raise RenderError(why)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.wav"
+        cmd = ["fluidsynth", "-ni", "-q", "-F", str(out), "-r", str(sr), soundfont(), str(midi_path)]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired as e:
+            raise RenderError(f"fluidsynth did not finish {Path(midi_path).name} within {timeout:.0f} s") from e
+        except subprocess.CalledProcessError as e:
+            raise RenderError(f"fluidsynth failed on {Path(midi_path).name}: "
+                              f"{e.stderr.decode(errors='replace').strip()[:200]}") from e
+        y, file_sr = sf.read(out, dtype="float32", always_2d=True)
+    y = y.mean(axis=1)
+    if file_sr != sr:
+        import soxr
+
+        y = soxr.resample(y, file_sr, sr).astype(np.float32)
+    if seconds is not None:
+        y = y[: int(seconds * sr)]
+    return y
+
+
+def normalise(y: np.ndarray, peak: float = 0.9) -> np.ndarray:
+    m = float(np.max(np.abs(y))) if len(y) else 0.0
+    return (y * (peak / m)).astype(np.float32) if m > 0 else y.astype(np.float32)
+
+
+def degrade(y: np.ndarray, rng: np.random.Generator, gain_db: float, snr_db: float) -> np.ndarray:
+    """Gain change plus white noise at `snr_db` below the signal's mean power, clipped like a DAC."""
+    power = float(np.mean(y**2)) + 1e-12
+    noise = rng.standard_normal(len(y)).astype(np.float32) * np.sqrt(power / 10 ** (snr_db / 10))
+    out = (y + noise) * 10 ** (gain_db / 20)
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+
+def write(path: Path, y: np.ndarray, sr: int = SR) -> Path:
+    """Write mono audio in the format named by the extension: .wav .flac .mp3 .m4a."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ext = path.suffix.lower()
+    if ext in (".wav", ".flac"):
+        sf.write(path, y, sr, subtype="PCM_16")
+    elif ext == ".mp3":
+        sf.write(path, y, sr, format="MP3", subtype="MPEG_LAYER_III")
+    elif ext == ".m4a":
+        _write_aac(path, y, sr)
+    else:
+        raise ValueError(f"no encoder for '{ext}' (use .wav, .flac, .mp3 or .m4a)")
+    return path
+
+
+def _write_aac(path: Path, y: np.ndarray, sr: int) -> None:
+    import av
+
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=sr)
+        stream.layout = "mono"
+        pcm = (np.clip(y, -1, 1) * 32767).astype(np.int16)
+        for i in range(0, len(pcm), 1024):
+            frame = av.AudioFrame.from_ndarray(pcm[i:i + 1024].reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate = sr
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
