@@ -38,10 +38,114 @@ class Engine:
             if self._library is not None:
                 self._library.close()
                 self._library = None
+            self._similarity = None
+
+    def scan(self, folders, progress: Progress | None = None, cancel: threading.Event | None = None,
+             jobs: int | None = None):
+        """Incremental re-scan of music folders: new/changed files analysed, moves followed, gone
+        files marked missing (ratings kept). Returns scan.ScanReport."""
+        from musicrec_engine import scan
+
+        return scan.scan(self.library, folders, progress=progress, cancel=cancel, jobs=jobs)
+
+    def tracks(self, include_missing: bool = False) -> list[dict]:
+        return self.library.tracks(include_missing=include_missing)
+
+    def track(self, id_or_path):
+        return self.library.track(id_or_path)
+
+    def import_catalog(self, csv_path, name: str | None = None, progress: Progress | None = None,
+                       cancel: threading.Event | None = None):
+        """Stream a catalog CSV into the library, then build its similarity index. Returns catalogs.ImportReport."""
+        from musicrec_engine import catalogs
+
+        rep = catalogs.import_csv(self.library, csv_path, name=name, progress=progress, cancel=cancel)
+        if not rep.cancelled and rep.imported:
+            self.similarity.forget_catalog(rep.catalog_id)
+            self.similarity.catalog_index(rep.catalog_id, progress=progress, cancel=cancel)
+        return rep
+
+    def catalogs(self) -> list[dict]:
+        return self.library.catalogs()
+
+    def remove_catalog(self, id_or_name) -> bool:
+        cat = self.library.catalog(id_or_name)
+        if cat is None:
+            return False
+        self.similarity.forget_catalog(cat["id"])
+        for f in (self.paths.data / "index").glob(f"catalog-{cat['id']}-*.npy"):
+            f.unlink(missing_ok=True)
+        return self.library.remove_catalog(cat["id"])
+
+    def rate_by_mbid_csv(self, csv_path) -> dict:
+        """Likes/dislikes from a two-column CSV (mbid, liked 0/1), as seed 004 keeps them."""
+        import csv
+
+        from musicrec_engine.errors import MusicRecError
+
+        ratings, bad = {}, 0
+        with open(csv_path, newline="", encoding="utf-8-sig") as f:
+            for row in csv.DictReader(f):
+                row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+                if "mbid" not in row or "liked" not in row:
+                    raise MusicRecError(f"{csv_path}: expected the columns mbid and liked (0 or 1)")
+                if row["liked"] in ("0", "1") and len(row["mbid"]) == 36:
+                    ratings[row["mbid"].lower()] = int(row["liked"])
+                else:
+                    bad += 1
+        return {**self.library.rate_by_mbid(ratings), "bad_rows": bad}
+
+    def reset_library(self) -> dict:
+        """Set a damaged library file aside and start a new one, keeping the ratings."""
+        from musicrec_engine.library import start_afresh
+
+        self.close()
+        return start_afresh(self.paths.library_db)
 
     # --- analysis (issue 3) ------------------------------------------------------------
 
     # --- similarity (issue 6) ----------------------------------------------------------
+    @property
+    def similarity(self):
+        with self._lock:
+            if getattr(self, "_similarity", None) is None:
+                from musicrec_engine.similarity import Similarity
+
+                self._similarity = Similarity(self.library, self.paths.data / "index")
+            return self._similarity
+
+    def similar(self, file=None, track_id: int | None = None, catalog_track_id: int | None = None, top: int = 10,
+                source: str = "all", catalog=None, exclude_artist: bool = False, exclude_album: bool = False):
+        """Tracks like a file (analysed if not in the library), a library track or a catalog track:
+        up to `top` per source, each with score, space and the attributes that made it close."""
+        from musicrec_engine.errors import MusicRecError
+        from musicrec_engine.similarity import Query
+
+        if file is not None:
+            t = self.library.track(file)
+            if t is not None and t["status"] == "ok":
+                q = Query(track_id=t["id"])
+            else:
+                from musicrec_engine.analysis import analyze_file
+                from musicrec_engine.scan import read_tags
+
+                res = analyze_file(str(file))
+                if res.status != "ok":
+                    raise MusicRecError(f"{file}: {res.error}")
+                tags = read_tags(file)
+                q = Query(features=res.features, attributes=res.attributes, artist=tags.get("artist"),
+                          album=tags.get("album"), content_hash=res.content_hash)
+        elif track_id is not None:
+            q = Query(track_id=int(track_id))
+        elif catalog_track_id is not None:
+            q = Query(catalog_track_id=int(catalog_track_id))
+        else:
+            raise ValueError("give a file, a track id or a catalog track id")
+        try:
+            return self.similarity.similar(q, top=top, source=source, catalog=catalog, exclude_artist=exclude_artist,
+                                           exclude_album=exclude_album)
+        except ValueError as e:
+            raise MusicRecError(str(e)) from None
 
     # --- taste (issue 7) ---------------------------------------------------------------
 
