@@ -253,7 +253,7 @@ class Discovery:
     errors: list[dict] = field(default_factory=list)  # {"item", "error"} per release that failed
     searches: int = 0
     lookups: int = 0
-    not_cached: int = 0  # offline: releases we could not look at
+    not_cached: int = 0  # offline: searches and releases not in the cache, so not looked at
     cancelled: bool = False
 
 
@@ -293,7 +293,10 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
             except mbz.Cancelled:
                 out.cancelled = True
                 return out
-            except (mbz.NotFound, mbz.BadResponse, mbz.Busy, mbz.Offline) as e:
+            except mbz.Offline:
+                out.not_cached += 1
+                continue
+            except (mbz.NotFound, mbz.BadResponse, mbz.Busy) as e:
                 out.errors.append({"item": f"artist {name}", "error": str(e)})
                 continue
             finally:
@@ -312,7 +315,10 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         except mbz.Cancelled:
             out.cancelled = True
             return out
-        except (mbz.NotFound, mbz.BadResponse, mbz.Busy, mbz.Offline) as e:
+        except mbz.Offline:
+            out.not_cached += 1
+            continue
+        except (mbz.NotFound, mbz.BadResponse, mbz.Busy) as e:
             out.errors.append({"item": "album search " + ", ".join(f"{k}={v}" for k, v in q.items() if v),
                                "error": str(e)})
             continue
@@ -331,7 +337,7 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         left = sum(not client.is_cached("get_release_by_id", id=r["release-list"][0]["id"],
                                         includes=["recordings", "artist-credits"]) for r in todo[i:])
         report(i, len(todo), f"album {i + 1} of {len(todo)}: {rg.get('title')} — about "
-                             f"{math.ceil(left * client.settings.interval)} s left")
+                             f"{math.ceil(left * client.settings.interval - 1e-9)} s left")
         try:
             release = client.release_with_recordings(release_id, cancel=cancel)
         except mbz.Cancelled:
