@@ -1,11 +1,50 @@
-"""`musicrec similar`: tracks that sound like file."""
+"""`musicrec similar`: tracks that sound like FILE (or like a library / catalog track)."""
 
-from musicrec_engine.cli.common import not_yet
+from __future__ import annotations
+
+from musicrec_engine.cli.common import emit_json
+from musicrec_engine.errors import UsageError
 
 
 def register(sub) -> None:
-    p = sub.add_parser("similar", help="Tracks that sound like FILE")
+    p = sub.add_parser("similar", help="Tracks that sound like FILE",
+                       description="Cosine top-N: the library in the sound space (analysed audio), catalogs in the "
+                                   "attribute space. Up to N results from each source.")
     p.add_argument("file", metavar="FILE", nargs="?")
-    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--track", type=int, metavar="ID", help="a library track id instead of FILE")
+    p.add_argument("--catalog-track", type=int, metavar="ID", help="a catalog track id instead of FILE")
+    p.add_argument("--top", type=int, default=10, metavar="N")
+    p.add_argument("--source", choices=["library", "catalog", "all"], default="all")
+    p.add_argument("--catalog", metavar="NAME", help="search only this catalog")
+    p.add_argument("--exclude-artist", action="store_true", help="leave out the query's artist")
+    p.add_argument("--exclude-album", action="store_true", help="leave out the query's album")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=not_yet("similar"))
+    p.set_defaults(func=run)
+
+
+def run(args, where) -> int:
+    given = [x is not None for x in (args.file, args.track, args.catalog_track)]
+    if sum(given) != 1:
+        raise UsageError("give exactly one of FILE, --track ID or --catalog-track ID")
+    if args.top < 1:
+        raise UsageError("--top must be at least 1")
+    from musicrec_engine.engine import Engine
+
+    eng = Engine(args.home)
+    try:
+        results = eng.similar(file=args.file, track_id=args.track, catalog_track_id=args.catalog_track, top=args.top,
+                              source=args.source, catalog=args.catalog, exclude_artist=args.exclude_artist,
+                              exclude_album=args.exclude_album)
+    finally:
+        eng.close()
+    if args.json:
+        emit_json(results)
+        return 0
+    if not results:
+        print("nothing to compare with yet: analyse some music or import a catalog first")
+    for r in results:
+        where_ = r["path"] or f"{r['catalog']}:{r['external_id']}"
+        why = ", ".join(b["attribute"] for b in r["because"])
+        print(f"{r['score']:.3f}  [{r['source']}/{r['space']}]  {r['artist'] or '?'} - {r['title'] or '?'}"
+              f"  ({r['album'] or '-'})  {where_}" + (f"  close in: {why}" if why else ""))
+    return 0
