@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 from app.progress_bar import JobProgress
 
 COVER = 88
+SOURCE_NAMES = {"library": "in your library", "catalog": "from an imported catalog",
+                "musicbrainz": "from MusicBrainz"}
 SOURCES = [("All sources", "all"), ("My library", "library"), ("Imported catalogs", "catalog"),
            ("MusicBrainz", "musicbrainz")]
 
@@ -39,10 +41,10 @@ def mb_url(album: dict) -> str | None:
     url = field(album, "url", "musicbrainz_url")
     if url:
         return str(url)
-    rg = field(album, "release_group_mbid", "release_group_id", "rgid")
+    rg = field(album, "release_group_id", "release_group_mbid")
     if rg:
         return f"https://musicbrainz.org/release-group/{rg}"
-    rel = field(album, "release_mbid", "mbid", "release_id")
+    rel = field(album, "release_id", "release_mbid")
     return f"https://musicbrainz.org/release/{rel}" if rel else None
 
 
@@ -92,9 +94,9 @@ class AlbumCard(QFrame):
         artist.setObjectName("albumArtist")
         text.addWidget(head)
         text.addWidget(artist)
-        score = field(album, "score", "mean_probability", "mean_prob")
-        share = field(album, "share_liked", "liked_share", "share")
-        n_tracks = field(album, "n_tracks", "track_count", "tracks_total")
+        score = field(album, "mean_probability", "score")
+        share = field(album, "liked_share", "share_liked")
+        n_tracks = field(album, "total", "n_tracks", "tracks")
         n_tracks = len(n_tracks) if isinstance(n_tracks, list) else n_tracks
         source = field(album, "source", default="")
         stats = []
@@ -105,7 +107,11 @@ class AlbumCard(QFrame):
         if n_tracks:
             stats.append(f"{n_tracks} tracks")
         if source:
-            stats.append(f"from {source}")
+            stats.append(SOURCE_NAMES.get(source, f"from {source}"))
+        self.recommended = bool(album.get("recommended", True))
+        if not self.recommended:
+            self.setProperty("dimmed", True)
+            stats.insert(0, "not recommended")
         self.stats = QLabel(" · ".join(stats))
         self.stats.setObjectName("mutedText")
         text.addWidget(self.stats)
@@ -137,6 +143,7 @@ class AlbumsTab(QWidget):
     refresh_requested = Signal(str)  # source
     search_requested = Signal(dict)  # artist, tag, years
     cancel_requested = Signal()
+    cover_wanted = Signal(str)  # release id
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -219,7 +226,7 @@ class AlbumsTab(QWidget):
         self.message.setText(text)
         self.message.setVisible(bool(text))
 
-    def set_albums(self, albums: list[dict], note: str = "") -> None:
+    def set_albums(self, albums: list[dict], note: str = "", errors: list | None = None) -> None:
         self.list.clear()
         self.cards = []
         for a in albums:
@@ -229,8 +236,21 @@ class AlbumsTab(QWidget):
             self.list.addItem(item)
             self.list.setItemWidget(item, card)
             self.cards.append(card)
-        self.show_message(note or ("" if albums else "No album passes the thresholds yet. Rate more tracks, "
-                                   "lower the thresholds in Settings, or search MusicBrainz."))
+            rid = a.get("release_id")
+            if rid:
+                self.cover_wanted.emit(str(rid))
+        if not note:
+            good = sum(1 for c in self.cards if c.recommended)
+            note = (f"{good} of {len(albums)} album(s) pass your thresholds." if albums else
+                    "No albums yet. Rate some tracks, import a catalog, or search MusicBrainz.")
+        if errors:
+            note += "\n" + "; ".join(str(e) for e in errors[:3]) + (" …" if len(errors) > 3 else "")
+        self.show_message(note)
+
+    def set_cover(self, release_id: str, path: str) -> None:
+        for c in self.cards:
+            if str(c.album.get("release_id")) == release_id:
+                c.set_cover(path)
 
     def set_busy(self, busy: bool) -> None:
         self.search.setEnabled(not busy)

@@ -74,8 +74,16 @@ def analyze(engine, paths: list[str], job, jobs: int | None = None):
 # --- similarity -----------------------------------------------------------------------------
 def similar(engine, t: dict, top: int = 10) -> list[dict]:
     fn = _method(engine, "similar")
-    ident = t.get("id") if t.get("id") is not None else t.get("path")
-    return [_plain(r) for r in _call(fn, ident, top=top)]
+    params = inspect.signature(fn).parameters
+    if "track_id" in params:
+        out = _call(fn, track_id=t["id"], top=top, source="all")
+    elif "query" in params:
+        from musicrec_engine.similarity import Query
+
+        out = _call(fn, Query(track_id=t["id"]), top=top, source="all")
+    else:
+        out = _call(fn, t["id"], top=top, source="all")
+    return [_plain(r) for r in out]
 
 
 # --- taste ----------------------------------------------------------------------------------
@@ -115,16 +123,29 @@ def explain(engine) -> str | dict:
 
 
 # --- albums ---------------------------------------------------------------------------------
-def albums(engine, source: str = "all", thresholds: dict | None = None) -> list[dict]:
+def _thresholds(values: dict | None):
+    from musicrec_engine.albums import Thresholds
+
+    return Thresholds(**(values or {}))
+
+
+def _report(out) -> dict:
+    """Album answers as {"albums": [...], "errors": [...], "cancelled": bool}."""
+    if isinstance(out, dict):
+        return {"albums": [_plain(a) for a in out.get("albums", [])], "errors": list(out.get("errors") or []),
+                "cancelled": bool(out.get("cancelled")), "musicbrainz": out.get("musicbrainz")}
+    return {"albums": [_plain(a) for a in out], "errors": [], "cancelled": False}
+
+
+def albums(engine, source: str = "all", thresholds: dict | None = None) -> dict:
     fn = _method(engine, "albums")
-    return [_plain(a) for a in _call(fn, source=source, **(thresholds or {}))]
+    return _report(_call(fn, source=source, thresholds=_thresholds(thresholds)))
 
 
-def search_albums(engine, job, artist=None, tag=None, years=None, thresholds: dict | None = None) -> list[dict]:
+def search_albums(engine, job, artist=None, tag=None, years=None, thresholds: dict | None = None) -> dict:
     fn = _method(engine, "search_albums")
-    out = _call(fn, artist=artist or None, tag=tag or None, years=years, progress=job.progress,
-                cancel=job.cancel, **(thresholds or {}))
-    return [_plain(a) for a in out]
+    return _report(_call(fn, artist=artist or None, tag=tag or None, years=years, thresholds=_thresholds(thresholds),
+                         progress=job.progress, cancel=job.cancel))
 
 
 def import_catalog(engine, job, csv_path: str, name: str | None = None):

@@ -1,8 +1,9 @@
 """The app's settings: stored with QSettings in an INI file in MusicRec's config folder (so a test's
 or a user's `--home` keeps everything together), edited in one dialog.
 
-The MusicBrainz host, rate and contact address reach the engine the documented way, through the
-MUSICREC_MB_HOST, MUSICREC_MB_RATE and MUSICREC_CONTACT environment variables of this process.
+The MusicBrainz host, rate and contact address belong to the engine (Engine.musicbrainz_settings,
+shared with the CLI), so the dialog reads and saves them there; the environment variables
+MUSICREC_MB_HOST/RATE/CONTACT still win, as documented.
 """
 
 from __future__ import annotations
@@ -30,12 +31,9 @@ from musicrec_engine.attributes import UNIT_ATTRIBUTES
 
 WEIGHTED = UNIT_ATTRIBUTES + ["loudness", "tempo", "key", "mode"]
 DEFAULTS = {
-    "contact": "",
-    "mb_host": "",
-    "mb_rate": 1.0,
-    "liked_threshold": 0.5,  # seed 004's LIKED_SONG_THRESHOLD
-    "album_share": 0.5,  # ALBUM_RECOMMENDATION_THRESHOLD
-    "album_min_tracks": 5,  # ALBUM_TRACK_LENGTH_THRESHOLD
+    "liked_probability": 0.5,  # seed 004's LIKED_SONG_THRESHOLD
+    "liked_share": 0.5,  # ALBUM_RECOMMENDATION_THRESHOLD
+    "min_tracks": 5,  # ALBUM_TRACK_LENGTH_THRESHOLD
     "workers": max(1, (os.cpu_count() or 2) - 1),
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -47,8 +45,9 @@ def user_settings() -> QSettings:
 
 
 class AppSettings:
-    def __init__(self, config_dir):
-        self.q = QSettings(str(config_dir / "app.ini"), QSettings.Format.IniFormat)
+    def __init__(self, engine):
+        self.engine = engine
+        self.q = QSettings(str(engine.paths.config / "app.ini"), QSettings.Format.IniFormat)
 
     def get(self, key: str):
         default = DEFAULTS.get(key)
@@ -74,20 +73,23 @@ class AppSettings:
         self.q.sync()
 
     def thresholds(self) -> dict:
-        return {"liked_threshold": self.get("liked_threshold"), "album_share": self.get("album_share"),
-                "min_tracks": self.get("album_min_tracks")}
+        return {k: self.get(k) for k in ("liked_probability", "liked_share", "min_tracks")}
 
-    def apply_to_environment(self) -> None:
-        """Hand the MusicBrainz settings to the engine (explicit environment variables win)."""
-        for key, env in (("contact", "MUSICREC_CONTACT"), ("mb_host", "MUSICREC_MB_HOST")):
-            value = str(self.get(key) or "").strip()
-            if value:
-                os.environ[env] = value
-        host = os.environ.get("MUSICREC_MB_HOST", "")
-        rate = float(self.get("mb_rate"))
-        if not host or "musicbrainz.org" in host:
-            rate = min(rate, 1.0)  # MusicBrainz's own rule for its public servers
-        os.environ["MUSICREC_MB_RATE"] = f"{rate:g}"
+    def musicbrainz(self) -> dict:
+        """{host, rate, contact} as the engine will use them (saved < environment)."""
+        try:
+            s = self.engine.musicbrainz_settings()
+            return {"host": s.host, "rate": float(s.rate), "contact": s.contact or ""}
+        except Exception:  # an engine without MusicBrainz support, or a damaged settings file
+            return {"host": os.environ.get("MUSICREC_MB_HOST", "musicbrainz.org"),
+                    "rate": float(os.environ.get("MUSICREC_MB_RATE", 1.0) or 1.0),
+                    "contact": os.environ.get("MUSICREC_CONTACT", "")}
+
+    def save_musicbrainz(self, **values) -> None:
+        self.engine.save_musicbrainz_settings(**values)
+
+    def contact(self) -> str:
+        return self.musicbrainz()["contact"]
 
 
 class SettingsDialog(QDialog):
@@ -100,16 +102,17 @@ class SettingsDialog(QDialog):
 
         mb = QGroupBox("MusicBrainz")
         f = QFormLayout(mb)
-        self.contact = QLineEdit(settings.get("contact"))
+        mbs = settings.musicbrainz()
+        self.contact = QLineEdit(mbs["contact"])
         self.contact.setPlaceholderText("you@example.org")
         self.contact.setToolTip("Sent in the User-Agent of every MusicBrainz request, as MusicBrainz asks.")
-        self.host = QLineEdit(settings.get("mb_host"))
+        self.host = QLineEdit(mbs["host"])
         self.host.setPlaceholderText("musicbrainz.org (default) or host:port of your mirror")
         self.rate = QDoubleSpinBox()
         self.rate.setRange(0.05, 50.0)
         self.rate.setSingleStep(0.5)
         self.rate.setSuffix(" requests/s")
-        self.rate.setValue(settings.get("mb_rate"))
+        self.rate.setValue(mbs["rate"])
         self.rate.setToolTip("musicbrainz.org allows at most 1 request per second; a mirror may allow more.")
         f.addRow("Contact address", self.contact)
         f.addRow("Server", self.host)
@@ -121,14 +124,14 @@ class SettingsDialog(QDialog):
         self.liked = QDoubleSpinBox()
         self.liked.setRange(0.0, 1.0)
         self.liked.setSingleStep(0.05)
-        self.liked.setValue(settings.get("liked_threshold"))
+        self.liked.setValue(settings.get("liked_probability"))
         self.share = QDoubleSpinBox()
         self.share.setRange(0.0, 1.0)
         self.share.setSingleStep(0.05)
-        self.share.setValue(settings.get("album_share"))
+        self.share.setValue(settings.get("liked_share"))
         self.min_tracks = QSpinBox()
         self.min_tracks.setRange(1, 100)
-        self.min_tracks.setValue(settings.get("album_min_tracks"))
+        self.min_tracks.setValue(settings.get("min_tracks"))
         f.addRow("A track counts as liked above", self.liked)
         f.addRow("Recommend when this share is liked", self.share)
         f.addRow("Only albums with at least (tracks)", self.min_tracks)
@@ -192,16 +195,22 @@ class SettingsDialog(QDialog):
             self.error.setText("The contact address should look like name@example.org.")
             return
         s = self.settings
-        s.set("contact", contact)
-        s.set("mb_host", self.host.text().strip())
-        s.set("mb_rate", self.rate.value())
-        s.set("liked_threshold", self.liked.value())
-        s.set("album_share", self.share.value())
-        s.set("album_min_tracks", self.min_tracks.value())
+        host = self.host.text().strip() or "musicbrainz.org"
+        rate = self.rate.value()
+        if host.endswith("musicbrainz.org") and rate > 1.0:
+            self.error.setText("musicbrainz.org allows at most 1 request per second.")
+            return
+        try:
+            s.save_musicbrainz(host=host, rate=rate, contact=contact or None)
+        except Exception as exc:
+            self.error.setText(f"The MusicBrainz settings could not be saved: {exc}")
+            return
+        s.set("liked_probability", self.liked.value())
+        s.set("liked_share", self.share.value())
+        s.set("min_tracks", self.min_tracks.value())
         s.set("workers", self.workers.value())
         s.set_weights({n: b.value() for n, b in self.weights.items()})
         us = user_settings()
         us.setValue("data_folder", self.data.text().strip())
         us.sync()
-        s.apply_to_environment()
         super().accept()

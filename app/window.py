@@ -4,6 +4,7 @@ results come back here by signals, in the GUI thread."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from app import playback, services
 from app.about import AboutDialog
 from app.albums_view import AlbumsTab
 from app.detail import DetailPanel
-from app.library_model import ID_ROLE, TRACK_ROLE, LibraryFilter, LibraryModel, track_title
+from app.library_model import ID_ROLE, TRACK_ROLE, LibraryFilter, LibraryModel
 from app.progress_bar import JobProgress
 from app.settings import EMAIL, AppSettings, SettingsDialog
 from app.taste_view import CLEAR, DISLIKE, LIKE, RatingPanel, TasteTab, status_text
@@ -50,6 +51,7 @@ COLUMN_WIDTHS = [230, 150, 150, 60, 60, 48, 62, 70, 70, 96, 104, 92]
 
 
 class MainWindow(QMainWindow):
+    cover_ready = Signal(str, str)  # release id, image path ("" when there is none); any thread
     library_loaded = Signal()
     analysis_finished = Signal()
     taste_updated = Signal()
@@ -58,8 +60,7 @@ class MainWindow(QMainWindow):
     def __init__(self, engine):
         super().__init__()
         self.engine = engine
-        self.settings = AppSettings(engine.paths.config)
-        self.settings.apply_to_environment()
+        self.settings = AppSettings(engine)
         self.workers = Workers(self)
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
         self.albums.refresh_requested.connect(self.refresh_albums)
         self.albums.search_requested.connect(self.search_albums)
         self.albums.cancel_requested.connect(self.cancel_search)
+        self.albums.cover_wanted.connect(self._want_cover)
+        self.cover_ready.connect(lambda rid, path: path and self.albums.set_cover(rid, path))
         self.tabs.addTab(self.albums, "Albums")
         self.taste = TasteTab()
         self.taste.retrain.connect(self.retrain)
@@ -592,12 +595,12 @@ class MainWindow(QMainWindow):
                 score = r.get("score")
                 text = f"{title}" + (f" — {who}" if who else "") + (f"   {float(score):.2f}" if score is not None else "")
                 item = QListWidgetItem(text)
-                why = r.get("why") or r.get("reasons") or r.get("close_attributes") or ""
-                if isinstance(why, (list, tuple)):
-                    why = ", ".join(str(w) for w in why)
+                because = r.get("because") or []
+                why = ", ".join(_because(b) for b in because) if isinstance(because, list) else str(because)
                 src = r.get("source") or ""
-                item.setToolTip(" · ".join(str(x) for x in (src, r.get("space"), why) if x))
-                item.setData(ID_ROLE, r.get("track_id", r.get("id")) if src in ("", "library") else None)
+                where = r.get("catalog") or ("your library" if src == "library" else src)
+                item.setToolTip(f"{where} · {r.get('space', '')} space" + (f"\nclose in {why}" if why else ""))
+                item.setData(ID_ROLE, r.get("id") if src in ("", "library") else None)
                 self.similar.addItem(item)
             self.similar_note.setText("" if results else "Nothing similar yet — add more music or import a catalog.")
             self.similar_note.setVisible(not results)
@@ -718,8 +721,8 @@ class MainWindow(QMainWindow):
         self.album_source = source or "all"
         self.albums.show_message("Ranking albums…")
 
-        def done(albums):
-            self.albums.set_albums(albums)
+        def done(report):
+            self.albums.set_albums(report["albums"], errors=report["errors"])
             self.albums_shown.emit()
 
         def failed(msg):
@@ -729,13 +732,27 @@ class MainWindow(QMainWindow):
         self.workers.run("albums", lambda j: services.albums(self.engine, self.album_source, self.settings.thresholds()),
                          finished=done, failed=failed)
 
+    def _want_cover(self, release_id: str) -> None:
+        """Covers come from the engine's cache, or are fetched there in its own threads; the
+        callback only emits a signal, which Qt queues to this (the GUI) thread."""
+        covers = getattr(self.engine, "cover_art", None)
+        if covers is None:
+            return
+        try:
+            path = covers().get(release_id, on_ready=lambda rid, p: self._emit_cover(rid, p))
+        except (ValueError, OSError) as exc:
+            log.info("no cover for %s: %s", release_id, exc)
+            return
+        if path:
+            self.albums.set_cover(release_id, str(path))
+
+    def _emit_cover(self, release_id, path) -> None:
+        with contextlib.suppress(RuntimeError):  # the window has closed meanwhile
+            self.cover_ready.emit(release_id, str(path or ""))
+
     def ensure_contact(self) -> bool:
         """MusicBrainz asks every client for a contact address; ask once and remember it."""
-        if self.settings.get("contact"):
-            return True
-        import os
-
-        if os.environ.get("MUSICREC_CONTACT"):
+        if self.settings.contact():
             return True
         text, ok = QInputDialog.getText(
             self, "Contact address for MusicBrainz",
@@ -746,8 +763,7 @@ class MainWindow(QMainWindow):
             if ok:
                 self.albums.show_message("That does not look like an e-mail address; the search did not start.")
             return False
-        self.settings.set("contact", text)
-        self.settings.apply_to_environment()
+        self.settings.save_musicbrainz(contact=text)
         return True
 
     def search_albums(self, query: dict) -> None:
@@ -758,10 +774,14 @@ class MainWindow(QMainWindow):
         self.albums.set_busy(True)
         self.albums.progress.start(0, "Searching MusicBrainz…")
 
-        def done(albums):
-            n = len(albums)
-            self.albums.set_albums(albums, f"{n} album(s) found on MusicBrainz." if n else
-                                   "MusicBrainz returned no album that passes the thresholds.")
+        def done(report):
+            albums = report["albums"]
+            good = sum(1 for a in albums if a.get("recommended", True))
+            note = (f"{len(albums)} album(s) found on MusicBrainz; {good} pass your thresholds." if albums else
+                    "MusicBrainz returned no albums for this search.")
+            if report["cancelled"]:
+                note = "Search cancelled. " + note
+            self.albums.set_albums(albums, note, errors=report["errors"])
             self.albums_shown.emit()
 
         def failed(msg):
@@ -790,6 +810,15 @@ class MainWindow(QMainWindow):
 
     def open_url(self, url: str) -> None:
         QDesktopServices.openUrl(QUrl(url))
+
+
+def _because(b) -> str:
+    if not isinstance(b, dict):
+        return str(b)
+    name, q, r = b.get("attribute"), b.get("query"), b.get("result")
+    if isinstance(q, (int, float)) and isinstance(r, (int, float)):
+        return f"{name} ({q:.2f} vs {r:.2f})" if abs(q) < 2 and abs(r) < 2 else f"{name} ({q:.0f} vs {r:.0f})"
+    return str(name)
 
 
 _DEMO = object()  # marks "make the demo library" in the analysis queue

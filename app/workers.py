@@ -6,6 +6,7 @@ signals reach slots there through queued connections; the worker never touches a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import traceback
@@ -42,10 +43,8 @@ class Job(QRunnable):
         self._emit(self.signals.item, obj)
 
     def _emit(self, signal, *args) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the window closed while this job was finishing
             signal.emit(*args)
-        except RuntimeError:  # the window closed while this job was still finishing
-            pass
 
     def run(self) -> None:
         try:

@@ -26,3 +26,31 @@ def run_cli(*argv, home=None):
         env["MUSICREC_HOME"] = str(home)
     return subprocess.run([sys.executable, "-m", "musicrec_engine", *argv], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=600)
+
+
+# Messages the offscreen test platform prints about itself, not about the app.
+_QT_PLATFORM_NOISE = ("This plugin does not support propagateSizeHints", "This plugin does not support raise",
+                      "This plugin does not support grabbing the keyboard")
+
+
+@pytest.fixture(autouse=True)
+def qt_warnings_fail(request):
+    """In GUI tests (test_app_*.py), any Qt warning, critical or fatal message fails the test."""
+    if not request.module.__name__.split(".")[-1].startswith("test_app_"):
+        yield
+        return
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    seen = []
+
+    def handler(kind, context, message):
+        if kind != QtMsgType.QtDebugMsg and kind != QtMsgType.QtInfoMsg and \
+                not any(n in message for n in _QT_PLATFORM_NOISE):
+            seen.append(f"{kind.name}: {message}")
+        if previous is not None:
+            previous(kind, context, message)
+
+    previous = qInstallMessageHandler(handler)
+    yield
+    qInstallMessageHandler(previous)
+    assert not seen, "Qt printed warnings:\n" + "\n".join(seen)
