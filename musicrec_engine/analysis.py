@@ -1,0 +1,314 @@
+"""Analysis of audio files: decode -> one Spectrum -> both feature vectors -> attributes.
+
+`analyze_file` does one file; `analyze_paths` does files and folders with a process pool,
+progress, cancellation and the feature cache. A file that cannot be analysed becomes a result
+with status "error" and a one-sentence reason; it never stops the batch, and nothing is cached
+for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from musicrec_engine import audio, features
+from musicrec_engine.attributes import Attribute, tempo_bin
+from musicrec_engine.features.cache import FeatureCache, stat_key
+from musicrec_engine.files import content_hash, iter_audio_files
+
+log = logging.getLogger("musicrec.analysis")
+
+Progress = Callable[[int, int, str], None]
+PIPELINES = tuple(features.PIPELINES)
+_IN_FLIGHT_PER_WORKER = 2  # queued work per process: keeps workers busy without buffering a whole folder
+
+
+@dataclass
+class AnalysisResult:
+    path: str
+    status: str  # "ok" | "error"
+    error: str | None = None  # one sentence when status == "error"
+    duration: float = 0.0  # seconds, the whole file
+    content_hash: str | None = None
+    features: dict[str, np.ndarray] = field(default_factory=dict)
+    feature_names: dict[str, list[str]] = field(default_factory=dict)
+    schema_hash: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    analysed_seconds: float = 0.0  # the part analysed: capped at 10 min, or the 30-s window
+    window: str = "full"
+    cached: bool = False  # came from the feature cache
+    seconds: float = 0.0  # wall time spent on this file
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict:
+        """The `analyze --json` line: facts, a feature summary and the attributes (no raw vectors)."""
+        out = {"path": self.path, "status": self.status, "error": self.error}
+        if not self.ok:
+            return out
+        tempo = self.attributes.get("tempo")
+        out.update({
+            "duration": round(self.duration, 3),
+            "analysed_seconds": round(self.analysed_seconds, 3),
+            "window": self.window,
+            "content_hash": self.content_hash,
+            "cached": self.cached,
+            "features": {p: {"version": features.PIPELINES[p].VERSION, "schema_hash": self.schema_hash.get(p),
+                             "n": int(len(v))} for p, v in self.features.items()},
+            "attributes": {k: _attr_dict(a) for k, a in self.attributes.items()},
+            "tempo_bin": tempo_bin(float(tempo.value)) if tempo is not None else None,
+        })
+        return out
+
+
+def _attr_dict(a) -> dict:
+    d = a if isinstance(a, dict) else a.to_dict()
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in d.items()}
+
+
+def analysis_key(window: str = "full", models_dir: str | os.PathLike | None = None) -> str:
+    """What a cached analysis must match: both feature schemas and the attribute code and models.
+
+    The attribute part is a fingerprint of the attributes package's source and of the model
+    files (names, sizes, times), so retraining a model or changing a measurement re-analyses.
+    """
+    h = hashlib.sha256()
+    for p in PIPELINES:
+        h.update(features.schema(p, window).hash.encode())
+    pkg = Path(__file__).parent / "attributes"
+    for f in sorted(pkg.glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    if models_dir is None:
+        from musicrec_engine import paths
+
+        models_dir = paths.resolve().models
+    for root in (Path(models_dir), Path(__file__).resolve().parents[1] / "resources"):
+        if root.is_dir():
+            for f in sorted(root.rglob("*")):
+                if f.is_file():
+                    st = f.stat()
+                    h.update(f"{f.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def analyze_file(path: str | os.PathLike, *, window: str = "full", cache: FeatureCache | None = None,
+                 models_dir: str | os.PathLike | None = None) -> AnalysisResult:
+    """Analyse one file (through the cache when one is given). Never raises for a bad file."""
+    key = analysis_key(window, models_dir) if cache is not None else ""
+    result, skey = _analyze(str(path), window, cache, key)
+    if cache is not None:
+        _store(cache, result, skey, key)
+    return result
+
+
+def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, progress: Progress | None = None,
+                  cancel: threading.Event | None = None, *, cache: FeatureCache | None = None,
+                  window: str = "full", models_dir: str | os.PathLike | None = None) -> Iterator[AnalysisResult]:
+    """Analyse every audio file under `paths`, yielding results as they finish.
+
+    jobs: worker processes (default: the number of cores); 1 runs in this process. Files the
+    cache already knows are answered here without a worker. `progress(done, total, path)` after
+    each file; setting `cancel` stops handing out work, and the generator ends after the
+    files in progress.
+    """
+    files = [str(p) for p in iter_audio_files(paths)]
+    total = len(files)
+    key = analysis_key(window, models_dir) if cache is not None else ""
+    cancel = cancel or threading.Event()
+    done = 0
+
+    def report(result: AnalysisResult) -> AnalysisResult:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, result.path)
+        return result
+
+    todo = []
+    for f in files:  # cache hits first: they cost a stat and two look-ups
+        hit = _cached(f, window, cache, key) if cache is not None else None
+        if hit is not None:
+            yield report(hit)
+        else:
+            todo.append(f)
+        if cancel.is_set():
+            return
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    if jobs == 1:
+        for f in todo:
+            if cancel.is_set():
+                return
+            result, skey = _analyze(f, window, cache, key)
+            if cache is not None:
+                _store(cache, result, skey, key)
+            yield report(result)
+        return
+    yield from (report(r) for r in _pool(todo, jobs, window, cache, key, cancel))
+
+
+def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, key: str,
+          cancel: threading.Event) -> Iterator[AnalysisResult]:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    cache_path = str(cache.path) if cache is not None else None
+    queue = list(reversed(todo))
+
+    def new_pool():
+        # spawn, not fork: the caller may be a GUI with threads, and fork copies their locks.
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                                   initializer=_worker_init, initargs=(cache_path,))
+
+    ex = new_pool()
+    running: dict = {}
+    try:
+        while queue or running:
+            while queue and len(running) < jobs * _IN_FLIGHT_PER_WORKER and not cancel.is_set():
+                f = queue.pop()
+                running[ex.submit(_worker_analyze, f, window, key)] = f
+            if not running:
+                return
+            finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in finished:
+                f = running.pop(fut)
+                try:
+                    result, skey = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    result, skey = _error(f, "the analysis process stopped on this file "
+                                             "(out of memory or a decoder crash)"), None
+                if cache is not None:
+                    _store(cache, result, skey, key)
+                yield result
+            if broken:  # every task still in the dead pool is lost: report them, carry on with a new pool
+                for f in list(running.values()):
+                    yield _error(f, "the analysis process stopped while this file was queued")
+                running.clear()
+                ex.shutdown(wait=False, cancel_futures=True)
+                ex = new_pool()
+            if cancel.is_set() and not running:
+                return
+    finally:
+        ex.shutdown(wait=False, cancel_futures=True)
+
+
+_worker_cache: FeatureCache | None = None
+
+
+def _worker_init(cache_path: str | None) -> None:
+    global _worker_cache
+    try:  # one core per worker: N workers use N cores, not N x BLAS threads
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:
+        pass
+    _worker_cache = FeatureCache(cache_path) if cache_path else None
+
+
+def _worker_analyze(path: str, window: str, key: str):
+    return _analyze(path, window, _worker_cache, key)
+
+
+def _error(path: str, reason: str, t0: float | None = None, **kw) -> AnalysisResult:
+    return AnalysisResult(path=path, status="error", error=reason,
+                          seconds=time.perf_counter() - t0 if t0 else 0.0, **kw)
+
+
+def _cached(path: str, window: str, cache: FeatureCache, key: str) -> AnalysisResult | None:
+    """The cached result for a file whose identity (inode, size, mtime) the cache has seen."""
+    t0 = time.perf_counter()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    h = cache.known_hash(st)
+    return _from_cache(path, h, window, cache, key, t0) if h else None
+
+
+def _from_cache(path: str, h: str, window: str, cache: FeatureCache, key: str, t0: float) -> AnalysisResult | None:
+    row = cache.get_analysis(h, key)
+    if row is None:
+        return None
+    vecs, names, hashes = {}, {}, {}
+    for p in PIPELINES:
+        sch = features.schema(p, window)
+        v = cache.get_vector(h, sch.hash)
+        if v is None or len(v) != len(sch):
+            return None
+        vecs[p], names[p], hashes[p] = v, list(sch.names), sch.hash
+    attrs = {k: Attribute(**d) for k, d in row["attributes"].items()}
+    return AnalysisResult(path=path, status="ok", duration=row["duration"], content_hash=h, features=vecs,
+                          feature_names=names, schema_hash=hashes, attributes=attrs,
+                          analysed_seconds=row["analysed_seconds"], window=window, cached=True,
+                          seconds=time.perf_counter() - t0)
+
+
+def _analyze(path: str, window: str, cache: FeatureCache | None, key: str):
+    """(result, stat key of the file or None). Every failure becomes an error result."""
+    t0 = time.perf_counter()
+    skey = None
+    try:
+        audio.check_readable(Path(path))
+        st = os.stat(path)
+        skey = stat_key(st)
+        h = (cache.known_hash(st) if cache is not None else None) or content_hash(path)
+        if cache is not None:
+            hit = _from_cache(path, h, window, cache, key, t0)
+            if hit is not None:  # a copy of a file analysed before
+                return hit, skey
+        dec = audio.decode(path, window=window)
+        spec = features.Spectrum(dec.y)
+        spec.extras["channels"] = dec.channels
+        vecs = features.extract(spec)
+        attrs = _attributes(path, spec, vecs)
+        schemas = {p: features.schema(p, window) for p in PIPELINES}
+        return AnalysisResult(
+            path=path, status="ok", duration=float(dec.duration), content_hash=h, features=vecs,
+            feature_names={p: list(s.names) for p, s in schemas.items()},
+            schema_hash={p: s.hash for p, s in schemas.items()}, attributes=attrs,
+            analysed_seconds=dec.analysed_seconds, window=window, seconds=time.perf_counter() - t0), skey
+    except audio.AudioError as e:
+        return _error(path, str(e), t0), None
+    except MemoryError:
+        return _error(path, "there was not enough memory to analyse this file", t0), None
+    except Exception as e:  # a bug must not stop the batch; the log keeps the traceback
+        log.exception("analysis of %s failed", path)
+        return _error(path, f"analysis failed unexpectedly ({type(e).__name__}: {e})", t0), None
+
+
+def _attributes(path: str, spec, vecs: dict) -> dict[str, Attribute]:
+    from musicrec_engine.attributes.compute import compute_all
+
+    try:
+        return compute_all(spec, vecs)
+    except Exception:  # the features are good; a failing attribute model must not lose them
+        log.exception("attributes of %s failed", path)
+        return {}
+
+
+def _store(cache: FeatureCache, result: AnalysisResult, skey, key: str) -> None:
+    if not result.ok or result.content_hash is None:
+        return
+    try:
+        if skey is not None:
+            cache.remember_hash(skey, result.content_hash)
+        if not result.cached:
+            cache.put_analysis(result.content_hash, key, result.duration, result.analysed_seconds,
+                               {k: _attr_dict(a) for k, a in result.attributes.items()},
+                               {p: (result.schema_hash[p], v) for p, v in result.features.items()})
+    except Exception:  # a full disk or locked cache costs speed next time, not this result
+        log.exception("could not cache the analysis of %s", result.path)
