@@ -161,6 +161,16 @@ def reference_stats(albums: Iterable[Album]) -> dict[str, tuple[float, float]]:
     return out
 
 
+def without_duplicates(albums: Iterable[Album]) -> list[Album]:
+    """One entry per album (normalised artist + title): the user's own copy first, then MusicBrainz's
+    (it knows the whole track list), then a catalog's (often only the rated tracks)."""
+    order = {"library": 0, "musicbrainz": 1, "catalog": 2}
+    best: dict[tuple[str, str], Album] = {}
+    for a in sorted(albums, key=lambda a: order.get(a.source, 3)):
+        best.setdefault((norm(a.artist), norm(a.title)), a)
+    return list(best.values())
+
+
 def rank(albums: Iterable[Album], th: Thresholds, reference=None) -> list[AlbumScore]:
     albums = list(albums)
     ref = reference if reference is not None else reference_stats(albums)
@@ -349,6 +359,9 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         except (mbz.NotFound, mbz.BadResponse, mbz.Busy) as e:
             out.errors.append({"item": f"album {rg.get('title')} ({release_id})", "error": str(e)})
             continue
+        except mbz.Unreachable as e:  # the network went away: keep what we have, say so once
+            out.errors.append({"item": f"the remaining {len(todo) - i} albums", "error": str(e)})
+            break
         finally:
             out.lookups += 1
         out.albums.append(_release_album(rg, release, index))

@@ -103,6 +103,39 @@ class Engine:
         return start_afresh(self.paths.library_db)
 
     # --- analysis (issue 3) ------------------------------------------------------------
+    @property
+    def feature_cache(self):
+        with self._lock:
+            if getattr(self, "_feature_cache", None) is None:
+                from musicrec_engine.features.cache import FeatureCache
+
+                self._feature_cache = FeatureCache(self.paths.cache / "features.sqlite3")
+            return self._feature_cache
+
+    def analyze(self, paths, jobs: int | None = None, progress: Progress | None = None,
+                cancel: threading.Event | None = None, window: str = "full"):
+        """Analyse files and folders (cached by content), storing each ok result in the library.
+
+        Yields one AnalysisResult per file as it finishes; bad files are error results."""
+        import logging
+
+        from musicrec_engine.analysis import analyze_paths
+
+        for result in analyze_paths(paths, jobs=jobs, progress=progress, cancel=cancel, cache=self.feature_cache,
+                                    window=window, models_dir=self.paths.models):
+            if result.status == "ok":
+                try:
+                    self.library.store_analysis(result)
+                except Exception:  # the analysis stays cached; a re-run stores it
+                    logging.getLogger("musicrec.engine").exception("could not store %s", result.path)
+            yield result
+
+    def features(self, path, pipeline: str = "mfcc", window: str = "full") -> dict:
+        """One file's named feature vector: {"pipeline", "version", "schema_hash", "names", "values"}."""
+        from musicrec_engine.analysis import file_features
+
+        return file_features(path, pipeline, window=window, cache=self.feature_cache)
+
 
     # --- similarity (issue 6) ----------------------------------------------------------
     @property
@@ -245,8 +278,12 @@ class Engine:
     def _album_report(self, found, th, disc, rows, client=None) -> dict:
         from musicrec_engine import albums as alb
 
-        scores = alb.rank(found, th)
-        out = {"albums": [s.to_dict() for s in scores],
+        scores = alb.rank(alb.without_duplicates(found), th)
+        covers = self.cover_art()
+        albums = [s.to_dict() for s in scores]
+        for a in albums:
+            a["cover_url"] = covers.url(a["release_id"]) if a.get("release_id") else None
+        out = {"albums": albums,
                "thresholds": {k: getattr(th, k) for k in th.__dataclass_fields__},
                "errors": disc.errors if disc else [], "cancelled": bool(disc and disc.cancelled)}
         if disc is not None:

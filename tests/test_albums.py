@@ -75,6 +75,15 @@ def test_library_albums_group_by_album_artist_and_a_rating_beats_a_prediction():
     assert [t.probability for t in a.tracks] == [1.0, 0.3] and a.tracks[0].attributes == {"energy": 0.5}
 
 
+def test_an_album_found_in_several_places_is_listed_once():
+    mine = alb.Album("l", "Same Record", "The Band", "library", [])
+    mb = alb.Album("m", "Same Record (Remastered)", "the band", "musicbrainz", [])
+    cat = alb.Album("c", "Same Record", "The Band", "catalog", [])
+    other = alb.Album("o", "Other Record", "The Band", "catalog", [])
+    assert [a.key for a in alb.without_duplicates([cat, mb, other, mine])] == ["l", "o"]
+    assert [a.key for a in alb.without_duplicates([cat, mb])] == ["m"]
+
+
 # --- MusicBrainz discovery end to end --------------------------------------------------------
 COLUMNS = ["mbid", "artist", "recording_title", "release_title", "bpm", "key_key", "key_scale", "danceable",
            "release_year"]
@@ -166,7 +175,23 @@ def test_liked_artists_seed_the_search_and_a_503_burst_loses_nothing(mb_env, hom
     n = len(mb_env.requests)
     everything = eng.albums(source="all")
     assert len(mb_env.requests) == n
-    assert {a["source"] for a in everything["albums"]} == {"catalog", "musicbrainz"}
+    # the seed catalog's partial albums are the same records: listed once, with MusicBrainz's full track list
+    assert len(everything["albums"]) == 20 and {a["source"] for a in everything["albums"]} == {"musicbrainz"}
+    assert all(a["cover_url"].endswith(f"/release/{a['release_id']}/front-250") for a in everything["albums"])
+    eng.close()
+
+
+def test_losing_the_network_midway_keeps_the_albums_found_so_far(mb_env, home, tmp_path):
+    art, eng = twenty_albums(mb_env, home, tmp_path)
+
+    def progress(done, total, msg):
+        if done == 3:
+            mb_env.close()
+
+    report = eng.search_albums(artist="Twenty", progress=progress)
+    assert len(report["albums"]) == 3
+    assert report["errors"][0]["item"] == "the remaining 17 albums"
+    assert "cannot reach MusicBrainz" in report["errors"][0]["error"]
     eng.close()
 
 

@@ -86,6 +86,7 @@ def run_search(args, where) -> int:
 
 
 def _print(report: dict, args) -> int:
+    mb = report.get("musicbrainz")
     shown = report["albums"] if args.all else [a for a in report["albums"] if a["recommended"]]
     if args.json:
         emit_json({**report, "albums": shown})
@@ -101,11 +102,13 @@ def _print(report: dict, args) -> int:
                       f"{year}  [{a['source']}, {a['scored']}/{a['total']} tracks scored]\n")
             for r in a["reasons"]:
                 out.write(f"      {r}\n")
-        mb = report.get("musicbrainz")
         if mb:
             out.write(f"MusicBrainz: {mb['albums']} albums looked at, {mb['albums_with_enough_coverage']} with enough "
                       f"feature coverage ({mb['tracks_matched']} of {mb['tracks']} tracks matched)"
                       + (f", {mb['requests']} requests" if "requests" in mb else "") + "\n")
+    if mb and mb.get("not_cached"):
+        progress(f"musicrec: {mb['not_cached']} MusicBrainz answers are not in the cache yet (offline); "
+                 "run 'musicrec albums search' online to fetch them")
     for e in report["errors"]:
         progress(f"musicrec: {e['item']}: {e['error']}")
     if report.get("cancelled"):
