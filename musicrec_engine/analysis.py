@@ -312,3 +312,27 @@ def _store(cache: FeatureCache, result: AnalysisResult, skey, key: str) -> None:
                                {p: (result.schema_hash[p], v) for p, v in result.features.items()})
     except Exception:  # a full disk or locked cache costs speed next time, not this result
         log.exception("could not cache the analysis of %s", result.path)
+
+
+def file_features(path: str | os.PathLike, pipeline: str, *, window: str = "full",
+                  cache: FeatureCache | None = None) -> dict:
+    """One pipeline's named vector for one file: {"pipeline", "version", "schema_hash", "names",
+    "values", "cached"}. Raises AudioError with the reason when the file cannot be analysed."""
+    if pipeline not in features.PIPELINES:
+        raise ValueError(f"unknown pipeline {pipeline!r}; choose one of {', '.join(PIPELINES)}")
+    path = Path(path)
+    audio.check_readable(path)
+    sch = features.schema(pipeline, window)
+    st = os.stat(path)
+    h = (cache.known_hash(st) if cache is not None else None) or content_hash(path)
+    values = cache.get_vector(h, sch.hash) if cache is not None else None
+    cached = values is not None
+    if values is None:
+        dec = audio.decode(path, window=window)
+        spec = features.Spectrum(dec.y)
+        values = features.extract(spec, (pipeline,))[pipeline]
+        if cache is not None:
+            cache.put_vector(h, sch.hash, values)
+            cache.remember_hash(stat_key(st), h)
+    return {"pipeline": pipeline, "version": sch.version, "schema_hash": sch.hash, "names": list(sch.names),
+            "values": [float(v) for v in values], "cached": cached}

@@ -60,6 +60,9 @@ def decode(path: str | os.PathLike, window: str = "full", max_seconds: float = M
     path = Path(path)
     check_readable(path)
     limit = SEED_SECONDS if window == "30s" else max_seconds
+    not_audio = _sniff_not_audio(path)
+    if not_audio:  # said before any decoder tries: they are slower and print noise for these
+        raise AudioError(not_audio)
     try:
         y, duration, declared_seconds, channels = _decode_soundfile(path, limit)
         decoder = "soundfile"
@@ -229,22 +232,32 @@ _AUDIO_SIGNATURES = {b"RIFF": "a WAV file", b"fLaC": "a FLAC file", b"OggS": "an
                      b"FORM": "an AIFF file"}
 
 
-def _undecodable_reason(path: Path, sf_err: Exception, av_err: Exception) -> str:
+def _head(path: Path) -> bytes:
     try:
         with open(path, "rb") as f:
-            head = f.read(4096)
+            return f.read(4096)
     except OSError:
-        head = b""
+        return b""
+
+
+def _sniff_not_audio(path: Path) -> str | None:
+    """A reason when the first bytes show a well-known non-audio file (image, document, text)."""
+    head = _head(path)
     for sig, what in _SIGNATURES.items():
         if head.startswith(sig):
             return f"this is {what}, not audio"
-    for sig, what in _AUDIO_SIGNATURES.items():
-        if head.startswith(sig):
-            return f"the file looks like {what} but its header is invalid or its data is damaged"
-    if head and b"\x00" not in head:
+    if head and not any(head.startswith(sig) for sig in _AUDIO_SIGNATURES) and b"\x00" not in head:
         try:
             head.decode("utf-8")
             return "this is a text file, not audio"
         except UnicodeDecodeError:
             pass
+    return None
+
+
+def _undecodable_reason(path: Path, sf_err: Exception, av_err: Exception) -> str:
+    head = _head(path)
+    for sig, what in _AUDIO_SIGNATURES.items():
+        if head.startswith(sig):
+            return f"the file looks like {what} but its header is invalid or its data is damaged"
     return "not a readable audio file: the format is unsupported or the data is damaged"

@@ -30,6 +30,14 @@ def iter_audio_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     for p in paths:
         p = Path(p)
         if not p.is_dir():
+            try:
+                st = p.stat()
+                key = (st.st_dev, st.st_ino)
+                if key in seen_files:
+                    continue
+                seen_files.add(key)
+            except OSError:
+                pass  # yielded anyway: the analysis says what is wrong with it
             yield p
             continue
         yield from _walk(p, seen_dirs, seen_files)

@@ -1,11 +1,67 @@
-"""`musicrec analyze`: analyse audio files or folders."""
+"""`musicrec analyze`: analyse audio files or folders (cached by content; bad files reported, not fatal)."""
 
-from musicrec_engine.cli.common import not_yet
+from __future__ import annotations
+
+import sys
+
+from musicrec_engine.cli.common import emit_json, progress
 
 
 def register(sub) -> None:
     p = sub.add_parser("analyze", help="Analyse audio files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: number of cores)")
+    p.add_argument("--jobs", type=_positive, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--json", action="store_true", help="one JSON line per file on stdout")
-    p.set_defaults(func=not_yet("analyze"))
+    p.add_argument("--window", choices=["full", "30s"], default="full",
+                   help="analyse the whole track up to 10 min (default) or seed 000's first 30 s, padded")
+    p.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return n
+
+
+def run(args, where) -> int:
+    from musicrec_engine.engine import Engine
+
+    engine = Engine(args.home)
+    failed = done = 0
+    interactive = sys.stderr.isatty()
+
+    def on_progress(i: int, total: int, path: str) -> None:
+        if interactive or i == total or i % 25 == 0:
+            progress(f"analysed {i}/{total}: {path}")
+
+    try:
+        for r in engine.analyze(args.paths, jobs=args.jobs, progress=on_progress, window=args.window):
+            done += 1
+            failed += r.status != "ok"
+            if args.json:
+                emit_json(r.to_json())
+            elif r.status == "ok":
+                attrs = r.attributes
+                tempo = f"{float(attrs['tempo'].value):.0f} BPM" if "tempo" in attrs else ""
+                print(f"ok     {_mmss(r.duration)}  {tempo:>8}  {'(cached) ' if r.cached else ''}{r.path}", flush=True)
+            else:
+                print(f"error  {r.path}: {r.error}", flush=True)
+    finally:
+        engine.close()
+    if done == 0:
+        progress("musicrec: no audio files found in the given paths")
+        return 1
+    if failed:
+        progress(f"musicrec: {failed} of {done} files could not be analysed")
+    return 1 if failed else 0
+
+
+def _mmss(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m:d}:{s:02d}"

@@ -1,11 +1,33 @@
-"""`musicrec features`: print one file's feature vector."""
+"""`musicrec features`: print one file's named feature vector."""
 
-from musicrec_engine.cli.common import not_yet
+from __future__ import annotations
+
+from musicrec_engine.cli.common import emit_json
 
 
 def register(sub) -> None:
     p = sub.add_parser("features", help="Print one file's feature vector")
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--pipeline", choices=["mfcc", "stats"], default="mfcc")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=not_yet("features"))
+    p.add_argument("--pipeline", choices=["mfcc", "stats"], default="mfcc",
+                   help="mfcc: 13 MFCC + deltas, 7 statistics each (273); stats: spectral, rhythm, chroma, harmonic")
+    p.add_argument("--json", action="store_true", help="print {pipeline, version, names, values} as JSON")
+    p.add_argument("--window", choices=["full", "30s"], default="full",
+                   help="analyse the whole track up to 10 min (default) or seed 000's first 30 s, padded")
+    p.set_defaults(func=run)
+
+
+def run(args, where) -> int:
+    from musicrec_engine.engine import Engine
+
+    engine = Engine(args.home)
+    try:
+        out = engine.features(args.file, args.pipeline, window=args.window)
+    finally:
+        engine.close()
+    if args.json:
+        emit_json({k: out[k] for k in ("pipeline", "version", "schema_hash", "names", "values")})
+    else:
+        print(f"# {out['pipeline']} v{out['version']} schema {out['schema_hash']}: {len(out['values'])} features")
+        for name, value in zip(out["names"], out["values"], strict=True):
+            print(f"{name}\t{value:.6g}")
+    return 0
