@@ -196,6 +196,7 @@ def scan(lib, roots: Iterable[str | os.PathLike], progress: Callable[[int, int, 
         lib.set_missing(came_back, False)
     # New paths whose content is a track whose old file is gone: a move or rename.
     by_hash = {k[3]: (p, k[0]) for p, k in known.items() if k[3] and p not in on_disk}
+    moved: set[int] = set()
     for i, path in enumerate(new_paths):
         if cancel is not None and cancel.is_set():
             rep.cancelled = True
@@ -211,12 +212,13 @@ def scan(lib, roots: Iterable[str | os.PathLike], progress: Callable[[int, int, 
             old = by_hash.pop(h, None)
         if old is not None and not os.path.exists(old[0]):
             lib.move_track(old[1], path, on_disk[path].st_size, on_disk[path].st_mtime)
+            moved.add(old[1])
             rep.moved += 1
         else:
             rep.new += 1
             todo.append(path)
     gone = [k[0] for p, k in known.items()
-            if p not in on_disk and not k[4] and any(_under(p, r) for r in present) and not os.path.exists(p)]
+            if p not in on_disk and not k[4] and k[0] not in moved and any(_under(p, r) for r in present) and not os.path.exists(p)]
     if gone:
         lib.set_missing(gone, True)
     rep.missing = len(gone)
