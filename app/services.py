@@ -149,8 +149,13 @@ def search_albums(engine, job, artist=None, tag=None, years=None, thresholds: di
 
 
 def import_catalog(engine, job, csv_path: str, name: str | None = None):
-    fn = _method(engine, "import_catalog")
-    return _call(fn, csv_path, name=name or Path(csv_path).stem, progress=job.progress, cancel=job.cancel)
+    name = name or Path(csv_path).stem
+    fn = getattr(engine, "import_catalog", None)
+    if fn is None:
+        from musicrec_engine import catalogs
+
+        return catalogs.import_csv(engine.library, csv_path, name, progress=job.progress, cancel=job.cancel)
+    return _call(fn, csv_path, name=name, progress=job.progress, cancel=job.cancel)
 
 
 # --- demo -----------------------------------------------------------------------------------

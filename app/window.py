@@ -482,10 +482,13 @@ class MainWindow(QMainWindow):
         progress.verb = "Importing"
         progress.start(0, f"Importing {Path(csv).name}…")
 
-        def done(_result):
+        def done(report):
             progress.verb = "Analysing"
             progress.finish()
-            self.statusBar().showMessage(f"Imported {Path(csv).name}", 10000)
+            summary = report.summary() if hasattr(report, "summary") else f"Imported {Path(csv).name}"
+            self.statusBar().showMessage(summary, 15000)
+            for m in getattr(report, "messages", []) or []:
+                self.add_problem(csv, m)
             self.refresh_albums(self.album_source)
 
         def failed(msg):

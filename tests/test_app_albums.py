@@ -1,0 +1,104 @@
+"""The Albums tab fills from an imported catalog and from a (fake, local) MusicBrainz search."""
+
+import csv
+
+import fake_musicbrainz
+import pytest
+from fake_musicbrainz import FakeMusicBrainz
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtGui import QColor, QImage
+
+from app.window import MainWindow
+from musicrec_engine.catalogs import import_csv
+from musicrec_engine.engine import Engine
+
+SPOTIFY_COLUMNS = ["id", "name", "album", "album_id", "artists", "danceability", "energy", "key", "loudness",
+                   "mode", "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
+                   "year"]
+
+
+def write_spotify_catalog(path, albums):
+    """albums: [(title, artist, year, n_tracks, energy)] in the Spotify 1.2M schema."""
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(SPOTIFY_COLUMNS)
+        for a, (title, artist, year, n, energy) in enumerate(albums):
+            for i in range(n):
+                w.writerow([f"trk{a}x{i}", f"{title} {i + 1}", title, f"alb{a}", f"['{artist}']", 0.5, energy,
+                            i % 12, -8.0, 1, 0.05, 0.2, 0.1, 0.1, 0.6, 120.0, year])
+
+
+@pytest.fixture
+def window(qtbot, home):
+    engine = Engine(home)
+    w = MainWindow(engine)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
+    yield w
+    w.close()
+    engine.close()
+
+
+def card_titles(w) -> list[str]:
+    return [c.album.get("title") for c in w.albums.cards]
+
+
+def test_albums_tab_lists_the_albums_of_an_imported_catalog(window, qtbot, tmp_path):
+    path = tmp_path / "catalog.csv"
+    write_spotify_catalog(path, [("Quiet Hours", "Ann Example", 2001, 6, 0.2),
+                                 ("Loud Nights", "Bob Example", 2010, 7, 0.9)])
+    import_csv(window.engine.library, path, name="test catalog")
+    # The user likes every track of one album: it must come first and be recommended.
+    ids = [t["id"] for t in window.engine.library.catalog_tracks() if t["album"] == "Loud Nights"]
+    for i in ids:
+        window.engine.library.set_catalog_rating(i, 1)
+
+    with qtbot.waitSignal(window.albums_shown, timeout=30000):
+        window.tabs.setCurrentWidget(window.albums)
+    assert set(card_titles(window)) == {"Quiet Hours", "Loud Nights"}
+    top = window.albums.cards[0]
+    assert top.album["title"] == "Loud Nights" and top.recommended
+    assert "100% of tracks liked" in top.stats.text() and "7 tracks" in top.stats.text()
+    assert "1 of 2 album(s) pass" in window.albums.message.text()
+
+
+def png_bytes(colour="#c04060") -> bytes:
+    img = QImage(8, 8, QImage.Format.Format_RGB32)
+    img.fill(QColor(colour))
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    return bytes(data)
+
+
+def test_musicbrainz_search_fills_the_albums_tab_with_covers(window, qtbot, monkeypatch):
+    # The fake's built-in 1x1 PNG fails its zlib check, so no decoder can show it; serve a real one.
+    monkeypatch.setattr(fake_musicbrainz, "PNG", png_bytes())
+    with FakeMusicBrainz() as mb:
+        art = mb.add_artist("Search Me", tags=("dream pop",), albums=3, tracks=5, first_year=1995)
+        monkeypatch.setenv("MUSICREC_MB_HOST", mb.host)
+        monkeypatch.setenv("MUSICREC_MB_RATE", "20")
+        monkeypatch.setenv("MUSICREC_CAA_URL", mb.url)
+        monkeypatch.delenv("MUSICREC_CONTACT", raising=False)
+        window.engine.save_musicbrainz_settings(contact="listener@example.org")  # asked once, stored
+        window.tabs.setCurrentWidget(window.albums)
+        qtbot.waitUntil(lambda: not window.workers.busy("albums"), timeout=30000)
+
+        window.albums.artist.setText("Search Me")
+        with qtbot.waitSignal(window.albums_shown, timeout=60000):
+            qtbot.mouseClick(window.albums.search, Qt.MouseButton.LeftButton)
+        assert sorted(card_titles(window)) == sorted(a.title for a in art.albums)
+        assert all(r.user_agent and "listener@example.org" in r.user_agent for r in mb.requests
+                   if r.path.startswith("/ws/2"))
+        card = next(c for c in window.albums.cards if c.album["title"] == art.albums[0].title)
+        assert card.album["source"] == "musicbrainz"
+        assert "musicbrainz.org/release-group/" in card.findChild(type(card.stats), "albumLink").text()
+        # Covers arrive in the background from the (fake) Cover Art Archive and replace the placeholder.
+        placeholder = card.cover.pixmap().toImage()
+        qtbot.waitUntil(lambda: card.cover.pixmap().toImage() != placeholder, timeout=20000)
+        centre = card.cover.pixmap().toImage().pixelColor(40, 40)
+        assert (centre.red(), centre.green(), centre.blue()) == (0xC0, 0x40, 0x60)
+        assert any(r.path.endswith("/front-250") for r in mb.requests)
+        assert window.albums.search.isEnabled()  # the form is usable again after the search
