@@ -217,19 +217,41 @@ def library_albums(tracks: Iterable[dict]) -> list[Album]:
     return list(groups.values())
 
 
-def catalog_albums(rows: Iterable[dict]) -> list[Album]:
+def catalog_album_key(row: dict) -> tuple | None:
+    album_id = row.get("album_id") or (row.get("album") and f"{row.get('artist')}|{row.get('album')}")
+    return (row.get("catalog_id"), album_id) if album_id else None
+
+
+def catalog_albums(rows: Iterable[dict], totals: dict[tuple, int] | None = None) -> list[Album]:
+    """Catalog rows grouped by album id. `totals` (album key -> track count) lets the caller pass
+    only the rows that can be scored: a 1.2M-row catalog is never held in memory whole."""
     groups: dict[tuple, Album] = {}
     for r in rows:
-        album_id = r.get("album_id") or (r.get("album") and f"{r.get('artist')}|{r.get('album')}")
-        if not album_id:
+        k = catalog_album_key(r)
+        if k is None:
             continue
-        k = (r.get("catalog_id"), album_id)
         a = groups.get(k)
         if a is None:
-            a = groups[k] = Album(f"catalog:{r.get('catalog_id')}:{album_id}", r.get("album") or album_id,
-                                  r.get("artist") or "Unknown artist", "catalog", [], year=r.get("year"))
+            a = groups[k] = Album(f"catalog:{k[0]}:{k[1]}", r.get("album") or k[1], r.get("artist") or "Unknown artist",
+                                  "catalog", [], year=r.get("year"))
         a.tracks.append(_album_track(r, str(r.get("id"))))
+    if totals:
+        for k, a in groups.items():
+            a.total_tracks = max(totals.get(k, 0), len(a.tracks))
     return list(groups.values())
+
+
+def scored_catalog_rows(pages: Iterable[list[dict]]) -> tuple[list[dict], dict[tuple, int]]:
+    """(rows with a rating or prediction, album key -> all tracks) from pages of catalog rows."""
+    rows, totals = [], {}
+    for page in pages:
+        for r in page:
+            k = catalog_album_key(r)
+            if k is not None:
+                totals[k] = totals.get(k, 0) + 1
+            if track_probability(r) is not None:
+                rows.append(r)
+    return rows, totals
 
 
 # --- MusicBrainz discovery ------------------------------------------------------------------
@@ -284,10 +306,11 @@ def seed_artists(rows: Iterable[dict], th: Thresholds, limit: int = 10) -> list[
 
 def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | None, str]] = (),
              artist: str | None = None, tag: str | None = None, years: tuple[int, int] | None = None,
-             max_albums: int = 50, progress: Progress | None = None,
+             max_albums: int = 50, related_tags: int = 2, progress: Progress | None = None,
              cancel: threading.Event | None = None) -> Discovery:
-    """Liked artists (or the given artist/tag) -> release groups -> one lookup per release -> albums
-    whose recordings we can score. Per-release failures are collected, not raised."""
+    """Liked artists (or the given artist/tag) -> release groups (the artists' own, then other
+    artists' under their `related_tags` most common tags) -> one lookup per release -> albums whose
+    recordings we can score. Per-release failures are collected, not raised."""
     from musicrec_engine import musicbrainz as mbz
 
     out = Discovery()
@@ -319,7 +342,10 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         queries.append({"artist_id": mbid, "tag": tag, "years": years})
 
     groups: dict[str, dict] = {}
-    for q in queries:
+    pending = list(queries)
+    tags_done = not seeds or related_tags <= 0 or bool(artist or tag)
+    while pending:
+        q = pending.pop(0)
         try:
             found = client.search_release_groups(cancel=cancel, **q)
         except mbz.Cancelled:
@@ -337,6 +363,12 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         for rg in found:
             if rg.get("release-list") and len(groups) < max_albums:
                 groups.setdefault(rg["id"], rg)
+        if not pending and not tags_done:
+            # Beyond the artists you like: albums of other artists under their most common tags,
+            # from the years their albums span (unless a range was given).
+            tags_done = True
+            for t in top_tags(groups.values(), related_tags):
+                pending.append({"tag": t, "years": years or year_span(groups.values())})
 
     todo = list(groups.values())
     for i, rg in enumerate(todo):
@@ -367,6 +399,21 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         out.albums.append(_release_album(rg, release, index))
     report(len(todo), len(todo), f"{len(out.albums)} albums looked at")
     return out
+
+
+def top_tags(groups: Iterable[dict], n: int) -> list[str]:
+    count: dict[str, float] = {}
+    for rg in groups:
+        for t in rg.get("tag-list", []):
+            name = (t.get("name") or "").strip().lower()
+            if name:
+                count[name] = count.get(name, 0) + float(t.get("count") or 1)
+    return [t for t, _ in sorted(count.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def year_span(groups: Iterable[dict]) -> tuple[int, int] | None:
+    years = [int(y[:4]) for y in (rg.get("first-release-date") or "" for rg in groups) if y[:4].isdigit()]
+    return (min(years), max(years)) if years else None
 
 
 def _release_album(rg: dict, release: dict, index: TrackIndex) -> Album:

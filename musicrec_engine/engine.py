@@ -237,12 +237,12 @@ class Engine:
         if source not in ("library", "catalog", "musicbrainz", "all"):
             raise ValueError(f"unknown album source {source!r}: use library, catalog, musicbrainz or all")
         th = (thresholds or alb.Thresholds()).check()
-        lib_rows, cat_rows = self.library.tracks(), self.library.catalog_tracks()
+        lib_rows, (cat_rows, totals) = self.library.tracks(), self._scored_catalog_rows()
         found = []
         if source in ("library", "all"):
             found += alb.library_albums(lib_rows)
         if source in ("catalog", "all"):
-            found += alb.catalog_albums(cat_rows)
+            found += alb.catalog_albums(cat_rows, totals)
         disc = None
         if source in ("musicbrainz", "all"):
             if source == "all":
@@ -266,7 +266,7 @@ class Engine:
         from musicrec_engine.errors import UsageError
 
         th = (thresholds or alb.Thresholds()).check()
-        rows = self.library.tracks() + self.library.catalog_tracks()
+        rows = self.library.tracks() + self._scored_catalog_rows()[0]
         seeds = [] if (artist or tag) else alb.seed_artists(rows, th)
         if not (artist or tag or seeds):
             raise UsageError("nothing to search for: give --artist or --tag, or like some tracks first")
@@ -274,6 +274,17 @@ class Engine:
         disc = alb.discover(client, alb.TrackIndex(rows), th, seeds=seeds, artist=artist, tag=tag, years=years,
                             progress=progress, cancel=cancel)
         return self._album_report(disc.albums, th, disc, rows, client)
+
+    def _scored_catalog_rows(self, page: int = 20_000):
+        from musicrec_engine.albums import scored_catalog_rows
+
+        def pages():
+            offset = 0
+            while rows := self.library.catalog_tracks(limit=page, offset=offset):
+                offset += len(rows)
+                yield rows
+
+        return scored_catalog_rows(pages())
 
     def _album_report(self, found, th, disc, rows, client=None) -> dict:
         from musicrec_engine import albums as alb

@@ -75,6 +75,16 @@ def test_library_albums_group_by_album_artist_and_a_rating_beats_a_prediction():
     assert [t.probability for t in a.tracks] == [1.0, 0.3] and a.tracks[0].attributes == {"energy": 0.5}
 
 
+def test_catalog_albums_count_the_tracks_that_cannot_be_scored():
+    rows = [{"id": i, "catalog_id": 1, "album_id": "A", "album": "Alb", "artist": "X", "title": f"t{i}",
+             "rating": None, "predicted_like": 0.9 if i < 2 else None} for i in range(6)]
+    scored, totals = alb.scored_catalog_rows([rows[:3], rows[3:]])  # two pages
+    assert len(scored) == 2 and totals == {(1, "A"): 6}
+    (a,) = alb.catalog_albums(scored, totals)
+    s = alb.score_album(a, TH)
+    assert s.total == 6 and s.coverage == pytest.approx(2 / 6) and not s.recommended
+
+
 def test_an_album_found_in_several_places_is_listed_once():
     mine = alb.Album("l", "Same Record", "The Band", "library", [])
     mb = alb.Album("m", "Same Record (Remastered)", "the band", "musicbrainz", [])
@@ -164,19 +174,24 @@ def test_search_by_tag_and_years_and_predictions_instead_of_ratings(mb_env, home
 
 def test_liked_artists_seed_the_search_and_a_503_burst_loses_nothing(mb_env, home, tmp_path):
     art, eng = twenty_albums(mb_env, home, tmp_path)
-    mb_env.add_artist("Stranger", albums=3)
+    mb_env.add_artist("Kindred", tags=("indie",), albums=3, first_year=1995)  # same tag, same years
+    mb_env.add_artist("Later Kindred", tags=("indie",), albums=2, first_year=2015)  # same tag, later
+    mb_env.add_artist("Stranger", tags=("polka",), albums=3, first_year=1995)
     mb_env.fail_next(3, status=503)
     report = eng.albums(source="musicbrainz")
     mb = [a for a in report["albums"] if a["source"] == "musicbrainz"]
-    assert len(mb) == 20 and {a["artist"] for a in mb} == {"Twenty"}  # only the liked artist
+    assert len(mb) == 23 and {a["artist"] for a in mb} == {"Twenty", "Kindred"}
     assert [r.status for r in mb_env.requests[:4]] == [503, 503, 503, 200]
+    # artist look-up, the artist's albums, the tag's albums, then one look-up per album
+    paths = [r.path for r in mb_env.requests if r.status == 200]
+    assert paths[:3] == ["/ws/2/artist/", "/ws/2/release-group/", "/ws/2/release-group/"] and len(paths) == 26
     assert report["errors"] == []
     # `all` adds the MusicBrainz albums from the cache only: no new request
     n = len(mb_env.requests)
     everything = eng.albums(source="all")
     assert len(mb_env.requests) == n
     # the seed catalog's partial albums are the same records: listed once, with MusicBrainz's full track list
-    assert len(everything["albums"]) == 20 and {a["source"] for a in everything["albums"]} == {"musicbrainz"}
+    assert len(everything["albums"]) == 23 and {a["source"] for a in everything["albums"]} == {"musicbrainz"}
     assert all(a["cover_url"].endswith(f"/release/{a['release_id']}/front-250") for a in everything["albums"])
     eng.close()
 
