@@ -16,8 +16,11 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 TRACK_ROLE = Qt.ItemDataRole.UserRole + 3
 
-COLUMNS = ["Title", "Artist", "Album", "Duration", "Tempo", "Key", "Mode", "Energy", "Valence",
-           "Danceability", "Predicted like", "Rating"]
+COLUMNS = ["Title", "Artist", "Album", "Time", "BPM", "Key", "Mode", "Energy", "Valence",
+           "Dance", "Like %", "Rating"]
+COLUMN_TIPS = {"BPM": "Tempo in beats per minute", "Dance": "Danceability (0–1)",
+               "Like %": "How likely you are to like the track, predicted by your taste model",
+               "Energy": "Energy (0–1)", "Valence": "Valence: musical positiveness (0–1)"}
 NUMERIC = {3, 4, 7, 8, 9, 10}
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -60,6 +63,8 @@ def _row(track: dict) -> tuple[list, list, str]:
     rating = track.get("rating")
     key_txt = KEY_NAMES[int(key)] if key is not None and 0 <= key < 12 else ("–" if key is not None else "")
     mode_txt = "" if mode is None or key_txt in ("", "–") else ("major" if mode >= 0.5 else "minor")
+    if mode_txt:
+        key_txt = f"{key_txt} {mode_txt[:3]}"  # "G maj": the key column reads on its own
     texts = [
         track_title(track), track.get("artist") or "", track.get("album") or "", fmt_duration(dur),
         f"{tempo:.0f}" if tempo is not None else "", key_txt, mode_txt,
@@ -74,7 +79,7 @@ def _row(track: dict) -> tuple[list, list, str]:
         mode if mode is not None else -1.0, *[u if u is not None else -1.0 for u in units],
         float(pred) if pred is not None else -1.0, {1: 2.0, 0: 0.0}.get(rating, 1.0),
     ]
-    hay = " ".join((texts[0], texts[1], texts[2], texts[5], texts[6], str(track.get("album_artist") or ""),
+    hay = " ".join((texts[0], texts[1], texts[2], texts[6], str(track.get("album_artist") or ""),
                     str(track.get("genre") or ""), str(track.get("year") or ""),
                     str(track.get("path") or ""))).casefold()
     return texts, keys, hay
@@ -117,6 +122,8 @@ class LibraryModel(QAbstractTableModel):
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.TextAlignmentRole:
                 return _RIGHT if section in NUMERIC else _LEFT
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return COLUMN_TIPS.get(COLUMNS[section])
         return None
 
     # updates --------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def run(args) -> int:
 
     engine = Engine(data_home(args))
     logs.setup(engine.paths.logs)
-    window = MainWindow(engine)
+    window = MainWindow(engine, persist_state=not args.screenshot)
     if args.screenshot:
         window.resize(1360, 840)
     window.show()

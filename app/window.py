@@ -36,7 +36,7 @@ from app import playback, services
 from app.about import AboutDialog
 from app.albums_view import AlbumsTab
 from app.detail import DetailPanel
-from app.library_model import ID_ROLE, TRACK_ROLE, LibraryFilter, LibraryModel
+from app.library_model import COLUMNS, ID_ROLE, TRACK_ROLE, LibraryFilter, LibraryModel
 from app.progress_bar import JobProgress
 from app.settings import EMAIL, AppSettings, SettingsDialog
 from app.taste_view import CLEAR, DISLIKE, LIKE, RatingPanel, TasteTab, status_text
@@ -47,7 +47,9 @@ from musicrec_engine.demo import DEMO_FOLDER
 log = logging.getLogger(__name__)
 RETRAIN_DELAY_MS = 1500  # ratings usually come in bursts; retrain once the user pauses
 AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.m4a *.mp4 *.aac *.aif *.aiff);;All files (*)"
-COLUMN_WIDTHS = [230, 150, 150, 60, 60, 48, 62, 70, 70, 96, 104, 92]
+HEADER_KEY = "window/header-v3"  # bump when the columns change, so an old layout is not applied
+COLUMN_WIDTHS = [200, 130, 120, 56, 52, 74, 64, 70, 74, 64, 70, 84]
+HIDDEN_COLUMNS = {"Mode"}  # the key column already says "maj"/"min"; the header menu shows it again
 
 
 class MainWindow(QMainWindow):
@@ -57,9 +59,10 @@ class MainWindow(QMainWindow):
     taste_updated = Signal()
     albums_shown = Signal()
 
-    def __init__(self, engine):
+    def __init__(self, engine, persist_state: bool = True):
         super().__init__()
         self.engine = engine
+        self.persist_state = persist_state  # off for --screenshot: pictures must not depend on last use
         self.settings = AppSettings(engine)
         self.workers = Workers(self)
         self.setWindowTitle(APP_NAME)
@@ -87,7 +90,8 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._build_ui()
-        self._restore_state()
+        if persist_state:
+            self._restore_state()
         QTimer.singleShot(0, self.reload_library)
         QTimer.singleShot(0, self.refresh_taste_status)
 
@@ -280,9 +284,13 @@ class MainWindow(QMainWindow):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setHighlightSections(False)
-        hh.setStretchLastSection(True)
         for i, w in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(i, w)
+            self.table.setColumnHidden(i, COLUMNS[i] in HIDDEN_COLUMNS)
+        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.customContextMenuRequested.connect(self._header_menu)
+        hh.setStretchLastSection(False)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.toggle_preview())
 
@@ -319,11 +327,22 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(side)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([860, 380])
+        self.splitter.setSizes([940, 350])
         self.splitter.setChildrenCollapsible(False)
-        side.setMinimumWidth(320)
+        side.setMinimumWidth(330)
         lay.addWidget(self.splitter, 1)
         return page
+
+    def _header_menu(self, pos) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu(self)
+        for i, name in enumerate(COLUMNS[1:], 1):
+            act = menu.addAction(name)
+            act.setCheckable(True)
+            act.setChecked(not self.table.isColumnHidden(i))
+            act.toggled.connect(lambda on, i=i: self.table.setColumnHidden(i, not on))
+        menu.exec(self.table.horizontalHeader().mapToGlobal(pos))
 
     # --- window state ----------------------------------------------------------------------
     def _restore_state(self) -> None:
@@ -334,8 +353,8 @@ class MainWindow(QMainWindow):
             self.restoreState(q.value("window/state"))
         if q.value("window/splitter"):
             self.splitter.restoreState(q.value("window/splitter"))
-        if q.value("window/header"):
-            self.table.horizontalHeader().restoreState(q.value("window/header"))
+        if q.value(HEADER_KEY):
+            self.table.horizontalHeader().restoreState(q.value(HEADER_KEY))
         self.tabs.setCurrentIndex(int(q.value("window/tab", 0)))
 
     def _save_state(self) -> None:
@@ -343,7 +362,7 @@ class MainWindow(QMainWindow):
         q.setValue("window/geometry", self.saveGeometry())
         q.setValue("window/state", self.saveState())
         q.setValue("window/splitter", self.splitter.saveState())
-        q.setValue("window/header", self.table.horizontalHeader().saveState())
+        q.setValue(HEADER_KEY, self.table.horizontalHeader().saveState())
         q.setValue("window/tab", self.tabs.currentIndex())
         q.sync()
 
@@ -351,7 +370,8 @@ class MainWindow(QMainWindow):
         self.closing = True
         self.retrain_timer.stop()
         self.similar_timer.stop()
-        self._save_state()
+        if self.persist_state:
+            self._save_state()
         playback.stop()
         self.statusBar().showMessage("Finishing background work…")
         if not self.workers.shutdown(15000):
@@ -596,13 +616,13 @@ class MainWindow(QMainWindow):
                 title = r.get("title") or Path(str(r.get("path") or r.get("id") or "")).stem
                 who = r.get("artist") or ""
                 score = r.get("score")
-                text = f"{title}" + (f" — {who}" if who else "") + (f"   {float(score):.2f}" if score is not None else "")
-                item = QListWidgetItem(text)
+                item = QListWidgetItem(f"{title}" + (f" — {who}" if who else ""))
                 because = r.get("because") or []
                 why = ", ".join(_because(b) for b in because) if isinstance(because, list) else str(because)
                 src = r.get("source") or ""
                 where = r.get("catalog") or ("your library" if src == "library" else src)
-                item.setToolTip(f"{where} · {r.get('space', '')} space" + (f"\nclose in {why}" if why else ""))
+                sc = f", similarity {float(score):+.2f}" if score is not None else ""
+                item.setToolTip(f"{where} · {r.get('space', '')} space{sc}" + (f"\nclose in {why}" if why else ""))
                 item.setData(ID_ROLE, r.get("id") if src in ("", "library") else None)
                 self.similar.addItem(item)
             self.similar_note.setText("" if results else "Nothing similar yet — add more music or import a catalog.")

@@ -55,7 +55,7 @@ def test_filter_and_sort_find_what_a_user_asks_for(qapp):
 
     proxy.set_text("")
     assert proxy.rowCount() == 5_000
-    tempo_col = COLUMNS.index("Tempo")
+    tempo_col = COLUMNS.index("BPM")
     proxy.sort(tempo_col, Qt.SortOrder.DescendingOrder)
     fastest = max(tracks, key=lambda t: t["attributes"]["tempo"]["value"])
     assert proxy.index(0, 0).data() == fastest["title"]
@@ -70,5 +70,5 @@ def test_rating_and_prediction_updates_show_in_their_columns(qapp):
     row = model.row_of(3)
     assert model.index(row, COLUMNS.index("Rating")).data() == "♥ liked"
     assert model.index(model.row_of(4), COLUMNS.index("Rating")).data() == "✕ disliked"
-    assert model.index(row, COLUMNS.index("Predicted like")).data() == "88%"
+    assert model.index(row, COLUMNS.index("Like %")).data() == "88%"
     assert model.counts()[0] >= 1
