@@ -169,7 +169,7 @@ class LibraryModel(QAbstractTableModel):
             self._text[row], self._keys[row], self.haystack[row] = _row(t)
             changed.append(row)
         if changed:
-            col = COLUMNS.index("Predicted like" if field == "predicted_like" else "Rating")
+            col = COLUMNS.index("Like %" if field == "predicted_like" else "Rating")
             self.dataChanged.emit(self.index(min(changed), col), self.index(max(changed), col))
 
     def row_of(self, ident) -> int | None:
