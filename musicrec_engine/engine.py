@@ -256,7 +256,7 @@ class Engine:
                 disc = alb.discover(client, alb.TrackIndex(lib_rows + cat_rows), th, seeds=seeds,
                                     progress=progress, cancel=cancel)
                 found += disc.albums
-        return self._album_report(found, th, disc, lib_rows + cat_rows)
+        return self._album_report(found, th, disc, lib_rows + cat_rows, client if disc else None)
 
     def search_albums(self, artist: str | None = None, tag: str | None = None, years=None, thresholds=None,
                       progress: Progress | None = None, cancel: threading.Event | None = None,

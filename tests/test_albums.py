@@ -260,6 +260,13 @@ def test_cli_bad_input_is_one_clear_line(mb_env, home, monkeypatch):
     r = run_cli("albums", "search", "--artist", "X", home=home)
     assert r.returncode == 2 and "contact address" in r.stderr and "Traceback" not in r.stderr
     assert mb_env.requests == []
+    mb_env.add_artist("Known", albums=1)
+    r = run_cli("albums", "search", "--artist", "Known", "--contact", "me@example.org", "--all", home=home)
+    assert r.returncode == 0 and "Known Album 1" in r.stdout, r.stderr
+    r = run_cli("albums", "search", "--artist", "Known", "--years", "1990", "--all", home=home)  # remembered
+    assert r.returncode == 0 and "Known Album 1" in r.stdout, r.stderr
+    # two searches and one release look-up (the second run found the release in the cache)
+    assert all("me@example.org" in q.user_agent for q in mb_env.requests) and len(mb_env.requests) == 3
 
 
 # --- cover art ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from fake_musicbrainz import FIXTURES, FakeMusicBrainz, have_fixtures
 
 from musicrec_engine import __version__
 from musicrec_engine import musicbrainz as mbz
+from musicrec_engine.engine import Engine
 from musicrec_engine.library import Library
 
 FAST = 20.0
@@ -78,6 +79,19 @@ def test_environment_sets_host_rate_and_contact(monkeypatch):
     monkeypatch.setenv("MUSICREC_MB_RATE", "fast")
     with pytest.raises(mbz.MusicBrainzError, match="MUSICREC_MB_RATE must be a number"):
         mbz.Settings.from_env()
+
+
+def test_settings_are_saved_and_the_environment_overrides_them(home, monkeypatch):
+    for k in ("MUSICREC_MB_HOST", "MUSICREC_MB_RATE", "MUSICREC_CONTACT"):
+        monkeypatch.delenv(k, raising=False)
+    assert Engine(home).musicbrainz_settings().netloc == "musicbrainz.org"
+    Engine(home).save_musicbrainz_settings(host="http://mirror.lan:5000", rate=3, contact="me@example.org")
+    s = Engine(home).musicbrainz_settings()
+    assert (s.netloc, s.use_https, s.effective_rate, s.contact) == ("mirror.lan:5000", False, 3.0, "me@example.org")
+    monkeypatch.setenv("MUSICREC_CONTACT", "env@example.org")
+    assert Engine(home).musicbrainz_settings().contact == "env@example.org"
+    with pytest.raises(ValueError, match="unknown MusicBrainz setting"):
+        Engine(home).save_musicbrainz_settings(colour="red")
 
 
 def test_a_burst_of_503s_is_survived_with_growing_back_off_and_nothing_lost(fake_mb, lib):

@@ -61,10 +61,19 @@ def _progress(done: int, total: int, message: str) -> None:
     progress(f"[{done}/{total}] {message}" if total else message)
 
 
+def _remember_contact(eng, args) -> None:
+    """A contact address given once on the command line is kept for the next runs (and the app)."""
+    from musicrec_engine.musicbrainz import valid_contact
+
+    if args.contact and valid_contact(args.contact):
+        eng.save_musicbrainz_settings(contact=args.contact.strip())
+
+
 def run_albums(args, where) -> int:
     from musicrec_engine.engine import Engine
 
     eng = Engine(args.home)
+    _remember_contact(eng, args)
     try:
         report = eng.albums(args.source, _thresholds(args), progress=_progress, contact=args.contact,
                             offline=args.offline)
@@ -77,6 +86,7 @@ def run_search(args, where) -> int:
     from musicrec_engine.engine import Engine
 
     eng = Engine(args.home)
+    _remember_contact(eng, args)
     try:
         report = eng.search_albums(args.artist, args.tag, args.years, _thresholds(args), progress=_progress,
                                    contact=args.contact, offline=args.offline)
