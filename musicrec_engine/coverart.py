@@ -66,9 +66,10 @@ class CoverArt:
         f = self._file(release_id)
         path = None
         try:
-            LIMITER.wait(self.interval)
             req = urllib.request.Request(self.url(release_id), headers={"User-Agent": self.user_agent})
-            with urllib.request.urlopen(req, timeout=self.timeout) as r:
+            with LIMITER.slot(self.interval):
+                r = urllib.request.urlopen(req, timeout=self.timeout)
+            with r:
                 data = r.read()
             f.parent.mkdir(parents=True, exist_ok=True)
             tmp = f.with_suffix(".part")

@@ -2,9 +2,10 @@
 
 musicbrainzngs builds the URLs and parses ws/2 XML; we take over what it does not guarantee:
 - its limiter only paces the *first* attempt of a call (its own retries inside `_safe_read` sleep
-  2, 4, 6... s and are never paced) and has no request timeout, so its limiter is switched off
-  and `_safe_read` is replaced by `_one_attempt`: every HTTP attempt made by anyone in this
-  process through musicbrainzngs first waits on LIMITER, then opens with a timeout;
+  2, 4, 6... s and are never paced), measures from when a call was let in rather than from when
+  the previous request was answered, and there is no request timeout; so its limiter is switched
+  off and `_safe_read` is replaced by `_one_attempt`: every HTTP attempt made by anyone in this
+  process through musicbrainzngs takes LIMITER's slot, then opens with a timeout;
 - retries with exponential back-off (honouring Retry-After) live in `MusicBrainz._call`, so
   each retry is paced too, and cancellation is checked between them;
 - responses are cached in the library database (`cache_get/cache_put`) with an expiry, so a
@@ -26,6 +27,7 @@ import re
 import threading
 import time
 import urllib.error
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import musicbrainzngs
@@ -144,29 +146,32 @@ class Settings:
 class RateLimiter:
     """Process-wide: no two requests start less than `interval` seconds apart, whichever threads ask.
 
-    The start time is taken when a request is let through (not when it was scheduled), so a
-    thread that wakes late cannot squeeze the next request closer; a small margin absorbs the
-    moment between leaving here and the bytes leaving the socket.
+    One request at a time holds the slot, from its start until its answer's headers are in (or it
+    failed), and the clock for the next one starts then. A request cannot reach the server after
+    its answer began, so however late a thread was scheduled between leaving here and sending,
+    the next request still arrives at least `interval` after it. The price is the server's latency
+    added to each interval; musicbrainzngs runs one request at a time anyway.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._last = float("-inf")
 
-    def wait(self, interval: float, cancel: threading.Event | None = None) -> None:
-        gap = interval + min(0.05, interval * 0.1)
+    @contextmanager
+    def slot(self, interval: float, cancel: threading.Event | None = None):
+        gap = interval + min(0.01, interval * 0.02)  # absorbs clock granularity at the server
         while not self._lock.acquire(timeout=0.1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("MusicBrainz search cancelled")
         try:
-            while True:
-                left = self._last + gap - time.monotonic()
-                if left <= 0:
-                    break
+            while (left := self._last + gap - time.monotonic()) > 0:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("MusicBrainz search cancelled")
                 time.sleep(min(left, 0.1))
-            self._last = time.monotonic()
+            try:
+                yield
+            finally:
+                self._last = time.monotonic()
         finally:
             self._lock.release()
 
@@ -180,9 +185,9 @@ def _one_attempt(opener, req, body=None):
     """Replaces musicbrainzngs' `_safe_read`: one paced attempt with a timeout, errors classified."""
     interval = getattr(_context, "interval", 1.0 / PUBLIC_MAX_RATE)
     timeout = getattr(_context, "timeout", 30.0)
-    LIMITER.wait(interval, getattr(_context, "cancel", None))
     try:
-        f = opener.open(req, body, timeout=timeout) if body else opener.open(req, timeout=timeout)
+        with LIMITER.slot(interval, getattr(_context, "cancel", None)):
+            f = opener.open(req, body, timeout=timeout) if body else opener.open(req, timeout=timeout)
         return f.read()
     except urllib.error.HTTPError as e:
         if e.code == 429 or e.code >= 500:
