@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from conftest import run_cli
+from conftest import SHARED_DATA, run_cli
 from fake_musicbrainz import FakeMusicBrainz
 
 from musicrec_engine import albums as alb
@@ -267,6 +267,29 @@ def test_cli_bad_input_is_one_clear_line(mb_env, home, monkeypatch):
     assert r.returncode == 0 and "Known Album 1" in r.stdout, r.stderr
     # two searches and one release look-up (the second run found the release in the cache)
     assert all("me@example.org" in q.user_agent for q in mb_env.requests) and len(mb_env.requests) == 3
+
+
+SEED004 = SHARED_DATA / "album-recommender"
+
+
+@pytest.mark.skipif(not (SEED004 / "my_liked_and_disliked_tracks.csv").is_file(),
+                    reason=f"seed 004's data not found in {SEED004}")
+def test_seed_004_data_gives_albums_whose_ratings_carry_them(home):
+    eng = Engine(home)
+    import_csv(eng.library, SEED004 / "liked_and_disliked_tracks_with_acoustic_and_music_brainz_features.csv")
+    with open(SEED004 / "my_liked_and_disliked_tracks.csv") as f:
+        liked = {r["mbid"]: int(r["liked"]) for r in csv.DictReader(f)}
+    eng.library.rate_by_mbid(liked)
+    report = eng.albums("catalog", alb.Thresholds(min_tracks=3))
+    rows = eng.library.catalog_tracks()
+    recommended = [a for a in report["albums"] if a["recommended"]]
+    assert recommended and all(a["total"] >= 3 for a in recommended)
+    for a in recommended:  # the share comes from the user's own likes in the CSV
+        mine = [liked[r["mbid"]] for r in rows if r["album"] == a["title"] and r["artist"] == a["artist"]]
+        assert sum(mine) / len(mine) >= 0.5 and len(mine) == a["scored"]
+    held_back = [a for a in report["albums"] if a["total"] >= 3 and not a["recommended"]]
+    assert held_back and all(a["liked_share"] < 0.5 for a in held_back)
+    eng.close()
 
 
 # --- cover art ---------------------------------------------------------------------------------
