@@ -19,7 +19,8 @@
 
 Served: /ws/2/artist?query=, /ws/2/release-group?query= (arid:, artist:, tag:, primarytype:,
 firstreleasedate:[A TO B] joined by AND), /ws/2/release/<id>?inc=..., /ws/2/release-group/<id>,
-and Cover Art Archive style /release/<id>/front-250 (a tiny PNG when the album has art).
+and Cover Art Archive style /release/<id>/front-250 (an 8x8 PNG of colour #c04060, valid for any
+image decoder, when the album has art).
 When nothing was generated for an entity, searches and lookups fall back to the real responses in
 ../shared/data/musicbrainz-ws2 (FIXTURES); `have_fixtures()` tells whether that folder exists.
 Unknown ids get MusicBrainz's 404 error document.
@@ -28,9 +29,11 @@ Unknown ids get MusicBrainz's 404 error document.
 from __future__ import annotations
 
 import re
+import struct
 import threading
 import time
 import uuid
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,11 +43,19 @@ from xml.sax.saxutils import escape, quoteattr
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "data" / "musicbrainz-ws2"
 NS = 'xmlns="http://musicbrainz.org/ns/mmd-2.0#" xmlns:ext="http://musicbrainz.org/ns/ext#-2.0"'
-# A valid 1x1 PNG: cover art tests only need real image bytes, not a picture.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6360000002000185d114090000000049454e44ae426082"
-)
+
+
+def _png(rgb=(0xC0, 0x40, 0x60), size=8) -> bytes:
+    """A real PNG of one colour (so image decoders in GUI tests can show it)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PNG = _png()
 
 
 def have_fixtures() -> bool:
