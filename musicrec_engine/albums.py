@@ -371,13 +371,15 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
                 pending.append({"tag": t, "years": years or year_span(groups.values())})
 
     todo = list(groups.values())
+    # The ETA counts only the look-ups the cache cannot answer, at the limiter's pace.
+    to_fetch = [not client.is_cached("get_release_by_id", id=rg["release-list"][0]["id"],
+                                     includes=["recordings", "artist-credits"]) for rg in todo]
     for i, rg in enumerate(todo):
         if cancel is not None and cancel.is_set():
             out.cancelled = True
             break
         release_id = rg["release-list"][0]["id"]
-        left = sum(not client.is_cached("get_release_by_id", id=r["release-list"][0]["id"],
-                                        includes=["recordings", "artist-credits"]) for r in todo[i:])
+        left = sum(to_fetch[i:])
         report(i, len(todo), f"album {i + 1} of {len(todo)}: {rg.get('title')} — about "
                              f"{math.ceil(left * client.settings.interval - 1e-9)} s left")
         try:
