@@ -75,7 +75,7 @@ def decode(path: str | os.PathLike, window: str = "full", max_seconds: float = M
     _check_truncation(len(y) / SR, limit, declared_seconds)
     if duration < MIN_SECONDS:
         raise AudioError(f"the audio is shorter than one second ({duration:.2f} s)")
-    peak = float(np.max(np.abs(y))) if len(y) else 0.0
+    peak = max(float(y.max()), -float(y.min())) if len(y) else 0.0  # no |y| copy of a long signal
     if peak <= 10 ** (SILENCE_DBFS / 20):
         raise AudioError(f"the audio is silent (peak level below {SILENCE_DBFS:.0f} dBFS)")
     if window == "30s" and len(y) < int(SEED_SECONDS * SR):
@@ -115,6 +115,23 @@ def _stream_resampler(sr_in: int):
     return None if sr_in == SR else soxr.ResampleStream(sr_in, SR, 1, dtype="float32", quality="HQ")
 
 
+class _Output:
+    """The growing mono signal, preallocated so a long file is never concatenated (held twice)."""
+
+    def __init__(self, expected: int):
+        self.buf = np.empty(max(expected, 1), np.float32)
+        self.n = 0
+
+    def add(self, x: np.ndarray) -> None:
+        if self.n + len(x) > len(self.buf):
+            self.buf = np.resize(self.buf, max(2 * len(self.buf), self.n + len(x)))
+        self.buf[self.n:self.n + len(x)] = x
+        self.n += len(x)
+
+    def result(self) -> np.ndarray:
+        return self.buf[: self.n]
+
+
 def _decode_soundfile(path: Path, limit: float) -> tuple[np.ndarray, float, float | None, int]:
     import soundfile as sf
 
@@ -128,7 +145,9 @@ def _decode_soundfile(path: Path, limit: float) -> tuple[np.ndarray, float, floa
             raise AudioError("the file's header is invalid (no sample rate or channels)")
         want = int(limit * sr_in)
         rs = _stream_resampler(sr_in)
-        parts, got = [], 0
+        got = 0
+        expect = min(want, declared if 0 < declared < 2**62 else want)
+        out = _Output(int(expect * SR / sr_in) + SR)
         block = int(_BLOCK_SECONDS * sr_in)
         try:
             while got < want:
@@ -138,12 +157,12 @@ def _decode_soundfile(path: Path, limit: float) -> tuple[np.ndarray, float, floa
                 got += len(x)
                 mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
                 del x
-                parts.append(rs.resample_chunk(mono) if rs else mono.copy())
+                out.add(rs.resample_chunk(mono) if rs else mono)
         except (sf.LibsndfileError, RuntimeError) as e:
             raise AudioError(f"the audio data is damaged after {got / sr_in:.1f} s ({e})") from None
         if rs:
-            parts.append(rs.resample_chunk(np.zeros(0, np.float32), last=True))
-    y = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+            out.add(rs.resample_chunk(np.zeros(0, np.float32), last=True))
+    y = out.result()
     declared_s = declared / sr_in if 0 < declared < 2**62 else None
     declared_s = _wav_declared_seconds(path, declared_s)
     # The whole file's length: the header's claim when we stopped at the cap, else what was there.
@@ -192,13 +211,14 @@ def _decode_pyav(path: Path, limit: float) -> tuple[np.ndarray, float, float | N
         planar = av.AudioResampler(format="fltp")
         rs = _stream_resampler(sr_in)
         want = int(limit * sr_in)
-        parts, got = [], 0
+        expect = min(want, int(declared_s * sr_in) if declared_s else want)
+        out, got = _Output(int(expect * SR / sr_in) + SR), 0
         try:
             for frame in container.decode(stream):
-                for out in planar.resample(frame):
-                    mono = out.to_ndarray().mean(axis=0)[: want - got]
+                for pf in planar.resample(frame):
+                    mono = pf.to_ndarray().mean(axis=0)[: want - got]
                     got += len(mono)
-                    parts.append(rs.resample_chunk(mono) if rs else mono.copy())
+                    out.add(rs.resample_chunk(mono) if rs else mono)
                 if got >= want:
                     break
         except av.FFmpegError as e:
@@ -206,8 +226,8 @@ def _decode_pyav(path: Path, limit: float) -> tuple[np.ndarray, float, float | N
                 raise _Unsupported(str(e)) from None
             raise AudioError(f"the audio data is damaged after {got / sr_in:.1f} s") from None
         if rs:
-            parts.append(rs.resample_chunk(np.zeros(0, np.float32), last=True))
-    y = np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, np.float32)
+            out.add(rs.resample_chunk(np.zeros(0, np.float32), last=True))
+    y = out.result()
     duration = declared_s if (got >= want and declared_s) else got / sr_in
     return y, duration, declared_s, channels
 

@@ -21,6 +21,7 @@ N_FFT = 2048
 HOP = 512
 N_MELS = 40
 _BLOCK_FRAMES = 2048  # frames per FFT block: ~8 MB of complex scratch
+BLOCK = 2048  # frames per block for derived quantities: temporaries stay ~8 MB whatever the length
 
 
 @dataclass
@@ -51,21 +52,51 @@ class Spectrum:
         """|STFT|, float32, (1 + n_fft/2) x frames."""
         from scipy.fft import rfft
 
-        pad = self.n_fft // 2
-        y = np.pad(np.asarray(self.y, dtype=np.float32), (pad, pad))
-        frames = np.lib.stride_tricks.sliding_window_view(y, self.n_fft)[:: self.hop]
+        y = np.asarray(self.y, dtype=np.float32)
+        n, hop, pad = self.n_fft, self.hop, self.n_fft // 2
         # Periodic Hann, as scipy.signal.get_window("hann", fftbins=True); spelt out to skip
         # importing scipy.signal (seconds on a cold start) for one line.
-        window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(self.n_fft) / self.n_fft)).astype(np.float32)
-        out = np.empty((self.n_fft // 2 + 1, len(frames)), dtype=np.float32)
-        for i in range(0, len(frames), _BLOCK_FRAMES):
-            block = frames[i:i + _BLOCK_FRAMES] * window
-            out[:, i:i + len(block)] = np.abs(rfft(block, axis=1, workers=1)).T
+        window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
+        out = np.empty((n // 2 + 1, self.n_frames), dtype=np.float32)
+        # Frame i covers y[i*hop - pad : i*hop - pad + n] with zeros outside (centred, constant
+        # padding). Interior frames are strided views of y itself, so no padded copy of the signal;
+        # the few edge frames are built one by one.
+        first = -(-pad // hop)
+        last = (len(y) + pad - n) // hop  # last frame lying wholly inside y
+        edge = [i for i in range(self.n_frames) if i < first or i > last]
+        if last >= first:
+            inner = np.lib.stride_tricks.sliding_window_view(y, n)[first * hop - pad::hop][: last - first + 1]
+            for i in range(0, len(inner), _BLOCK_FRAMES):
+                block = inner[i:i + _BLOCK_FRAMES] * window
+                out[:, first + i:first + i + len(block)] = np.abs(rfft(block, axis=1, workers=1)).T
+        for i in edge:
+            frame = np.zeros(n, np.float32)
+            start = i * hop - pad
+            seg = y[max(start, 0):max(start + n, 0)]
+            frame[max(-start, 0):max(-start, 0) + len(seg)] = seg
+            out[:, i] = np.abs(rfft(frame * window, workers=1))
         return out
+
+    def blocks(self, size: int = BLOCK):
+        """Column slices covering all frames, so derived arrays can be built without full-size temporaries."""
+        for i in range(0, self.n_frames, size):
+            yield slice(i, min(i + size, self.n_frames))
 
     @cached_property
     def power(self) -> np.ndarray:
+        """|STFT|^2. The pipelines here work from `magnitude` block by block and never build this
+        (it is another full-size array); it is kept for code that wants the whole matrix."""
         return self.magnitude**2
+
+    def mel_bands(self, n_mels: int) -> np.ndarray:
+        """A mel power spectrogram with `n_mels` bands, built block by block from the magnitude."""
+        import librosa
+
+        fb = librosa.filters.mel(sr=self.sr, n_fft=self.n_fft, n_mels=n_mels).astype(np.float32)
+        out = np.empty((n_mels, self.n_frames), np.float32)
+        for sl in self.blocks():
+            out[:, sl] = fb @ (self.magnitude[:, sl] ** 2)
+        return out
 
     @cached_property
     def freqs(self) -> np.ndarray:
@@ -74,10 +105,7 @@ class Spectrum:
     @cached_property
     def mel(self) -> np.ndarray:
         """Mel power spectrogram, N_MELS bands (seed 000's 40), from the shared power spectrogram."""
-        import librosa
-
-        fb = librosa.filters.mel(sr=self.sr, n_fft=self.n_fft, n_mels=N_MELS).astype(np.float32)
-        return fb @ self.power
+        return self.mel_bands(N_MELS)
 
     @cached_property
     def log_mel(self) -> np.ndarray:
@@ -96,18 +124,27 @@ class Spectrum:
     def chroma(self) -> np.ndarray:
         """12 x T chroma from the shared power spectrogram.
 
-        Tuning is estimated on every 8th frame: librosa's estimate over all frames (piptrack) cost
-        more than the rest of the chroma; a track's tuning does not change from frame to frame,
-        so a regular subsample gives the same deviation to within a few cents.
+        Tuning is estimated on every 16th frame (0.37 s apart): librosa's estimate over all frames
+        (piptrack) cost more than the rest of the chroma, in time and memory; a track's tuning does
+        not change from frame to frame, so a regular subsample gives the same deviation to within
+        a few cents.
         """
         import librosa
 
-        tuning = librosa.estimate_tuning(S=self.power[:, ::8], sr=self.sr, n_fft=self.n_fft)
-        return librosa.feature.chroma_stft(S=self.power, sr=self.sr, n_fft=self.n_fft, hop_length=self.hop,
-                                           tuning=tuning)
+        tuning = librosa.estimate_tuning(S=self.magnitude[:, ::16] ** 2, sr=self.sr, n_fft=self.n_fft)
+        out = np.empty((12, self.n_frames), np.float32)
+        for sl in self.blocks():  # chroma_stft normalises each frame on its own, so blocks give the same
+            out[:, sl] = librosa.feature.chroma_stft(S=self.magnitude[:, sl] ** 2, sr=self.sr, n_fft=self.n_fft,
+                                                     hop_length=self.hop, tuning=tuning)
+        return out
 
     @cached_property
     def rms(self) -> np.ndarray:
-        import librosa
-
-        return librosa.feature.rms(S=self.magnitude, frame_length=self.n_fft, hop_length=self.hop)[0]
+        """Frame RMS from the spectrum (Parseval), as librosa.feature.rms(S=magnitude), block by block."""
+        out = np.empty(self.n_frames, np.float32)
+        for sl in self.blocks():
+            x = self.magnitude[:, sl] ** 2
+            x[0] *= 0.5
+            x[-1] *= 0.5  # n_fft is even: the Nyquist bin counts once, like DC
+            out[sl] = np.sqrt(2 * x.sum(axis=0) / self.n_fft**2)
+        return out

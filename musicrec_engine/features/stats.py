@@ -67,7 +67,9 @@ def compute(spec: Spectrum) -> np.ndarray:
     harm = _harmonic(spec)
     series.update(harm.pop("series"))
     parts = [stats7(series[s]).reshape(-1) for s in SERIES]
-    contrast = librosa.feature.spectral_contrast(S=spec.magnitude, sr=spec.sr, n_fft=spec.n_fft)
+    contrast = np.empty((N_CONTRAST, spec.n_frames))
+    for sl in spec.blocks():  # per-frame quantity: blocks bound librosa's temporaries
+        contrast[:, sl] = librosa.feature.spectral_contrast(S=spec.magnitude[:, sl], sr=spec.sr, n_fft=spec.n_fft)
     chroma = spec.chroma
     tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=spec.sr)
     for m in (contrast, chroma, tonnetz, spec.log_mel):
@@ -79,30 +81,42 @@ def compute(spec: Spectrum) -> np.ndarray:
 
 
 def _spectral(spec: Spectrum) -> dict[str, np.ndarray]:
-    S, f = spec.magnitude, spec.freqs.astype(np.float32)
-    total = S.sum(axis=0) + EPS
-    centroid = (f @ S) / total
-    bandwidth = np.sqrt(np.maximum((f**2) @ S / total - centroid**2, 0.0))
-    cum = np.cumsum(S, axis=0)
-    rolloff = f[np.minimum((cum < 0.85 * cum[-1]).sum(axis=0), len(f) - 1)]
-    del cum
-    P = np.maximum(spec.power, EPS)
-    flatness = np.exp(np.log(P).mean(axis=0)) / P.mean(axis=0)
-    del P
-    shape = S / total  # flux of the spectral shape, so loudness changes alone do not count
-    flux = np.r_[0.0, np.sqrt((np.diff(shape, axis=1) ** 2).sum(axis=0))]
-    return {"spectral_centroid": centroid, "spectral_bandwidth": bandwidth, "spectral_rolloff": rolloff,
-            "spectral_flatness": flatness, "spectral_flux": flux}
+    f = spec.freqs.astype(np.float32)
+    out = {k: np.zeros(spec.n_frames) for k in ("spectral_centroid", "spectral_bandwidth", "spectral_rolloff",
+                                                "spectral_flatness", "spectral_flux")}
+    prev = None
+    for sl in spec.blocks():
+        S = spec.magnitude[:, sl]
+        total = S.sum(axis=0) + EPS
+        centroid = (f @ S) / total
+        out["spectral_centroid"][sl] = centroid
+        out["spectral_bandwidth"][sl] = np.sqrt(np.maximum((f**2) @ S / total - centroid**2, 0.0))
+        cum = np.cumsum(S, axis=0)
+        out["spectral_rolloff"][sl] = f[np.minimum((cum < 0.85 * cum[-1]).sum(axis=0), len(f) - 1)]
+        P = np.maximum(S**2, EPS)
+        out["spectral_flatness"][sl] = np.exp(np.log(P).mean(axis=0)) / P.mean(axis=0)
+        shape = S / total  # flux of the spectral shape, so loudness changes alone do not count
+        if prev is not None:
+            shape = np.concatenate([prev, shape], axis=1)
+        flux = np.sqrt((np.diff(shape, axis=1) ** 2).sum(axis=0))
+        out["spectral_flux"][sl.start + (prev is None):sl.stop] = flux
+        prev = shape[:, -1:]
+    return out
 
 
 def _zcr(spec: Spectrum) -> np.ndarray:
-    """Zero crossings per sample in centred frames of n_fft, like librosa.feature.zero_crossing_rate."""
-    pad = spec.n_fft // 2
-    y = np.pad(spec.y, (pad, pad), mode="edge")
-    crossings = np.r_[0, np.cumsum(np.signbit(y[1:]) != np.signbit(y[:-1]))]
-    starts = np.arange(spec.n_frames) * spec.hop
-    ends = np.minimum(starts + spec.n_fft - 1, len(crossings) - 1)
-    return (crossings[ends] - crossings[starts]) / float(spec.n_fft)
+    """Zero crossings per sample in centred frames of n_fft (librosa.feature.zero_crossing_rate's
+    definition; its implementation is numba-compiled). Crossings are counted per hop-sized chunk
+    and frames sum their chunks, so no frame matrix or full-length counter is ever built."""
+    y, hop = spec.y, spec.hop
+    if len(y) < 2:
+        return np.zeros(spec.n_frames)
+    changes = (np.signbit(y[1:]) != np.signbit(y[:-1])).view(np.uint8)
+    per_chunk = np.add.reduceat(changes, np.arange(0, len(changes), hop), dtype=np.int32)
+    k = spec.n_fft // hop  # chunks per frame; frame i spans chunks i - k/2 .. i + k/2 - 1
+    padded = np.r_[np.zeros(k // 2, np.int32), per_chunk, np.zeros(spec.n_frames + k, np.int32)]
+    counts = np.convolve(padded, np.ones(k, np.int32), mode="valid")[: spec.n_frames]
+    return counts / float(spec.n_fft)
 
 
 def _temporal(spec: Spectrum) -> dict[str, float]:
@@ -188,18 +202,25 @@ def _shs_matrix(freqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _harmonic(spec: Spectrum) -> dict:
-    S = spec.magnitude[:, ::2]
     freqs = spec.freqs
     cands, W = _shs_matrix(freqs)
     used = W.any(axis=0)
-    C = np.sqrt(S[used])  # compression keeps one loud partial from outvoting the harmonic series
-    scores = W[:, used] @ C
-    best = scores.argmax(axis=0)
-    ratio = scores.max(axis=0) / (np.median(scores, axis=0) + EPS)
-    frame_level = S.sum(axis=0)
+    Wu = W[:, used]
+    best, ratio, level = [], [], []
+    for sl in spec.blocks():
+        S = spec.magnitude[:, sl][:, ::2]  # blocks start on even frames, so this is every 2nd frame
+        scores = Wu @ np.sqrt(S[used])  # compression keeps one loud partial from outvoting the series
+        best.append(scores.argmax(axis=0))
+        ratio.append(scores.max(axis=0) / (np.median(scores, axis=0) + EPS))
+        level.append(S.sum(axis=0))
+    best, ratio, frame_level = np.concatenate(best), np.concatenate(ratio), np.concatenate(level)
     voiced = (ratio > VOICING_RATIO) & (frame_level > 1e-3 * (frame_level.max() + EPS))
     f0 = cands[best[voiced]]
-    tri, inh = _partials(S[:, voiced], f0, freqs[1])
+    frames = np.arange(0, spec.n_frames, 2)[voiced]
+    parts = [_partials(spec.magnitude[:, frames[i:i + 2048]], f0[i:i + 2048], freqs[1])
+             for i in range(0, max(len(frames), 1), 2048)]
+    tri = [np.concatenate([p[0][j] for p in parts]) for j in range(3)]
+    inh = np.concatenate([p[1] for p in parts])
     empty = np.zeros(0)
     return {
         "series": {"f0": f0 if len(f0) else empty, "tristimulus1": tri[0], "tristimulus2": tri[1],
@@ -236,11 +257,9 @@ def _partials(S: np.ndarray, f0: np.ndarray, df: float) -> tuple[list[np.ndarray
 
 
 def _hpss(spec: Spectrum) -> dict[str, float]:
-    import librosa
     from scipy.ndimage import median_filter
 
-    fb = librosa.filters.mel(sr=spec.sr, n_fft=spec.n_fft, n_mels=128).astype(np.float32)
-    M = fb @ spec.power
+    M = spec.mel_bands(128)
     pool = 4  # 93 ms frames
     T = M.shape[1] // pool * pool
     if T:
