@@ -291,6 +291,10 @@ class MusicBrainz:
             musicbrainzngs.set_hostname(s.netloc, use_https=s.use_https)
             musicbrainzngs.set_rate_limit(False)  # LIMITER paces every attempt instead
             _ngs._safe_read = _one_attempt
+            # Its limiter's lock is held for a whole request even when switched off, so a thread
+            # waiting behind a slow request could not be cancelled; LIMITER's slot serialises instead.
+            if isinstance(_ngs._mb_request, _ngs._rate_limit):
+                _ngs._mb_request = _ngs._mb_request.fun
 
     def _with_retries(self, method: str, kwargs: dict, cancel) -> dict:
         s = self.settings

@@ -202,6 +202,22 @@ def test_cancel_interrupts_the_back_off(fake_mb):
     assert time.monotonic() - t < 1.5
 
 
+def test_a_search_waiting_behind_a_stuck_request_can_still_be_cancelled(fake_mb):
+    fake_mb.add_artist("Stuck")
+    fake_mb.hang_next(1)
+    stuck = threading.Thread(target=lambda: pytest.raises(mbz.Busy, client(fake_mb, timeout=3.0, retry_budget=0)
+                                                          .search_artists, "Stuck"))
+    stuck.start()
+    time.sleep(0.2)  # the stuck request now holds the only request slot
+    cancel = threading.Event()
+    threading.Timer(0.2, cancel.set).start()
+    t = time.monotonic()
+    with pytest.raises(mbz.Cancelled):
+        client(fake_mb).search_artists("Stuck", cancel=cancel)
+    assert time.monotonic() - t < 1.0
+    stuck.join(10)
+
+
 @pytest.mark.skipif(not have_fixtures(), reason=f"real ws/2 responses not found in {FIXTURES}")
 def test_real_musicbrainz_responses_are_understood(fake_mb, lib):
     c = client(fake_mb, lib)
