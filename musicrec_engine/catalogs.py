@@ -13,12 +13,12 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import math
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ import pandas as pd
 from musicrec_engine.attributes import KEY_NAMES, UNIT_ATTRIBUTES
 from musicrec_engine.errors import MusicRecError
 from musicrec_engine.library import CATALOG_ATTRS, Library
+from musicrec_engine.migrations import BULK_INDEXES
 
 log = logging.getLogger("musicrec.catalogs")
 Progress = Callable[[int, int, str], None]
@@ -157,14 +158,26 @@ def import_csv(lib: Library, path: str | Path, name: str | None = None, progress
     catalog_id, gen = _begin(lib, name, schema.name, path)
     rep.catalog_id = catalog_id
     total = path.stat().st_size
+    with lib.batch() as c:
+        for ix in BULK_INDEXES:
+            c.execute(f"DROP INDEX IF EXISTS {ix}")
     try:
-        _load(lib, path, header, schema, catalog_id, gen, encoding, delim, rep, progress, cancel, chunk_rows, total)
-    except UnicodeDecodeError:
-        # A stray non-UTF-8 byte deep in the file: read it again as Windows-1252 (what spreadsheet
-        # programs write). Rows already in are upserted again, so nothing doubles.
-        rep.messages.append("the file is not valid UTF-8; read it as Windows-1252")
-        rep.rows_read = rep.skipped = rep.bad_values = 0
-        _load(lib, path, header, schema, catalog_id, gen, "cp1252", delim, rep, progress, cancel, chunk_rows, total)
+        try:
+            _load(lib, path, header, schema, catalog_id, gen, encoding, delim, rep, progress, cancel, chunk_rows,
+                  total)
+        except UnicodeDecodeError:
+            # A stray non-UTF-8 byte deep in the file: read it again as Windows-1252 (what spreadsheet
+            # programs write). Rows already in are upserted again, so nothing doubles.
+            rep.messages.append("the file is not valid UTF-8; read it as Windows-1252")
+            rep.rows_read = rep.skipped = rep.bad_values = 0
+            _load(lib, path, header, schema, catalog_id, gen, "cp1252", delim, rep, progress, cancel, chunk_rows,
+                  total)
+    except (pd.errors.ParserError, ValueError) as e:
+        raise CatalogError(f"{path}: cannot be read as CSV ({str(e).splitlines()[0]})") from None
+    finally:
+        with lib.batch() as c:
+            for sql in BULK_INDEXES.values():
+                c.execute(sql)
     if rep.cancelled:
         rep.messages.append("import cancelled: the catalog keeps its previous contents; import again to finish")
         rep.seconds = time.perf_counter() - t0
@@ -210,111 +223,137 @@ def _load(lib, path, header, schema, catalog_id, gen, encoding, delim, rep, prog
                 return
             if colmap is None:
                 colmap = _normalised(chunk.columns, schema)
-            rows = _convert(chunk, schema, colmap, rep)
+            cols = _convert(chunk, schema, colmap, rep)
             with lib.batch() as c:
-                c.executemany(_UPSERT, ((catalog_id, gen, *r) for r in rows))
+                c.executemany(_UPSERT, zip(repeat(catalog_id), repeat(gen), *cols))
             rep.rows_read += len(chunk)
             if progress:
                 progress(min(fh.tell(), total), total, f"{rep.rows_read} rows read")
 
 
-def _convert(chunk: pd.DataFrame, schema: Schema, colmap: dict[str, str], rep: ImportReport) -> list[tuple]:
+def _convert(chunk: pd.DataFrame, schema: Schema, colmap: dict[str, str], rep: ImportReport) -> list[list]:
+    """The chunk as columns in _COLS order (None for unknown). Works column-wise on
+    plain lists and numpy arrays: per-cell pandas calls would dominate a 1.2M-row import."""
     n = len(chunk)
 
     def col(field_name: str) -> pd.Series | None:
         src = schema.fields.get(field_name)
         return chunk[colmap[src]] if src in colmap else None
 
-    out: dict[str, object] = {}
-    ids = col("external_id").astype("string").str.strip()
-    ok = ids.notna() & (ids != "")
-    rep.skipped += int((~ok).sum())
-    out["external_id"] = ids
+    ids = _texts(col("external_id"), n)
+    ok = np.array([i is not None for i in ids], dtype=bool)
+    rep.skipped += int(n - ok.sum())
+    out: dict[str, list] = {"external_id": ids}
     for f in ("title", "album", "genre", "album_id", "mbid"):
-        s = col(f)
-        out[f] = s.astype("string").str.strip() if s is not None else pd.Series([None] * n, index=chunk.index)
-    artists = col("artist")
-    if artists is None:
-        out["artist"] = out["artists"] = pd.Series([None] * n, index=chunk.index)
-    else:
-        listed = _split_artists(artists.astype("string"), schema.artists)
-        out["artists"] = listed.map(lambda a: ", ".join(a) if isinstance(a, list) else None)
-        out["artist"] = listed.map(lambda a: a[0] if isinstance(a, list) and a else None)
-    if schema.name == "exportify" and out["album_id"].isna().all():
-        out["album_id"] = pd.Series([None] * n, index=chunk.index)
+        out[f] = _texts(col(f), n)
+    firsts, joined = _split_artists(_texts(col("artist"), n), schema.artists)
+    out["artist"], out["artists"] = firsts, joined
     # catalogs without album ids: an album is one artist's album title
-    missing_album = out["album_id"].isna() & out["album"].notna()
-    if missing_album.any():
-        out["album_id"] = out["album_id"].astype(object).where(
-            ~missing_album, out["artist"].fillna("").astype(str) + "|" + out["album"].fillna("").astype(str))
+    out["album_id"] = [aid if aid is not None else (f"{ar or ''}|{al}" if al is not None else None)
+                       for aid, al, ar in zip(out["album_id"], out["album"], firsts, strict=True)]
     year = col("year")
-    out["year"] = (pd.to_numeric(year.astype("string").str.slice(0, 4), errors="coerce")
-                   if year is not None else pd.Series(np.nan, index=chunk.index))
-    dur = col("duration")
-    if dur is not None:
-        d = pd.to_numeric(dur, errors="coerce")
-        out["duration"] = d / 1000.0 if schema.fields["duration"].endswith("_ms") else d
-    else:
-        out["duration"] = pd.Series(np.nan, index=chunk.index)
-    tn = col("track_no")
-    out["track_no"] = pd.to_numeric(tn, errors="coerce") if tn is not None else pd.Series(np.nan, index=chunk.index)
+    years = (pd.to_numeric(year.astype("string").str.slice(0, 4), errors="coerce").to_numpy(float, na_value=np.nan)
+             if year is not None else np.full(n, np.nan))
+    out["year"] = _ints(years)
+    dur = _numbers(col("duration"), n)
+    out["duration"] = _floats(dur / 1000.0 if schema.fields.get("duration", "").endswith("_ms") else dur)
+    out["track_no"] = _ints(_numbers(col("track_no"), n))
     for a in CATALOG_ATTRS:
         s = col(a)
         if s is None:
-            out[a] = pd.Series(np.nan, index=chunk.index)
+            out[a] = [None] * n
             continue
         if a == "key" and schema.name == "acousticbrainz":
-            v = s.astype("string").str.strip().map(lambda k: KEY_NAMES.index(k) if k in KEY_NAMES else np.nan)
-            v = pd.to_numeric(v, errors="coerce")
+            v = np.array([float(KEY_NAMES.index(k)) if k in KEY_NAMES else np.nan for k in _texts(s, n)])
         elif a == "mode" and schema.name == "acousticbrainz":
-            v = s.astype("string").str.strip().str.lower().map({"major": 1.0, "minor": 0.0})
-            v = pd.to_numeric(v, errors="coerce")
+            v = np.array([{"major": 1.0, "minor": 0.0}.get((k or "").lower(), np.nan) for k in _texts(s, n)])
         else:
-            v = pd.to_numeric(s, errors="coerce")
-        bad = (v.isna() & s.notna()) | _out_of_range(a, v)
+            v = _numbers(s, n)
+        given = s.notna().to_numpy()
+        with np.errstate(invalid="ignore"):
+            bad = (np.isnan(v) & given) | _out_of_range(a, v)
         rep.bad_values += int((bad & ok).sum())
-        out[a] = v.where(~bad)
+        v = np.where(bad, np.nan, v)
+        out[a] = _ints(v) if a in ("key", "mode") else _floats(v)
     if schema.extra_numeric:
         used = {colmap[c] for c in schema.fields.values() if c in colmap}
         nums = {c: pd.to_numeric(chunk[c], errors="coerce") for c in chunk.columns if c not in used}
         nums = {c: v for c, v in nums.items() if v.notna().any()}
         frame = pd.DataFrame(nums, index=chunk.index)
-        out["extra"] = pd.Series([json.dumps({k: v for k, v in rec.items() if v == v})
-                                  for rec in frame.to_dict("records")], index=chunk.index)
+        out["extra"] = [json.dumps({k: v for k, v in rec.items() if v == v}) for rec in frame.to_dict("records")]
     else:
-        out["extra"] = pd.Series([None] * n, index=chunk.index)
-    df = pd.DataFrame({c: out[c] for c in _COLS})[ok.to_numpy()]
-    df = df.astype(object).where(df.notna(), None)
-    for c in ("year", "track_no", "key", "mode"):
-        df[c] = [None if v is None else int(v) for v in df[c]]
-    return list(df.itertuples(index=False, name=None))
+        out["extra"] = [None] * n
+    cols = [out[c] for c in _COLS]
+    if not ok.all():
+        keep = np.nonzero(ok)[0].tolist()
+        cols = [[c[i] for i in keep] for c in cols]
+    return cols
 
 
-def _out_of_range(a: str, v: pd.Series) -> pd.Series:
+def _texts(s: pd.Series | None, n: int) -> list:
+    if s is None:
+        return [None] * n
+    return [v.strip() or None if isinstance(v, str) else (None if v is None or v != v else str(v))
+            for v in s.tolist()]
+
+
+def _numbers(s: pd.Series | None, n: int) -> np.ndarray:
+    if s is None:
+        return np.full(n, np.nan)
+    if s.dtype.kind in "fiu":
+        return s.to_numpy(dtype=float)
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _floats(v: np.ndarray) -> list:
+    o = v.astype(object)
+    o[np.isnan(v)] = None
+    return o.tolist()
+
+
+def _ints(v: np.ndarray) -> list:
+    nan = np.isnan(v)
+    o = np.where(nan, 0, v).astype(np.int64).astype(object)
+    o[nan] = None
+    return o.tolist()
+
+
+def _out_of_range(a: str, v: np.ndarray) -> np.ndarray:
     if a in UNIT_ATTRIBUTES:
         return (v < 0) | (v > 1)
     if a == "key":
-        return (v < -1) | (v > 11) | (v != v.round())
+        return (v < -1) | (v > 11) | (v != np.round(v))
     if a == "mode":
-        return ~v.isin([0, 1]) & v.notna()
+        return ~np.isin(v, [0, 1]) & ~np.isnan(v)
     if a == "tempo":
         return (v < 0) | (v > 400)
     if a == "loudness":
         return (v < -80) | (v > 10)
-    return pd.Series(False, index=v.index)
+    return np.zeros(len(v), dtype=bool)
 
 
-_QUOTED = re.compile(r"""'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)\"""")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
 
 
-def _split_artists(s: pd.Series, how: str) -> pd.Series:
-    if how == "pylist":  # "['A', \"B'C\"]" as written by the 1.2M dataset
-        found = s.str.findall(_QUOTED)
-        return found.map(lambda m: [a or b for a, b in m] if isinstance(m, list) else None)
+def _split_artists(values: list, how: str) -> tuple[list, list]:
+    """(first artist, all artists joined with ', ') per row."""
+    firsts, joined = [], []
     sep = {"semicolon": ";", "comma": ","}.get(how)
-    if sep is None:
-        return s.map(lambda a: [a] if isinstance(a, str) and a else None)
-    return s.str.split(sep).map(lambda a: [x.strip() for x in a if x.strip()] if isinstance(a, list) else None)
+    for s in values:
+        if s is None:
+            parts = None
+        elif how == "pylist":  # "['A', \"B'C\"]" as written by the 1.2M dataset
+            if s.startswith("['") and s.endswith("']") and '"' not in s and "\\" not in s:
+                parts = s[2:-2].split("', '")
+            else:
+                parts = [(a or b).replace("\\'", "'") for a, b in _QUOTED.findall(s)] or [s]
+        elif sep is not None:
+            parts = [x.strip() for x in s.split(sep) if x.strip()]
+        else:
+            parts = [s]
+        firsts.append(parts[0] if parts else None)
+        joined.append(", ".join(parts) if parts else None)
+    return firsts, joined
 
 
 def _finish(lib: Library, catalog_id: int, gen: int, rep: ImportReport) -> None:
@@ -337,7 +376,3 @@ def _finish(lib: Library, catalog_id: int, gen: int, rep: ImportReport) -> None:
         c.execute("UPDATE catalogs SET generation=?, complete=1, row_count=?, imported_at=? WHERE id=?",
                   (gen, rep.imported, time.time(), catalog_id))
     lib.claim_pending_catalog_ratings(catalog_id)
-
-
-def _is_nan(v) -> bool:
-    return isinstance(v, float) and math.isnan(v)

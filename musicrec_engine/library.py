@@ -22,7 +22,7 @@ import numpy as np
 
 from musicrec_engine.attributes import ALL_ATTRIBUTES
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.migrations import MIGRATIONS, SCHEMA_VERSION
+from musicrec_engine.migrations import BULK_INDEXES, MIGRATIONS, SCHEMA_VERSION
 
 TAG_FIELDS = ["title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
               "mb_recording_id", "mb_track_id", "mb_release_id", "mb_release_group_id",
@@ -91,6 +91,8 @@ class Library:
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
+        for sql in BULK_INDEXES.values():
+            c.execute(sql)
 
     @property
     def schema_version(self) -> int:

@@ -126,6 +126,18 @@ MIGRATIONS: list[str] = [
         expires_at REAL NOT NULL
     );
     """,
+    # 2: Spotify catalogs have no MusicBrainz ids: a partial index costs nothing for their rows
+    """
+    DROP INDEX catalog_tracks_mbid;
+    CREATE INDEX catalog_tracks_mbid ON catalog_tracks(mbid) WHERE mbid IS NOT NULL;
+    """,
 ]
+
+# Indexes a bulk catalog import drops while it loads and builds again at the end (a sort is far
+# cheaper than keeping them up to date row by row); Library re-creates any that a killed import
+# left missing.
+BULK_INDEXES = {
+    "catalog_tracks_album": "CREATE INDEX IF NOT EXISTS catalog_tracks_album ON catalog_tracks(catalog_id, album_id)",
+}
 
 SCHEMA_VERSION = len(MIGRATIONS)
