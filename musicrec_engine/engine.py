@@ -254,7 +254,7 @@ class Engine:
                                     "--artist NAME'")
                 client = self.musicbrainz(**mb_overrides)
                 disc = alb.discover(client, alb.TrackIndex(lib_rows + cat_rows), th, seeds=seeds,
-                                    progress=progress, cancel=cancel)
+                                    progress=progress if source == "musicbrainz" else None, cancel=cancel)
                 found += disc.albums
         return self._album_report(found, th, disc, lib_rows + cat_rows, client if disc else None)
 

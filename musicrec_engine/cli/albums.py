@@ -97,6 +97,7 @@ def run_search(args, where) -> int:
 
 def _print(report: dict, args) -> int:
     mb = report.get("musicbrainz")
+    explicit = getattr(args, "source", "musicbrainz") != "all"  # `all` only peeks into the cache: no noise
     shown = report["albums"] if args.all else [a for a in report["albums"] if a["recommended"]]
     if args.json:
         emit_json({**report, "albums": shown})
@@ -112,13 +113,13 @@ def _print(report: dict, args) -> int:
                       f"{year}  [{a['source']}, {a['scored']}/{a['total']} tracks scored]\n")
             for r in a["reasons"]:
                 out.write(f"      {r}\n")
-        if mb:
+        if mb and (mb["albums"] or explicit):
             out.write(f"MusicBrainz: {mb['albums']} albums looked at, {mb['albums_with_enough_coverage']} with enough "
                       f"feature coverage ({mb['tracks_matched']} of {mb['tracks']} tracks matched)"
                       + (f", {mb['requests']} requests" if "requests" in mb else "") + "\n")
-    if mb and mb.get("not_cached"):
+    if mb and mb.get("not_cached") and explicit:
         progress(f"musicrec: {mb['not_cached']} MusicBrainz answers are not in the cache yet (offline); "
-                 "run 'musicrec albums search' online to fetch them")
+                 "run again without --offline to fetch them")
     for e in report["errors"]:
         progress(f"musicrec: {e['item']}: {e['error']}")
     if report.get("cancelled"):
