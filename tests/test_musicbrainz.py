@@ -191,6 +191,16 @@ def test_offline_mode_answers_from_the_cache_only(fake_mb, lib):
     assert len(fake_mb.requests) == n
 
 
+def test_a_slow_answer_is_waited_for_and_a_too_slow_one_retried(fake_mb, lib):
+    art = fake_mb.add_artist("Slowpoke")
+    fake_mb.slow_next(1, 0.5)
+    assert client(fake_mb, timeout=2.0).search_artists("Slowpoke")[0]["id"] == art.id
+    assert len(fake_mb.requests) == 1
+    fake_mb.slow_next(1, 1.5)
+    groups = client(fake_mb, lib, timeout=0.5).search_release_groups(artist_id=art.id)
+    assert len(groups) == 3 and len(fake_mb.requests) == 3  # timed out once, answered on the retry
+
+
 def test_cancel_interrupts_the_back_off(fake_mb):
     fake_mb.add_artist("Cancel")
     fake_mb.fail_next(20, status=503)
