@@ -329,7 +329,9 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
             except mbz.Offline:
                 out.not_cached += 1
                 continue
-            except (mbz.NotFound, mbz.BadResponse, mbz.Busy) as e:
+            except (mbz.MissingContact, mbz.Unreachable):
+                raise  # nothing else can work either: one clear message for the whole search
+            except mbz.MusicBrainzError as e:
                 out.errors.append({"item": f"artist {name}", "error": str(e)})
                 continue
             finally:
@@ -354,7 +356,9 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         except mbz.Offline:
             out.not_cached += 1
             continue
-        except (mbz.NotFound, mbz.BadResponse, mbz.Busy) as e:
+        except (mbz.MissingContact, mbz.Unreachable):
+            raise
+        except mbz.MusicBrainzError as e:
             out.errors.append({"item": "album search " + ", ".join(f"{k}={v}" for k, v in q.items() if v),
                                "error": str(e)})
             continue
@@ -390,12 +394,14 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         except mbz.Offline:
             out.not_cached += 1
             continue
-        except (mbz.NotFound, mbz.BadResponse, mbz.Busy) as e:
-            out.errors.append({"item": f"album {rg.get('title')} ({release_id})", "error": str(e)})
-            continue
         except mbz.Unreachable as e:  # the network went away: keep what we have, say so once
             out.errors.append({"item": f"the remaining {len(todo) - i} albums", "error": str(e)})
             break
+        except mbz.MissingContact:
+            raise
+        except mbz.MusicBrainzError as e:
+            out.errors.append({"item": f"album {rg.get('title')} ({release_id})", "error": str(e)})
+            continue
         finally:
             out.lookups += 1
         out.albums.append(_release_album(rg, release, index))

@@ -215,12 +215,26 @@ def test_one_bad_album_is_reported_and_the_rest_still_scored(mb_env, home, tmp_p
     eng.search_albums(artist="Twenty", progress=None)  # warm the cache except...
     key = eng.musicbrainz()._key("get_release_by_id", {"id": art.albums[3].release_id,
                                                        "includes": ["recordings", "artist-credits"]})
-    eng.library._q("DELETE FROM http_cache WHERE key=?", (key,))  # ...one album, which now breaks
+    eng.library.cache_put(key, b"", -1)  # ...one album (expired at once), which now breaks
     mb_env.malformed_next(1)
     report = eng.search_albums(artist="Twenty")
     assert len(report["albums"]) == 19 and len(report["errors"]) == 1
     assert art.albums[3].title in report["errors"][0]["item"]
     assert "not valid ws/2 XML" in report["errors"][0]["error"]
+    eng.close()
+
+
+def test_a_refused_request_is_one_album_s_error_not_the_search_s(mb_env, home, tmp_path):
+    art, eng = twenty_albums(mb_env, home, tmp_path)
+    eng.search_albums(artist="Twenty")
+    key = eng.musicbrainz()._key("get_release_by_id", {"id": art.albums[7].release_id,
+                                                       "includes": ["recordings", "artist-credits"]})
+    eng.library.cache_put(key, b"", -1)  # expire that one album
+    mb_env.fail_next(1, status=400)
+    report = eng.search_albums(artist="Twenty")
+    assert len(report["albums"]) == 19
+    assert report["errors"] == [{"item": f"album {art.albums[7].title} ({art.albums[7].release_id})",
+                                 "error": "MusicBrainz refused the request (HTTP 400 Bad Request)"}]
     eng.close()
 
 
