@@ -10,8 +10,8 @@ musicbrainzngs builds the URLs and parses ws/2 XML; we take over what it does no
   each retry is paced too, and cancellation is checked between them;
 - responses are cached in the library database (`cache_get/cache_put`) with an expiry, so a
   repeated search costs no request, and offline mode answers from the cache only.
-musicbrainzngs keeps host and User-Agent in module globals, so one configuration is active per
-process (the last MusicBrainz client to make a request sets it).
+musicbrainzngs keeps host and User-Agent in module globals; `_one_attempt` puts each thread's
+own host and contact back on the request, so clients with different settings can coexist.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import re
 import threading
 import time
 import urllib.error
+import urllib.parse
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -185,6 +186,11 @@ def _one_attempt(opener, req, body=None):
     """Replaces musicbrainzngs' `_safe_read`: one paced attempt with a timeout, errors classified."""
     interval = getattr(_context, "interval", 1.0 / PUBLIC_MAX_RATE)
     timeout = getattr(_context, "timeout", 30.0)
+    base = getattr(_context, "base", None)
+    if base:  # musicbrainzngs keeps host and User-Agent in globals: this thread's own settings win
+        path = urllib.parse.urlsplit(req.full_url)
+        req.full_url = base + path.path + (f"?{path.query}" if path.query else "")
+        req.add_header("User-Agent", _context.user_agent)
     try:
         with LIMITER.slot(interval, getattr(_context, "cancel", None)):
             f = opener.open(req, body, timeout=timeout) if body else opener.open(req, timeout=timeout)
@@ -301,6 +307,8 @@ class MusicBrainz:
         fn = getattr(musicbrainzngs, method)
         slept, attempt = 0.0, 0
         _context.interval, _context.timeout, _context.cancel = s.interval, s.timeout, cancel
+        _context.base = f"{'https' if s.use_https else 'http'}://{s.netloc}"
+        _context.user_agent = f"{APP_NAME}/{__version__} python-musicbrainzngs/{_ngs._version} ( {s.contact} )"
         try:
             while True:
                 if cancel is not None and cancel.is_set():
@@ -327,7 +335,7 @@ class MusicBrainz:
                 except musicbrainzngs.UsageError as e:
                     raise MusicBrainzError(f"invalid MusicBrainz query: {e}") from e
         finally:
-            _context.cancel = None
+            _context.cancel = _context.base = None
 
 
 def _quote(value: str) -> str:

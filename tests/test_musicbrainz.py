@@ -42,6 +42,26 @@ def test_user_agent_names_the_app_its_version_and_the_contact(fake_mb):
     assert ua.startswith(f"MusicRec/{__version__}") and "tester@example.com" in ua
 
 
+def test_two_clients_with_different_servers_and_contacts_do_not_mix(fake_mb):
+    with FakeMusicBrainz() as other:
+        a, b = fake_mb.add_artist("Here"), other.add_artist("There")
+        ca, cb = client(fake_mb, contact="a@example.com"), client(other, contact="b@example.com")
+        found = {}
+
+        def ask(name, c, art):
+            for _ in range(3):
+                found.setdefault(name, []).append(c.search_artists(art.name)[0]["id"] == art.id)
+
+        ts = [threading.Thread(target=ask, args=("a", ca, a)), threading.Thread(target=ask, args=("b", cb, b))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(10)
+        assert found == {"a": [True] * 3, "b": [True] * 3}
+        assert {r.user_agent.split("( ")[1] for r in fake_mb.requests} == {"a@example.com )"}
+        assert {r.user_agent.split("( ")[1] for r in other.requests} == {"b@example.com )"}
+
+
 def test_four_threads_at_once_never_start_requests_less_than_a_second_apart(fake_mb):
     fake_mb.add_artist("Spacing", albums=4)
     c = client(fake_mb, rate=1.0)
