@@ -77,8 +77,9 @@ class Spectrum:
             out[:, i] = np.abs(rfft(frame * window, workers=1))
         return out
 
-    def blocks(self, size: int = BLOCK):
+    def blocks(self, size: int | None = None):
         """Column slices covering all frames, so derived arrays can be built without full-size temporaries."""
+        size = size or BLOCK
         for i in range(0, self.n_frames, size):
             yield slice(i, min(i + size, self.n_frames))
 
