@@ -1,0 +1,135 @@
+"""Train the shipped default model for speechiness, acousticness, liveness and instrumentalness.
+
+Protocol: clips from musicrec_engine.attributes.trainset with exact ground truth. The model is
+trained on seed 1 and evaluated ONCE on clips from seed 2 (different speech, melodies, instruments
+draws, rooms and audiences), which were never used for tuning. Inputs: the descriptor vector of
+attributes/estimated.py (its schema hash goes into the manifest).
+
+    .venv/bin/python benchmarks/train_default_attributes.py generate --seed 1 --count 800 --out W/train.npz
+    .venv/bin/python benchmarks/train_default_attributes.py generate --seed 2 --count 300 --out W/test.npz
+    .venv/bin/python benchmarks/train_default_attributes.py train --train W/train.npz --test W/test.npz [--budget 4]
+    .venv/bin/python benchmarks/train_default_attributes.py calibrate --data W/train.npz
+
+`train` writes resources/models/default_attributes.joblib + default_attributes.manifest.json and
+prints the held-out table; `calibrate` writes resources/models/estimated_calibration.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from musicrec_engine.attributes import estimated, trainset  # noqa: E402
+from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
+
+SPOTIFY_SAMPLE = ROOT.parent / "shared" / "data" / "spotify-sample" / "tracks_features_sample_1k.csv"
+
+
+def cmd_generate(a) -> None:
+    X, rows = [], []
+    t0 = time.time()
+    for y, labels in trainset.generate(a.count, a.seed, seconds=a.seconds, batch=40):
+        spec = Spectrum(y)
+        X.append(estimated.descriptor_vector(spec))
+        labels["raw"] = estimated.raw_scores(spec)
+        rows.append(labels)
+        if len(rows) % 50 == 0:
+            print(f"{len(rows)}/{a.count} clips, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+    cols = {c: np.array([np.nan if r[c] == "" else r[c] for r in rows], dtype=float)
+            for c in trainset.LABEL_COLUMNS if c != "family"}
+    raw = {f"raw_{k}": np.array([r["raw"][k] for r in rows]) for k in estimated.RAW}
+    np.savez_compressed(a.out, X=np.array(X), names=np.array(estimated.descriptor_names()),
+                        schema=estimated.descriptor_schema_hash(), seed=a.seed, seconds=a.seconds, **cols, **raw)
+    print(f"wrote {a.out}: {len(rows)} clips in {time.time() - t0:.0f} s")
+
+
+def cmd_train(a) -> None:
+    from musicrec_engine.attributes import training
+
+    tr, te = np.load(a.train), np.load(a.test)
+    assert str(tr["schema"]) == estimated.descriptor_schema_hash(), "descriptors changed since generation"
+    result = training.train_default(tr, te, budget=a.budget, report_dir=a.report,
+                                    progress=lambda d, n, m: print(f"  {m}", file=sys.stderr, flush=True))
+    out = training.save_model(result, ROOT / "resources" / "models", "default_attributes")
+    print(f"wrote {out}")
+    print(f"\nHeld-out generated clips (seed {int(te['seed'])}, {len(te['X'])} clips of {float(te['seconds']):.0f} s; "
+          f"trained on seed {int(tr['seed'])}, {len(tr['X'])} clips)\n")
+    print("| attribute | held-out task | AUC | R2 | rows |")
+    print("|---|---|---|---|---|")
+    for name, m in result.manifest["metrics"]["attributes"].items():
+        r2 = f"{m['r2']:.3f}" if "r2" in m else "-"
+        print(f"| {name} | {m['task']} | {m['auc']:.3f} | {r2} | {m['rows']} |")
+    print(f"\nmodel file {out.stat().st_size / 1e6:.1f} MB; training {result.manifest['training_seconds']:.0f} s")
+
+
+def _spotify_quantiles(col: str, qs: np.ndarray) -> np.ndarray:
+    vals = []
+    with open(SPOTIFY_SAMPLE, newline="") as f:
+        for row in csv.DictReader(f):
+            vals.append(float(row[col]))
+    return np.quantile(np.array(vals), qs)
+
+
+def cmd_calibrate(a) -> None:
+    """Quantile map raw formula score -> Spotify value (see attributes/estimated.py)."""
+    import json
+
+    data = np.load(a.data)
+    qs = np.linspace(0, 1, 21)
+    cal = {"source": f"raw scores over {len(data['X'])} generated clips (trainset seed {int(data['seed'])}); "
+                     f"targets: quantiles of {SPOTIFY_SAMPLE.name}", "quantiles": qs.tolist()}
+    for name in estimated.RAW:
+        raw_q = np.quantile(data[f"raw_{name}"], qs)
+        raw_q = np.maximum.accumulate(raw_q + np.arange(qs.size) * 1e-9)  # strictly increasing for interp
+        cal[name] = {"raw_q": raw_q.tolist(), "spotify_q": _spotify_quantiles(name, qs).tolist()}
+    path = estimated.CALIBRATION_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(cal, indent=1))
+    print(f"wrote {path}")
+
+
+def cmd_compare(a) -> None:
+    """Estimated-attribute quantiles on held-out clips vs Spotify's sample quantiles."""
+    data = np.load(a.data)
+    estimated._calibration.cache_clear()
+    qs = [0.1, 0.25, 0.5, 0.75, 0.9]
+    print(f"| attribute | source | {' | '.join(f'q{int(q * 100)}' for q in qs)} |")
+    print("|---|---|" + "---|" * len(qs))
+    for name in estimated.RAW:
+        est = np.array([estimated._to_unit(name, r) for r in data[f"raw_{name}"]])
+        sp = _spotify_quantiles(name, np.array(qs))
+        print(f"| {name} | Spotify sample | {' | '.join(f'{v:.2f}' for v in sp)} |")
+        print(f"| {name} | estimated, held-out clips | {' | '.join(f'{v:.2f}' for v in np.quantile(est, qs))} |")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("generate")
+    g.add_argument("--seed", type=int, required=True)
+    g.add_argument("--count", type=int, default=800)
+    g.add_argument("--seconds", type=float, default=6.0)
+    g.add_argument("--out", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--train", required=True)
+    t.add_argument("--test", required=True)
+    t.add_argument("--budget", type=int, default=4)
+    t.add_argument("--report", default=None, help="folder for comparison.csv/png")
+    c = sub.add_parser("calibrate")
+    c.add_argument("--data", required=True)
+    q = sub.add_parser("compare")
+    q.add_argument("--data", required=True)
+    a = p.parse_args()
+    {"generate": cmd_generate, "train": cmd_train, "calibrate": cmd_calibrate, "compare": cmd_compare}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
