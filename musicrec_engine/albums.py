@@ -222,33 +222,43 @@ def catalog_album_key(row: dict) -> tuple | None:
     return (row.get("catalog_id"), album_id) if album_id else None
 
 
-def catalog_albums(rows: Iterable[dict], totals: dict[tuple, int] | None = None) -> list[Album]:
-    """Catalog rows grouped by album id. `totals` (album key -> track count) lets the caller pass
-    only the rows that can be scored: a 1.2M-row catalog is never held in memory whole."""
+def catalog_albums(rows: Iterable[dict], totals: dict[tuple, dict] | None = None) -> list[Album]:
+    """Catalog rows grouped by album id. `totals` (album key -> {"n", "album", "artist", "year"})
+    lets the caller pass only the rows that can be scored and still list every album with its
+    track count: a 1.2M-row catalog is never held in memory whole."""
     groups: dict[tuple, Album] = {}
+
+    def new_album(k, album, artist, year) -> Album:
+        return Album(f"catalog:{k[0]}:{k[1]}", album or k[1], artist or "Unknown artist", "catalog", [], year=year)
+
     for r in rows:
         k = catalog_album_key(r)
         if k is None:
             continue
         a = groups.get(k)
         if a is None:
-            a = groups[k] = Album(f"catalog:{k[0]}:{k[1]}", r.get("album") or k[1], r.get("artist") or "Unknown artist",
-                                  "catalog", [], year=r.get("year"))
+            a = groups[k] = new_album(k, r.get("album"), r.get("artist"), r.get("year"))
         a.tracks.append(_album_track(r, str(r.get("id"))))
-    if totals:
-        for k, a in groups.items():
-            a.total_tracks = max(totals.get(k, 0), len(a.tracks))
+    for k, t in (totals or {}).items():
+        a = groups.get(k)
+        if a is None:
+            a = groups[k] = new_album(k, t.get("album"), t.get("artist"), t.get("year"))
+        a.total_tracks = max(t["n"], len(a.tracks))
     return list(groups.values())
 
 
-def scored_catalog_rows(pages: Iterable[list[dict]]) -> tuple[list[dict], dict[tuple, int]]:
-    """(rows with a rating or prediction, album key -> all tracks) from pages of catalog rows."""
+def scored_catalog_rows(pages: Iterable[list[dict]]) -> tuple[list[dict], dict[tuple, dict]]:
+    """(rows with a rating or prediction, album key -> {"n": all its tracks, "album", "artist",
+    "year"}) from pages of catalog rows."""
     rows, totals = [], {}
     for page in pages:
         for r in page:
             k = catalog_album_key(r)
             if k is not None:
-                totals[k] = totals.get(k, 0) + 1
+                t = totals.get(k)
+                if t is None:
+                    t = totals[k] = {"n": 0, "album": r.get("album"), "artist": r.get("artist"), "year": r.get("year")}
+                t["n"] += 1
             if track_probability(r) is not None:
                 rows.append(r)
     return rows, totals

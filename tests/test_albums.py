@@ -78,11 +78,14 @@ def test_library_albums_group_by_album_artist_and_a_rating_beats_a_prediction():
 def test_catalog_albums_count_the_tracks_that_cannot_be_scored():
     rows = [{"id": i, "catalog_id": 1, "album_id": "A", "album": "Alb", "artist": "X", "title": f"t{i}",
              "rating": None, "predicted_like": 0.9 if i < 2 else None} for i in range(6)]
+    rows += [{"id": 9, "catalog_id": 1, "album_id": "B", "album": "Unheard", "artist": "Y", "title": "u",
+              "rating": None, "predicted_like": None}]
     scored, totals = alb.scored_catalog_rows([rows[:3], rows[3:]])  # two pages
-    assert len(scored) == 2 and totals == {(1, "A"): 6}
-    (a,) = alb.catalog_albums(scored, totals)
+    assert len(scored) == 2 and {k: t["n"] for k, t in totals.items()} == {(1, "A"): 6, (1, "B"): 1}
+    a, b = sorted(alb.catalog_albums(scored, totals), key=lambda a: a.title)
     s = alb.score_album(a, TH)
     assert s.total == 6 and s.coverage == pytest.approx(2 / 6) and not s.recommended
+    assert (b.title, b.artist, b.total, b.tracks) == ("Unheard", "Y", 1, [])  # listed, though nothing to score
 
 
 def test_an_album_found_in_several_places_is_listed_once():
