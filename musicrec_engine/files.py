@@ -61,7 +61,7 @@ def _walk(top: Path, seen_dirs: set, seen_files: set) -> Iterator[Path]:
             continue
         try:
             if e.is_dir():  # follows symlinks; loops are cut by seen_dirs
-                subdirs.append(Path(e.path))
+                subdirs.append((e.is_symlink(), Path(e.path)))
             elif e.is_file() and is_audio_name(e.name):
                 fst = e.stat()
                 key = (fst.st_dev, fst.st_ino)
@@ -70,7 +70,8 @@ def _walk(top: Path, seen_dirs: set, seen_files: set) -> Iterator[Path]:
                     yield Path(e.path)
         except OSError:
             continue
-    for d in subdirs:
+    # Real folders before symlinked ones, so a file is reported under its real path when it can be.
+    for _, d in sorted(subdirs, key=lambda t: t[0]):
         yield from _walk(d, seen_dirs, seen_files)
 
 
