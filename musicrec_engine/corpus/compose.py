@@ -100,8 +100,14 @@ class _Track:
         return track
 
 
-def compose(spec: PieceSpec, rng: np.random.Generator) -> mido.MidiFile:
-    """The piece as a type-1 MIDI file; its length covers `spec.seconds` (trim after rendering)."""
+PARTS = ("chords", "melody", "bass", "drums")
+
+
+def compose(spec: PieceSpec, rng: np.random.Generator, parts: tuple[str, ...] = PARTS) -> mido.MidiFile:
+    """The piece as a type-1 MIDI file; its length covers `spec.seconds` (trim after rendering).
+
+    `parts` keeps only some of the parts, e.g. ("drums",) for a drum track with no key at all.
+    """
     sc = _scale(spec.mode)
     tonic = 60 + spec.key if spec.key < 6 else 48 + spec.key  # keep the harmony around middle C
     bpb = spec.beats_per_bar
@@ -182,6 +188,8 @@ def compose(spec: PieceSpec, rng: np.random.Generator) -> mido.MidiFile:
     meta.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(spec.bpm), time=0))
     meta.append(mido.MetaMessage("time_signature", numerator=bpb, denominator=4, time=0))
     mid.tracks.append(meta)
-    for tr in (chords, melody, bass) + ((drums,) if spec.drums else ()):
-        mid.tracks.append(tr.to_midi())
+    tracks = {"chords": chords, "melody": melody, "bass": bass, "drums": drums if spec.drums else None}
+    for name in PARTS:
+        if name in parts and tracks[name] is not None:
+            mid.tracks.append(tracks[name].to_midi())
     return mid
