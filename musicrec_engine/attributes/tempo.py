@@ -111,7 +111,7 @@ def estimate(spec: Spectrum) -> TempoEstimate:
     # The octave relatives, each at its own local best, tell how sure the octave choice is.
     cands = []
     for r in RELATIVES:
-        near = (GRID > bpm * r * 0.97) & (GRID < bpm * r * 1.03)
+        near = np.abs(GRID / (bpm * r) - 1) < 0.03
         if near.any():
             j = np.flatnonzero(near)[int(np.argmax(sc[near]))]
             cands.append((round(float(GRID[j]), 2), float(sc[j])))
