@@ -84,8 +84,8 @@ class CatalogIndex:
     ids: np.ndarray  # catalog_track ids, int64
     vectors: np.ndarray  # (n, DIM) float32 unit rows, memory-mapped
 
-    def top(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return _top(self.vectors, q, k)
+    def top(self, q: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        return _top(self.vectors, q, k) if mask is None else _top_masked(self.vectors, q, mask, k)
 
 
 def _top(mat: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +93,27 @@ def _top(mat: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
     if len(mat) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     scores = mat @ q.astype(np.float32)
+    k = min(k, len(scores))
+    idx = np.argpartition(-scores, k - 1)[:k]
+    idx = idx[np.argsort(-scores[idx], kind="stable")]
+    return idx, scores[idx]
+
+
+def _top_masked(mat: np.ndarray, q: np.ndarray, mask: np.ndarray, k: int,
+                chunk: int = 262_144) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine over the query's known attributes only. Without this, a query missing (say)
+    valence would favour rows that are extreme along the attributes it has, since every row's
+    valence still inflates its norm. Chunked so a 1.2M-row memory map is never copied whole."""
+    if len(mat) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    cols = np.nonzero(mask)[0]
+    qm = q[cols].astype(np.float32)
+    qn = float(np.linalg.norm(qm)) or 1.0
+    scores = np.empty(len(mat), np.float32)
+    for start in range(0, len(mat), chunk):
+        part = np.asarray(mat[start:start + chunk])[:, cols]
+        norms = np.linalg.norm(part, axis=1)
+        scores[start:start + len(part)] = (part @ qm) / (qn * np.where(norms > 0, norms, 1.0))
     k = min(k, len(scores))
     idx = np.argpartition(-scores, k - 1)[:k]
     idx = idx[np.argsort(-scores[idx], kind="stable")]
@@ -269,6 +290,7 @@ class Similarity:
             q.update(attributes=t["attributes"], artist=t["album_artist"] or t["artist"], album=t["album"],
                      content_hash=t["content_hash"], title=t["title"])
             q["artists"] = {_fold(t["artist"]), _fold(t["album_artist"])} - {""}
+            q["all_artists"] = q["artists"]
         elif query.catalog_track_id is not None:
             rows = self.lib.catalog_tracks(ids=[int(query.catalog_track_id)])
             if not rows:
@@ -276,11 +298,20 @@ class Similarity:
             t = rows[0]
             q.update(attributes=t["attributes"], artist=t["artist"], album=t["album"], album_id=t["album_id"],
                      external_id=t["external_id"], title=t["title"])
-            q["artists"] = {_fold(a) for a in (t["artists"] or "").split(", ")} | {_fold(t["artist"])}
+            q["artists"] = {_fold(t["artist"])} - {""}
+            q["all_artists"] = ({_fold(a) for a in (t["artists"] or "").split(", ")} | q["artists"]) - {""}
         else:
-            q["artists"] = {_fold(query.artist)} - {""}
+            q["artists"] = q["all_artists"] = {_fold(query.artist)} - {""}
         q["attr_vec"] = encoding.encode([{"attributes": q["attributes"] or {}}], self.weights)[0]
         q["has_attrs"] = bool(q["attributes"])
+        known = [a for a in [*encoding.CONTINUOUS, "key", "mode"] if _val(q["attributes"], a) is not None]
+        q["mask"] = None
+        if q["has_attrs"] and len(known) < len(encoding.CONTINUOUS) + 2:
+            mask = np.zeros(encoding.DIM, dtype=bool)
+            g = encoding.groups()
+            for a in known + (["tempo_bin"] if "tempo" in known else []):
+                mask[g[a]] = True
+            q["mask"] = mask
         return q
 
     def _library_results(self, q: dict, top: int, exclude_artist: bool, exclude_album: bool) -> list[dict]:
@@ -299,9 +330,11 @@ class Similarity:
                 return []
             ids, mat, _ = self.library_attribute_space()
             qvec, space = encoding.normalise(q["attr_vec"][None, :])[0], "attributes"
+        mask = q["mask"] if space == "attributes" else None
         want = top
         while True:
-            idx, scores = _top(mat, qvec, min(len(ids), want * 4 + 8))
+            n = min(len(ids), want * 4 + 8)
+            idx, scores = _top(mat, qvec, n) if mask is None else _top_masked(mat, qvec, mask, n)
             cand = self.lib.tracks(ids=ids[idx].tolist())
             by_id = {t["id"]: t for t in cand}
             res = []
@@ -325,7 +358,7 @@ class Similarity:
         qvec = encoding.normalise(q["attr_vec"][None, :])[0]
         want = top
         while True:
-            idx, scores = idx_obj.top(qvec, min(len(idx_obj.ids), want * 4 + 8))
+            idx, scores = idx_obj.top(qvec, min(len(idx_obj.ids), want * 4 + 8), q["mask"])
             rows = {r["id"]: r for r in self.lib.catalog_tracks(ids=idx_obj.ids[idx].tolist())}
             res = []
             for i, s in zip(idx, scores, strict=True):
@@ -349,9 +382,11 @@ class Similarity:
     @staticmethod
     def _excluded(q: dict, t: dict, exclude_artist: bool, exclude_album: bool) -> bool:
         if exclude_artist and q["artists"]:
-            theirs = {_fold(t.get("artist")), _fold(t.get("album_artist"))}
-            theirs |= {_fold(a) for a in (t.get("artists") or "").split(", ")}
-            if q["artists"] & (theirs - {""}):
+            # same main artist, or one side features the other's main artist; two tracks that
+            # merely share a guest are kept
+            main = {_fold(t.get("artist")), _fold(t.get("album_artist"))} - {""}
+            credited = main | {_fold(a) for a in (t.get("artists") or "").split(", ")} - {""}
+            if q["artists"] & credited or main & q["all_artists"]:
                 return True
         if exclude_album and q["album"]:
             if t["source"] == "catalog" and q["album_id"] and t.get("album_id") == q["album_id"]:
