@@ -11,17 +11,23 @@
 3. Cache: one answer from the library cache against the same answer over loopback HTTP with no
    limiter wait (a plain urllib GET to the fake server, measured in this run).
 4. A burst of 503s: the same search with 4 failures first; extra requests and extra time.
+5. Albums of a big catalog: a generated Spotify-schema catalog of CATALOG_ROWS rows (10 tracks
+   per album, a prediction on every tenth track), engine.albums("catalog") time and peak Python
+   memory (tracemalloc) against paging through the same rows with Library.catalog_tracks alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
+import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 import urllib.request
 from pathlib import Path
 
@@ -115,15 +121,69 @@ def cache_speed() -> None:
     print(f"{h * 1000:>16.2f} {m * 1000:>13.2f} {m / h:>8.2f}")
 
 
+def big_catalog(rows: int) -> None:
+    from musicrec_engine.catalogs import import_csv
+
+    rnd = random.Random(0)
+    cols = ["id", "name", "album", "album_id", "artists", "danceability", "energy", "key", "loudness", "mode",
+            "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "year"]
+    with tempfile.TemporaryDirectory() as home:
+        path = Path(home) / "big.csv"
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(cols)
+            for i in range(rows):
+                a = i // 10
+                w.writerow([f"t{i}", f"Track {i}", f"Album {a}", f"al{a}", f"['Artist {a % 997}']",
+                            *(round(rnd.random(), 3) for _ in range(2)), rnd.randrange(12), -10.0, 1,
+                            *(round(rnd.random(), 3) for _ in range(5)), 120.0, 2000])
+        eng = Engine(home)
+        import_csv(eng.library, path, name="big")
+        ids = [r["id"] for r in eng.library.catalog_tracks(limit=rows)][::10]
+        eng.library.set_catalog_predictions({i: rnd.random() for i in ids})
+
+        def measure(fn):
+            tracemalloc.start()
+            t = time.perf_counter()
+            out = fn()
+            wall = time.perf_counter() - t
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            return out, wall, peak
+
+        def page_only():
+            n, offset = 0, 0
+            while page := eng.library.catalog_tracks(limit=20_000, offset=offset):
+                n += len(page)
+                offset += len(page)
+            return n
+
+        n, ref_wall, ref_peak = measure(page_only)
+        rep, wall, peak = measure(lambda: eng.albums("catalog"))
+        eng.close()
+    print(f"\n5. Albums of a {rows}-row catalog ({rows // 10} albums, predictions on 10 % of tracks)")
+    print(f"{'':>22} {'wall s':>7} {'peak MB':>8}")
+    print(f"{'page through rows':>22} {ref_wall:>7.2f} {ref_peak / 1e6:>8.1f}")
+    print(f"{'engine.albums':>22} {wall:>7.2f} {peak / 1e6:>8.1f}")
+    print(f"{'ratio':>22} {wall / ref_wall:>7.2f} {peak / ref_peak:>8.2f}   ({len(rep['albums'])} albums listed)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--per-thread", type=int, default=3)
     ap.add_argument("--albums", type=int, default=20)
+    ap.add_argument("--catalog-rows", type=int, default=100_000)
+    ap.add_argument("--only", choices=["pacing", "search", "cache", "catalog"])
     a = ap.parse_args()
-    pacing(a.threads, a.per_thread)
-    search_cost(a.albums)
-    cache_speed()
+    if a.only in (None, "pacing"):
+        pacing(a.threads, a.per_thread)
+    if a.only in (None, "search"):
+        search_cost(a.albums)
+    if a.only in (None, "cache"):
+        cache_speed()
+    if a.only in (None, "catalog"):
+        big_catalog(a.catalog_rows)
 
 
 if __name__ == "__main__":
