@@ -309,6 +309,29 @@ def test_seed_004_data_gives_albums_whose_ratings_carry_them(home):
     eng.close()
 
 
+def test_cli_asks_for_the_contact_address_at_a_terminal_and_keeps_it(mb_env, home, monkeypatch):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    mb_env.add_artist("Asked", albums=1)
+    monkeypatch.delenv("MUSICREC_CONTACT")
+    master, slave = pty.openpty()
+    os.write(master, b"typed@example.org\n")
+    r = subprocess.run([sys.executable, "-m", "musicrec_engine", "albums", "search", "--artist", "Asked", "--all"],
+                       stdin=slave, capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env={**os.environ, "MUSICREC_HOME": str(home)})
+    os.close(master)
+    os.close(slave)
+    assert "contact address" in r.stderr and r.returncode == 0, r.stderr
+    assert "Asked Album 1" in r.stdout
+    assert all("typed@example.org" in q.user_agent for q in mb_env.requests)
+    assert Engine(home).musicbrainz_settings().contact == "typed@example.org"
+
+
 # --- cover art ---------------------------------------------------------------------------------
 def test_cover_art_is_fetched_in_the_background_and_kept_on_disk(fake_mb, tmp_path):
     art = fake_mb.add_artist("Covers", albums=2)

@@ -61,19 +61,28 @@ def _progress(done: int, total: int, message: str) -> None:
     progress(f"[{done}/{total}] {message}" if total else message)
 
 
-def _remember_contact(eng, args) -> None:
-    """A contact address given once on the command line is kept for the next runs (and the app)."""
+def _remember_contact(eng, args, going_online: bool) -> None:
+    """A contact address given once (on the command line, or typed when asked at a terminal) is
+    kept for the next runs and the app."""
     from musicrec_engine.musicbrainz import valid_contact
 
     if args.contact and valid_contact(args.contact):
         eng.save_musicbrainz_settings(contact=args.contact.strip())
+        return
+    settings = eng.musicbrainz_settings(offline=args.offline)
+    if going_online and not settings.offline and not valid_contact(settings.contact) and sys.stdin.isatty():
+        sys.stderr.write("MusicBrainz asks every program for a contact address (e-mail or web page): ")
+        sys.stderr.flush()
+        typed = sys.stdin.readline().strip()
+        if valid_contact(typed):
+            eng.save_musicbrainz_settings(contact=typed)
 
 
 def run_albums(args, where) -> int:
     from musicrec_engine.engine import Engine
 
     eng = Engine(args.home)
-    _remember_contact(eng, args)
+    _remember_contact(eng, args, going_online=args.source == "musicbrainz")
     try:
         report = eng.albums(args.source, _thresholds(args), progress=_progress, contact=args.contact,
                             offline=args.offline)
@@ -86,7 +95,7 @@ def run_search(args, where) -> int:
     from musicrec_engine.engine import Engine
 
     eng = Engine(args.home)
-    _remember_contact(eng, args)
+    _remember_contact(eng, args, going_online=True)
     try:
         report = eng.search_albums(args.artist, args.tag, args.years, _thresholds(args), progress=_progress,
                                    contact=args.contact, offline=args.offline)
