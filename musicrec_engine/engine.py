@@ -44,9 +44,14 @@ class Engine:
              jobs: int | None = None):
         """Incremental re-scan of music folders: new/changed files analysed, moves followed, gone
         files marked missing (ratings kept). Returns scan.ScanReport."""
-        from musicrec_engine import scan
+        from functools import partial
 
-        return scan.scan(self.library, folders, progress=progress, cancel=cancel, jobs=jobs)
+        from musicrec_engine import scan
+        from musicrec_engine.analysis import analyze_paths
+
+        # through the analysis section's feature cache, so a re-added file is not decoded again
+        run = partial(analyze_paths, cache=self.feature_cache, models_dir=self.paths.models)
+        return scan.scan(self.library, folders, progress=progress, cancel=cancel, jobs=jobs, analyze_paths=run)
 
     def tracks(self, include_missing: bool = False) -> list[dict]:
         return self.library.tracks(include_missing=include_missing)
@@ -162,7 +167,7 @@ class Engine:
                 from musicrec_engine.analysis import analyze_file
                 from musicrec_engine.scan import read_tags
 
-                res = analyze_file(str(file))
+                res = analyze_file(str(file), cache=self.feature_cache, models_dir=self.paths.models)
                 if res.status != "ok":
                     raise MusicRecError(f"{file}: {res.error}")
                 tags = read_tags(file)
