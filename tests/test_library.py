@@ -121,19 +121,29 @@ def test_corrupt_database_says_so_and_start_afresh_keeps_ratings(tmp_path, song)
     assert json.loads(Path(info["ratings_file"]).read_text())[0]["rating"] == 1
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions, so read-only cannot be simulated")
+def _make_read_only(path):
+    """chmod for a normal user; root ignores permissions, so it takes the immutable flag instead."""
+    if os.geteuid() != 0:
+        os.chmod(path, 0o444)
+        os.chmod(path.parent, 0o555)
+        return lambda: (os.chmod(path.parent, 0o755), os.chmod(path, 0o644))
+    for p in (path.parent, path):
+        r = subprocess.run(["chattr", "+i", str(p)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip("running as root where chattr is unavailable: a read-only file cannot be made")
+    return lambda: [subprocess.run(["chattr", "-i", str(p)]) for p in (path, path.parent)]
+
+
 def test_read_only_database_gives_a_clear_message(tmp_path, song):
     db = tmp_path / "ro" / "lib.sqlite3"
     Library(db).close()
-    os.chmod(db, 0o444)
-    os.chmod(db.parent, 0o555)
+    undo = _make_read_only(db)
     try:
         with pytest.raises(LibraryError, match="cannot be written"):
             lib = Library(db)
             lib.store_analysis(_result(song))
     finally:
-        os.chmod(db.parent, 0o755)
-        os.chmod(db, 0o644)
+        undo()
 
 
 def test_locked_database_gives_a_clear_message(tmp_path, song):
