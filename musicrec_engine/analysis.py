@@ -93,7 +93,7 @@ def analysis_key(window: str = "full", models_dir: str | os.PathLike | None = No
         from musicrec_engine import paths
 
         models_dir = paths.resolve().models
-    for root in (Path(models_dir), Path(__file__).resolve().parents[1] / "resources"):
+    for root in (Path(models_dir), Path(__file__).resolve().parents[1] / "resources" / "models"):
         if root.is_dir():
             for f in sorted(root.rglob("*")):
                 if f.is_file():
