@@ -496,15 +496,30 @@ class Library:
                 return c
         return None
 
+    def iter_catalog_tracks(self, catalog_id: int | None = None, page: int = 20_000) -> Iterator[list[dict]]:
+        """All catalog rows, one page (list) at a time, by id: constant cost per page, unlike OFFSET."""
+        after = 0
+        while True:
+            rows = self.catalog_tracks(catalog_id, limit=page, after_id=after)
+            if not rows:
+                return
+            yield rows
+            after = rows[-1]["id"]
+
     def catalog_tracks(self, catalog_id: int | None = None, ids: Iterable[int] | None = None,
-                       limit: int | None = None, offset: int = 0) -> list[dict]:
-        """Catalog rows with their attributes flat, album id, rating and prediction."""
+                       limit: int | None = None, offset: int = 0, after_id: int | None = None) -> list[dict]:
+        """Catalog rows with their attributes flat, album id, rating and prediction.
+        For whole catalogs prefer iter_catalog_tracks (or after_id paging) to OFFSET."""
         cols = ["id", "catalog_id", "external_id", "title", "artist", "artists", "album", "album_id", "year",
                 "genre", "duration", "track_no", "mbid", *CATALOG_ATTRS]
         where, params = ["ct.generation = c.generation"], []
         if catalog_id is not None:
-            where.append("ct.catalog_id=?")
+            # "+": walk rows in id order rather than through the album index and a sort
+            where.append("+ct.catalog_id=?")
             params.append(int(catalog_id))
+        if after_id is not None:
+            where.append("ct.id>?")
+            params.append(int(after_id))
         if ids is not None:
             ids = [int(i) for i in ids]
             where.append(f"ct.id IN ({','.join('?' * len(ids))})" if ids else "0")

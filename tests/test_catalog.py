@@ -224,3 +224,10 @@ def test_import_progress_and_cancel(tmp_path, lib):
     assert seen[0][1] == f.stat().st_size and lib.catalog("c")["complete"] == 0
     rep = import_csv(lib, f, name="c")
     assert rep.imported == 100 and not rep.cancelled
+
+
+def test_paging_through_a_catalog_by_id(tmp_path, lib):
+    rep = import_csv(lib, write_csv(tmp_path / "c.csv", SPOTIFY_HEADER, [spotify_row(i) for i in range(25)]))
+    pages = list(lib.iter_catalog_tracks(rep.catalog_id, page=10))
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [r["external_id"] for p in pages for r in p] == [f"id{i:06d}" for i in range(25)]
