@@ -1,0 +1,135 @@
+"""Measured tempo, key, mode and loudness on generated audio whose answers are known."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile as sf
+from audio_fixtures import drums, music, sine, write
+
+from musicrec_engine.attributes import key as key_mod
+from musicrec_engine.attributes import loudness, measured, tempo_bin
+from musicrec_engine.features.spectrum import SR, Spectrum
+
+
+def measure(y: np.ndarray, **extras) -> dict:
+    spec = Spectrum(y)
+    spec.extras.update(extras)
+    return measured.measure(spec)
+
+
+@pytest.mark.parametrize("key,mode,bpm,drums_on", [
+    (0, 1, 120.0, True),     # C major
+    (9, 0, 96.0, True),      # A minor: same notes as C major, the tonic decides
+    (6, 1, 175.0, True),     # F# major, fast: must not come back halved
+    (3, 0, 150.0, False),    # D# minor, no drums
+    (7, 1, 100.0, True),     # G major
+])
+def test_key_mode_and_tempo_of_generated_music(key, mode, bpm, drums_on):
+    a = measure(music(10.0, key=key, mode=mode, bpm=bpm, drums=drums_on, seed=key))
+    assert (a["key"].value, a["mode"].value) == (key, mode)
+    assert abs(a["tempo"].value - bpm) <= 0.04 * bpm, a["tempo"].value
+    assert a["tempo_bin"].value == tempo_bin(bpm)
+    assert all(v.provenance == "measured" and 0.0 <= v.confidence <= 1.0 for v in a.values())
+    assert a["key"].confidence > 0.2
+
+
+def test_slow_tempo_is_not_doubled():
+    a = measure(music(12.0, key=2, mode=1, bpm=64.0, drums=True, seed=3))
+    assert abs(a["tempo"].value - 64.0) <= 0.04 * 64.0, a["tempo"].value
+    assert a["tempo_bin"].value == 0
+
+
+def test_tempo_is_precise_beyond_the_frame_grid():
+    # One STFT frame is 23 ms: at 187 BPM that is 7 % of a beat, more than the 4 % tolerance.
+    a = measure(music(12.0, key=5, mode=0, bpm=187.0, drums=True, seed=1))
+    assert abs(a["tempo"].value - 187.0) <= 0.015 * 187.0, a["tempo"].value
+
+
+def test_transposition_moves_the_key_by_the_same_interval():
+    keys = [measure(music(10.0, key=k, mode=1, bpm=110.0, seed=4))["key"].value for k in (1, 4, 8, 11)]
+    assert keys == [1, 4, 8, 11]
+
+
+def test_drums_only_have_no_key_but_a_tempo():
+    a = measure(drums(10.0, bpm=110.0, seed=2))
+    assert a["key"].value == -1
+    assert a["mode"].confidence == 0.0
+    assert abs(a["tempo"].value - 110.0) <= 0.04 * 110.0, a["tempo"].value
+
+
+def test_noise_has_no_key():
+    y = (np.random.default_rng(0).standard_normal(SR * 8) * 0.1).astype(np.float32)
+    assert measure(y)["key"].value == -1
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng (Debian package) is not installed")
+def test_speech_has_no_key(tmp_path):
+    wav = tmp_path / "speech.wav"
+    text = "Good evening. Tonight we talk about trains, the markets, and the football results from the weekend."
+    subprocess.run(["espeak-ng", "-w", str(wav), text], check=True, timeout=60)
+    y, sr = sf.read(wav, dtype="float32")
+    import soxr
+
+    assert measure(soxr.resample(y, sr, SR).astype(np.float32))["key"].value == -1
+
+
+def test_clear_key_is_more_confident_than_a_noisy_one():
+    y = music(10.0, key=4, mode=1, bpm=120.0, seed=6)
+    noisy = y + np.random.default_rng(1).standard_normal(len(y)).astype(np.float32) * 0.3
+    clean_conf = measure(y)["key"].confidence
+    noisy_est = measure(noisy)
+    assert noisy_est["key"].value in (4, -1)
+    assert noisy_est["key"].confidence < clean_conf or noisy_est["key"].value == -1
+
+
+def test_loudness_follows_bs1770_reference_tone():
+    # BS.1770: a 997 Hz sine at full scale in one channel reads -3.01 LUFS.
+    assert measure(sine(997.0, 5.0, 1.0))["loudness"].value == pytest.approx(-3.01, abs=0.1)
+    quieter = measure(sine(997.0, 5.0, 10 ** (-20 / 20)))["loudness"]
+    assert quieter.value == pytest.approx(-23.01, abs=0.1)
+    assert quieter.confidence == 1.0
+
+
+def test_loudness_tracks_gain_changes_of_music():
+    y = music(8.0, key=0, mode=1, bpm=120.0, seed=2)
+    a, b = measure(y)["loudness"].value, measure(y * 10 ** (-9 / 20))["loudness"].value
+    assert a - b == pytest.approx(9.0, abs=0.05)
+    assert -40 < a < 0
+
+
+def test_stereo_source_reads_as_its_channel_sum():
+    y = sine(997.0, 5.0, 0.5)
+    mono, stereo = measure(y)["loudness"].value, measure(y, channels=2)["loudness"].value
+    assert stereo - mono == pytest.approx(3.01, abs=0.02)
+
+
+def test_silence_sits_at_the_floor_and_short_clips_have_no_tempo():
+    a = measure(np.zeros(SR * 4, np.float32))
+    assert a["loudness"].value == loudness.FLOOR_DB
+    assert a["tempo"].value == 0.0 and a["tempo"].confidence == 0.0
+    b = measure(music(2.0, key=0, mode=1, bpm=120.0))
+    assert b["tempo"].value == 0.0
+
+
+def test_survives_lossy_encoding(tmp_path):
+    y = music(10.0, key=10, mode=0, bpm=132.0, seed=8)
+    for ext in ("mp3", "m4a"):
+        path = write(tmp_path / f"x.{ext}", y * 0.3)
+        from musicrec_engine import audio
+
+        a = measure(audio.decode(path).y)
+        assert (a["key"].value, a["mode"].value) == (10, 0), ext
+        assert abs(a["tempo"].value - 132.0) <= 0.04 * 132.0, ext
+
+
+def test_atonal_flag_comes_from_flatness_and_correlation():
+    flat = np.ones(12)
+    assert key_mod.flatness(flat) == pytest.approx(1.0)
+    c_major = np.array([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], float) + 0.05
+    assert key_mod.flatness(c_major) < key_mod.MAX_FLATNESS
+    scores = key_mod.correlate(np.sqrt(c_major))
+    assert int(np.argmax(scores)) in (0, 12 + 9)  # C major or its relative A minor: same notes
