@@ -1,0 +1,269 @@
+"""Speed of the analysis pipeline (issue 3) against a straightforward librosa implementation of
+seed 000 and, when the `essentia` package is importable, Essentia's MusicExtractor.
+
+All timings are per file, wall clock, one core (BLAS/OpenMP pinned to one thread), in one run on
+the same files, so the ratios hold even on a shared, noisy machine. Also measured: a cached
+re-analysis, throughput with --jobs 1 vs 2, peak memory of a worker on a 10-minute file, and how
+closely the cheap HPSS and f0 follow librosa's HPSS and pYIN on the same files.
+
+    ./dev bench bench_features [--quick] [--workdir DIR]
+
+Test audio is synthetic (tests/audio_fixtures.music), written as MP3 the first time and kept in
+the work folder. Essentia is a dev-only comparison: its AGPL licence keeps it out of the product.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ[_v] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from audio_fixtures import music, write  # noqa: E402
+
+from musicrec_engine import audio, features  # noqa: E402
+from musicrec_engine.analysis import analyze_file, analyze_paths  # noqa: E402
+from musicrec_engine.features.cache import FeatureCache  # noqa: E402
+from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
+
+
+def make_files(workdir: Path, quick: bool) -> dict[str, list[Path]]:
+    plan = {"30 s clip": (30.0, 2 if quick else 3), "4 min track": (240.0, 1 if quick else 2)}
+    out = {}
+    for label, (seconds, n) in plan.items():
+        out[label] = []
+        for i in range(n):
+            p = workdir / f"bench_{int(seconds)}s_{i}.mp3"
+            if not p.exists():
+                print(f"writing {p.name} ...", file=sys.stderr, flush=True)
+                write(p, music(seconds, key=(3 * i) % 12, mode=i % 2, bpm=90 + 17 * i, seed=100 + i))
+            out[label].append(p)
+    return out
+
+
+# --- the pipelines compared -------------------------------------------------------------------
+def ours(path: Path) -> dict:
+    d = audio.decode(path)
+    return features.extract(Spectrum(d.y))
+
+
+def seed_style(path: Path) -> dict:
+    """Seed 000 as a straightforward librosa program would write it: each feature its own call
+    (each recomputing its STFT), librosa HPSS and pYIN, beat_track and onset_detect."""
+    import librosa
+
+    y, sr = librosa.load(str(path), sr=22050, mono=True)
+    out = {}
+    mf = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=13, n_mels=40, n_fft=2048, hop_length=512)
+    for m in (mf, librosa.feature.delta(mf), librosa.feature.delta(mf, order=2)):
+        out.setdefault("mfcc", []).append([m.mean(1), m.std(1), m.min(1), m.max(1), np.median(m, 1),
+                                           np.percentile(m, 25, 1), np.percentile(m, 75, 1)])
+    out["centroid"] = librosa.feature.spectral_centroid(y=y, sr=sr)
+    out["bandwidth"] = librosa.feature.spectral_bandwidth(y=y, sr=sr)
+    out["rolloff"] = librosa.feature.spectral_rolloff(y=y, sr=sr, roll_percent=0.85)
+    out["flatness"] = librosa.feature.spectral_flatness(y=y)
+    S = np.abs(librosa.stft(y))
+    out["flux"] = np.sqrt((np.diff(S, axis=1) ** 2).sum(0))
+    out["rms"] = librosa.feature.rms(y=y)
+    out["zcr"] = librosa.feature.zero_crossing_rate(y)
+    env = np.abs(y)
+    out["attack"] = np.argmax(env >= 0.9 * env.max()) / sr
+    out["temporal_centroid"] = (np.arange(len(y)) * env).sum() / env.sum() / sr
+    tempo, beats = librosa.beat.beat_track(y=y, sr=sr)
+    oenv = librosa.onset.onset_strength(y=y, sr=sr)
+    out["beat_strength"] = oenv[beats].mean() if len(beats) else 0.0
+    out["onset_rate"] = len(librosa.onset.onset_detect(y=y, sr=sr)) / (len(y) / sr)
+    out["chroma"] = librosa.feature.chroma_stft(y=y, sr=sr)
+    y_h, y_p = librosa.effects.hpss(y)
+    out["hpr_db"] = 10 * np.log10((np.sum(y_h**2) + 1e-10) / (np.sum(y_p**2) + 1e-10))
+    f0, voiced, _ = librosa.pyin(y_h, fmin=55.0, fmax=880.0, sr=sr)
+    out["f0_median"] = float(np.nanmedian(f0)) if np.any(voiced) else 0.0
+    # tristimulus/inharmonicity from harmonic peaks would add more; the cost is already set by pYIN
+    return out
+
+
+def essentia_extractor(path: Path) -> dict:
+    import essentia.standard as es
+
+    pool, _frames = es.MusicExtractor(lowlevelStats=["mean", "stdev"], rhythmStats=["mean", "stdev"],
+                                      tonalStats=["mean", "stdev"])(str(path))
+    return {"n": len(pool.descriptorNames())}
+
+
+def timed(fn, path: Path, repeats: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn(path)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def have_essentia() -> bool:
+    try:
+        import essentia.standard  # noqa: F401
+
+        return True
+    except Exception:
+        return False
+
+
+def speed_table(files: dict[str, list[Path]], quick: bool) -> list[str]:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    ours(files["30 s clip"][0])  # warm-up: imports and librosa's numba kernels
+    seed_style(files["30 s clip"][0]) if not quick else None
+    ess = have_essentia()
+    rows = ["| input | this pipeline s/file | seed-style librosa s/file | ratio | Essentia MusicExtractor s/file | ratio |",
+            "|---|---|---|---|---|---|"]
+    for label, paths in files.items():
+        t_ours = statistics.median(timed(ours, p, repeats=2) for p in paths)
+        seed_paths = paths[:1]  # pYIN makes this the long part of the run: one file per size
+        t_seed = statistics.median(timed(seed_style, p) for p in seed_paths)
+        t_ess = statistics.median(timed(essentia_extractor, p) for p in seed_paths) if ess else None
+        ess_cells = f"{t_ess:.2f} | {t_ess / t_ours:.1f}x" if ess else "not installed | -"
+        rows.append(f"| {label} (MP3) | {t_ours:.2f} | {t_seed:.2f} | {t_seed / t_ours:.1f}x | {ess_cells} |")
+        print(rows[-1], file=sys.stderr, flush=True)
+    return rows
+
+
+def agreement_table(files: dict[str, list[Path]]) -> list[str]:
+    """Cheap HPSS ratio and SHS f0 against librosa HPSS and pYIN on the same signals."""
+    import librosa
+
+    from musicrec_engine.features import stats
+
+    rows = ["| signal | hpr_db (ours) | librosa HPSS hpr_db | f0 median (ours) | pYIN f0 median |", "|---|---|---|---|---|"]
+    sr = 22050
+    t = np.arange(8 * sr) / sr
+    signals = {
+        "piano-like tone A3": sum(0.6**k * np.sin(2 * np.pi * 220 * (k + 1) * t) for k in range(8)) * np.exp(-t % 1),
+        "synthetic band, no drums": music(8.0, drums=False, seed=1),
+        "synthetic band with drums": music(8.0, drums=True, seed=1),
+        "bench clip (MP3)": audio.decode(files["30 s clip"][0]).y[: 8 * sr],
+    }
+    ours_h, ref_h = [], []
+    for name, y in signals.items():
+        y = np.asarray(y, np.float32)
+        v = dict(zip(features.schema("stats").names, stats.compute(Spectrum(y)), strict=True))
+        S = np.abs(librosa.stft(y))
+        H, P = librosa.decompose.hpss(S)
+        ref = 10 * np.log10(((H**2).sum() + 1e-10) / ((P**2).sum() + 1e-10))
+        f0, voiced, _ = librosa.pyin(y, fmin=55.0, fmax=880.0, sr=sr)
+        pf0 = float(np.nanmedian(f0)) if np.any(voiced) else float("nan")
+        ours_h.append(v["hpr_db"])
+        ref_h.append(ref)
+        rows.append(f"| {name} | {v['hpr_db']:.1f} | {ref:.1f} | {v['f0_median']:.0f} Hz | {pf0:.0f} Hz |")
+    rows.append(f"\nCorrelation of hpr_db with librosa's over these signals: r = {np.corrcoef(ours_h, ref_h)[0, 1]:.3f}")
+    return rows
+
+
+def cache_and_jobs_table(files: dict[str, list[Path]], workdir: Path) -> list[str]:
+    rows = ["| measurement | figure | reference (same run) | ratio |", "|---|---|---|---|"]
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        cache = FeatureCache(Path(tmp) / "features.sqlite3")
+        track = files["4 min track"][0]
+        t0 = time.perf_counter()
+        first = analyze_file(track, cache=cache)
+        full = time.perf_counter() - t0
+        hits = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            r = analyze_file(track, cache=cache)
+            hits.append(time.perf_counter() - t0)
+            assert r.cached
+        hit = statistics.median(hits)
+        rows.append(f"| re-analysis of an unchanged 4-min file (cache hit, median of 10) | {hit * 1000:.1f} ms | "
+                    f"first analysis incl. attributes {full:.2f} s | {hit / full:.4f} |")
+        assert first.ok
+        cache.close()
+    clips = files["30 s clip"] * (2 if len(files["30 s clip"]) < 3 else 1)
+    speeds = {}
+    for jobs in (1, 2):
+        t0 = time.perf_counter()
+        n = sum(r.ok for r in analyze_paths(clips, jobs=jobs))
+        speeds[jobs] = n / (time.perf_counter() - t0)
+    rows.append(f"| throughput, {len(clips)} x 30 s clips, --jobs 2 (incl. worker start) | {speeds[2]:.2f} files/s | "
+                f"--jobs 1: {speeds[1]:.2f} files/s | {speeds[2] / speeds[1]:.2f}x |")
+    return rows
+
+
+MEMORY_CODE = """
+import json, resource, sys
+from musicrec_engine import audio, features
+from musicrec_engine.analysis import analyze_file
+mode, path = sys.argv[1], sys.argv[2]
+if mode == "features":
+    d = audio.decode(path)
+    features.extract(features.Spectrum(d.y))
+else:
+    assert analyze_file(path).ok
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+"""
+
+
+def memory_table(workdir: Path) -> list[str]:
+    import soundfile as sf
+
+    path = workdir / "bench_10min_stereo44k.flac"
+    if not path.exists():
+        y = music(60.0, seed=7)
+        import soxr
+
+        y44 = soxr.resample(y, 22050, 44100).astype(np.float32)
+        with sf.SoundFile(path, "w", samplerate=44100, channels=2) as f:
+            for _ in range(10):
+                f.write(np.stack([y44, 0.8 * y44], axis=1))
+    base = json.loads(subprocess.run([sys.executable, "-c", "import json, resource, numpy, scipy, librosa;"
+                                      "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024))"],
+                                     capture_output=True, text=True, cwd=ROOT).stdout)
+    rows = ["| 10-minute stereo 44.1 kHz FLAC, one process | peak RSS |", "|---|---|",
+            f"| reference: Python + numpy + scipy + librosa imported, nothing analysed | {base:.0f} MB |"]
+    for mode, label in (("features", "decode + both feature pipelines"),
+                        ("full", "full analysis (+ measured/learned/estimated attributes)")):
+        out = subprocess.run([sys.executable, "-c", MEMORY_CODE, mode, str(path)], capture_output=True, text=True,
+                             cwd=ROOT)
+        mb = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
+        rows.append(f"| {label} | {mb:.0f} MB |")
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer files (a smoke run)")
+    ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "musicrec-bench-features"))
+    ap.add_argument("--only", choices=["speed", "agreement", "cache", "memory"], action="append")
+    args = ap.parse_args()
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    files = make_files(workdir, args.quick)
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), "?")
+    print(f"Machine: nproc {os.cpu_count()}, {cpu}; load average {os.getloadavg()[0]:.1f} at start\n")
+    sections = {"speed": speed_table, "agreement": agreement_table, "cache": cache_and_jobs_table,
+                "memory": memory_table}
+    for name in args.only or list(sections):
+        fn = sections[name]
+        rows = fn(files, args.quick) if name == "speed" else fn(files) if name == "agreement" else fn(
+            files, workdir) if name == "cache" else fn(workdir)
+        print("\n".join(rows) + "\n", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+
+
+if __name__ == "__main__":
+    main()
