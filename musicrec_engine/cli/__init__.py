@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from musicrec_engine import __version__, logs, paths
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     where = paths.resolve(args.home).ensure()
+    if args.home:  # so worker processes and modules that resolve paths themselves see the same folder
+        os.environ[paths.ENV_HOME] = str(where.data)
     logs.setup(where.logs, verbose=args.verbose)
     log.debug("musicrec %s: %s", __version__, argv if argv is not None else sys.argv[1:])
     try:
