@@ -365,20 +365,23 @@ class Library:
         matched = 0
         with self.batch() as c:
             for mbid, v in ratings.items():
-                n = 0
-                for (tid,) in c.execute("SELECT id FROM tracks WHERE mb_recording_id=?", (mbid,)).fetchall():
-                    c.execute("INSERT OR REPLACE INTO ratings VALUES (?,?,?)", (tid, int(v), _now()))
-                    n += 1
-                for (cid,) in c.execute("SELECT id FROM catalog_tracks WHERE mbid=?", (mbid,)).fetchall():
-                    c.execute("INSERT OR REPLACE INTO catalog_ratings VALUES (?,?,?)", (cid, int(v), _now()))
-                    n += 1
-                matched += bool(n)
-                # kept for tracks that appear later (a catalog imported or a folder scanned after)
-                c.execute("DELETE FROM pending_ratings WHERE source='mbid' AND mbid=?", (mbid,))
-                c.execute("INSERT INTO pending_ratings (source, mbid, value, rated_at) VALUES ('mbid',?,?,?)",
-                          (mbid, int(v), _now()))
+                matched += bool(self._rate_mbid(c, mbid, int(v), _now()))
         self._backup_ratings()
         return {"matched": matched, "unmatched": len(ratings) - matched}
+
+    @staticmethod
+    def _rate_mbid(c: sqlite3.Connection, mbid: str, v: int, at: float) -> int:
+        n = 0
+        for (tid,) in c.execute("SELECT id FROM tracks WHERE mb_recording_id=?", (mbid,)).fetchall():
+            c.execute("INSERT OR REPLACE INTO ratings VALUES (?,?,?)", (tid, v, at))
+            n += 1
+        for (cid,) in c.execute("SELECT id FROM catalog_tracks WHERE mbid=?", (mbid,)).fetchall():
+            c.execute("INSERT OR REPLACE INTO catalog_ratings VALUES (?,?,?)", (cid, v, at))
+            n += 1
+        # kept for tracks that appear later (a catalog imported or a folder scanned after)
+        c.execute("DELETE FROM pending_ratings WHERE source='mbid' AND mbid=?", (mbid,))
+        c.execute("INSERT INTO pending_ratings (source, mbid, value, rated_at) VALUES ('mbid',?,?,?)", (mbid, v, at))
+        return n
 
     def rating_rows(self) -> list[dict]:
         """Every rated track, library and catalog alike, with its attribute values flat (for encoding)
@@ -436,6 +439,13 @@ class Library:
                 "JOIN catalog_tracks ct ON ct.id=r.catalog_track_id JOIN catalogs c ON c.id=ct.catalog_id"):
             out.append({"source": "catalog", "catalog": cat, "external_id": ext, "mbid": mbid, "rating": v,
                         "rated_at": at})
+        # ratings still waiting for their track are the user's too
+        for src, path, h, mbid, cat, ext, v, at in self._q(
+                "SELECT source, path, content_hash, mbid, catalog, external_id, value, rated_at FROM pending_ratings "
+                "WHERE NOT (source='mbid' AND mbid IN (SELECT mb_recording_id FROM tracks WHERE mb_recording_id "
+                "IS NOT NULL UNION SELECT mbid FROM catalog_tracks WHERE mbid IS NOT NULL))"):
+            out.append({"source": src, "path": path, "content_hash": h, "mbid": mbid, "catalog": cat,
+                        "external_id": ext, "rating": v, "rated_at": at, "pending": True})
         return out
 
     def _backup_ratings(self) -> None:
@@ -456,6 +466,9 @@ class Library:
         with self.batch() as c:
             for r in saved:
                 v, at = int(r["rating"]), r.get("rated_at") or _now()
+                if r.get("source") == "mbid":
+                    n += self._rate_mbid(c, r["mbid"], v, at)
+                    continue
                 if r.get("source") == "catalog":
                     row = c.execute("SELECT ct.id FROM catalog_tracks ct JOIN catalogs c ON c.id=ct.catalog_id "
                                     "WHERE c.name=? AND ct.external_id=?", (r.get("catalog"), r.get("external_id"))

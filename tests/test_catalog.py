@@ -231,3 +231,27 @@ def test_paging_through_a_catalog_by_id(tmp_path, lib):
     pages = list(lib.iter_catalog_tracks(rep.catalog_id, page=10))
     assert [len(p) for p in pages] == [10, 10, 5]
     assert [r["external_id"] for p in pages for r in p] == [f"id{i:06d}" for i in range(25)]
+
+
+def test_likes_by_mbid_before_the_catalog_and_after_a_fresh_start(tmp_path):
+    from musicrec_engine.library import start_afresh
+
+    db = tmp_path / "lib.sqlite3"
+    lib = Library(db)
+    mbids = [f"{i:08d}-0000-4000-8000-000000000000" for i in range(3)]
+    assert lib.rate_by_mbid({mbids[0]: 1, mbids[1]: 0}) == {"matched": 0, "unmatched": 2}
+    header = ["mbid", "artist", "recording_title", "release_title", "bpm", "key_key", "key_scale", "liked"]
+    rows = [{"mbid": m, "artist": "A", "recording_title": f"R{i}", "release_title": "LP", "bpm": 100 + i,
+             "key_key": "F#", "key_scale": "minor", "liked": 1} for i, m in enumerate(mbids)]
+    rep = import_csv(lib, write_csv(tmp_path / "ab.csv", header, rows), name="ab")
+    got = {r["mbid"]: r["rating"] for r in lib.catalog_tracks(rep.catalog_id)}
+    assert got == {mbids[0]: 1, mbids[1]: 0, mbids[2]: None}
+    assert lib.catalog_tracks(rep.catalog_id)[0]["key"] == 6 and lib.catalog_tracks(rep.catalog_id)[0]["mode"] == 0
+    lib.close()
+    info = start_afresh(db)  # e.g. after a damaged file: the catalog must be imported again...
+    assert info["ratings_saved"] == 2
+    lib = Library(db)
+    assert lib.catalogs() == []
+    rep = import_csv(lib, tmp_path / "ab.csv", name="ab")  # ...and its likes come back with it
+    assert {r["mbid"]: r["rating"] for r in lib.catalog_tracks(rep.catalog_id)}[mbids[1]] == 0
+    assert sorted(r["rating"] for r in lib.rating_rows()) == [0, 1]
