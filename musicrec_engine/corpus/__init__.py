@@ -68,8 +68,11 @@ def _write_versions(root: Path, set_name: str, piece: str, y: np.ndarray, rng: n
 
 def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24,
           progress: Callable[[int, int, str], None] | None = None,
-          cancel: threading.Event | None = None) -> tuple[Path, list[str]]:
-    """Write the corpus and its truth.csv under `out_dir`; returns (csv path, per-piece failures)."""
+          cancel: threading.Event | None = None, max_seconds: float | None = None) -> tuple[Path, list[str]]:
+    """Write the corpus and its truth.csv under `out_dir`; returns (csv path, per-piece failures).
+
+    `max_seconds` caps every piece's length (quick corpora for tests); the draws stay the same.
+    """
     why = render.available()
     if why:
         raise CorpusError(why)
@@ -100,7 +103,7 @@ def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24
             midi = root / "composed" / f"{piece}.mid"
             midi.parent.mkdir(parents=True, exist_ok=True)
             compose.compose(spec, rng).save(str(midi))
-            y = render.render_midi(midi, spec.seconds)
+            y = render.render_midi(midi, min(spec.seconds, max_seconds or spec.seconds))
             base = dict(k=k, m=m, bpm=spec.bpm, dur=len(y) / render.SR, drums=int(spec.drums),
                         source=json.dumps(spec.to_dict(), sort_keys=True))
             rows += _write_versions(root, "composed", piece, y, rng, "mp3" if i % 2 == 0 else "m4a", base)
@@ -125,15 +128,13 @@ def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24
             midi.parent.mkdir(parents=True, exist_ok=True)
             try:
                 t = scores.to_midi(paths[idx], midi, bpm, rng)
-            except scores.ScoreSkipped:
+            except Exception:
+                # ScoreSkipped (no reliable truth) or one of the many errors music21 raises on odd
+                # files (e.g. badly formed repeats): either way, draw another chorale.
                 midi.unlink(missing_ok=True)
-                continue  # no reliable truth: draw another chorale
-            except Exception as e:  # music21 raises many kinds on odd files; one bad score must not stop the build
-                midi.unlink(missing_ok=True)
-                failures.append(f"{paths[idx].stem}: {e}")
                 continue
             try:
-                y = render.render_midi(midi, min(seconds, t.quarter_length * 60.0 / bpm))
+                y = render.render_midi(midi, min(seconds, t.quarter_length * 60.0 / bpm, max_seconds or seconds))
                 base = dict(k=t.key, m=t.mode, bpm=bpm, dur=len(y) / render.SR, drums=0, source=t.name)
                 rows += _write_versions(root, "music21", piece, y, rng, "m4a" if j % 2 == 0 else "mp3", base)
             except (render.RenderError, OSError, ValueError) as e:

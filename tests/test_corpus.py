@@ -1,0 +1,124 @@
+"""The evaluation corpus: composed MIDI in the right key and tempo, rendered audio, truth.csv."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+from musicrec_engine import corpus
+from musicrec_engine.attributes import measured, tempo_bin
+from musicrec_engine.corpus import compose, render, scores
+from musicrec_engine.features.spectrum import Spectrum
+
+needs_fluidsynth = pytest.mark.skipif(render.available() is not None, reason=str(render.available()))
+needs_music21 = pytest.mark.skipif(scores.available() is not None, reason=str(scores.available()))
+
+
+def _notes(mid):
+    out = []
+    for track in mid.tracks:
+        for msg in track:
+            if msg.type == "note_on" and msg.velocity > 0:
+                out.append((msg.channel, msg.note))
+    return out
+
+
+@pytest.mark.parametrize("key,mode", [(0, 1), (9, 0), (6, 1), (1, 0)])
+def test_composed_piece_stays_in_its_key_and_tempo(key, mode):
+    rng = np.random.default_rng(key)
+    spec = compose.random_spec(rng, key=key, mode=mode)
+    mid = compose.compose(spec, rng)
+    scale = {(key + s) % 12 for s in (compose.MAJOR if mode == 1 else compose.NATURAL_MINOR)}
+    if mode == 0:
+        scale.add((key + 11) % 12)  # the harmonic-minor leading tone of the dominant chord
+    pitched = [n for ch, n in _notes(mid) if ch != 9]
+    assert pitched and {n % 12 for n in pitched} <= scale
+    tempos = [m.tempo for t in mid.tracks for m in t if m.type == "set_tempo"]
+    assert len(tempos) == 1 and abs(60e6 / tempos[0] - spec.bpm) < 0.01
+    assert mid.length >= spec.seconds  # long enough to trim to the drawn length
+
+
+def test_drum_only_piece_has_only_drum_notes():
+    rng = np.random.default_rng(3)
+    spec = compose.random_spec(rng)
+    spec.drums = True
+    notes = _notes(compose.compose(spec, rng, parts=("drums",)))
+    assert notes and {ch for ch, _ in notes} == {9}
+
+
+@needs_music21
+def test_chorale_truth_comes_from_the_notation():
+    from music21 import corpus as m21corpus
+
+    t = scores.truth(m21corpus.parse("bach/bwv10.7"), "bwv10.7")
+    assert (t.key, t.mode, t.beats_per_bar) == (7, 0, 4)  # G minor, 4/4
+    with pytest.raises(scores.ScoreSkipped, match="modal"):
+        scores.truth(m21corpus.parse("bach/bwv121.6"), "bwv121.6")
+
+
+@needs_fluidsynth
+def test_rendered_piece_is_measured_right(tmp_path):
+    rng = np.random.default_rng(11)
+    spec = compose.random_spec(rng, key=2, mode=0, bpm_range=(118.0, 118.0))
+    spec.seconds, spec.drums = 12.0, True
+    midi = tmp_path / "p.mid"
+    compose.compose(spec, rng).save(str(midi))
+    y = render.render_midi(midi, spec.seconds)
+    assert len(y) == int(12.0 * render.SR) and np.abs(y).max() > 0.01
+    a = measured.measure(Spectrum(render.normalise(y)))
+    assert (a["key"].value, a["mode"].value) == (2, 0)
+    assert abs(a["tempo"].value - 118.0) <= 0.04 * 118.0
+
+
+def test_degrade_sets_gain_and_noise_level():
+    rng = np.random.default_rng(0)
+    y = (0.1 * np.sin(np.arange(22050 * 2) * 0.05)).astype(np.float32)
+    out = render.degrade(y, rng, gain_db=-6.0, snr_db=20.0)
+    noise = out / 10 ** (-6 / 20) - y
+    snr = 10 * np.log10(np.mean(y**2) / np.mean(noise**2))
+    assert snr == pytest.approx(20.0, abs=0.3)
+
+
+@needs_fluidsynth
+@needs_music21
+def test_build_writes_truth_next_to_the_audio_and_is_reproducible(tmp_path):
+    csv_a, failures = corpus.build(tmp_path / "a", seed=5, count=2, music21=1, max_seconds=6.0)
+    assert failures == []
+    rows = corpus.read_truth(csv_a)
+    assert [(r["set"], r["variant"]) for r in rows] == [
+        ("composed", "clean"), ("composed", "mp3"), ("composed", "clean"), ("composed", "m4a"),
+        ("music21", "clean"), ("music21", "m4a")]
+    from musicrec_engine import audio
+
+    for r in rows:
+        d = audio.decode(r["file"])
+        assert d.duration == pytest.approx(r["duration"], abs=0.2)
+        assert r["tempo_bin"] == tempo_bin(r["tempo"]) and 0 <= r["key"] <= 11
+    assert 60 <= rows[0]["tempo"] <= 190
+    csv_b, _ = corpus.build(tmp_path / "b", seed=5, count=2, music21=0, max_seconds=6.0)
+    with open(csv_a) as fa, open(csv_b) as fb:
+        assert list(csv.reader(fa))[:5] == list(csv.reader(fb))[:5]
+    digest = [hashlib.sha256((p / "composed" / "c0000.flac").read_bytes()).hexdigest()
+              for p in (tmp_path / "a", tmp_path / "b")]
+    assert digest[0] == digest[1]
+
+
+@needs_fluidsynth
+def test_cli_builds_a_corpus(tmp_path, home):
+    r = run_cli("corpus", "build", str(tmp_path / "c"), "--count", "1", "--music21", "0", "--seed", "2",
+                "--json", home=home)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    out = json.loads(r.stdout)
+    assert out["files"] == 2 and (tmp_path / "c" / "truth.csv").exists()
+
+
+def test_cli_rejects_a_negative_count(tmp_path, home):
+    r = run_cli("corpus", "build", str(tmp_path / "c"), "--count", "-1", home=home)
+    assert r.returncode == 2
+    assert "must be 0 or more" in r.stderr and len(r.stderr.strip().splitlines()) == 1
