@@ -39,15 +39,13 @@ def cmd_generate(a) -> None:
     for y, labels in trainset.generate(a.count, a.seed, seconds=a.seconds, batch=40):
         spec = Spectrum(y)
         X.append(estimated.descriptor_vector(spec))
-        labels["raw"] = estimated.raw_scores(spec)
         rows.append(labels)
         if len(rows) % 50 == 0:
             print(f"{len(rows)}/{a.count} clips, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
     cols = {c: np.array([np.nan if r[c] == "" else r[c] for r in rows], dtype=float)
             for c in trainset.LABEL_COLUMNS if c != "family"}
-    raw = {f"raw_{k}": np.array([r["raw"][k] for r in rows]) for k in estimated.RAW}
     np.savez_compressed(a.out, X=np.array(X), names=np.array(estimated.descriptor_names()),
-                        schema=estimated.descriptor_schema_hash(), seed=a.seed, seconds=a.seconds, **cols, **raw)
+                        schema=estimated.descriptor_schema_hash(), seed=a.seed, seconds=a.seconds, **cols)
     print(f"wrote {a.out}: {len(rows)} clips in {time.time() - t0:.0f} s")
 
 
@@ -78,16 +76,26 @@ def _spotify_quantiles(col: str, qs: np.ndarray) -> np.ndarray:
     return np.quantile(np.array(vals), qs)
 
 
+def _raw(data, name: str) -> np.ndarray:
+    """Formula scores recomputed from the stored descriptors, so formula edits need no regeneration."""
+    names = [str(n) for n in data["names"]]
+    return np.array([estimated.RAW[name](dict(zip(names, map(float, x), strict=True))) for x in data["X"]])
+
+
 def cmd_calibrate(a) -> None:
     """Quantile map raw formula score -> Spotify value (see attributes/estimated.py)."""
     import json
 
-    data = np.load(a.data)
+    data = dict(np.load(a.data))
+    # Reference audio: the generated clips that contain music (with or without voice or speech);
+    # speech-only clips are a quarter of the training set but a tiny share of Spotify's catalogue.
+    keep = data["music"] == 1
+    data["X"] = data["X"][keep]
     qs = np.linspace(0, 1, 21)
-    cal = {"source": f"raw scores over {len(data['X'])} generated clips (trainset seed {int(data['seed'])}); "
-                     f"targets: quantiles of {SPOTIFY_SAMPLE.name}", "quantiles": qs.tolist()}
+    cal = {"source": f"raw scores over {int(keep.sum())} generated clips with music (trainset seed "
+                     f"{int(data['seed'])}); targets: quantiles of {SPOTIFY_SAMPLE.name}", "quantiles": qs.tolist()}
     for name in estimated.RAW:
-        raw_q = np.quantile(data[f"raw_{name}"], qs)
+        raw_q = np.quantile(_raw(data, name), qs)
         raw_q = np.maximum.accumulate(raw_q + np.arange(qs.size) * 1e-9)  # strictly increasing for interp
         cal[name] = {"raw_q": raw_q.tolist(), "spotify_q": _spotify_quantiles(name, qs).tolist()}
     path = estimated.CALIBRATION_FILE
@@ -104,7 +112,7 @@ def cmd_compare(a) -> None:
     print(f"| attribute | source | {' | '.join(f'q{int(q * 100)}' for q in qs)} |")
     print("|---|---|" + "---|" * len(qs))
     for name in estimated.RAW:
-        est = np.array([estimated._to_unit(name, r) for r in data[f"raw_{name}"]])
+        est = np.array([estimated._to_unit(name, r) for r in _raw(data, name)])
         sp = _spotify_quantiles(name, np.array(qs))
         print(f"| {name} | Spotify sample | {' | '.join(f'{v:.2f}' for v in sp)} |")
         print(f"| {name} | estimated, held-out clips | {' | '.join(f'{v:.2f}' for v in np.quantile(est, qs))} |")

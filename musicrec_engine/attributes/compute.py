@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from musicrec_engine.attributes import Attribute
+from musicrec_engine.attributes import Attribute, tempo_bin
 from musicrec_engine.features.spectrum import Spectrum
 
 log = logging.getLogger("musicrec.attributes")
@@ -33,7 +33,10 @@ def compute_all(spec: Spectrum, features: dict) -> dict[str, Attribute]:
     from musicrec_engine.attributes import estimated, learned, measured
 
     out: dict[str, Attribute] = {}
-    out.update(measured.measure(spec))
+    try:
+        out.update(measured.measure(spec))
+    except Exception:  # a failing measurement leaves its attributes to the fallbacks below
+        log.exception("measured attributes failed")
     inputs = dict(features or {})
     try:
         inputs["descriptors"] = estimated.descriptor_vector(spec)
@@ -44,4 +47,7 @@ def compute_all(spec: Spectrum, features: dict) -> dict[str, Attribute]:
         out.setdefault(name, attr)
     for name, attr in estimated.estimate(spec, inputs).items():
         out.setdefault(name, attr)
+    if "tempo" in out and "tempo_bin" not in out:
+        t = out["tempo"]
+        out["tempo_bin"] = Attribute(tempo_bin(t.value), t.provenance, t.confidence)
     return out

@@ -88,13 +88,19 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     frame_rate = spec.sr / spec.hop
     total = power.sum(axis=0) + _EPS
 
-    rms = spec.rms
-    rms_db = 20 * np.log10(np.maximum(rms, 1e-6))
+    rms_all = spec.rms
+    rms_db_all = 20 * np.log10(np.maximum(rms_all, 1e-6))
+    # Level statistics ignore digital silence (lead-in, gaps, fade-out tails below -80 dBFS), which
+    # would otherwise dominate ranges and noise floors with meaningless -120 dB frames.
+    sounding = rms_db_all > -80
+    if sounding.sum() < 4:
+        sounding = np.ones_like(sounding)
+    rms, rms_db = rms_all[sounding], rms_db_all[sounding]
     loudest = np.percentile(rms_db, 95) if rms_db.size else 0.0
     out["rms_db_p95"] = float(loudest)
     out["rms_range_db"] = float(loudest - np.percentile(rms_db, 10)) if rms_db.size else 0.0
     out["rms_std_db"] = float(np.std(rms_db))
-    out["silence_ratio"] = float(np.mean(rms_db < loudest - 30))
+    out["silence_ratio"] = float(np.mean(rms_db_all < loudest - 30))
     out["low_energy_ratio"] = float(np.mean(rms < 0.5 * rms.mean())) if rms.size else 0.0
     d = np.diff(rms_db)
     out["decay_slope_db"] = float(np.median(d[d < 0])) if np.any(d < 0) else 0.0
@@ -113,13 +119,14 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     mag = spec.magnitude + _EPS
     flat = np.exp(np.mean(np.log(mag), axis=0)) / np.mean(mag, axis=0)
     _stats("flatness", flat, out)
+    flat_s = flat[: sounding.size][sounding[: flat.size]]
     quiet = rms_db < np.percentile(rms_db, 25) if rms_db.size else np.zeros(0, bool)
-    out["flatness_quiet"] = float(np.mean(flat[quiet])) if quiet.any() else 0.0
+    out["flatness_quiet"] = float(np.mean(flat_s[quiet[: flat_s.size]])) if quiet.any() else 0.0
     for lo, hi in _BANDS:
         sel = (freqs >= lo) & (freqs < hi)
         out[f"band_{lo}_{hi}"] = float(power[sel].sum() / total.sum())
     # Noise floor: how far the quietest frames sit below the typical ones. Crowds and rooms fill gaps.
-    frame_db = _db(total)
+    frame_db = _db(total)[: sounding.size][sounding[: total.size]]
     out["floor_gap_db"] = float(np.median(frame_db) - np.percentile(frame_db, 5))
 
     log_mel = spec.log_mel
@@ -187,7 +194,7 @@ def descriptor_names() -> list[str]:
 
 
 # Bump when a descriptor's computation changes; names and signal parameters are hashed as well.
-DESCRIPTOR_VERSION = "1"
+DESCRIPTOR_VERSION = "2"
 
 
 def descriptor_schema_hash() -> str:
@@ -218,8 +225,8 @@ def raw_energy(d: dict) -> float:
 def raw_danceability(d: dict) -> float:
     """Spotify: "how suitable a track is for dancing based on ... tempo, rhythm stability, beat
     strength, and overall regularity." A clear periodic pulse with strong onsets and steady level."""
-    return (2.0 * _z(d["pulse_clarity"], 0.3, 0.2) + 0.7 * _z(d["onset_mean"], 1.0, 0.6)
-            - 0.5 * _z(d["rms_std_db"], 6, 4) + 0.5 * _z(d["band_0_150"], 0.2, 0.15))
+    return (1.5 * _z(d["pulse_clarity"], 0.3, 0.2) + _z(d["onset_mean"], 1.0, 0.6)
+            + 0.7 * _z(d["band_0_150"], 0.2, 0.15) + 0.3 * _z(min(d["onset_rate"], 6.0), 3, 2))
 
 
 def raw_valence(d: dict) -> float:
@@ -295,6 +302,40 @@ def estimate(spec: Spectrum, features: dict | None = None) -> dict[str, Attribut
     except ValueError:
         return {}
     out = {name: Attribute(_to_unit(name, f(d)), "estimated", ESTIMATE_CONFIDENCE) for name, f in RAW.items()}
-    # Loudness fallback: RMS of the loud frames in dBFS, which tracks integrated LUFS within a few dB.
+    # Fallbacks used only when the measured values are missing (compute_all keeps measured first).
+    # Loudness: RMS of the loud frames in dBFS, which tracks integrated LUFS within a few dB.
     out["loudness"] = Attribute(float(np.clip(d["rms_db_p95"] - 3.0, -60.0, 0.0)), "estimated", 0.2)
+    out["tempo"] = Attribute(_rough_tempo(spec), "estimated", 0.1)
+    key, mode = _rough_key(spec)
+    out["key"] = Attribute(key, "estimated", 0.1)
+    out["mode"] = Attribute(mode, "estimated", 0.1)
     return out
+
+
+# Krumhansl-Kessler key profiles (C major / C minor).
+_KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def _rough_key(spec: Spectrum) -> tuple[int, int]:
+    """Krumhansl-Schmuckler: the key profile best correlated with the mean chroma."""
+    prof = spec.chroma.mean(axis=1)
+    if not np.any(prof > 0) or np.std(prof) < 1e-6:
+        return -1, 0
+    best = max(((np.corrcoef(np.roll(p, k), prof)[0, 1], k, m) for m, p in ((1, _KK_MAJOR), (0, _KK_MINOR))
+                for k in range(12)), key=lambda t: t[0])
+    return int(best[1]), int(best[2])
+
+
+def _rough_tempo(spec: Spectrum) -> float:
+    """The onset envelope's strongest periodicity between 60 and 200 BPM, weighted towards 120."""
+    env = spec.onset_env - spec.onset_env.mean()
+    fr = spec.sr / spec.hop
+    if env.size < int(4 * fr):
+        return 0.0
+    f = np.fft.rfft(env, 2 * env.size)
+    ac = np.fft.irfft(np.abs(f) ** 2)[: env.size]
+    lags = np.arange(int(fr * 60 / 200), int(fr * 60 / 60) + 1)
+    bpm = 60 * fr / lags
+    weight = np.exp(-0.5 * (np.log2(bpm / 120) / 0.9) ** 2)
+    return float(round(bpm[np.argmax(ac[lags] * weight)], 2))

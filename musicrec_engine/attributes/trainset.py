@@ -350,6 +350,9 @@ def _mix(p: dict, music: np.ndarray | None, melody: list, workdir: Path) -> tupl
     elif p["plate"]:
         y = _reverb(y, p["rt60"], 0.2, rng)
     y = y * p["peak"] / (np.abs(y).max() + 1e-9)
+    # Real recordings never contain digital silence: a faint noise floor (-95..-65 dBFS) keeps the
+    # gaps of dry clips from being a give-away that no recording has.
+    y = y + rng.standard_normal(n).astype(np.float32) * 10 ** (rng.uniform(-95, -65) / 20)
     speech_present = p["speech"] != "none"
     vocal = speech_present or p["voice"]
     # Spotify's speechiness bands: > 0.66 speech only, 0.33-0.66 speech and music, < 0.33 music.
