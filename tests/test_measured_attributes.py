@@ -133,3 +133,18 @@ def test_atonal_flag_comes_from_flatness_and_correlation():
     assert key_mod.flatness(c_major) < key_mod.MAX_FLATNESS
     scores = key_mod.correlate(np.sqrt(c_major))
     assert int(np.argmax(scores)) in (0, 12 + 9)  # C major or its relative A minor: same notes
+
+
+def test_vectorised_gating_agrees_with_pyloudnorm():
+    import warnings
+
+    import pyloudnorm
+
+    rng = np.random.default_rng(3)
+    # Music with a near-silent intro exercises both the absolute and the relative gate.
+    for y in (music(12.0, key=2, mode=0, bpm=128.0), np.concatenate([music(4.0) * 1e-3, music(8.0)]),
+              (rng.standard_normal(SR * 5) * 0.2).astype(np.float32)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = pyloudnorm.Meter(SR).integrated_loudness(np.asarray(y, np.float64))
+        assert loudness.integrated(y, SR) == pytest.approx(ref, abs=0.01)

@@ -9,7 +9,6 @@ mix) the downmix reads 3 dB low. When the decoder records `spec.extras["channels
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -17,18 +16,46 @@ from musicrec_engine.features.spectrum import Spectrum
 
 FLOOR_DB = -60.0  # Spotify's scale bottoms out about here; silence reads as the floor
 STEREO_DOWNMIX_DB = 10 * math.log10(2)
-BLOCK_S = 0.4
+BLOCK_S = 0.4  # gating block (BS.1770-4)
+OVERLAP = 0.75
+ABSOLUTE_GATE = -70.0  # LUFS
+
+
+def _k_weighting_sos(sr: int) -> np.ndarray:
+    """pyloudnorm's two K-weighting biquads (high shelf, high pass) as second-order sections."""
+    import pyloudnorm
+
+    rows = []
+    for stage in pyloudnorm.Meter(sr)._filters.values():
+        b, a = stage.b * stage.passband_gain, stage.a
+        rows.append(np.concatenate([b / a[0], a / a[0]]))
+    return np.array(rows)
 
 
 def integrated(y: np.ndarray, sr: int) -> float:
-    """BS.1770 integrated loudness in LUFS of a mono signal; -inf for silence."""
-    import pyloudnorm
+    """BS.1770-4 integrated loudness in LUFS of a mono signal; -inf for silence.
 
-    if len(y) < int(BLOCK_S * sr) + 1:
+    pyloudnorm's K-weighting filters, with the gating vectorised: pyloudnorm's own per-block
+    Python loop costs 1.7 s on a 4-minute track. Blocks are 400 ms with 75 % overlap, so each is
+    four consecutive 100 ms segments. Agrees with pyloudnorm to 0.01 dB (see the tests).
+    """
+    from scipy.signal import sosfilt
+
+    seg = int(round(BLOCK_S * (1 - OVERLAP) * sr))
+    n_seg = len(y) // seg
+    if n_seg < 4:
         return -math.inf
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pyloudnorm warns on clipping; the value is still right
-        return float(pyloudnorm.Meter(sr).integrated_loudness(np.asarray(y, np.float64)))
+    x = sosfilt(_k_weighting_sos(sr), np.asarray(y[: n_seg * seg], np.float32))
+    energy = np.einsum("ij,ij->i", x.reshape(n_seg, seg), x.reshape(n_seg, seg), dtype=np.float64)
+    z = (energy[:-3] + energy[1:-2] + energy[2:-1] + energy[3:]) / (4 * seg)
+    with np.errstate(divide="ignore"):
+        block_lufs = -0.691 + 10 * np.log10(z)
+        gated = z[block_lufs >= ABSOLUTE_GATE]
+        if len(gated) == 0:
+            return -math.inf
+        relative = -0.691 + 10 * np.log10(gated.mean()) - 10.0
+        keep = z[(block_lufs > relative) & (block_lufs > ABSOLUTE_GATE)]
+        return float(-0.691 + 10 * np.log10(keep.mean())) if len(keep) else -math.inf
 
 
 def measure(spec: Spectrum) -> tuple[float, float]:

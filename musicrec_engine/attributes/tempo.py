@@ -49,10 +49,13 @@ def onset_envelope(spec: Spectrum) -> np.ndarray:
         return cached
     mag = spec.magnitude
     top = min(mag.shape[0], int(FLUX_MAX_HZ * spec.n_fft / spec.sr) + 1)
-    log = np.log1p(1000.0 * mag[:top] / (float(mag[:top].max()) + 1e-12))
+    log = mag[:top] * np.float32(1000.0 / (float(mag[:top].max()) + 1e-12))
+    np.log1p(log, out=log)
     flux = np.zeros(mag.shape[1], np.float64)
     if mag.shape[1] > 1:
-        flux[1:] = np.maximum(np.diff(log, axis=1), 0).sum(axis=0)
+        d = np.diff(log, axis=1)
+        np.maximum(d, 0, out=d)
+        flux[1:] = d.sum(axis=0, dtype=np.float64)
     spec.extras["tempo.flux"] = flux
     return flux
 
