@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton
 
 
@@ -45,9 +45,18 @@ class JobProgress(QFrame):
         lay.addWidget(self.bar)
         lay.addWidget(self.eta)
         lay.addWidget(self.cancel)
+        # Progress can arrive many times a second; showing it at most 5 times a second keeps the
+        # GUI thread's painting (and so its CPU need on a busy machine) small.
+        self._latest: tuple | None = None
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.setInterval(200)
+        self._throttle.timeout.connect(self._apply_latest)
         self.hide()
 
     def start(self, total: int = 0, message: str = "") -> None:
+        self._throttle.stop()
+        self._latest = None
         self._t0 = time.monotonic()
         self._first_done_at = None
         self.bar.setRange(0, max(total, 0))
@@ -59,7 +68,15 @@ class JobProgress(QFrame):
         self.show()
 
     def update_progress(self, done: int, total: int, message: str = "") -> None:
-        now = time.monotonic()
+        self._latest = (done, total, message, time.monotonic())
+        if not self._throttle.isActive():
+            self._throttle.start()
+
+    def _apply_latest(self) -> None:
+        if self._latest is None:
+            return
+        done, total, message, now = self._latest
+        self._latest = None
         self.bar.setRange(0, max(total, 0))
         self.bar.setValue(min(done, total) if total else 0)
         current = Path(message).name if ("/" in message or "\\" in message) else message
@@ -79,6 +96,8 @@ class JobProgress(QFrame):
         self.eta.setText(fmt_eta(eta) if total and done < total else "")
 
     def finish(self) -> None:
+        self._throttle.stop()
+        self._latest = None
         self.hide()
 
     def _on_cancel(self) -> None:

@@ -56,9 +56,94 @@ def track(engine, ident) -> dict | None:
 
 
 # --- analysis -------------------------------------------------------------------------------
+def engine_command(engine) -> tuple[list[str], dict]:
+    """The `musicrec` command line for this engine's data folders, and its environment."""
+    import os
+    import sys
+
+    env = dict(os.environ)
+    if getattr(sys, "frozen", False):  # the bundle's one executable runs the CLI when asked with `cli`
+        cmd = [sys.executable, "cli"]
+    else:
+        cmd = [sys.executable, "-m", "musicrec_engine"]
+    p = engine.paths
+    if p.cache == p.data / "cache" and p.config == p.data / "config":
+        cmd += ["--home", str(p.data)]
+    else:  # the platform's own folders: the same defaults apply in the child
+        env.pop("MUSICREC_HOME", None)
+    return cmd, env
+
+
 def analyze(engine, paths: list[str], job, jobs: int | None = None):
-    """Analyse `paths` (files or folders); emit one item per file:
-    {"path", "status", "error", "track"} where track is the library row for ok files."""
+    """Analyse `paths` (files or folders) and emit one item per file:
+    {"path", "status", "error", "track"}, track being the library row of an ok file.
+
+    The engine's `analyze` runs in a child process (`musicrec analyze --json`), which stores each
+    result in the library; this process only reads the finished rows. Coordinating a process pool
+    from inside the GUI process kept several Python threads busy next to the GUI thread, and on a
+    loaded machine every hand-over of the interpreter lock cost the GUI tens of milliseconds."""
+    import json
+    import signal
+    import subprocess
+
+    from musicrec_engine.files import iter_audio_files
+
+    total = sum(1 for _ in iter_audio_files(paths))
+    job.progress(0, total, "")
+    if total == 0:
+        return
+    cmd, env = engine_command(engine)
+    cmd += ["analyze", "--json", *([f"--jobs={jobs}"] if jobs else []), "--", *map(str, paths)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            text=True, encoding="utf-8", env=env)
+    stop_watch = _watch_cancel(job, proc, signal)
+    done = 0
+    try:
+        for line in proc.stdout:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            done += 1
+            item = {"path": str(r.get("path", "")), "status": r.get("status", "error"), "error": r.get("error"),
+                    "track": None}
+            if item["status"] == "ok":
+                item["track"] = track(engine, item["path"])
+            job.progress(done, max(total, done), item["path"])
+            job.item(item)
+    finally:
+        stop_watch.set()
+        err = proc.stderr.read() if proc.stderr else ""
+        code = proc.wait()
+    if code not in (0, 1) and not job.cancel.is_set():
+        last = [ln for ln in err.strip().splitlines() if ln.strip()]
+        raise RuntimeError(last[-1] if last else f"the analysis stopped unexpectedly (exit status {code})")
+
+
+def _watch_cancel(job, proc, signal):
+    """Interrupt the analysis process when the job is cancelled: SIGINT lets it finish its database
+    write and shut its worker pool down; a process that does not stop in 10 s is killed."""
+    import threading
+
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            if job.cancel.wait(0.2):
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGINT)
+                    try:
+                        proc.wait(10)
+                    except Exception:
+                        proc.kill()
+                return
+
+    threading.Thread(target=watch, name="analysis-cancel", daemon=True).start()
+    return stop
+
+
+def analyze_in_process(engine, paths: list[str], job, jobs: int | None = None):
+    """The same, through Engine.analyze in this process (for callers without a GUI to keep smooth)."""
     fn = _method(engine, "analyze")
     for result in _call(fn, list(paths), jobs=jobs, progress=job.progress, cancel=job.cancel):
         status = getattr(result, "status", "error")
@@ -159,13 +244,11 @@ def import_catalog(engine, job, csv_path: str, name: str | None = None):
 
 
 # --- demo -----------------------------------------------------------------------------------
-def make_demo(engine, job) -> list[dict]:
-    fn = _method(engine, "make_demo_library")
-    items = []
-    for result in _call(fn, progress=job.progress, cancel=job.cancel):
-        item = {"path": str(result.path), "status": result.status, "error": result.error, "track": None}
-        if result.status == "ok":
-            item["track"] = track(engine, item["path"])
-        job.item(item)
-        items.append(item)
-    return items
+def make_demo(engine, job, jobs: int | None = None) -> None:
+    """Generate the demo library's tracks in the data folder, then analyse them like any files."""
+    from musicrec_engine import demo
+
+    job.progress(0, 0, "Generating the demo library…")
+    paths = demo.write_tracks(engine.paths.data / demo.DEMO_FOLDER)
+    if not job.cancel.is_set():
+        analyze(engine, [str(p) for p in paths], job, jobs=jobs)

@@ -34,7 +34,7 @@ DEFAULTS = {
     "liked_probability": 0.5,  # seed 004's LIKED_SONG_THRESHOLD
     "liked_share": 0.5,  # ALBUM_RECOMMENDATION_THRESHOLD
     "min_tracks": 5,  # ALBUM_TRACK_LENGTH_THRESHOLD
-    "workers": max(1, (os.cpu_count() or 2) - 1),
+    "workers": max(2, os.cpu_count() or 2),  # >= 2 puts batches in worker processes, off the GUI process
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

@@ -19,25 +19,25 @@ LIKE, DISLIKE, CLEAR = 1, 0, None
 
 
 def status_text(status: dict, likes: int, dislikes: int, state: str) -> str:
-    """One line about the model a user can act on."""
-    if state == "training":
+    """One line about the taste model that a user can act on."""
+    if state == "training" or status.get("state") == "training":
         return "Model: training in the background…"
     if state == "failed":
         return "Model: the last training failed; the previous model is still in use."
-    if not status and likes + dislikes == 0:
+    engine_state = status.get("state")
+    if likes + dislikes == 0 and engine_state in (None, "untrained"):
         return "Model: rate a few tracks to teach MusicRec your taste."
-    mode = status.get("mode") or status.get("kind")
-    acc = status.get("cv_accuracy", status.get("accuracy"))
-    bits = []
-    if status.get("cold_start") or mode in ("cold-start", "cold_start", "similarity"):
-        bits.append("cold start — scoring by similarity to your likes until there are 20 ratings of each kind")
-    elif mode:
-        bits.append(str(mode))
-    if acc is not None:
-        bits.append(f"cross-validated accuracy {float(acc):.0%}")
-    if state == "stale" or status.get("stale"):
-        bits.append("out of date, retraining soon")
-    return "Model: " + ("; ".join(bits) if bits else "ready")
+    acc = status.get("cv_accuracy")
+    acc_txt = f"cross-validated accuracy {float(acc):.0%}" if acc is not None else ""
+    if state == "stale" or engine_state == "stale":
+        return "Model: out of date after your latest ratings — retraining shortly" + (f" (was {acc_txt})" if acc_txt else "")
+    if engine_state in (None, "untrained"):
+        return "Model: not trained yet — it trains by itself a moment after you rate."
+    if engine_state == "cold-start" or status.get("mode") == "cold-start":
+        return ("Model: cold start — scoring by similarity to what you liked and disliked, until there "
+                "are enough ratings of both kinds to train the network.")
+    n = status.get("ratings")
+    return "Model: trained" + (f" on {n} ratings" if n else "") + (f"; {acc_txt}" if acc_txt else "") + "."
 
 
 class RatingPanel(QFrame):
@@ -84,38 +84,42 @@ class RatingPanel(QFrame):
 
 
 def explanation_html(expl) -> str:
-    """The taste model's explanation as readable HTML (text from the engine, or its dict)."""
+    """The taste model's explanation (Explanation.to_dict() or text) as readable HTML."""
     if not expl:
-        return "<p>No explanation yet: rate some tracks and the model will say what it learned.</p>"
+        return ("<p style='color:#8b93a7'>No explanation yet. Like and dislike some tracks: the model trains "
+                "itself and then says here what it learned.</p>")
     if isinstance(expl, str):
-        return "<pre>" + html.escape(expl) + "</pre>"
+        return "<p>" + html.escape(expl).replace("\n", "<br>") + "</p>"
     parts = []
-    summary = expl.get("summary") or expl.get("text")
-    if summary:
-        parts.append("<p>" + html.escape(str(summary)).replace("\n", "<br>") + "</p>")
-    for key, title in (("towards_like", "Pushes towards like"), ("towards_dislike", "Pushes towards dislike"),
-                       ("top_features", "Most important features"), ("groups", "By attribute group")):
-        items = expl.get(key)
-        if not items:
-            continue
-        parts.append(f"<h3>{title}</h3><ul>")
-        if isinstance(items, dict):
-            items = list(items.items())
-        for it in items[:10]:
-            if isinstance(it, (list, tuple)) and len(it) == 2:
-                parts.append(f"<li>{html.escape(str(it[0]))}: {float(it[1]):+.3f}</li>")
-            elif isinstance(it, dict):
-                name = it.get("name") or it.get("feature")
-                val = it.get("weight", it.get("importance", it.get("value")))
-                parts.append(f"<li>{html.escape(str(name))}: {html.escape(str(val))}</li>")
-            else:
-                parts.append(f"<li>{html.escape(str(it))}</li>")
-        parts.append("</ul>")
-    rest = {k: v for k, v in expl.items() if k not in {"summary", "text", "towards_like", "towards_dislike",
-                                                       "top_features", "groups"}}
-    if rest and not parts:
-        parts.append("<pre>" + html.escape("\n".join(f"{k}: {v}" for k, v in rest.items())) + "</pre>")
-    return "".join(parts)
+    if expl.get("description"):
+        parts.append(f"<p>{html.escape(str(expl['description']))}</p>")
+    for key, title, colour in (("towards_like", "Pushes towards like", "#f2a5ae"),
+                               ("towards_dislike", "Pushes towards dislike", "#a9b1c2")):
+        items = expl.get(key) or []
+        if items:
+            lis = "".join(f"<li>{html.escape(str(i))}</li>" for i in items[:8])
+            parts.append(f"<h3 style='color:{colour}'>{title}</h3><ul>{lis}</ul>")
+    groups = expl.get("grouped_importance") or []
+    if groups:
+        rows = "".join(
+            f"<tr><td>{html.escape(str(g.get('group')))}</td>"
+            f"<td><span style='color:#7aa2f7'>{'█' * max(1, round(float(g.get('share', 0)) * 30))}</span> "
+            f"{float(g.get('share', 0)):.0%}</td>"
+            f"<td>{'towards like' if float(g.get('direction', 0)) > 0 else 'towards dislike'}</td></tr>"
+            for g in groups[:8])
+        parts.append("<h3>Which attributes matter most</h3><table cellspacing='0' cellpadding='3'>"
+                     f"{rows}</table>")
+    top = expl.get("top_features") or []
+    if top:
+        rows = "".join(f"<tr><td>{html.escape(str(t.get('feature')))}</td><td>{html.escape(str(t.get('group')))}</td>"
+                       f"<td align='right'>{float(t.get('importance', 0)):.3f}</td>"
+                       f"<td>{'+' if float(t.get('direction', 0)) > 0 else '−'}</td></tr>" for t in top[:10])
+        parts.append("<h3>Top features</h3><table cellspacing='0' cellpadding='3'><tr><th align='left'>Feature</th>"
+                     "<th align='left'>Group</th><th align='right'>Importance</th><th>Way</th></tr>"
+                     f"{rows}</table>")
+    if not parts and expl.get("summary"):
+        parts.append("<p>" + html.escape(str(expl["summary"])).replace("\n", "<br>") + "</p>")
+    return "".join(parts) or "<p>The model did not report an explanation.</p>"
 
 
 class TasteTab(QWidget):

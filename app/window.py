@@ -40,7 +40,7 @@ from app.library_model import COLUMNS, ID_ROLE, TRACK_ROLE, LibraryFilter, Libra
 from app.progress_bar import JobProgress
 from app.settings import EMAIL, AppSettings, SettingsDialog
 from app.taste_view import CLEAR, DISLIKE, LIKE, RatingPanel, TasteTab, status_text
-from app.workers import Workers
+from app.workers import Workers, children_at_low_priority
 from musicrec_engine import APP_NAME
 from musicrec_engine.demo import DEMO_FOLDER
 
@@ -87,6 +87,11 @@ class MainWindow(QMainWindow):
         self.similar_timer.setSingleShot(True)
         self.similar_timer.setInterval(150)
         self.similar_timer.timeout.connect(self._load_similar)
+        self.arrived: list[dict] = []
+        self.arrival_timer = QTimer(self)
+        self.arrival_timer.setSingleShot(True)
+        self.arrival_timer.setInterval(250)
+        self.arrival_timer.timeout.connect(self._show_arrived)
 
         self._build_actions()
         self._build_ui()
@@ -421,7 +426,8 @@ class MainWindow(QMainWindow):
 
     def add_paths(self, paths: list[str]) -> None:
         """Queue files/folders for analysis; a single dropped file gets selected when it is done."""
-        self.select_after_analysis = paths[0] if len(paths) == 1 and Path(paths[0]).is_file() else None
+        self.select_after_analysis = (str(Path(paths[0]).resolve()) if len(paths) == 1 and Path(paths[0]).is_file()
+                                      else None)
         self.pending_paths.extend(paths)
         self.tabs.setCurrentIndex(0)
         if self.analysis_job is None:
@@ -443,10 +449,11 @@ class MainWindow(QMainWindow):
         workers = self.settings.get("workers")
 
         def work(job):
-            if demo:
-                services.make_demo(self.engine, job)
-            if paths and not job.cancel.is_set():
-                services.analyze(self.engine, paths, job, jobs=workers)
+            with children_at_low_priority():
+                if demo:
+                    services.make_demo(self.engine, job, jobs=workers)
+                if paths and not job.cancel.is_set():
+                    services.analyze(self.engine, paths, job, jobs=workers)
 
         self.analysis_progress.start(0, "Generating the demo library…" if demo else "Looking for audio files…")
         self.analysis_ok = self.analysis_failed = 0
@@ -455,16 +462,29 @@ class MainWindow(QMainWindow):
         self.analysis_job.signals.done.connect(self._analysis_done)
 
     def _analysed(self, item: dict) -> None:
-        if item["status"] == "ok" and item.get("track"):
-            self.analysis_ok += 1
-            row = self.model.upsert(item["track"])
+        """Finished files are shown in batches, at most 4 times a second: each repaint of the table
+        costs the GUI thread CPU time, which a machine busy with analysis hands out slowly."""
+        self.arrived.append(item)
+        if not self.arrival_timer.isActive():
+            self.arrival_timer.start()
+
+    def _show_arrived(self) -> None:
+        items, self.arrived = self.arrived, []
+        select = None
+        for item in items:
+            if item["status"] == "ok" and item.get("track"):
+                self.analysis_ok += 1
+                row = self.model.upsert(item["track"])
+                if self.select_after_analysis and str(Path(item["path"]).resolve()) == self.select_after_analysis:
+                    select = row
+                    self.select_after_analysis = None
+            else:
+                self.analysis_failed += 1
+                self.add_problem(item["path"], item.get("error") or "could not be analysed.")
+        if items:
             self._library_changed()
-            if self.select_after_analysis and Path(item["path"]) == Path(self.select_after_analysis):
-                self._select_source_row(row)
-                self.select_after_analysis = None
-        else:
-            self.analysis_failed += 1
-            self.add_problem(item["path"], item.get("error") or "could not be analysed.")
+        if select is not None:  # after the table page is shown: selection there is what the panels follow
+            self._select_source_row(select)
 
     def _analysis_error(self, message: str) -> None:
         self.add_problem("Analysis", message)
@@ -472,6 +492,8 @@ class MainWindow(QMainWindow):
     def _analysis_done(self) -> None:
         if self.closing:
             return
+        self.arrival_timer.stop()
+        self._show_arrived()
         cancelled = self.analysis_job.cancel.is_set()
         self.analysis_job = None
         self.analysis_progress.finish()

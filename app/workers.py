@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -50,11 +52,65 @@ class Job(QRunnable):
         try:
             result = self.fn(self)
         except Exception as exc:  # a job failure is reported, never allowed to kill the worker thread
-            log.error("job %s failed: %s\n%s", self.name, exc, traceback.format_exc())
+            if _expected(exc):  # a user-level message (no model yet, bad input): not a bug
+                log.info("job %s: %s", self.name, exc)
+            else:
+                log.error("job %s failed: %s\n%s", self.name, exc, traceback.format_exc())
             self._emit(self.signals.failed, _sentence(exc))
         else:
             self._emit(self.signals.finished, result)
         self._emit(self.signals.done)
+
+
+BACKGROUND_NICE = 10
+
+
+def _child_pids() -> set[int]:
+    pids: set[int] = set()
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as f:
+                pids.update(int(p) for p in f.read().split())
+    except OSError:
+        pass
+    return pids
+
+
+@contextlib.contextmanager
+def children_at_low_priority(interval: float = 0.25):
+    """While the block runs, give the processes this process starts (the engine's analysis pool) a
+    lower CPU priority, so the GUI thread wins the CPU when a batch keeps every core busy.
+
+    Only the children: lowering the calling thread itself would make it slow to hand back Python's
+    GIL, which stalls the GUI thread more, not less. Linux only (elsewhere this does nothing)."""
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    stop = threading.Event()
+    done: set[int] = set()
+
+    def renice():
+        while True:
+            for pid in _child_pids() - done:
+                with contextlib.suppress(OSError):  # gone already, or not ours to change
+                    if os.getpriority(os.PRIO_PROCESS, pid) < BACKGROUND_NICE:
+                        os.setpriority(os.PRIO_PROCESS, pid, BACKGROUND_NICE)
+                done.add(pid)
+            if stop.wait(interval):
+                return
+
+    t = threading.Thread(target=renice, name="renice-analysis", daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+def _expected(exc: BaseException) -> bool:
+    from musicrec_engine.errors import MusicRecError
+
+    return isinstance(exc, MusicRecError) or type(exc).__name__ == "Unavailable"
 
 
 def _sentence(exc: BaseException) -> str:
