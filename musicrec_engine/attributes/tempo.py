@@ -32,6 +32,7 @@ OFFBEAT_POWER = 2.0
 MAX_LAG_S = 8.0
 MAX_HARMONICS = 24
 FLUX_MAX_HZ = 6000.0
+FLUX_BLOCK = 2048  # frames
 RELATIVES = (1.0, 2.0, 0.5, 3.0, 1 / 3, 1.5, 2 / 3)
 
 
@@ -43,19 +44,24 @@ class TempoEstimate:
 
 
 def onset_envelope(spec: Spectrum) -> np.ndarray:
-    """Spectral flux of the log magnitude, one value per STFT frame (cached in spec.extras)."""
+    """Spectral flux of the log magnitude, one value per STFT frame (cached in spec.extras).
+
+    Worked through in blocks of frames (each with the frame before it), so a 10-minute track
+    never needs a full-size log spectrogram next to the shared one.
+    """
     cached = spec.extras.get("tempo.flux")
     if cached is not None:
         return cached
-    mag = spec.magnitude
-    top = min(mag.shape[0], int(FLUX_MAX_HZ * spec.n_fft / spec.sr) + 1)
-    log = mag[:top] * np.float32(1000.0 / (float(mag[:top].max()) + 1e-12))
-    np.log1p(log, out=log)
-    flux = np.zeros(mag.shape[1], np.float64)
-    if mag.shape[1] > 1:
-        d = np.diff(log, axis=1)
+    frames = spec.magnitude.T  # frames x bins; contiguous with the shared frame-major storage
+    top = min(frames.shape[1], int(FLUX_MAX_HZ * spec.n_fft / spec.sr) + 1)
+    scale = np.float32(1000.0 / (float(frames[:, :top].max()) + 1e-12))
+    flux = np.zeros(frames.shape[0], np.float64)
+    for i in range(1, frames.shape[0], FLUX_BLOCK):
+        block = frames[i - 1:i + FLUX_BLOCK, :top] * scale
+        np.log1p(block, out=block)
+        d = np.diff(block, axis=0)
         np.maximum(d, 0, out=d)
-        flux[1:] = d.sum(axis=0, dtype=np.float64)
+        flux[i:i + len(d)] = d.sum(axis=1, dtype=np.float64)
     spec.extras["tempo.flux"] = flux
     return flux
 
