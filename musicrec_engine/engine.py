@@ -242,7 +242,7 @@ class Engine:
         if source not in ("library", "catalog", "musicbrainz", "all"):
             raise ValueError(f"unknown album source {source!r}: use library, catalog, musicbrainz or all")
         th = (thresholds or alb.Thresholds()).check()
-        lib_rows, (cat_rows, totals) = self.library.tracks(), self._scored_catalog_rows()
+        lib_rows, (cat_rows, totals) = self._album_library_rows(), self._scored_catalog_rows()
         found = []
         if source in ("library", "all"):
             found += alb.library_albums(lib_rows)
@@ -271,7 +271,7 @@ class Engine:
         from musicrec_engine.errors import UsageError
 
         th = (thresholds or alb.Thresholds()).check()
-        rows = self.library.tracks() + self._scored_catalog_rows()[0]
+        rows = self._album_library_rows() + self._scored_catalog_rows()[0]
         seeds = [] if (artist or tag) else alb.seed_artists(rows, th)
         if not (artist or tag or seeds):
             raise UsageError("nothing to search for: give --artist or --tag, or like some tracks first")
@@ -280,16 +280,18 @@ class Engine:
                             progress=progress, cancel=cancel)
         return self._album_report(disc.albums, th, disc, rows, client)
 
-    def _scored_catalog_rows(self, page: int = 20_000):
+    def _scored_catalog_rows(self):
         from musicrec_engine.albums import scored_catalog_rows
 
-        def pages():
-            offset = 0
-            while rows := self.library.catalog_tracks(limit=page, offset=offset):
-                offset += len(rows)
-                yield rows
+        return scored_catalog_rows(self.library.iter_catalog_tracks())
 
-        return scored_catalog_rows(pages())
+    def _album_library_rows(self) -> list[dict]:
+        """Library tracks with fresh like-probabilities: tracks analysed since the taste model was
+        trained get theirs now (catalog predictions come from predict_catalog)."""
+        model = getattr(self, "taste_model", None)  # the taste section (issue 7)
+        if model is not None and model() is not None:
+            self.predict_like()
+        return self.library.tracks()
 
     def _album_report(self, found, th, disc, rows, client=None) -> dict:
         from musicrec_engine import albums as alb
