@@ -34,31 +34,55 @@ BUILD_CHUNK = 200_000
 
 
 # --- sound space ---------------------------------------------------------------------------------
-class SoundSpace:
-    """z-score -> regularised PCA whitening -> unit length. Fitted on the library's own tracks."""
+# Feature families that describe the notes (key, melody, pitch) rather than the sound: they
+# change from track to track within one album, so they blur "sounds like". Also the MFCC
+# delta-deltas, the noisiest third of the MFCC block.
+NOT_SOUND = ("chroma_", "tonnetz", "f0_", "f0", "tristimulus", "inharmonicity", "ddmfcc")
 
-    def __init__(self, shrink: float = 0.1, max_components: int = 96):
-        self.shrink = shrink  # added to each eigenvalue as a share of the mean: tames noise directions
+
+def sound_columns(names: list[str] | None, n: int) -> np.ndarray:
+    """Which feature columns the sound space uses (all when names are unknown)."""
+    if not names:
+        return np.ones(n, dtype=bool)
+    return np.array([not n_.startswith(NOT_SOUND) for n_ in names], dtype=bool)
+
+
+class SoundSpace:
+    """z-score -> regularised PCA whitening -> unit length, fitted on the library's own tracks.
+
+    Settings chosen on the development set of benchmarks/bench_similarity_quality.py only."""
+
+    def __init__(self, shrink: float = 1.0, max_components: int = 16, names: list[str] | None = None):
+        self.shrink = shrink  # added to each eigenvalue as a share of their median: tames noise directions
         self.max_components = max_components
+        self.names = names
 
     def fit(self, x: np.ndarray) -> SoundSpace:
         x = np.asarray(x, np.float64)
+        self.cols = sound_columns(self.names, x.shape[1])
+        x = x[:, self.cols]
         self.mean = x.mean(axis=0)
         std = x.std(axis=0)
         self.std = np.where(std > 1e-9, std, 1.0)
         z = (x - self.mean) / self.std
         n = len(z)
-        k = min(self.max_components, max(0, n - 1), z.shape[1])
+        # Whitening as many directions as there are tracks makes every pair equally far apart:
+        # keep well under n.
+        k = min(self.max_components, n // 3, z.shape[1])
         if k < 2:  # too few tracks to estimate a covariance: plain z-scores
             self.proj = None
             return self
         _, s, vt = np.linalg.svd(z, full_matrices=False)
         eig = (s[:k] ** 2) / max(1, n - 1)
-        self.proj = (vt[:k].T / np.sqrt(eig + self.shrink * eig.mean())).astype(np.float64)
+        self.proj = (vt[:k].T / np.sqrt(eig + self.shrink * np.median(eig))).astype(np.float64)
         return self
 
+    @property
+    def dim(self) -> int:
+        return int(self.cols.size)
+
     def transform(self, x: np.ndarray) -> np.ndarray:
-        z = (np.asarray(x, np.float64) - self.mean) / self.std
+        z = (np.asarray(x, np.float64)[:, self.cols] - self.mean) / self.std
         if self.proj is not None:
             z = z @ self.proj
         return encoding.normalise(np.nan_to_num(z).astype(np.float32))
@@ -242,6 +266,7 @@ class Similarity:
             new = sorted(common - set(self._sound_raw))
             if new:
                 parts = [self.lib.features(p, ids=new) for p in SOUND_PIPELINES]
+                self._sound_names = [n for part in parts for n in part[2]]
                 rows = [dict(zip(part[0].tolist(), part[1], strict=True)) for part in parts]
                 for i in new:
                     if all(i in r for r in rows):
@@ -249,7 +274,7 @@ class Similarity:
             self._sound_raw = {i: v for i, v in self._sound_raw.items() if i in common}
             ids = np.array(sorted(self._sound_raw), dtype=np.int64)
             raw = np.stack([self._sound_raw[i] for i in ids])
-            space = SoundSpace().fit(raw)
+            space = SoundSpace(names=getattr(self, "_sound_names", None)).fit(raw)
             self._sound = (ids, space.transform(raw), space)
             return self._sound
 
@@ -324,7 +349,7 @@ class Similarity:
                 qvec = mat[int(np.searchsorted(ids, q["track_id"]))]
             elif q["features"] is not None and sound_vector(q["features"]) is not None:
                 v = sound_vector(q["features"])
-                if v.shape[0] == fitted.mean.shape[0]:
+                if v.shape[0] == fitted.dim:
                     qvec = fitted.transform(v[None, :])[0]
         if qvec is None:  # no audio for the query: fall back to the attribute space
             if not q["has_attrs"]:
