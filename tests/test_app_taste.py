@@ -1,0 +1,80 @@
+"""Liking and disliking in the window updates the database, retrains the taste model in the
+background, and fills the predicted-like column and the "why" view."""
+
+import pytest
+from audio_fixtures import music, write
+from PySide6.QtCore import QItemSelectionModel
+
+from app.library_model import COLUMNS
+from app.window import MainWindow
+from musicrec_engine.engine import Engine
+
+
+@pytest.fixture
+def rated_window(qtbot, home, tmp_path):
+    folder = tmp_path / "music"
+    # Two bright, fast major pieces with drums and two slow, soft minor ones without.
+    for i, (key, mode, bpm, drums) in enumerate([(0, 1, 140, True), (7, 1, 132, True),
+                                                 (9, 0, 70, False), (2, 0, 76, False)]):
+        write(folder / f"piece {i}.wav", music(4.0, key=key, mode=mode, bpm=bpm, drums=drums, seed=i))
+    engine = Engine(home)
+    w = MainWindow(engine)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
+    with qtbot.waitSignal(w.analysis_finished, timeout=180000):
+        w.add_paths([str(folder)])
+    assert w.model.rowCount() == 4
+    yield w
+    w.close()
+    engine.close()
+
+
+def select(w, titles):
+    sel = w.table.selectionModel()
+    sel.clearSelection()
+    for r in range(w.proxy.rowCount()):
+        if w.proxy.index(r, 0).data() in titles:
+            sel.select(w.proxy.index(r, 0),
+                       QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+            sel.setCurrentIndex(w.proxy.index(r, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    assert {t["title"] for t in w.selected_tracks()} == set(titles)
+
+
+def db_ratings(w):
+    return {t["title"]: t["rating"] for t in w.engine.library.tracks()}
+
+
+def test_likes_and_dislikes_reach_the_database_and_retrain_the_model(rated_window, qtbot):
+    w = rated_window
+    select(w, {"piece 0", "piece 1"})
+    w.act_like.trigger()  # the L shortcut's action
+    qtbot.waitUntil(lambda: db_ratings(w)["piece 0"] == 1 and db_ratings(w)["piece 1"] == 1, timeout=10000)
+    select(w, {"piece 2"})
+    w.rating.dislike.click()
+    # The retrain is debounced: it runs once, after the burst of ratings, and then predicts.
+    with qtbot.waitSignal(w.taste_updated, timeout=120000):
+        qtbot.waitUntil(lambda: db_ratings(w)["piece 2"] == 0, timeout=10000)
+    assert db_ratings(w) == {"piece 0": 1, "piece 1": 1, "piece 2": 0, "piece 3": None}
+    assert w.rating.counts.text() == "2 liked · 1 disliked"
+    rating_col, like_col = COLUMNS.index("Rating"), COLUMNS.index("Like %")
+    by_title = {w.model.index(r, 0).data(): r for r in range(w.model.rowCount())}
+    assert w.model.index(by_title["piece 0"], rating_col).data() == "♥ liked"
+    assert w.model.index(by_title["piece 2"], rating_col).data() == "✕ disliked"
+    # Every track now has a predicted like, and the unrated slow minor piece leans to dislike.
+    likes = {t: w.model.tracks[r]["predicted_like"] for t, r in by_title.items()}
+    assert all(p is not None and 0 <= p <= 1 for p in likes.values()), likes
+    assert w.model.index(by_title["piece 3"], like_col).data().endswith("%")
+    assert likes["piece 3"] < likes["piece 0"]
+    assert "cold start" in w.rating.model.text()  # 3 ratings: similarity scoring, and it says so
+    qtbot.waitUntil(lambda: "towards" in w.taste.why.toPlainText().lower()
+                    or len(w.taste.why.toPlainText()) > 80, timeout=20000)
+
+    # Clearing a rating goes to the database too, and marks the model out of date.
+    select(w, {"piece 0"})
+    w.act_clear.trigger()
+    qtbot.waitUntil(lambda: db_ratings(w)["piece 0"] is None, timeout=10000)
+    qtbot.waitUntil(lambda: "out of date" in w.rating.model.text(), timeout=5000)
+    assert w.rating.counts.text() == "1 liked · 1 disliked"
+    with qtbot.waitSignal(w.taste_updated, timeout=120000):
+        pass  # and it retrains by itself
