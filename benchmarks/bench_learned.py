@@ -1,0 +1,120 @@
+"""Cost of learned and estimated attributes per track, and training time of the stacking ensemble.
+
+    .venv/bin/python benchmarks/bench_learned.py predict [--tracks 20]
+    .venv/bin/python benchmarks/bench_learned.py train [--rows 2000] [--budget 4]
+
+predict: per 4-minute generated track, time of the shared STFT+mel (the reference, measured in
+the same run), the descriptor vector, the shipped model's prediction (learned.predict) and the
+estimate formulas; targets: prediction < 20 ms per track.
+train: `training.train_user`-equivalent fit of seed 000's six groups (11 targets) on synthetic
+feature rows of the real width (MFCC-273 + stats), default budget; target < 15 min on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+
+def _machine() -> str:
+    cpu = "?"
+    if Path("/proc/cpuinfo").exists():
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return f"{os.cpu_count()} CPUs ({cpu}), {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
+
+
+def bench_predict(a) -> None:
+    from audio_fixtures import music
+
+    from musicrec_engine.attributes import estimated, learned
+    from musicrec_engine.features.spectrum import Spectrum
+
+    rows = {"shared STFT+mel+onset+chroma (reference)": [], "descriptors": [], "learned.predict (default model)": [],
+            "estimate formulas": []}
+    learned.predict({"descriptors": estimated.descriptor_vector(Spectrum(music(5.0)))})  # load the model once
+    for i in range(a.tracks):
+        y = np.tile(music(30.0, key=i % 12, bpm=80 + 5 * i, drums=i % 2 == 0, seed=i), 8)  # 4 minutes
+        t0 = time.perf_counter()
+        spec = Spectrum(y)
+        _ = spec.log_mel, spec.onset_env, spec.chroma, spec.rms
+        t1 = time.perf_counter()
+        x = estimated.descriptor_vector(spec)
+        t2 = time.perf_counter()
+        out = learned.predict({"descriptors": x})
+        t3 = time.perf_counter()
+        estimated.estimate(spec)
+        t4 = time.perf_counter()
+        for k, v in zip(rows, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            rows[k].append(v)
+    assert out, "no learned attributes: is resources/models/default_attributes.joblib there?"
+    ref = np.median(rows["shared STFT+mel+onset+chroma (reference)"])
+    print(f"\n{a.tracks} generated 4-minute tracks; {_machine()}\n")
+    print("| step | median ms/track | p90 ms | ratio to reference |")
+    print("|---|---|---|---|")
+    for k, v in rows.items():
+        print(f"| {k} | {1000 * np.median(v):.1f} | {1000 * np.percentile(v, 90):.1f} | {np.median(v) / ref:.3f} |")
+
+
+def bench_train(a) -> None:
+    from musicrec_engine.attributes import training
+    from musicrec_engine.attributes.training import Labels
+
+    rng = np.random.default_rng(0)
+    n, d = a.rows, 273 + 230
+    latent = rng.normal(size=(n, 8))
+    X = (latent @ rng.normal(size=(8, d)) + rng.normal(size=(n, d))).astype(np.float32)
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    vals = {
+        "energy": sig(latent[:, 0]), "valence": sig(latent[:, 1]), "danceability": sig(latent[:, 0] + latent[:, 2]),
+        "loudness": -30 + 5 * latent[:, 0], "acousticness": sig(-latent[:, 0] + latent[:, 3]),
+        "instrumentalness": sig(latent[:, 4]), "liveness": sig(latent[:, 5] - 1), "speechiness": sig(latent[:, 6] - 2),
+        "key": (np.floor(sig(latent[:, 7]) * 12) % 12), "mode": (latent[:, 1] > 0).astype(float),
+        "tempo": 60 + 140 * sig(latent[:, 2]),
+    }
+    from musicrec_engine.attributes import tempo_bin
+
+    rows = []
+    for i in range(n):
+        v = {k: float(vals[k][i]) for k in vals}
+        v["tempo_bin"] = float(tempo_bin(v["tempo"]))
+        rows.append({"line": i + 2, "path": f"{i}.wav", "values": v})
+    labels = Labels(rows, list(vals), [], "path")
+    t0 = time.perf_counter()
+    res = training.train_user(labels, X, rows, "bench", a.budget,
+                              progress=lambda dn, tot, m: print(f"  {time.perf_counter() - t0:6.0f} s {m}",
+                                                                file=sys.stderr, flush=True))
+    dt = time.perf_counter() - t0
+    cpu = time.process_time()
+    print(f"\n{n} rows x {d} features, budget {a.budget}; {_machine()}\n")
+    print("| rows | budget | wall s | process CPU s | target |")
+    print("|---|---|---|---|---|")
+    print(f"| {n} | {a.budget} | {dt:.0f} | {cpu:.0f} | < 900 s |")
+    for g, m in res.manifest["metrics"]["groups"].items():
+        print(f"  {g}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k != "targets"))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    q = sub.add_parser("predict")
+    q.add_argument("--tracks", type=int, default=20)
+    t = sub.add_parser("train")
+    t.add_argument("--rows", type=int, default=2000)
+    t.add_argument("--budget", type=int, default=4)
+    a = p.parse_args()
+    {"predict": bench_predict, "train": bench_train}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
