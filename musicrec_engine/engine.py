@@ -286,12 +286,16 @@ class Engine:
         return scored_catalog_rows(self.library.iter_catalog_tracks())
 
     def _album_library_rows(self) -> list[dict]:
-        """Library tracks with fresh like-probabilities: tracks analysed since the taste model was
-        trained get theirs now (catalog predictions come from predict_catalog)."""
-        model = getattr(self, "taste_model", None)  # the taste section (issue 7)
-        if model is not None and model() is not None:
-            self.predict_like()
-        return self.library.tracks()
+        """Library tracks with like-probabilities: tracks analysed since the taste model was trained
+        get theirs now (catalog predictions come from predict_catalog). Loading the model imports
+        torch (seconds), so it happens only when a track lacks a prediction and a model was saved."""
+        rows = self.library.tracks()
+        missing = [t["id"] for t in rows if t.get("attributes") and t.get("predicted_like") is None]
+        slot = getattr(self, "TASTE_SLOT", None)  # the taste section (issue 7) and its ModelStore layout
+        if missing and slot and (self.paths.models / f"taste-{slot}" / "current.json").is_file():
+            self.predict_like(missing)
+            rows = self.library.tracks()
+        return rows
 
     def _album_report(self, found, th, disc, rows, client=None) -> dict:
         from musicrec_engine import albums as alb
