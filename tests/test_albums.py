@@ -181,7 +181,7 @@ def test_liked_artists_seed_the_search_and_a_503_burst_loses_nothing(mb_env, hom
     mb_env.add_artist("Later Kindred", tags=("indie",), albums=2, first_year=2015)  # same tag, later
     mb_env.add_artist("Stranger", tags=("polka",), albums=3, first_year=1995)
     mb_env.fail_next(3, status=503)
-    report = eng.albums(source="musicbrainz")
+    report = eng.albums(source="musicbrainz", backoff_base=0.05)
     mb = [a for a in report["albums"] if a["source"] == "musicbrainz"]
     assert len(mb) == 23 and {a["artist"] for a in mb} == {"Twenty", "Kindred"}
     assert [r.status for r in mb_env.requests[:4]] == [503, 503, 503, 200]
