@@ -11,6 +11,7 @@ second transform. Values match librosa.stft(center=True, pad_mode="constant", ha
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -136,7 +137,9 @@ class Spectrum:
         """
         import librosa
 
-        tuning = librosa.estimate_tuning(S=self.magnitude[:, ::16] ** 2, sr=self.sr, n_fft=self.n_fft)
+        with warnings.catch_warnings():  # too few pitched frames: librosa warns and assumes A440, as we want
+            warnings.simplefilter("ignore", UserWarning)
+            tuning = librosa.estimate_tuning(S=self.magnitude[:, ::16] ** 2, sr=self.sr, n_fft=self.n_fft)
         out = np.empty((12, self.n_frames), np.float32)
         for sl in self.blocks():  # chroma_stft normalises each frame on its own, so blocks give the same
             out[:, sl] = librosa.feature.chroma_stft(S=self.magnitude[:, sl] ** 2, sr=self.sr, n_fft=self.n_fft,
