@@ -22,9 +22,11 @@ COLUMN_TIPS = {"BPM": "Tempo in beats per minute", "Dance": "Danceability (0–1
                "Like %": "How likely you are to like the track, predicted by your taste model",
                "Energy": "Energy (0–1)", "Valence": "Valence: musical positiveness (0–1)"}
 NUMERIC = {3, 4, 7, 8, 9, 10}
+CENTRED = {5, 6, 11}  # key, mode, rating: short words that read best apart from the numbers beside them
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 _CENTER = Qt.AlignmentFlag.AlignCenter
+_ALIGN = [_RIGHT if c in NUMERIC else _CENTER if c in CENTRED else _LEFT for c in range(len(COLUMNS))]
 
 
 def attr_value(track: dict, name: str):
@@ -107,7 +109,7 @@ class LibraryModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return self._keys[index.row()][index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT if index.column() in NUMERIC else _LEFT
+            return _ALIGN[index.column()]
         if role == ID_ROLE:
             return self.tracks[index.row()].get("id")
         if role == TRACK_ROLE:
@@ -121,7 +123,7 @@ class LibraryModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.DisplayRole:
                 return COLUMNS[section]
             if role == Qt.ItemDataRole.TextAlignmentRole:
-                return _RIGHT if section in NUMERIC else _LEFT
+                return _ALIGN[section]
             if role == Qt.ItemDataRole.ToolTipRole:
                 return COLUMN_TIPS.get(COLUMNS[section])
         return None

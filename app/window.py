@@ -315,6 +315,8 @@ class MainWindow(QMainWindow):
         sim_title.setObjectName("panelTitle")
         self.similar = QListWidget()
         self.similar.setObjectName("similarList")
+        self.similar.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.similar.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.similar.itemActivated.connect(self._similar_activated)
         self.similar_note = QLabel("Select a track to find others that sound like it.")
         self.similar_note.setObjectName("mutedText")

@@ -1,0 +1,102 @@
+"""Make the README's screenshots of the real window (run under Xvfb for a real X window):
+
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python docs/screenshots/make_screenshots.py
+
+It uses a throw-away data folder: the demo library, a few likes and dislikes, a retrained taste
+model, and (when ../shared/data is there) the Spotify sample catalog for the Albums tab.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = Path(__file__).resolve().parent
+SPOTIFY_SAMPLE = ROOT.parent / "shared" / "data" / "spotify-sample" / "tracks_features_sample_1k.csv"
+sys.path.insert(0, str(ROOT))
+
+
+def wait(app, signal=None, ms=60000, until=None):
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    if signal is not None:
+        signal.connect(loop.quit)
+    QTimer.singleShot(ms, loop.quit)
+    if until is not None:
+        poll = QTimer()
+        poll.timeout.connect(lambda: until() and loop.quit())
+        poll.start(100)
+    loop.exec()
+
+
+def shoot(app, window, name):
+    wait(app, ms=700)
+    window.grab().save(str(OUT / name))
+    print("wrote", OUT / name)
+
+
+def select(window, titles):
+    from PySide6.QtCore import QItemSelectionModel
+
+    sel = window.table.selectionModel()
+    sel.clearSelection()
+    for r in range(window.proxy.rowCount()):
+        idx = window.proxy.index(r, 0)
+        if idx.data() in titles:
+            sel.select(idx, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.NoUpdate)
+
+
+def main() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from app.main import apply_theme
+    from app.window import MainWindow
+    from musicrec_engine.engine import Engine
+
+    app = QApplication(sys.argv[:1])
+    apply_theme(app)
+    with tempfile.TemporaryDirectory(prefix="musicrec-shots-") as tmp:
+        empty = Engine(Path(tmp) / "empty")
+        w = MainWindow(empty, persist_state=False)
+        w.resize(1360, 840)
+        w.show()
+        wait(app, w.library_loaded, 10000)
+        shoot(app, w, "empty.png")
+        w.close()
+        empty.close()
+
+        engine = Engine(Path(tmp) / "home")
+        w = MainWindow(engine, persist_state=False)
+        w.resize(1360, 840)
+        w.show()
+        wait(app, w.library_loaded, 10000)
+        w.load_demo()
+        wait(app, w.analysis_finished, 300000)
+        select(w, {"Open Road", "Pulse", "Neon Rain"})
+        w.rate_selected(1)
+        wait(app, ms=500)
+        select(w, {"Slow Tide", "Morning Light"})
+        w.rate_selected(0)
+        wait(app, w.taste_updated, 180000)
+        if SPOTIFY_SAMPLE.is_file():
+            engine.import_catalog(str(SPOTIFY_SAMPLE), name="Spotify sample")
+            engine.predict_catalog()
+        select(w, {"Last Train"})
+        wait(app, ms=1500)
+        shoot(app, w, "library.png")
+        w.tabs.setCurrentWidget(w.albums)
+        wait(app, w.albums_shown, 60000)
+        shoot(app, w, "albums.png")
+        w.tabs.setCurrentWidget(w.taste)
+        shoot(app, w, "taste.png")
+        w.close()
+        engine.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
