@@ -186,6 +186,145 @@ class Engine:
             raise MusicRecError(str(e)) from None
 
     # --- taste (issue 7) ---------------------------------------------------------------
+    TASTE_SLOT = "library"
+
+    @property
+    def taste_store(self):
+        from musicrec_engine.taste import ModelStore
+
+        return ModelStore(self.paths.models)
+
+    def rate(self, path_or_id, value) -> dict:
+        """Like (1), dislike (0) or clear (None) a library track by path or id. A rating makes the
+        taste model stale; taste_status() says so until train_taste() runs."""
+        from musicrec_engine.errors import MusicRecError, UsageError
+
+        if value not in (1, 0, None) or isinstance(value, float):
+            raise UsageError("a rating is like (1), dislike (0) or clear (None)")
+        t = self.library.track(path_or_id)
+        if t is None:
+            raise MusicRecError(f"{path_or_id}: not in the library; analyse it first (musicrec analyze PATH)")
+        self.library.set_rating(t["id"], value)
+        return {**t, "rating": value}
+
+    def _taste_training_rows(self):
+        """Rated library and catalog tracks in the taste space, their labels, artists and fingerprint."""
+        from musicrec_engine.taste import ratings_fingerprint
+        from musicrec_engine.taste_features import encode_taste_rows
+
+        rows = self.library.rating_rows()
+        lib_ids = [r["id"] for r in rows if r["source"] == "library"]
+        cat_ids = [r["id"] for r in rows if r["source"] == "catalog"]
+        years = {("library", t["id"]): t.get("year") for t in self.library.tracks(include_missing=True, ids=lib_ids)}
+        if cat_ids:
+            years.update({("catalog", t["id"]): t.get("year") for t in self.library.catalog_tracks(ids=cat_ids)})
+        enc = encode_taste_rows(rows, [years.get((r["source"], r["id"])) for r in rows])
+        fp = ratings_fingerprint(f"{r['source']}:{r['id']}:{r['rating']}" for r in rows)
+        return enc, [r["rating"] for r in rows], [r.get("artist") for r in rows], fp
+
+    def train_taste(self, progress: Progress | None = None, cancel: threading.Event | None = None,
+                    params: dict | None = None) -> dict:
+        """Train on every rating (library and catalog), save, and refresh the library's predictions.
+        A failed or cancelled training raises and leaves the last good model in place."""
+        from musicrec_engine.taste import TasteModel
+
+        with self._lock:
+            if getattr(self, "_taste_training", False):
+                from musicrec_engine.errors import MusicRecError
+
+                raise MusicRecError("the taste model is already being trained")
+            self._taste_training = True
+        try:
+            enc, y, artists, fp = self._taste_training_rows()
+            model = TasteModel.train(enc, y, params, artists=artists, fingerprint=fp, source="library+catalog",
+                                     progress=progress, cancel=cancel)
+            self.taste_store.save(model, self.TASTE_SLOT)
+            self._taste_model = model
+            predicted = self.predict_like()
+            return {"mode": model.mode, "description": model.describe(), "cv": model.manifest["metrics"].get("cv"),
+                    "ratings": len(y), "predicted": len(predicted), "seconds": model.manifest["training"]["seconds"]}
+        finally:
+            self._taste_training = False
+
+    def taste_model(self):
+        """The saved taste model (None before the first training)."""
+        with self._lock:
+            m = getattr(self, "_taste_model", None)
+            if m is None:
+                m = self._taste_model = self.taste_store.load(self.TASTE_SLOT)
+            return m
+
+    def taste_status(self) -> dict:
+        """{"state": untrained|training|stale|cold-start|ready, "cv_accuracy", "description", "ratings"}."""
+        from musicrec_engine.taste import ratings_fingerprint
+
+        rows = self.library.rating_rows()
+        out = {"ratings": len(rows), "likes": sum(r["rating"] == 1 for r in rows), "cv_accuracy": None,
+               "description": None}
+        if getattr(self, "_taste_training", False):
+            return {**out, "state": "training"}
+        model = self.taste_model()
+        if model is None:
+            return {**out, "state": "untrained", "description": "no taste model yet: rate some tracks, then train"}
+        out.update(cv_accuracy=model.cv_accuracy, description=model.describe(), mode=model.mode)
+        fp = ratings_fingerprint(f"{r['source']}:{r['id']}:{r['rating']}" for r in rows)
+        if fp != model.manifest["training"].get("ratings_fingerprint"):
+            return {**out, "state": "stale"}
+        return {**out, "state": "cold-start" if model.mode == "cold-start" else "ready"}
+
+    def explain_taste(self, out_dir=None):
+        """The model's Explanation; with `out_dir`, also seed 004's CSV files written there."""
+        from musicrec_engine.errors import MusicRecError
+
+        model = self.taste_model()
+        if model is None:
+            raise MusicRecError("no taste model yet: rate some tracks, then run 'musicrec taste train'")
+        expl = model.explain()
+        if out_dir is not None:
+            expl.write_csvs(out_dir)
+        return expl
+
+    def predict_like(self, track_ids=None) -> dict[int, float]:
+        """p(like) for library tracks (all by default), also stored as their predicted_like."""
+        from musicrec_engine.taste_features import encode_taste_rows
+
+        model = self.taste_model()
+        if model is None:
+            return {}
+        tracks = self.library.tracks(ids=track_ids) if track_ids is not None else self.library.tracks()
+        tracks = [t for t in tracks if t.get("attributes")]
+        if not tracks:
+            return {}
+        p = model.predict_proba(encode_taste_rows(tracks).X)
+        probs = {t["id"]: float(v) for t, v in zip(tracks, p, strict=True) if v == v}
+        self.library.set_predictions(probs)
+        return probs
+
+    def predict_catalog(self, catalog_id: int | None = None, progress: Progress | None = None,
+                        cancel: threading.Event | None = None, chunk: int = 100_000) -> int:
+        """p(like) for catalog tracks, stored as their predicted_like; returns how many were scored."""
+        from musicrec_engine.taste_features import encode_taste_rows
+
+        model = self.taste_model()
+        if model is None:
+            return 0
+        cats = [c for c in self.library.catalogs() if catalog_id is None or c["id"] == catalog_id]
+        total, done = sum(int(c["row_count"] or 0) for c in cats), 0
+        for c in cats:
+            offset = 0
+            while not (cancel is not None and cancel.is_set()):
+                rows = self.library.catalog_tracks(c["id"], limit=chunk, offset=offset)
+                if not rows:
+                    break
+                p = model.predict_proba(encode_taste_rows(rows).X)
+                self.library.set_catalog_predictions({r["id"]: float(v) for r, v in zip(rows, p, strict=True)
+                                                      if v == v})
+                offset += len(rows)
+                done += len(rows)
+                if progress:
+                    progress(done, total, f"scored {done} catalog tracks")
+        return done
+
 
     # --- albums and MusicBrainz (issue 8) ----------------------------------------------
     MB_SETTINGS_KEYS = ("host", "rate", "contact", "offline")

@@ -1,9 +1,169 @@
-"""`musicrec taste`: train, explain or benchmark the taste model."""
+"""`musicrec taste`: train, explain, benchmark or show the state of the taste model.
 
-from musicrec_engine.cli.common import not_yet
+  taste train [--ab-csv FILE [--ratings CSV]] [hyper-parameters] [--json]
+      without --ab-csv: from the ratings in the library (library and catalog tracks);
+      with it: from seed 004's AcousticBrainz feature CSV (saved as a separate model).
+  taste explain [--ab] [--out DIR] [--json]   seed 004's CSV files and a readable summary
+  taste bench --ab-csv FILE [--ratings CSV] --cv stratified|artist --folds 5 [--baseline] [--tune] [--json]
+  taste status [--json]
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from musicrec_engine.cli.common import emit_json
+from musicrec_engine.errors import UsageError
+
+AB_SLOT = "acousticbrainz"
 
 
 def register(sub) -> None:
     p = sub.add_parser("taste", help="Train, explain or benchmark the taste model")
-    p.add_argument("action", choices=["train", "explain", "bench"])
-    p.set_defaults(func=not_yet("taste"))
+    p.add_argument("action", choices=["train", "explain", "bench", "status"])
+    p.add_argument("--ab-csv", metavar="FILE", help="seed 004's AcousticBrainz feature CSV (train, bench)")
+    p.add_argument("--ratings", metavar="CSV", help="mbid, liked CSV to label the --ab-csv rows (default: its "
+                                                    "own liked column)")
+    p.add_argument("--ab", action="store_true", help="explain: the model trained with --ab-csv")
+    p.add_argument("--out", metavar="DIR", help="explain: folder for the CSV files (default: in the data folder)")
+    p.add_argument("--cv", choices=["stratified", "artist"], default="stratified", help="bench: fold kind")
+    p.add_argument("--folds", type=int, default=5, help="bench: number of folds (default 5)")
+    p.add_argument("--baseline", action="store_true", help="bench: also score gradient boosting on the same folds")
+    p.add_argument("--tune", action="store_true", help="bench: choose hyper-parameters inside each training fold")
+    hp = p.add_argument_group("hyper-parameters (seed 004's names)")
+    hp.add_argument("--test-size", type=float, help="share of the training ratings held out for early stopping")
+    hp.add_argument("--epochs", type=int)
+    hp.add_argument("--batch-size", type=int)
+    hp.add_argument("--learning-rate", type=float)
+    hp.add_argument("--weight-decay", type=float)
+    hp.add_argument("--evaluate-every", type=int)
+    hp.add_argument("--target-accuracy", type=float, help="stop a net once its validation accuracy reaches this")
+    hp.add_argument("--ensemble", type=int, help="number of nets averaged (default 5)")
+    hp.add_argument("--hidden", help="hidden layer sizes, e.g. 64 or 128,64")
+    hp.add_argument("--dropout", type=float)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def _params(args) -> dict:
+    names = ["test_size", "epochs", "batch_size", "learning_rate", "weight_decay", "evaluate_every",
+             "target_accuracy", "ensemble", "dropout"]
+    d = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    if args.hidden:
+        try:
+            d["hidden"] = tuple(int(h) for h in args.hidden.split(","))
+        except ValueError:
+            raise UsageError(f"--hidden takes sizes like 64 or 128,64, not '{args.hidden}'") from None
+    return d
+
+
+def _say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _progress(done: int, total: int, message: str) -> None:
+    _say(f"[{done}/{total}] {message}")
+
+
+def run(args, where) -> int:
+    from musicrec_engine.engine import Engine
+
+    if args.action != "bench" and (args.cv != "stratified" or args.baseline or args.tune):
+        raise UsageError("--cv, --baseline and --tune belong to 'taste bench'")
+    if args.action == "bench" and not args.ab_csv:
+        raise UsageError("taste bench needs --ab-csv FILE (seed 004's AcousticBrainz feature CSV)")
+    if args.ratings and not args.ab_csv:
+        raise UsageError("--ratings labels the rows of --ab-csv; to import ratings into the library use "
+                         "'musicrec rate --csv FILE'")
+    if args.folds < 2:
+        raise UsageError("--folds must be at least 2")
+    eng = Engine(args.home)
+    try:
+        return {"train": _train, "explain": _explain, "bench": _bench, "status": _status}[args.action](eng, args)
+    finally:
+        eng.close()
+
+
+def _report_problems(problems: list[str]) -> None:
+    for msg in problems[:10]:
+        _say(f"musicrec: {msg}")
+    if len(problems) > 10:
+        _say(f"musicrec: ... and {len(problems) - 10} more")
+
+
+def _train(eng, args) -> int:
+    cancel = threading.Event()
+    if args.ab_csv:
+        from musicrec_engine.taste import TasteModel
+        from musicrec_engine.taste_ratings import load_ab_training
+
+        data = load_ab_training(args.ab_csv, args.ratings)
+        _report_problems(data.problems)
+        model = TasteModel.train(data.enc, data.y, _params(args), artists=data.artists, source=str(args.ab_csv),
+                                 progress=_progress, cancel=cancel)
+        folder = eng.taste_store.save(model, AB_SLOT)
+        out = {"mode": model.mode, "description": model.describe(), "cv": model.manifest["metrics"].get("cv"),
+               "ratings": int(len(data.y)), "model": str(folder), "left_out": len(data.problems)}
+    else:
+        out = eng.train_taste(progress=_progress, cancel=cancel, params=_params(args))
+    if args.json:
+        emit_json(out)
+    else:
+        print(out["description"])
+    return 0
+
+
+def _explain(eng, args) -> int:
+    out_dir = args.out or (eng.paths.data / "taste-explain" / (AB_SLOT if args.ab else eng.TASTE_SLOT))
+    if args.ab:
+        from musicrec_engine.errors import MusicRecError
+
+        model = eng.taste_store.load(AB_SLOT)
+        if model is None:
+            raise MusicRecError("no AcousticBrainz taste model yet: run 'musicrec taste train --ab-csv FILE'")
+        expl = model.explain()
+        expl.write_csvs(out_dir)
+    else:
+        expl = eng.explain_taste(out_dir)
+    if args.json:
+        emit_json({**expl.to_dict(), "files": [str(p) for p in expl.written]})
+    else:
+        print(expl.summary())
+        print(f"CSV files in {out_dir}")
+    return 0
+
+
+def _bench(eng, args) -> int:
+    from musicrec_engine.taste_bench import bench
+    from musicrec_engine.taste_net import TasteParams
+    from musicrec_engine.taste_ratings import load_ab_training
+
+    data = load_ab_training(args.ab_csv, args.ratings)
+    _report_problems(data.problems)
+    res = bench(data.enc.X, data.y, data.artists, args.cv, args.folds, TasteParams.from_dict(_params(args)),
+                baseline=args.baseline, tune=args.tune, progress=_progress, log=_say)
+    if args.json:
+        emit_json(res)
+        return 0
+    print(f"{res['rows']} rated tracks ({res['likes']} likes), {res['features']} features, "
+          f"{args.folds}-fold {args.cv} cross-validation")
+    print(f"{'model':<6} {'accuracy':>16} {'ROC AUC':>16} {'seconds':>8}")
+    for name in ("net", "gbm"):
+        if name in res:
+            r = res[name]
+            print(f"{name:<6} {r['accuracy_mean']:>8.3f} ± {r['accuracy_std']:.3f} "
+                  f"{r['roc_auc_mean']:>8.3f} ± {r['roc_auc_std']:.3f} {r['seconds']:>8.1f}")
+    return 0
+
+
+def _status(eng, args) -> int:
+    st = eng.taste_status()
+    if args.json:
+        emit_json(st)
+    else:
+        acc = f"; estimated accuracy {st['cv_accuracy']:.1%}" if st.get("cv_accuracy") is not None else ""
+        print(f"{st['state']}: {st['ratings']} ratings{acc}")
+        if st.get("description"):
+            print(st["description"])
+    return 0

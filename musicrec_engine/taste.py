@@ -1,0 +1,321 @@
+"""The taste model: learns likes and dislikes, predicts p(like), explains itself, saves safely.
+
+Two modes, and the manifest says which:
+  net         - an ensemble of small preference nets (taste_net.py), calibrated, with the
+                cross-validated accuracy measured at training time stored in its manifest;
+  cold-start  - fewer than MIN_RATINGS ratings, or only likes or only dislikes: a net would learn
+                nothing trustworthy, so a track scores by cosine similarity to the liked tracks
+                minus similarity to the disliked ones (0.5 = no lean either way).
+
+Saved as a folder: manifest.json + model.npz (plain arrays, loaded with allow_pickle=False, so a
+model file can never run code). ModelStore writes a new version beside the old one and switches a
+pointer only when the new one is complete: a failed or cancelled training never replaces the last
+good model.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from musicrec_engine import __version__
+from musicrec_engine.errors import MusicRecError
+from musicrec_engine.taste_features import Encoded, schema_hash
+from musicrec_engine.taste_net import Ensemble, Scaler, TasteParams, fit_ensemble, sensitivities
+
+MIN_RATINGS = 20
+FORMAT = 1
+APP_TAG = "musicrec-taste-model"
+Progress = Callable[[int, int, str], None]
+
+
+class TasteError(MusicRecError):
+    """The taste model cannot be trained, loaded or used as asked."""
+
+
+def check_training_data(X: np.ndarray, y, names: list[str]) -> np.ndarray:
+    y = np.asarray(y)
+    if len(y) == 0:
+        raise TasteError("no ratings yet: like or dislike a few tracks first")
+    if len(y) != len(X):
+        raise TasteError(f"{len(X)} feature rows but {len(y)} ratings")
+    bad_labels = sorted({str(v) for v in y.tolist() if v not in (0, 1, True, False)})
+    if bad_labels:
+        raise TasteError(f"ratings must be 1 (like) or 0 (dislike), found {', '.join(bad_labels[:5])}")
+    nan_rows = ~np.isfinite(X).all(axis=1)
+    if nan_rows.any():
+        cols = [names[j] for j in np.nonzero(~np.isfinite(X[nan_rows]).all(axis=0))[0]]
+        raise TasteError(f"{int(nan_rows.sum())} rated tracks have missing (NaN) features "
+                         f"({', '.join(cols[:4])}); re-analyse them or leave them out")
+    return y.astype(np.int64)
+
+
+def ratings_fingerprint(keys_and_values) -> str:
+    """Identifies a set of ratings, so a model can tell whether it is stale."""
+    h = hashlib.sha256()
+    for k in sorted(str(x) for x in keys_and_values):
+        h.update(k.encode() + b"\n")
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class ColdStart:
+    liked: np.ndarray  # unit rows
+    disliked: np.ndarray
+    scaler: Scaler | None  # None: the encoding is already on a common scale
+
+    def _unit(self, X: np.ndarray) -> np.ndarray:
+        Z = self.scaler.transform(X) if self.scaler is not None else np.asarray(X, np.float32)
+        n = np.linalg.norm(Z, axis=1, keepdims=True)
+        return (Z / np.where(n > 0, n, 1.0)).astype(np.float32)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        U = self._unit(X)
+        like = U @ self.liked.mean(axis=0) if len(self.liked) else 0.0
+        dis = U @ self.disliked.mean(axis=0) if len(self.disliked) else 0.0
+        # mean cosine to likes minus mean cosine to dislikes lies in [-2, 2]
+        return np.clip(0.5 + (like - dis) / 4.0, 0.0, 1.0).astype(np.float64) + np.zeros(len(U))
+
+
+class TasteModel:
+    """Trained with `TasteModel.train(encoded, ratings)`; `predict_proba(X)` gives p(like)."""
+
+    def __init__(self, manifest: dict, ensemble: Ensemble | None = None, cold: ColdStart | None = None,
+                 direction: np.ndarray | None = None, importance: np.ndarray | None = None):
+        self.manifest = manifest
+        self.ensemble = ensemble
+        self.cold = cold
+        self.direction = direction if direction is not None else np.zeros(len(manifest["feature_names"]))
+        self.importance = importance if importance is not None else np.abs(self.direction)
+
+    # --- facts ----------------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self.manifest["mode"]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.manifest["feature_names"]
+
+    @property
+    def schema(self) -> str:
+        return self.manifest["schema"]
+
+    @property
+    def cv_accuracy(self) -> float | None:
+        cv = self.manifest.get("metrics", {}).get("cv")
+        return cv["accuracy_mean"] if cv else None
+
+    def describe(self) -> str:
+        t = self.manifest["training"]
+        base = f"{t['ratings']} ratings ({t['likes']} likes, {t['dislikes']} dislikes)"
+        if self.mode == "cold-start":
+            return f"cold start: {self.manifest['reason']}; scoring by similarity to liked minus disliked tracks ({base})"
+        cv = self.manifest["metrics"].get("cv")
+        acc = (f"estimated accuracy {cv['accuracy_mean']:.1%} ± {cv['accuracy_std']:.1%} "
+               f"({cv['folds']}-fold {cv['cv']} cross-validation)") if cv else "accuracy not estimated"
+        return f"preference net trained on {base}; {acc}"
+
+    # --- training -------------------------------------------------------------------------------
+    @classmethod
+    def train(cls, enc: Encoded, ratings, params: TasteParams | dict | None = None, artists=None,
+              cv_folds: int = 5, reference: np.ndarray | None = None, source: str = "library",
+              fingerprint: str | None = None, progress: Progress | None = None,
+              cancel: threading.Event | None = None) -> TasteModel:
+        """Fit on encoded rated rows. `reference` (optional) is the population the model will score,
+        used to scale features for the cold-start similarity."""
+        t0 = time.perf_counter()
+        params = params if isinstance(params, TasteParams) else TasteParams.from_dict(params)
+        y = check_training_data(enc.X, ratings, enc.names)
+        n_like, n_dis = int(y.sum()), int(len(y) - y.sum())
+        manifest = {
+            "app": APP_TAG, "format": FORMAT, "version": __version__,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "schema": enc.schema, "feature_schema_hash": schema_hash(enc.schema, enc.names),
+            "feature_names": enc.names, "groups": enc.groups, "params": params.to_dict(),
+            "training": {"ratings": len(y), "likes": n_like, "dislikes": n_dis, "source": source,
+                         "ratings_fingerprint": fingerprint, "left_out": enc.dropped[:20]},
+            "metrics": {},
+        }
+        if len(y) < MIN_RATINGS or min(n_like, n_dis) == 0:
+            reason = (f"only {len(y)} ratings (the net needs {MIN_RATINGS})" if len(y) < MIN_RATINGS
+                      else f"only {'likes' if n_dis == 0 else 'dislikes'} so far; rate some tracks you "
+                           f"{'dislike' if n_dis == 0 else 'like'} too")
+            scaler = Scaler().fit(reference) if reference is not None and len(reference) >= MIN_RATINGS else None
+            if scaler is None and enc.schema != "taste-space":
+                scaler = Scaler().fit(enc.X)
+            cold = ColdStart(np.zeros((0, enc.X.shape[1]), np.float32), np.zeros((0, enc.X.shape[1]), np.float32),
+                             scaler)
+            U = cold._unit(enc.X)
+            cold.liked, cold.disliked = U[y == 1], U[y == 0]
+            direction = cold.liked.mean(0) - cold.disliked.mean(0) if min(n_like, n_dis) else \
+                (cold.liked.mean(0) if n_like else -cold.disliked.mean(0))
+            manifest.update(mode="cold-start", reason=reason)
+            manifest["training"]["seconds"] = round(time.perf_counter() - t0, 3)
+            return cls(manifest, cold=cold, direction=direction)
+
+        folds = min(cv_folds, n_like, n_dis)
+        if folds >= 2:
+            from musicrec_engine.taste_cv import cross_validate
+
+            def fit_predict(Xtr, ytr, Xte, _groups):
+                return fit_ensemble(Xtr, ytr, params, cancel=cancel).predict_proba(Xte)
+
+            cv = cross_validate(enc.X, y, fit_predict, "stratified", folds, seed=params.seed, cancel=cancel,
+                                progress=(lambda d, t, m: progress(d, t + 1, m)) if progress else None)
+            manifest["metrics"]["cv"] = cv.summary()
+            if artists is not None and len({a for a in artists if a}) >= folds:
+                manifest["metrics"]["note"] = "cross-validation folds are stratified by label, not grouped by artist"
+        if progress:
+            progress(folds, folds + 1, "training the final model on all ratings")
+        ens = fit_ensemble(enc.X, y, params, cancel=cancel)
+        direction, importance = sensitivities(ens, enc.X)
+        manifest.update(mode="net", reason=None, hidden=list(params.hidden), platt=list(ens.platt))
+        manifest["metrics"]["validation"] = ens.history
+        manifest["training"]["seconds"] = round(time.perf_counter() - t0, 3)
+        if progress:
+            progress(folds + 1, folds + 1, "taste model trained")
+        return cls(manifest, ensemble=ens, direction=direction, importance=importance)
+
+    # --- scoring --------------------------------------------------------------------------------
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, np.float32)
+        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
+            raise TasteError(f"the taste model expects {len(self.feature_names)} features per track, "
+                             f"got {X.shape[-1] if X.ndim else 0}")
+        if len(X) == 0:
+            return np.zeros(0)
+        # a track with an unknown feature gets no opinion rather than a made-up one
+        ok = np.isfinite(X).all(axis=1)
+        out = np.full(len(X), np.nan)
+        if ok.any():
+            Xo = X[ok] if not ok.all() else X
+            out[ok] = self.ensemble.predict_proba(Xo) if self.ensemble is not None else self.cold.predict_proba(Xo)
+        return out
+
+    def explain(self):
+        from musicrec_engine.taste_explain import explain
+
+        return explain(self)
+
+    # --- files ----------------------------------------------------------------------------------
+    def save(self, folder: str | os.PathLike) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {"direction": self.direction, "importance": self.importance}
+        if self.ensemble is not None:
+            arrays.update({f"scaler/{k}": v for k, v in self.ensemble.scaler.state().items()})
+            for m, st in enumerate(self.ensemble.states):
+                arrays.update({f"net{m}/{k}": v for k, v in st.items()})
+        else:
+            arrays["cold/liked"], arrays["cold/disliked"] = self.cold.liked, self.cold.disliked
+            if self.cold.scaler is not None:
+                arrays.update({f"scaler/{k}": v for k, v in self.cold.scaler.state().items()})
+        with open(folder / "model.npz", "wb") as f:
+            np.savez(f, **arrays)
+        manifest = dict(self.manifest, weights_sha256=_sha256(folder / "model.npz"))
+        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        self.manifest = manifest
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> TasteModel:
+        folder = Path(folder)
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError) as e:
+            raise TasteError(f"no readable taste model in {folder} ({e.__class__.__name__})") from None
+        if not isinstance(manifest, dict) or manifest.get("app") != APP_TAG:
+            raise TasteError(f"{folder} does not hold a taste model written by MusicRec; not loading it")
+        if manifest.get("format") != FORMAT:
+            raise TasteError(f"the taste model in {folder} has format {manifest.get('format')}; "
+                             f"this version reads format {FORMAT}: train it again")
+        if _sha256(folder / "model.npz") != manifest.get("weights_sha256"):
+            raise TasteError(f"the taste model in {folder} was changed or damaged after it was written; "
+                             "train it again")
+        with np.load(folder / "model.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        scaler_state = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("scaler/")}
+        scaler = Scaler.from_state(scaler_state) if scaler_state else None
+        if manifest["mode"] == "net":
+            n = 1 + max(int(k.split("/")[0][3:]) for k in arrays if k.startswith("net"))
+            states = [{k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(f"net{m}/")}
+                      for m in range(n)]
+            ens = Ensemble(scaler, states, tuple(manifest["hidden"]), tuple(manifest["platt"]),
+                           manifest["metrics"].get("validation", []))
+            return cls(manifest, ensemble=ens, direction=arrays["direction"], importance=arrays["importance"])
+        cold = ColdStart(arrays["cold/liked"], arrays["cold/disliked"], scaler)
+        return cls(manifest, cold=cold, direction=arrays["direction"], importance=arrays["importance"])
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+class ModelStore:
+    """Versioned model folders under `root/<slot>/`, with `current.json` naming the good one.
+
+    Only folders inside `root` or the shipped resources folder are ever loaded."""
+
+    KEEP = 2
+
+    def __init__(self, root: str | os.PathLike, shipped: str | os.PathLike | None = None):
+        self.root = Path(root)
+        self.shipped = Path(shipped) if shipped else Path(__file__).resolve().parents[1] / "resources" / "models"
+
+    def _slot(self, slot: str) -> Path:
+        return self.root / f"taste-{slot}"
+
+    def save(self, model: TasteModel, slot: str) -> Path:
+        base = self._slot(slot)
+        base.mkdir(parents=True, exist_ok=True)
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        tmp = base / f".writing-{stamp}"
+        final = base / stamp
+        model.save(tmp)
+        os.replace(tmp, final)
+        ptr = base / ".current.json.tmp"
+        ptr.write_text(json.dumps({"folder": stamp}))
+        os.replace(ptr, base / "current.json")  # the switch: atomic, so a reader sees old or new
+        self._prune(base, keep={stamp})
+        return final
+
+    def _prune(self, base: Path, keep: set[str]) -> None:
+        versions = sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+        for p in versions[:-self.KEEP]:
+            if p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True)
+        for p in base.glob(".writing-*"):  # left by a training that died mid-write
+            shutil.rmtree(p, ignore_errors=True)
+
+    def current_folder(self, slot: str) -> Path | None:
+        ptr = self._slot(slot) / "current.json"
+        if ptr.is_file():
+            try:
+                name = json.loads(ptr.read_text())["folder"]
+            except (OSError, ValueError, KeyError, TypeError):
+                raise TasteError(f"{ptr} is damaged; train the taste model again") from None
+            folder = (self._slot(slot) / str(name)).resolve()
+            if not folder.is_relative_to(self._slot(slot).resolve()):
+                raise TasteError(f"{ptr} points outside the model folder; not loading it")
+            return folder
+        shipped = self.shipped / f"taste-{slot}"
+        return shipped if (shipped / "manifest.json").is_file() else None
+
+    def load(self, slot: str) -> TasteModel | None:
+        folder = self.current_folder(slot)
+        return TasteModel.load(folder) if folder is not None else None

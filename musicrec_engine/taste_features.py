@@ -1,0 +1,126 @@
+"""What the taste model sees: feature matrices with names and readable groups.
+
+Two encodings:
+  * taste space (library tracks and catalog rows alike): encoding.py's attribute vector plus the
+    release year, so one model scores a user's files and an imported catalog;
+  * seed 004's AcousticBrainz CSV: its high-level classifier probabilities, one-hot key/scale,
+    low-level descriptors and the release year (used by `taste bench` and `taste train --ab-csv`).
+
+The release year is given as a value, a missing flag and cumulative five-year steps ("released in
+or after 1990"), because taste in eras is rarely linear in the year. Scaling is not done here: the
+model learns its own (per-column quantile -> normal, then z-score) from its training rows and
+saves it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from musicrec_engine import encoding
+from musicrec_engine.attributes import KEY_NAMES
+from musicrec_engine.errors import MusicRecError
+
+YEAR_STEPS = list(range(1960, 2025, 5))
+YEAR_NAMES = ["year", "year_missing"] + [f"year>={y}" for y in YEAR_STEPS]
+
+AB_HIGH_PREFIXES = ("genre_", "mood_", "moods_mirex_", "ismir04_rhythm_")
+AB_HIGH_SINGLE = ("danceable", "timbre", "tonal_atonal", "voice_instrumental")
+AB_LOW = ["chords_changes_rate", "chords_number_rate", "bpm", "beats_count", "average_loudness",
+          "dynamic_complexity", "duration", "spectral_centroid", "spectral_rolloff", "spectral_flux"] + [
+    f"mfcc_{i}" for i in range(1, 14)]
+AB_CATEGORICAL = {"key_key": KEY_NAMES, "chords_key": KEY_NAMES, "key_scale": ["major", "minor"],
+                  "chords_scale": ["major", "minor"]}
+# Readable group of each AcousticBrainz column, for explanations ("genre (dortmund)", "mood", ...).
+_AB_GROUP_RULES = [("genre_dortmund_", "genre (dortmund)"), ("genre_electronic_", "genre (electronic)"),
+                   ("genre_rosamerica_", "genre (rosamerica)"), ("genre_tzanetakis_", "genre (tzanetakis)"),
+                   ("ismir04_rhythm_", "dance rhythm"), ("moods_mirex_", "mood cluster"), ("mood_", "mood"),
+                   ("mfcc_", "timbre (mfcc)"), ("spectral_", "brightness"), ("chords_", "chords"),
+                   ("key_", "key"), ("year", "release year")]
+
+
+@dataclass
+class Encoded:
+    X: np.ndarray  # (n, d) float32
+    names: list[str]
+    groups: dict[str, list[int]]  # readable group -> column indices
+    schema: str  # "taste-space" | "acousticbrainz"
+    dropped: list[str] = field(default_factory=list)  # one sentence per row left out, and why
+    kept: np.ndarray | None = None  # indices of the input rows that are in X (None: all)
+
+    @property
+    def schema_hash(self) -> str:
+        return schema_hash(self.schema, self.names)
+
+
+def schema_hash(schema: str, names: list[str]) -> str:
+    return hashlib.sha256((schema + "\n" + "\n".join(names)).encode()).hexdigest()[:16]
+
+
+def year_block(years) -> np.ndarray:
+    y = np.asarray(pd.to_numeric(pd.Series(years, dtype=object), errors="coerce"), dtype=float)
+    y = np.where((y > 1000) & (y < 3000), y, np.nan)  # 0 or a date typo is "unknown", not year 0
+    missing = np.isnan(y)
+    filled = np.where(missing, 2000.0, y)
+    steps = np.stack([(~missing) & (filled >= s) for s in YEAR_STEPS], axis=1)
+    return np.column_stack([filled, missing, steps]).astype(np.float32)
+
+
+def encode_taste_rows(rows: list[dict], years=None) -> Encoded:
+    """Library/catalog rows (flat attributes or an `attributes` dict) -> taste-space matrix.
+
+    `years` defaults to each row's "year" key."""
+    if years is None:
+        years = [r.get("year") for r in rows]
+    X = np.hstack([encoding.encode(rows) if rows else np.zeros((0, encoding.DIM), np.float32),
+                   year_block(years)])
+    names = encoding.feature_names() + YEAR_NAMES
+    groups = {a: list(range(s.start, s.stop)) for a, s in encoding.groups().items()}
+    groups["release year"] = list(range(encoding.DIM, encoding.DIM + len(YEAR_NAMES)))
+    return Encoded(np.ascontiguousarray(X, np.float32), names, groups, "taste-space")
+
+
+def ab_high_level_columns(columns) -> list[str]:
+    return [c for c in columns if c.startswith(AB_HIGH_PREFIXES) or c in AB_HIGH_SINGLE]
+
+
+def encode_ab(df: pd.DataFrame) -> Encoded:
+    """Seed 004's AcousticBrainz + MusicBrainz frame -> feature matrix.
+
+    Rows with a missing or non-numeric AcousticBrainz value are left out (with a reason each), since
+    a made-up value would be a made-up preference; a missing release year is allowed (flagged)."""
+    high = ab_high_level_columns(df.columns)
+    missing_cols = [c for c in AB_LOW + list(AB_CATEGORICAL) if c not in df.columns]
+    if len(high) < 10 or missing_cols:
+        raise MusicRecError("this is not seed 004's AcousticBrainz feature CSV (missing columns: "
+                            f"{', '.join(missing_cols[:5]) or 'the high-level classifier columns'})")
+    num = df[high + AB_LOW].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(num).all(axis=1)
+    for c, levels in AB_CATEGORICAL.items():
+        bad |= ~df[c].isin(levels).to_numpy()
+    dropped = []
+    ident = df["mbid"].astype(str).to_numpy() if "mbid" in df.columns else np.arange(len(df)).astype(str)
+    for i in np.nonzero(bad)[0]:
+        cols = [c for c, v in zip(high + AB_LOW, num[i], strict=True) if not math.isfinite(v)]
+        cols += [c for c in AB_CATEGORICAL if df[c].iloc[i] not in AB_CATEGORICAL[c]]
+        dropped.append(f"{ident[i]}: missing or non-numeric {', '.join(cols[:3])}{'...' if len(cols) > 3 else ''}")
+    keep = ~bad
+    parts, names = [num[keep]], high + AB_LOW
+    for c, levels in AB_CATEGORICAL.items():
+        v = df[c].to_numpy()[keep]
+        levels_used = levels if len(levels) > 2 else levels[:1]  # one column says major/minor
+        parts.append(np.stack([v == lv for lv in levels_used], axis=1).astype(float))
+        names += [f"{c}={lv}" for lv in levels_used]
+    years = df["release_year"].to_numpy()[keep] if "release_year" in df.columns else [None] * int(keep.sum())
+    parts.append(year_block(years))
+    names += YEAR_NAMES
+    X = np.ascontiguousarray(np.hstack(parts), np.float32)
+    groups: dict[str, list[int]] = {}
+    for j, n in enumerate(names):
+        g = next((label for prefix, label in _AB_GROUP_RULES if n.startswith(prefix)), n)
+        groups.setdefault(g, []).append(j)
+    return Encoded(X, names, groups, "acousticbrainz", dropped, np.nonzero(keep)[0])
