@@ -101,7 +101,7 @@ def phase_import(csv_path: str, home: str) -> dict:
 
 def phase_query(home: str, catalog_id: int, sizes: list[int]) -> dict:
     from musicrec_engine.library import Library
-    from musicrec_engine.similarity import Query, Similarity, _top
+    from musicrec_engine.similarity import CatalogIndex, Query, Similarity
 
     lib = Library(Path(home) / "library.sqlite3")
     sim = Similarity(lib, Path(home) / "index")
@@ -115,12 +115,13 @@ def phase_query(home: str, catalog_id: int, sizes: list[int]) -> dict:
     for size in sizes:
         if size > n:
             continue
-        sub = idx.vectors[:size]
-        qs = [np.asarray(idx.vectors[i]) for i in rng.integers(0, size, 20)]
+        sub = CatalogIndex(idx.catalog_id, idx.ids[:size], idx.cont[:size], idx.inv[:size], idx.code[:size],
+                           idx.onehot_value)
+        qs = [idx.vector(int(i)) for i in rng.integers(0, size, 20)]
         times, cpu = [], []
         for q in qs:
             t, c = time.perf_counter(), time.process_time()
-            _top(sub, q, 10)
+            sub.top(q, 10)
             times.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
         out["by_size"][size] = {"median_ms": 1000 * float(np.median(times)), "max_ms": 1000 * float(np.max(times)),

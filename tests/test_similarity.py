@@ -90,14 +90,29 @@ def test_catalog_index_is_memory_mapped_and_rebuilt_after_reimport(tmp_path, lib
     _catalog(tmp_path, lib)
     sim = Similarity(lib, tmp_path / "index")
     idx = sim.catalog_index(lib.catalog("cat")["id"])
-    assert isinstance(idx.vectors, np.memmap) and idx.vectors.dtype == np.float32
-    assert idx.vectors.flags["C_CONTIGUOUS"] and len(idx.ids) == 61
-    assert np.allclose(np.linalg.norm(idx.vectors, axis=1), 1.0, atol=1e-5)
+    assert isinstance(idx.cont, np.memmap) and idx.cont.dtype == np.float32
+    assert idx.cont.flags["C_CONTIGUOUS"] and len(idx.ids) == 61
+    full = np.stack([idx.vector(i) for i in range(len(idx.ids))])
+    assert np.allclose(np.linalg.norm(full, axis=1), 1.0, atol=1e-5)
+    # the compact layout scores exactly like the plain cosine over the encoded rows
+    rows = lib.catalog_tracks(lib.catalog("cat")["id"])
+    enc = encoding.normalise(encoding.encode(rows))
+    assert np.allclose(full, enc, atol=1e-6)
+    q = enc[7]
+    i, scores = idx.top(q, 61)
+    assert np.allclose(scores, (enc @ q)[i], atol=1e-5)
+    mask = np.zeros(encoding.DIM, bool)
+    mask[:3] = True
+    mask[encoding.groups()["key"]] = True
+    i, scores = idx.top(q, 61, mask)
+    qm, em = q * mask, enc * mask
+    expect = (em @ qm) / (np.linalg.norm(em, axis=1) * np.linalg.norm(qm))
+    assert np.allclose(scores, expect[i], atol=1e-5)
     write_csv(tmp_path / "c.csv", SPOTIFY_HEADER, [spotify_row(i) for i in range(30)])
     import_csv(lib, tmp_path / "c.csv", name="cat")
     sim.forget_catalog(lib.catalog("cat")["id"])
     assert len(sim.catalog_index(lib.catalog("cat")["id"]).ids) == 30
-    assert len(list((tmp_path / "index").glob("catalog-*.vec.npy"))) == 1  # the stale index is gone
+    assert len(list((tmp_path / "index").glob("catalog-*.cont.npy"))) == 1  # the stale index is gone
 
 
 def _analysed(path, vec, album, artist, attrs=None):
