@@ -165,6 +165,7 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
 
     cache_path = str(cache.path) if cache is not None else None
     queue = list(reversed(todo))
+    _compile_numba_kernels_here()
 
     def new_pool():
         # spawn, not fork: the caller may be a GUI with threads, and fork copies their locks.
@@ -203,6 +204,16 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
                 return
     finally:
         ex.shutdown(wait=False, cancel_futures=True)
+
+
+def _compile_numba_kernels_here() -> None:
+    """librosa compiles its numba kernels when imported and caches them on disk. Workers starting
+    together on a first run would all write that cache at once, which can leave an index that
+    does not match its code (seen here as segfaults later). Importing in this one process first
+    means the workers only read it."""
+    import librosa.beat  # noqa: F401
+    import librosa.feature  # noqa: F401
+    import librosa.onset  # noqa: F401
 
 
 _worker_cache: FeatureCache | None = None
