@@ -1,11 +1,11 @@
 """Accuracy and cost of the measured attributes (tempo, key, mode) on audio with known answers.
 
     .venv/bin/python benchmarks/bench_attributes.py [--root DIR] [--tune-seed 0] [--heldout-seed 1]
-        [--count 48] [--music21 24] [--no-essentia] [--cost]
+        [--count 48] [--music21 24] [--only tune|heldout] [--no-essentia] [--cost]
 
-Builds (or reuses) two corpora with musicrec_engine.corpus: the TUNING corpus (seed 0), which the
-methods were developed on, and the HELD-OUT corpus (a different seed), never looked at while
-tuning. Each is reported per set (composed, music21) and per condition (clean FLAC, degraded
+Builds (or reuses) corpora with musicrec_engine.corpus: the TUNING corpus (seed 0), which the
+methods were developed on, and HELD-OUT corpora (other seeds, default 1 and 2), never looked at
+while tuning. Each is reported per set (composed, music21) and per condition (clean FLAC, degraded
 MP3/M4A with noise and gain). Every file is decoded once; this engine and, where the `essentia`
 package is installed, Essentia's KeyExtractor and RhythmExtractor2013 see the same samples
 (resampled to 44.1 kHz for Essentia, its native rate). Seed 000's reported classifier accuracies
@@ -193,7 +193,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", type=Path, default=Path("/tmp/musicrec-corpus"))
     ap.add_argument("--tune-seed", type=int, default=0)
-    ap.add_argument("--heldout-seed", type=int, default=1)
+    ap.add_argument("--heldout-seed", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--count", type=int, default=48)
     ap.add_argument("--music21", type=int, default=24)
     ap.add_argument("--only", choices=["tune", "heldout"], default=None)
@@ -210,7 +210,7 @@ def main() -> None:
         except ImportError:
             print("essentia is not installed: no Essentia rows (pip install essentia)", file=sys.stderr)
 
-    parts = [("tune", args.tune_seed), ("heldout", args.heldout_seed)]
+    parts = [("tune", args.tune_seed)] + [("heldout", s) for s in args.heldout_seed]
     for name, seed in parts:
         if args.only and name != args.only:
             continue
