@@ -36,7 +36,7 @@ SPOTIFY_SAMPLE = ROOT.parent / "shared" / "data" / "spotify-sample" / "tracks_fe
 def cmd_generate(a) -> None:
     X, rows = [], []
     t0 = time.time()
-    for y, labels in trainset.generate(a.count, a.seed, seconds=a.seconds, batch=40):
+    for y, labels in trainset.generate(a.count, a.seed, seconds=a.seconds, batch=40, start=a.start):
         spec = Spectrum(y)
         X.append(estimated.descriptor_vector(spec))
         rows.append(labels)
@@ -49,10 +49,20 @@ def cmd_generate(a) -> None:
     print(f"wrote {a.out}: {len(rows)} clips in {time.time() - t0:.0f} s")
 
 
+def _load(paths: str) -> dict:
+    """One data set from one or more npz files (comma-separated parts of the same seed)."""
+    parts = [dict(np.load(p)) for p in paths.split(",")]
+    out = dict(parts[0])
+    for k, v in out.items():
+        if isinstance(v, np.ndarray) and v.ndim >= 1 and k != "names":
+            out[k] = np.concatenate([p[k] for p in parts])
+    return out
+
+
 def cmd_train(a) -> None:
     from musicrec_engine.attributes import training
 
-    tr, te = np.load(a.train), np.load(a.test)
+    tr, te = _load(a.train), _load(a.test)
     assert str(tr["schema"]) == estimated.descriptor_schema_hash(), "descriptors changed since generation"
     result = training.train_default(tr, te, budget=a.budget, report_dir=a.report,
                                     progress=lambda d, n, m: print(f"  {m}", file=sys.stderr, flush=True))
@@ -86,7 +96,7 @@ def cmd_calibrate(a) -> None:
     """Quantile map raw formula score -> Spotify value (see attributes/estimated.py)."""
     import json
 
-    data = dict(np.load(a.data))
+    data = _load(a.data)
     # Reference audio: the generated clips that contain music (with or without voice or speech);
     # speech-only clips are a quarter of the training set but a tiny share of Spotify's catalogue.
     keep = data["music"] == 1
@@ -106,8 +116,13 @@ def cmd_calibrate(a) -> None:
 
 def cmd_compare(a) -> None:
     """Estimated-attribute quantiles on held-out clips vs Spotify's sample quantiles."""
-    data = np.load(a.data)
+    from sklearn.metrics import roc_auc_score
+
+    full = _load(a.data)
+    data = dict(full)
+    data["X"] = full["X"][full["music"] == 1]  # the same population as the calibration set
     estimated._calibration.cache_clear()
+    print(f"Held-out clips with music: {len(data['X'])} (seed {int(full['seed'])})\n")
     qs = [0.1, 0.25, 0.5, 0.75, 0.9]
     print(f"| attribute | source | {' | '.join(f'q{int(q * 100)}' for q in qs)} |")
     print("|---|---|" + "---|" * len(qs))
@@ -116,6 +131,13 @@ def cmd_compare(a) -> None:
         sp = _spotify_quantiles(name, np.array(qs))
         print(f"| {name} | Spotify sample | {' | '.join(f'{v:.2f}' for v in sp)} |")
         print(f"| {name} | estimated, held-out clips | {' | '.join(f'{v:.2f}' for v in np.quantile(est, qs))} |")
+    print("\nHow well the formulas alone separate the generated facts (all held-out clips, AUC):\n")
+    print("| estimate | fact | AUC |")
+    print("|---|---|---|")
+    for name, fact in (("speechiness", "speech_present"), ("acousticness", "acousticness"),
+                       ("liveness", "liveness"), ("instrumentalness", "instrumentalness")):
+        ok = ~np.isnan(full[fact])
+        print(f"| {name} | {fact} | {roc_auc_score(full[fact][ok].astype(int), _raw(full, name)[ok]):.3f} |")
 
 
 def main() -> None:
@@ -124,6 +146,7 @@ def main() -> None:
     g = sub.add_parser("generate")
     g.add_argument("--seed", type=int, required=True)
     g.add_argument("--count", type=int, default=800)
+    g.add_argument("--start", type=int, default=0, help="first clip index (to split a set across processes)")
     g.add_argument("--seconds", type=float, default=6.0)
     g.add_argument("--out", required=True)
     t = sub.add_parser("train")

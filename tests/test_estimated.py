@@ -53,7 +53,7 @@ def test_too_short_audio_gives_no_estimate_instead_of_an_error():
     assert estimated.estimate(Spectrum(np.zeros(100, np.float32))) == {}
 
 
-def test_measured_values_win_and_all_eleven_attributes_are_present():
+def test_measured_values_win_and_all_eleven_attributes_are_present(home):
     out = compute_all(Spectrum(music(5.0, key=7, mode=1, seed=4)), {})
     for name in UNIT_ATTRIBUTES + ["loudness", "tempo", "key", "mode"]:
         assert name in out, name

@@ -106,8 +106,10 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     out["decay_slope_db"] = float(np.median(d[d < 0])) if np.any(d < 0) else 0.0
     out["attack_slope_db"] = float(np.median(d[d > 0])) if np.any(d > 0) else 0.0
 
-    centroid = (freqs[:, None] * power).sum(axis=0) / total
-    bandwidth = np.sqrt(((freqs[:, None] - centroid[None, :]) ** 2 * power).sum(axis=0) / total)
+    # Moments as matrix-vector products (no frequency x time temporaries): sum f P and sum f^2 P.
+    f32 = freqs.astype(np.float32)
+    centroid = (f32 @ power) / total
+    bandwidth = np.sqrt(np.maximum((f32**2 @ power) / total - centroid**2, 0.0))
     # Roll-off from the 40-band mel spectrum: a tenth of the cost of the full-resolution cumsum.
     mel_f = librosa.mel_frequencies(n_mels=spec.mel.shape[0] + 2, fmax=spec.sr / 2)[1:-1]
     cum = np.cumsum(spec.mel, axis=0)
@@ -137,6 +139,19 @@ def _compute(spec: Spectrum) -> dict[str, float]:
         _stats(f"mfcc{i}", mfcc[i], out)
     dm = np.diff(mfcc[1:5], axis=1)
     out["mfcc_delta_std"] = float(np.std(dm)) if dm.size else 0.0
+    dall = np.diff(mfcc, axis=1) if mfcc.shape[1] > 1 else np.zeros((13, 1))
+    for i in range(13):
+        out[f"dmfcc{i}_std"] = float(np.std(dall[i]))
+    # The spectral envelope band by band, and how much each band moves: timbre beyond 13 MFCCs
+    # (synthetic voices hold still; bowed, blown and plucked instruments drift and decay).
+    for i in range(log_mel.shape[0]):
+        out[f"mel{i}_mean"] = float(np.mean(log_mel[i]))
+        out[f"mel{i}_std"] = float(np.std(log_mel[i]))
+    lm = log_mel - log_mel.mean(axis=0, keepdims=True)
+    num = (lm[:, 1:] * lm[:, :-1]).sum(axis=0)
+    den = np.sqrt((lm[:, 1:] ** 2).sum(axis=0) * (lm[:, :-1] ** 2).sum(axis=0)) + _EPS
+    out["frame_stability"] = float(np.mean(num / den)) if num.size else 1.0
+    out["attack_p95_db"] = float(np.percentile(d, 95)) if d.size else 0.0
     crossings = np.abs(np.diff(np.signbit(spec.y).astype(np.int8)))
     n = crossings.size // spec.hop
     zcr = crossings[: n * spec.hop].reshape(n, spec.hop).mean(axis=1) if n else np.zeros(1)
@@ -164,6 +179,7 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     contrast = librosa.feature.spectral_contrast(S=spec.magnitude, sr=spec.sr, n_fft=spec.n_fft)
     for i, row in enumerate(contrast):
         out[f"contrast{i}_mean"] = float(np.mean(row))
+        out[f"contrast{i}_std"] = float(np.std(row))
     return {k: (v if np.isfinite(v) else 0.0) for k, v in out.items()}
 
 
@@ -194,7 +210,7 @@ def descriptor_names() -> list[str]:
 
 
 # Bump when a descriptor's computation changes; names and signal parameters are hashed as well.
-DESCRIPTOR_VERSION = "2"
+DESCRIPTOR_VERSION = "3"
 
 
 def descriptor_schema_hash() -> str:

@@ -368,8 +368,10 @@ def _mix(p: dict, music: np.ndarray | None, melody: list, workdir: Path) -> tupl
 
 
 def generate(count: int, seed: int, seconds: float = 8.0, batch: int = 40,
-             progress: Callable[[int, int, str], None] | None = None, cancel=None) -> Iterator[tuple[np.ndarray, dict]]:
-    """Yields (mono float32 audio at 22050 Hz, labels) for `count` clips; labels as LABEL_COLUMNS."""
+             progress: Callable[[int, int, str], None] | None = None, cancel=None,
+             start: int = 0) -> Iterator[tuple[np.ndarray, dict]]:
+    """Yields (mono float32 audio at 22050 Hz, labels) for clips start..start+count-1 of `seed`;
+    labels as LABEL_COLUMNS. A clip depends only on (seed, index), so sets can be made in parts."""
     if shutil.which("fluidsynth") is None or shutil.which("espeak-ng") is None or not SF2.exists():
         raise RuntimeError("generating training audio needs fluidsynth, fluid-soundfont-gm and espeak-ng")
     slot = seconds + 3.0  # room for release tails between clips
@@ -379,7 +381,7 @@ def generate(count: int, seed: int, seconds: float = 8.0, batch: int = 40,
         for b0 in range(0, count, batch):
             if cancel is not None and cancel.is_set():
                 return
-            plans = [plan_clip(seed, i, seconds) for i in range(b0, min(count, b0 + batch))]
+            plans = [plan_clip(seed, start + i, seconds) for i in range(b0, min(count, b0 + batch))]
             audio, melodies = _render_batch(plans, slot, work)
             for j, p in enumerate(plans):
                 a = int(j * slot * SR)
