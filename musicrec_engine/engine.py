@@ -458,6 +458,27 @@ class Engine:
         return out
 
 
+    # --- learned attributes (issue 5) ---------------------------------------------------
+    def attribute_models(self) -> list[dict]:
+        """Learned-attribute models found: used (attributes, metrics) or refused (one-sentence reason)."""
+        from musicrec_engine import features
+        from musicrec_engine.attributes import learned
+
+        return learned.status({p: features.schema(p).hash for p in features.PIPELINES}, self.paths.models)
+
+    def train_attributes(self, labels_csv: str | Path, audio_dir: str | Path | None = None, budget: int | None = None,
+                         progress: Progress | None = None, cancel: threading.Event | None = None) -> dict:
+        """Train seed 000's stacking ensemble on a label file; returns the manifest plus warnings.
+        A bad label file raises MusicRecError with its reason; the last good model stays in place."""
+        from musicrec_engine.attributes import learned, training
+
+        result, path, warnings = training.train_from_labels(
+            Path(labels_csv), self.paths.models, self.paths.library_db, Path(audio_dir) if audio_dir else None,
+            training.DEFAULT_BUDGET if budget is None else budget, self.paths.data / "reports" / "attributes",
+            progress, cancel)
+        learned._cache.clear()
+        return dict(result.manifest, model=str(path), warnings=warnings, report=result.report_files)
+
     # --- demo library (issue 9) ----------------------------------------------------------
     def make_demo_library(self, progress: Progress | None = None, cancel: threading.Event | None = None):
         """Generate a few short tagged tracks in the data folder and analyse them (yields results)."""

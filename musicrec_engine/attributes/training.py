@@ -522,3 +522,38 @@ def train_user(labels: Labels, X: np.ndarray, rows: list[dict], schema_hash: str
         "training_seconds": round(time.time() - t0, 1), "versions": _versions(),
     }
     return TrainResult(bundle, manifest, report, files)
+
+
+def train_from_labels(labels_path: Path, models_dir: Path, library_db: Path | None = None, audio_dir: Path | None = None,
+                      budget: int = DEFAULT_BUDGET, report_dir: Path | None = None, progress=None, cancel=None,
+                      warn=None) -> tuple[TrainResult, Path, list[str]]:
+    """The whole `attributes train` job: read and check the labels, match and featurise the tracks,
+    train, and save the model only when training succeeded. Returns (result, model path, warnings)."""
+    labels_path = Path(labels_path)
+    labels = read_labels(labels_path)
+    warnings = list(labels.warnings)
+    for w in labels.warnings:
+        if warn:
+            warn(w)
+    library = None
+    if audio_dir is None and labels.by == "tags":
+        if library_db is None or not Path(library_db).exists():
+            raise LabelError("the labels name tracks by artist and title, but there is no analysed library yet: "
+                             "analyse your music first, or pass --audio DIR")
+        from musicrec_engine.library import Library
+
+        library = Library(library_db)
+    try:
+        X, rows, schema, more = collect_features(labels, audio_dir, labels_path.parent, library, progress, cancel)
+    finally:
+        if library is not None:
+            library.close()
+    for w in more:
+        if warn:
+            warn(w)
+    warnings += more
+    if warn:
+        warn(f"training on {len(rows)} tracks, {X.shape[1]} features, budget {budget}")
+    result = train_user(labels, X, rows, schema, budget, report_dir=report_dir, progress=progress, cancel=cancel)
+    path = save_model(result, models_dir, USER_MODEL)
+    return result, path, warnings

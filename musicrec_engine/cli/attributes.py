@@ -48,35 +48,16 @@ def run_train(args, where) -> int:
     audio = Path(args.audio).expanduser() if args.audio else None
     if audio is not None and not audio.is_dir():
         raise UsageError(f"--audio {audio} is not a folder")
-    labels = training.read_labels(labels_path)
-    for w in labels.warnings:
-        progress(f"warning: {w}")
-    progress(f"{len(labels.rows)} usable label rows; attributes: {', '.join(labels.attributes)}")
-    library = None
-    if audio is None and labels.by == "tags":
-        if not where.library_db.exists():
-            raise training.LabelError("the labels name tracks by artist and title, but there is no analysed "
-                                      "library yet: analyse your music first, or pass --audio DIR")
-        from musicrec_engine.library import Library
-
-        library = Library(where.library_db)
     cancel = threading.Event()
 
     def prog(done, total, message):
         progress(f"[{done}/{total}] {message}")
 
-    try:
-        X, rows, schema, warnings = training.collect_features(labels, audio, labels_path.parent, library, prog, cancel)
-    finally:
-        if library is not None:
-            library.close()
-    for w in warnings:
-        progress(f"warning: {w}")
-    progress(f"training on {len(rows)} tracks, {X.shape[1]} features, budget {budget}")
     report = Path(args.report) if args.report else where.data / "reports" / datetime.now().strftime(
         "attributes-%Y%m%d-%H%M%S")
-    result = training.train_user(labels, X, rows, schema, budget, report_dir=report, progress=prog, cancel=cancel)
-    path = training.save_model(result, where.models, training.USER_MODEL)
+    result, path, warnings = training.train_from_labels(
+        labels_path, where.models, where.library_db, audio, budget, report, prog, cancel,
+        warn=lambda w: progress(w if w.startswith("training on") else f"warning: {w}"))
     learned._cache.clear()
     m = result.manifest
     if args.json:
