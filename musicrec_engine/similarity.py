@@ -48,6 +48,9 @@ def sound_columns(names: list[str] | None, n: int) -> np.ndarray:
     return np.array([not n_.startswith(NOT_SOUND) for n_ in names], dtype=bool)
 
 
+MIN_TRACKS_TO_CENTRE = 10
+
+
 class SoundSpace:
     """z-score -> regularised PCA whitening -> unit length, fitted on the library's own tracks.
 
@@ -62,15 +65,21 @@ class SoundSpace:
         x = np.asarray(x, np.float64)
         self.cols = sound_columns(self.names, x.shape[1])
         x = x[:, self.cols]
-        self.mean = x.mean(axis=0)
-        std = x.std(axis=0)
+        if len(x) < MIN_TRACKS_TO_CENTRE:
+            # Centring on a handful of tracks makes them mirror images (two tracks always score -1):
+            # scale each column by its RMS instead and let the cosine compare raw profiles.
+            self.mean = np.zeros(x.shape[1])
+            std = np.sqrt(np.mean(np.square(x), axis=0))
+        else:
+            self.mean = x.mean(axis=0)
+            std = x.std(axis=0)
         self.std = np.where(std > 1e-9, std, 1.0)
         z = (x - self.mean) / self.std
         n = len(z)
         # Whitening as many directions as there are tracks makes every pair equally far apart:
         # keep well under n.
         k = min(self.max_components, n // 3, z.shape[1])
-        if k < 2:  # too few tracks to estimate a covariance: plain z-scores
+        if k < 2 or n < MIN_TRACKS_TO_CENTRE:  # too few tracks to estimate a covariance
             self.proj = None
             return self
         _, s, vt = np.linalg.svd(z, full_matrices=False)

@@ -200,3 +200,14 @@ def test_cli_similar_on_a_real_file(tmp_path, home):
     assert res[0]["path"].endswith(("Song 0.wav", "Song 1.wav"))  # the calm C-major pieces, not the drum one
     r = run_cli("similar", "--track", "999", home=home)
     assert r.returncode == 1 and "no library track with id 999" in r.stderr
+
+
+def test_a_two_track_library_is_not_mirrored(tmp_path, lib):
+    rng = np.random.default_rng(3)
+    base = rng.normal(5, 1, 313)
+    a, ta = _analysed(tmp_path / "a.wav", base, "X", "P")
+    b, tb = _analysed(tmp_path / "b.wav", base + rng.normal(0, 0.1, 313), "Y", "Q")
+    ia, ib = lib.store_analysis(a, tags=ta), lib.store_analysis(b, tags=tb)
+    res = Similarity(lib, tmp_path / "index").similar(Query(track_id=ia), source="library")
+    # two nearly identical tracks: z-scores over two tracks would make them opposites (-1)
+    assert [r["id"] for r in res] == [ib] and res[0]["score"] > 0.9
