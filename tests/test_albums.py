@@ -286,6 +286,40 @@ def test_cli_bad_input_is_one_clear_line(mb_env, home, monkeypatch):
     assert all("me@example.org" in q.user_agent for q in mb_env.requests) and len(mb_env.requests) == 3
 
 
+SPOTIFY_COLS = ["id", "name", "album", "album_id", "artists", "danceability", "energy", "key", "loudness", "mode",
+                "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo", "year"]
+
+
+@pytest.mark.slow  # trains the real taste model (torch, 5-fold CV): about 30 s
+def test_unrated_albums_are_scored_by_the_trained_taste_model(home, tmp_path):
+    """Seed 004's whole flow: rate tracks, train, predict the catalog, recommend albums nobody rated."""
+    import random
+
+    rnd = random.Random(1)
+    path = tmp_path / "catalog.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(SPOTIFY_COLS)
+        for a in range(12):
+            loud = a % 2 == 0  # the user likes loud, energetic albums
+            for t in range(8):
+                e = rnd.uniform(0.75, 0.95) if loud else rnd.uniform(0.05, 0.25)
+                w.writerow([f"t{a}_{t}", f"Song {a}.{t}", f"Album {a}", f"al{a}", f"['Artist {a}']", 0.5, round(e, 3),
+                            5, -8 if loud else -20, 1, 0.05, round(1 - e, 3), 0.1, 0.1, 0.5, 120 if loud else 80, 2000])
+    eng = Engine(home)
+    import_csv(eng.library, path, name="c")
+    for r in eng.library.catalog_tracks():
+        if r["album_id"] in {f"al{i}" for i in range(6)}:  # albums 0-5 rated, 6-11 never seen
+            eng.library.set_catalog_rating(r["id"], int(r["energy"] > 0.5))
+    eng.train_taste(params={"ensemble": 1, "epochs": 60})
+    assert eng.predict_catalog() == 96
+    report = eng.albums("catalog")
+    unrated = {a["title"]: a for a in report["albums"] if int(a["title"].split()[1]) >= 6}
+    assert {t for t, a in unrated.items() if a["recommended"]} == {"Album 6", "Album 8", "Album 10"}
+    assert all(t["rated"] is None and t["probability"] > 0.5 for t in unrated["Album 8"]["tracks"])
+    eng.close()
+
+
 SEED004 = SHARED_DATA / "album-recommender"
 
 
