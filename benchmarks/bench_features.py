@@ -18,6 +18,10 @@ import os
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[_v] = "1"
+# The seed-style code runs librosa's numba kernels (pYIN, peak picking). A numba cache shared with
+# other processes compiling at the same time has been left inconsistent (segfaults on load), so
+# this benchmark compiles into its own cache; the warm-up call keeps compile time out of the table.
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), "musicrec-bench-numba"))
 
 import argparse  # noqa: E402
 import json  # noqa: E402
