@@ -211,7 +211,6 @@ def _compile_numba_kernels_here() -> None:
     together on a first run would all write that cache at once, which can leave an index that
     does not match its code (seen here as segfaults later). Importing in this one process first
     means the workers only read it."""
-    import librosa.beat  # noqa: F401
     import librosa.feature  # noqa: F401
     import librosa.onset  # noqa: F401
 
