@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -44,26 +45,42 @@ def available() -> str | None:
 
 def render_midi(midi_path: Path, seconds: float | None = None, sr: int = SR,
                 timeout: float = RENDER_TIMEOUT_S) -> np.ndarray:
-    """Mono float32 audio of the MIDI file at `sr`, cut to `seconds` if given."""
+    """Mono float32 audio of the MIDI file at `sr`, cut to `seconds` if given.
+
+    fluidsynth writes headerless 16-bit stereo, so the output can be read at any moment: once
+    `seconds` of audio are there the synthesiser is stopped. Some files make fluidsynth play on
+    long after their last note (a music21 chorale rendered for over half an hour of silence);
+    they cost only what is needed, and the timeout still bounds everything else.
+    """
     why = available()
     if why:
         raise RenderError(why)
+    name = Path(midi_path).name
+    need = None if seconds is None else int(seconds * sr) * 4  # stereo s16 bytes
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out.wav"
-        cmd = ["fluidsynth", "-ni", "-q", "-F", str(out), "-r", str(sr), soundfont(), str(midi_path)]
+        out = Path(tmp) / "out.raw"
+        cmd = ["fluidsynth", "-ni", "-q", "-T", "raw", "-O", "s16", "-E", "little", "-F", str(out),
+               "-r", str(sr), soundfont(), str(midi_path)]
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        start = time.monotonic()
         try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired as e:
-            raise RenderError(f"fluidsynth did not finish {Path(midi_path).name} within {timeout:.0f} s") from e
-        except subprocess.CalledProcessError as e:
-            raise RenderError(f"fluidsynth failed on {Path(midi_path).name}: "
-                              f"{e.stderr.decode(errors='replace').strip()[:200]}") from e
-        y, file_sr = sf.read(out, dtype="float32", always_2d=True)
-    y = y.mean(axis=1)
-    if file_sr != sr:
-        import soxr
-
-        y = soxr.resample(y, file_sr, sr).astype(np.float32)
+            while proc.poll() is None:
+                if need is not None and out.exists() and out.stat().st_size >= need:
+                    break
+                if time.monotonic() - start > timeout:
+                    raise RenderError(f"fluidsynth did not finish {name} within {timeout:.0f} s")
+                time.sleep(0.05)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+        if proc.returncode not in (0, -9) or not out.exists():
+            raise RenderError(f"fluidsynth failed on {name}: {err[:200] or 'no audio written'}")
+        raw = np.fromfile(out, dtype="<i2")
+    y = raw[: len(raw) // 2 * 2].reshape(-1, 2).astype(np.float32).mean(axis=1) / 32768.0
     if seconds is not None:
         y = y[: int(seconds * sr)]
     return y
