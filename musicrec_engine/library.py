@@ -313,6 +313,10 @@ class Library:
         return dict(self._q("SELECT f.track_id, f.schema_hash FROM features f JOIN tracks t ON t.id=f.track_id "
                             "WHERE f.pipeline=?" + ("" if include_missing else " AND t.missing=0"), (pipeline,)))
 
+    def analysed_stamps(self) -> dict[int, float | None]:
+        """track id -> when it was last analysed: tells an index which stored vectors changed."""
+        return dict(self._q("SELECT id, analysed_at FROM tracks"))
+
     def features(self, pipeline: str, ids: Iterable[int] | None = None,
                  include_missing: bool = False) -> tuple[np.ndarray, np.ndarray, list[str], str | None]:
         """(track ids, float32 matrix rows, feature names, schema hash) for one pipeline.

@@ -128,6 +128,7 @@ class CatalogIndex:
     inv: np.ndarray  # (n,) float32: 1 / norm of the encoded row (0 for an empty row)
     code: np.ndarray  # (n,) int16: combination of key, mode, tempo bin codes (see combine_codes)
     onehot_value: tuple[float, float, float]  # the encoded value of a set one-hot entry, per group
+    generation: int = 0  # the catalog import it was built from
 
     def _table(self, q: np.ndarray, squares: bool = False, groups: tuple = ONE_HOT) -> np.ndarray:
         """Per combined code: the one-hot part's dot with q (or its squared norm, for `groups`)."""
@@ -308,7 +309,7 @@ def load_catalog_index(lib: Library, catalog_id: int, index_dir: Path,
         return None
     a = {k: np.load(p, mmap_mode="r") for k, p in paths.items()}
     value = tuple(w[name] / math.sqrt(2) for name in ONE_HOT)
-    return CatalogIndex(cat["id"], a["ids"], a["cont"], a["inv"], a["code"], value)
+    return CatalogIndex(cat["id"], a["ids"], a["cont"], a["inv"], a["code"], value, cat["generation"])
 
 
 # --- the search --------------------------------------------------------------------------------
@@ -334,6 +335,7 @@ class Similarity:
         self._sound_raw: dict[int, np.ndarray] = {}
         self._sound_schema: tuple | None = None
         self._sound: tuple[np.ndarray, np.ndarray, SoundSpace] | None = None
+        self._stamps: dict[int, float | None] = {}  # when each track in the sound space was analysed
 
     # indexes
     def catalog_index(self, catalog_id: int, progress: Progress | None = None,
@@ -341,8 +343,8 @@ class Similarity:
         with self._lock:
             cat = self.lib.catalog(catalog_id)
             idx = self._catalogs.get(catalog_id)
-            if idx is not None and cat and len(idx.ids) == cat["row_count"]:
-                return idx
+            if idx is not None and cat and idx.generation == cat["generation"]:
+                return idx  # (a re-import, even by another process, brings a new generation)
             idx = load_catalog_index(self.lib, catalog_id, self.index_dir, self.weights)
             if idx is None:
                 idx = build_catalog_index(self.lib, catalog_id, self.index_dir, self.weights, progress, cancel)
@@ -366,9 +368,12 @@ class Similarity:
                                                                                                  strict=True)])
             if not common:
                 return None
-            if self._sound is not None and set(self._sound[0].tolist()) == common:
+            stamps = self.lib.analysed_stamps()
+            changed = {i for i in common if self._stamps.get(i) != stamps.get(i)}
+            if self._sound is not None and set(self._sound[0].tolist()) == common and not changed:
                 return self._sound
-            new = sorted(common - set(self._sound_raw))
+            self._stamps = {i: stamps.get(i) for i in common}
+            new = sorted((common - set(self._sound_raw)) | changed)
             if new:
                 parts = [self.lib.features(p, ids=new) for p in SOUND_PIPELINES]
                 self._sound_names = [n for part in parts for n in part[2]]

@@ -151,6 +151,11 @@ def test_sound_space_finds_the_album_and_updates_incrementally(tmp_path, lib):
     assert out[0]["space"] == "sound" and sum(r["album"] == "Album 2" for r in out) >= 2
     excl = sim.similar(Query(track_id=ids[(2, 0)]), top=4, source="library", exclude_artist=True)
     assert all(r["artist"] != "Artist 2" for r in excl)
+    # a track analysed again (same id, new vector) moves in the space
+    res, tags = _analysed(tmp_path / "a0t0.wav", centres[5] + 0.3 * rng.normal(0, 1, dim), "Album 0", "Artist 0")
+    assert lib.store_analysis(res, tags=tags) == ids[(0, 0)]
+    moved = sim.similar(Query(track_id=ids[(0, 0)]), top=3, source="library")
+    assert sum(r["album"] == "Album 5" for r in moved) >= 2
 
 
 def test_whitening_beats_plain_zscores_when_one_direction_dominates():
