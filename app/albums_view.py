@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.progress_bar import JobProgress
 
 COVER = 88
+MAX_CARDS = 100
 SOURCE_NAMES = {"library": "in your library", "catalog": "from an imported catalog",
                 "musicbrainz": "from MusicBrainz"}
 SOURCES = [("All sources", "all"), ("My library", "library"), ("Imported catalogs", "catalog"),
@@ -105,7 +106,7 @@ class AlbumCard(QFrame):
         if share is not None:
             stats.append(f"{float(share):.0%} of tracks liked")
         if n_tracks:
-            stats.append(f"{n_tracks} tracks")
+            stats.append(f"{n_tracks} track{'s' if n_tracks != 1 else ''}")
         if source:
             stats.append(SOURCE_NAMES.get(source, f"from {source}"))
         self.recommended = bool(album.get("recommended", True))
@@ -229,7 +230,10 @@ class AlbumsTab(QWidget):
     def set_albums(self, albums: list[dict], note: str = "", errors: list | None = None) -> None:
         self.list.clear()
         self.cards = []
-        for a in albums:
+        # One widget per card: a few hundred would make the tab slow to fill; the engine ranks
+        # recommended albums first, so the first ones are the ones worth showing.
+        shown = albums[:MAX_CARDS]
+        for a in shown:
             card = AlbumCard(a)
             item = QListWidgetItem()
             item.setSizeHint(QSize(100, max(card.sizeHint().height(), COVER + 22)))
@@ -240,9 +244,11 @@ class AlbumsTab(QWidget):
             if rid:
                 self.cover_wanted.emit(str(rid))
         if not note:
-            good = sum(1 for c in self.cards if c.recommended)
+            good = sum(1 for a in albums if a.get("recommended", True))
             note = (f"{good} of {len(albums)} album(s) pass your thresholds." if albums else
                     "No albums yet. Rate some tracks, import a catalog, or search MusicBrainz.")
+        if len(albums) > len(shown):
+            note += f" Showing the first {len(shown)}."
         if errors:
             note += "\n" + "; ".join(str(e) for e in errors[:3]) + (" …" if len(errors) > 3 else "")
         self.show_message(note)

@@ -98,7 +98,9 @@ class MainWindow(QMainWindow):
         if persist_state:
             self._restore_state()
         QTimer.singleShot(0, self.reload_library)
-        QTimer.singleShot(0, self.refresh_taste_status)
+        # The taste model's status loads torch; that waits until the Taste tab is opened or a track
+        # is rated, so start-up (and a first analysis) never share the interpreter with that import.
+        self.taste_status_loaded = False
 
     # --- construction ----------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -647,7 +649,9 @@ class MainWindow(QMainWindow):
                 where = r.get("catalog") or ("your library" if src == "library" else src)
                 sc = f", similarity {float(score):+.2f}" if score is not None else ""
                 item.setToolTip(f"{where} · {r.get('space', '')} space{sc}" + (f"\nclose in {why}" if why else ""))
-                item.setData(ID_ROLE, r.get("id") if src in ("", "library") else None)
+                # -1, not None: PySide 6.12 drops a reference to None each time Python reads an empty
+                # item value back, and enough of those crash the interpreter.
+                item.setData(ID_ROLE, int(r["id"]) if src in ("", "library") and r.get("id") is not None else -1)
                 self.similar.addItem(item)
             self.similar_note.setText("" if results else "Nothing similar yet — add more music or import a catalog.")
             self.similar_note.setVisible(not results)
@@ -660,7 +664,7 @@ class MainWindow(QMainWindow):
 
     def _similar_activated(self, item: QListWidgetItem) -> None:
         tid = item.data(ID_ROLE)
-        row = self.model.row_of(tid) if tid is not None else None
+        row = self.model.row_of(tid) if tid is not None and tid >= 0 else None
         if row is not None:
             self.filter.clear()
             self._select_source_row(row)
@@ -718,9 +722,10 @@ class MainWindow(QMainWindow):
 
         def done(info):
             self.taste_info = info or {}
+            self.taste_status_loaded = True  # the training reported the model's status
             self.taste_state = "idle"
             self._show_taste_status()
-            self.refresh_predictions()
+            self.refresh_predictions(after_training=True)
             self.refresh_explanation()
 
         def failed(msg):
@@ -731,16 +736,19 @@ class MainWindow(QMainWindow):
         job = self.workers.run("train", lambda j: services.train(self.engine, j), finished=done, failed=failed)
         job.signals.done.connect(lambda: self.retrain() if self.retrain_again and not self.closing else None)
 
-    def refresh_predictions(self) -> None:
+    def refresh_predictions(self, after_training: bool = False) -> None:
         def done(probs):
             self.model.set_field(probs, "predicted_like")
             self.detail.show_track(self.current_track())
-            self.taste_updated.emit()
+            if after_training:
+                self.taste_updated.emit()
 
         self.workers.run("predict", lambda j: services.predictions(self.engine), finished=done,
                          failed=lambda m: log.info("no predictions: %s", m))
 
     def refresh_taste_status(self) -> None:
+        self.taste_status_loaded = True
+
         def done(info):
             self.taste_info = info or {}
             self._show_taste_status()
@@ -756,11 +764,15 @@ class MainWindow(QMainWindow):
     def _show_taste_status(self) -> None:
         likes, dislikes = self.model.counts()
         text = status_text(self.taste_info, likes, dislikes, self.taste_state)
+        if not self.taste_status_loaded and likes + dislikes and self.taste_state == "idle":
+            text = "Model: predictions from your earlier ratings — the Taste tab has the details."
         self.rating.set_status(text)
         self.taste.set_status(text)
 
     # --- albums ---------------------------------------------------------------------------------
     def _tab_changed(self, index: int) -> None:
+        if self.tabs.widget(index) is self.taste and not self.taste_status_loaded:
+            self.refresh_taste_status()
         if self.tabs.widget(index) is self.albums and not self.albums.cards and not self.workers.busy("albums"):
             self.refresh_albums(self.album_source)
 
