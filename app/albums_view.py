@@ -236,7 +236,10 @@ class AlbumsTab(QWidget):
         for a in shown:
             card = AlbumCard(a)
             item = QListWidgetItem()
-            item.setSizeHint(QSize(100, max(card.sizeHint().height(), COVER + 22)))
+            # The height the card needs at the list's width (its reasons wrap), not its unwrapped hint.
+            width = max(400, self.list.viewport().width() - 12)
+            height = card.heightForWidth(width) if card.hasHeightForWidth() else card.sizeHint().height()
+            item.setSizeHint(QSize(width, max(height, COVER + 22)))
             self.list.addItem(item)
             self.list.setItemWidget(item, card)
             self.cards.append(card)

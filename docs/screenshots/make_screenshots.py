@@ -71,6 +71,7 @@ def main() -> int:
 
         engine = Engine(Path(tmp) / "home")
         w = MainWindow(engine, persist_state=False)
+        w.settings.set("min_tracks", 3)  # the demo's albums are short; a user can set this in Settings
         w.resize(1360, 840)
         w.show()
         wait(app, w.library_loaded, 10000)
