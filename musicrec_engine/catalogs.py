@@ -130,7 +130,11 @@ def detect(columns: list[str]) -> Schema:
 
 def _sniff(path: Path) -> tuple[str, str, list[str]]:
     """(encoding, delimiter, header) from the first bytes."""
-    head = path.open("rb").read(256 * 1024)
+    try:
+        with path.open("rb") as f:
+            head = f.read(256 * 1024)
+    except OSError as e:
+        raise CatalogError(f"{path} cannot be read: {e.strerror or e}") from None
     if not head.strip():
         raise CatalogError(f"{path} is empty: no header and no rows")
     encoding = "utf-8-sig"
