@@ -255,3 +255,24 @@ def test_likes_by_mbid_before_the_catalog_and_after_a_fresh_start(tmp_path):
     rep = import_csv(lib, tmp_path / "ab.csv", name="ab")  # ...and its likes come back with it
     assert {r["mbid"]: r["rating"] for r in lib.catalog_tracks(rep.catalog_id)}[mbids[1]] == 0
     assert sorted(r["rating"] for r in lib.rating_rows()) == [0, 1]
+
+
+def test_cli_list_remove_and_reset_library(tmp_path, home):
+    f = write_csv(tmp_path / "tracks_features.csv", SPOTIFY_HEADER, [spotify_row(i) for i in range(5)])
+    assert run_cli("catalog", "import", str(f), "--name", "five", home=home).returncode == 0
+    r = run_cli("catalog", "list", "--json", home=home)
+    assert [(c["name"], c["row_count"], c["complete"]) for c in json.loads(r.stdout)] == [("five", 5, 1)]
+    r = run_cli("catalog", "remove", "nope", home=home)
+    assert r.returncode == 2 and "no catalog named 'nope'" in r.stderr
+    assert run_cli("catalog", "remove", "five", home=home).returncode == 0
+    assert json.loads(run_cli("catalog", "list", "--json", home=home).stdout) == []
+    db = home / "library.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        (home / f"library.sqlite3{suffix}").unlink(missing_ok=True)
+    db.write_bytes(b"garbage" * 1000)
+    r = run_cli("catalog", "list", home=home)
+    assert r.returncode == 1 and "damaged" in r.stderr and "reset-library" in r.stderr
+    r = run_cli("catalog", "reset-library", "--json", home=home)
+    assert r.returncode == 0, r.stderr
+    assert (home / json.loads(r.stdout)["set_aside"]).exists()
+    assert run_cli("catalog", "list", "--json", home=home).returncode == 0
