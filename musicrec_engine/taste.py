@@ -5,7 +5,7 @@ Two modes, and the manifest says which:
                 cross-validated accuracy measured at training time stored in its manifest;
   cold-start  - fewer than MIN_RATINGS ratings, or only likes or only dislikes: a net would learn
                 nothing trustworthy, so a track scores by cosine similarity to the liked tracks
-                minus similarity to the disliked ones (0.5 = no lean either way).
+                minus similarity to the disliked ones (its 3 nearest of each; 0.5 = no lean).
 
 Saved as a folder: manifest.json + model.npz (plain arrays, loaded with allow_pickle=False, so a
 model file can never run code). ModelStore writes a new version beside the old one and switches a
@@ -81,10 +81,20 @@ class ColdStart:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         U = self._unit(X)
-        like = U @ self.liked.mean(axis=0) if len(self.liked) else 0.0
-        dis = U @ self.disliked.mean(axis=0) if len(self.disliked) else 0.0
-        # mean cosine to likes minus mean cosine to dislikes lies in [-2, 2]
-        return np.clip(0.5 + (like - dis) / 4.0, 0.0, 1.0).astype(np.float64) + np.zeros(len(U))
+        like = self._near(U, self.liked)
+        dis = self._near(U, self.disliked)
+        # (similarity to likes) - (similarity to dislikes) lies in [-2, 2]; 0.5 = no lean
+        return np.clip(0.5 + (like - dis) / 4.0, 0.0, 1.0).astype(np.float64)
+
+    @staticmethod
+    def _near(U: np.ndarray, rated: np.ndarray, k: int = 3) -> np.ndarray:
+        """Mean cosine to the k most similar rated tracks: a track like one liked track scores high
+        even when the likes are varied (a centroid of varied likes resembles none of them)."""
+        if len(rated) == 0:
+            return np.zeros(len(U))
+        S = U @ rated.T
+        k = min(k, S.shape[1])
+        return np.partition(S, S.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
 
 
 class TasteModel:
@@ -180,6 +190,7 @@ class TasteModel:
             progress(folds, folds + 1, "training the final model on all ratings")
         ens = fit_ensemble(enc.X, y, params, cancel=cancel)
         direction, importance = sensitivities(ens, enc.X)
+        manifest["group_importance"] = group_importance(ens, enc.X, enc.groups, params.seed)
         manifest.update(mode="net", reason=None, hidden=list(params.hidden), platt=list(ens.platt))
         manifest["metrics"]["validation"] = ens.history
         manifest["training"]["seconds"] = round(time.perf_counter() - t0, 3)
@@ -256,6 +267,21 @@ class TasteModel:
             return cls(manifest, ensemble=ens, direction=arrays["direction"], importance=arrays["importance"])
         cold = ColdStart(arrays["cold/liked"], arrays["cold/disliked"], scaler)
         return cls(manifest, cold=cold, direction=arrays["direction"], importance=arrays["importance"])
+
+
+def group_importance(ens: Ensemble, X: np.ndarray, groups: dict[str, list[int]], seed: int = 0) -> dict:
+    """Per group: mean |change in p(like)| when the group's columns are shuffled across the rated
+    tracks together. Summing per-column gradients would favour groups with many columns (12 key
+    one-hots); shuffling a whole group measures what the model loses without it."""
+    rng = np.random.default_rng(seed)
+    base = ens.predict_proba(X)
+    out = {}
+    for g, cols in groups.items():
+        Xp = X.copy()
+        perm = rng.permutation(len(X))
+        Xp[:, cols] = X[perm][:, cols]
+        out[g] = round(float(np.abs(ens.predict_proba(Xp) - base).mean()), 6)
+    return out
 
 
 def _sha256(path: Path) -> str | None:

@@ -2,9 +2,10 @@
 
 Seed 004 writes the bias, grouped feature importance, the top-10 features and the weights of
 every layer. Weights alone do not say which way a feature pushes once it has passed through a
-hidden layer, so importance and direction here come from the model's sensitivity: the average
+hidden layer, so direction and per-feature importance come from the model's sensitivity: the average
 change in p(like) per standard deviation of a feature over the rated tracks (measured when the
-model was trained). For the cold-start mode the direction is the liked-minus-disliked difference.
+model was trained). Group importance is measured by shuffling each group's columns together.
+For the cold-start mode the direction is the liked-minus-disliked difference.
 """
 
 from __future__ import annotations
@@ -88,9 +89,10 @@ def explain(model, top_n: int = 10) -> Explanation:
     dirn = np.asarray(model.direction, float)
     groups = model.manifest.get("groups") or {n: [i] for i, n in enumerate(names)}
     group_of = {j: g for g, cols in groups.items() for j in cols}
-    total = float(imp.sum()) or 1.0
-    grouped = sorted(({"group": g, "importance": round(float(imp[cols].sum()), 6),
-                       "share": round(float(imp[cols].sum()) / total, 4),
+    gi = model.manifest.get("group_importance") or {g: float(imp[cols].sum()) for g, cols in groups.items()}
+    total = float(sum(gi.values())) or 1.0
+    grouped = sorted(({"group": g, "importance": round(float(gi.get(g, 0.0)), 6),
+                       "share": round(float(gi.get(g, 0.0)) / total, 4),
                        "direction": round(float(dirn[cols].sum()), 6)} for g, cols in groups.items()),
                      key=lambda r: -r["importance"])
     order = np.argsort(-imp)[:top_n]

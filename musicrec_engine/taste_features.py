@@ -67,7 +67,10 @@ def year_block(years) -> np.ndarray:
     missing = np.isnan(y)
     filled = np.where(missing, 2000.0, y)
     steps = np.stack([(~missing) & (filled >= s) for s in YEAR_STEPS], axis=1)
-    return np.column_stack([filled, missing, steps]).astype(np.float32)
+    # on the scale of the other taste-space columns (one unit per 20 years; the steps together
+    # weigh about one attribute), so the year does not swamp cosine similarity in the cold start
+    return np.column_stack([(filled - 2000.0) / 20.0, missing, steps / np.sqrt(len(YEAR_STEPS))]
+                           ).astype(np.float32)
 
 
 def encode_taste_rows(rows: list[dict], years=None) -> Encoded:
