@@ -92,7 +92,8 @@ def bench_train(a) -> None:
     labels = Labels(rows, list(vals), [], "path")
     t0 = time.perf_counter()
     res = training.train_user(labels, X, rows, "bench", a.budget,
-                              progress=lambda dn, tot, m: print(f"  {time.perf_counter() - t0:6.0f} s {m}",
+                              progress=lambda dn, tot, m: print(f"  wall {time.perf_counter() - t0:6.0f} s, cpu "
+                                                                f"{time.process_time():6.0f} s  {m}",
                                                                 file=sys.stderr, flush=True))
     dt = time.perf_counter() - t0
     cpu = time.process_time()
