@@ -29,6 +29,7 @@ log = logging.getLogger("musicrec.analysis")
 Progress = Callable[[int, int, str], None]
 PIPELINES = tuple(features.PIPELINES)
 _IN_FLIGHT_PER_WORKER = 2  # queued work per process: keeps workers busy without buffering a whole folder
+_MIN_FILES_PER_WORKER = 3  # smaller batches run in this process (see bench_features: worker start)
 
 
 @dataclass
@@ -145,6 +146,8 @@ def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, p
         if cancel.is_set():
             return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+    if len(todo) < _MIN_FILES_PER_WORKER * jobs:
+        jobs = 1  # a worker's start (importing librosa, numba kernels) costs more than a few files
     if jobs == 1:
         for f in todo:
             if cancel.is_set():

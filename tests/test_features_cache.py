@@ -95,7 +95,8 @@ def _library(tmp_path, n=3):
     return lib
 
 
-def test_process_pool_gives_the_same_results_and_reports_progress(tmp_path, cache):
+def test_process_pool_gives_the_same_results_and_reports_progress(tmp_path, cache, monkeypatch):
+    monkeypatch.setattr(analysis, "_MIN_FILES_PER_WORKER", 1)  # a pool even for this small batch
     lib = _library(tmp_path)
     seen = []
     pooled = {r.path: r for r in analyze_paths([lib], jobs=2, cache=cache,
@@ -118,7 +119,8 @@ def test_cancel_stops_the_batch(tmp_path):
     assert len(got) == 1
 
 
-def test_leaving_a_pooled_batch_early_does_not_hang(tmp_path):
+def test_leaving_a_pooled_batch_early_does_not_hang(tmp_path, monkeypatch):
+    monkeypatch.setattr(analysis, "_MIN_FILES_PER_WORKER", 1)
     lib = _library(tmp_path, n=4)
     t0 = time.perf_counter()
     gen = analyze_paths([lib], jobs=2)
