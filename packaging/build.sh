@@ -15,6 +15,11 @@ INTERNAL=$OUT/_internal
 rm -rf "$INTERNAL"/torch/include "$INTERNAL"/torch/test "$INTERNAL"/torch/bin "$INTERNAL"/torch/share
 rm -f "$INTERNAL"/torch/lib/lib*test*.so* "$INTERNAL"/torch/lib/libbackend_with_compiler.so \
       "$INTERNAL"/torch/lib/libaoti_custom_ops.so
+# Debug symbols in torch's own libraries are most of their size. Only these are stripped: the
+# auditwheel-patched libraries of numpy/scipy (OpenBLAS) stop loading when strip rewrites them.
+if command -v strip >/dev/null && [ "$(uname -s)" = Linux ]; then
+  strip --strip-debug "$INTERNAL"/torch/lib/libtorch_cpu.so "$INTERNAL"/torch/lib/libtorch_python.so 2>/dev/null || true
+fi
 # Qt translations of Qt's own dialogs are not used (the app's text is English).
 rm -rf "$INTERNAL"/PySide6/Qt/translations
 
