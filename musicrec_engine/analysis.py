@@ -162,7 +162,6 @@ def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, p
 
 def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, key: str,
           cancel: threading.Event) -> Iterator[AnalysisResult]:
-    import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
@@ -171,9 +170,8 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
     _compile_numba_kernels_here()
 
     def new_pool():
-        # spawn, not fork: the caller may be a GUI with threads, and fork copies their locks.
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                   initializer=_worker_init, initargs=(cache_path,))
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(), initializer=_worker_init,
+                                   initargs=(cache_path,))
 
     ex = new_pool()
     running: dict = {}
@@ -207,6 +205,25 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
                 return
     finally:
         ex.shutdown(wait=False, cancel_futures=True)
+
+
+_WORKER_IMPORTS = ["musicrec_engine.analysis", "musicrec_engine.attributes.compute", "librosa.feature",
+                   "librosa.onset"]
+
+
+def _mp_context():
+    """Workers come from a fork server where there is one (Linux, macOS): it imports librosa and
+    the attribute models once, and each worker is then a fork of it, ready in milliseconds,
+    instead of paying seconds of imports per worker and per batch. Never a plain fork of this
+    process: it may be a GUI with threads, and fork copies their locks. Frozen bundles use spawn."""
+    import multiprocessing as mp
+    import sys
+
+    if "forkserver" in mp.get_all_start_methods() and not getattr(sys, "frozen", False):
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(_WORKER_IMPORTS)
+        return ctx
+    return mp.get_context("spawn")
 
 
 def _compile_numba_kernels_here() -> None:
