@@ -207,13 +207,13 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
         ex.shutdown(wait=False, cancel_futures=True)
 
 
-_WORKER_IMPORTS = ["musicrec_engine.analysis", "musicrec_engine.attributes.compute", "librosa.feature",
-                   "librosa.onset"]
+_WORKER_IMPORTS = ["musicrec_engine.analysis", "musicrec_engine.features.warmup"]
 
 
 def _mp_context():
     """Workers come from a fork server where there is one (Linux, macOS): it imports librosa and
-    the attribute models once, and each worker is then a fork of it, ready in milliseconds,
+    loads the attribute models once (features.warmup), and each worker is then a fork of it, ready
+    in milliseconds,
     instead of paying seconds of imports per worker and per batch. Never a plain fork of this
     process: it may be a GUI with threads, and fork copies their locks. Frozen bundles use spawn."""
     import multiprocessing as mp
