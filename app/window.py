@@ -36,7 +36,7 @@ from app import playback, services
 from app.about import AboutDialog
 from app.albums_view import AlbumsTab
 from app.detail import DetailPanel
-from app.library_model import COLUMNS, ID_ROLE, TRACK_ROLE, LibraryFilter, LibraryModel
+from app.library_model import COLUMNS, ID_ROLE, TRACK_ROLE, CellDelegate, LibraryFilter, LibraryModel
 from app.progress_bar import JobProgress
 from app.settings import EMAIL, AppSettings, SettingsDialog
 from app.taste_view import CLEAR, DISLIKE, LIKE, RatingPanel, TasteTab, status_text
@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.arrived: list[dict] = []
         self.arrival_timer = QTimer(self)
         self.arrival_timer.setSingleShot(True)
-        self.arrival_timer.setInterval(250)
+        self.arrival_timer.setInterval(500)
         self.arrival_timer.timeout.connect(self._show_arrived)
 
         self._build_actions()
@@ -276,6 +276,9 @@ class MainWindow(QMainWindow):
         self.table = QTableView()
         self.table.setObjectName("libraryTable")
         self.table.setModel(self.proxy)
+        self.cells = CellDelegate(self.table, self.model, self.proxy)
+        self.cells.set_colours("#1f2229", "#23272f", "#34466e", "#e3e7ef", "#ffffff")  # as in style.qss
+        self.table.setItemDelegate(self.cells)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -466,7 +469,7 @@ class MainWindow(QMainWindow):
         self.analysis_job.signals.done.connect(self._analysis_done)
 
     def _analysed(self, item: dict) -> None:
-        """Finished files are shown in batches, at most 4 times a second: each repaint of the table
+        """Finished files are shown in batches, at most twice a second: each repaint of the table
         costs the GUI thread CPU time, which a machine busy with analysis hands out slowly."""
         self.arrived.append(item)
         if not self.arrival_timer.isActive():
@@ -511,7 +514,9 @@ class MainWindow(QMainWindow):
             self._start_analysis()
         else:
             self.pending_paths = []
-            if self.analysis_ok:
+            if self.analysis_ok and sum(self.model.counts()):
+                # New tracks get a predicted like only when there is a model, i.e. ratings; without
+                # them the look-up would load torch into this process for nothing.
                 self.refresh_predictions()
             self.analysis_finished.emit()
 
