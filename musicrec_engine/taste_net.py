@@ -19,6 +19,8 @@ from scipy.special import ndtri
 
 from musicrec_engine.errors import MusicRecError
 
+MIN_CALIBRATION = 60  # pooled held-out rows needed before Platt scaling is trusted
+
 
 class Cancelled(MusicRecError):
     """Training was cancelled; the last good model is kept."""
@@ -74,7 +76,7 @@ class TasteParams:
 
 
 class Scaler:
-    """Per column: quantiles -> standard normal (continuous columns only), then z-score.
+    """Per continuous column: quantiles -> standard normal, then z-score; yes/no columns unchanged.
 
     Tabular features such as spectral centroid or beat counts are skewed with long tails; mapping
     them through their training quantiles gives the net evenly spread inputs and makes an outlier
@@ -90,9 +92,11 @@ class Scaler:
         self.quantiles = np.quantile(X[:, self.continuous], refs, axis=0) if self.continuous.any() else \
             np.zeros((len(refs), 0))
         Z = self._quantile(X)
-        self.mean = Z.mean(axis=0)
+        # yes/no columns (one-hot key, tempo bin, era steps) pass through: z-scoring a rare one
+        # turns it into a huge input that a net fitted to a few dozen ratings latches onto
+        self.mean = np.where(self.continuous, Z.mean(axis=0), 0.0)
         sd = Z.std(axis=0)
-        self.std = np.where(sd > 1e-9, sd, 1.0)
+        self.std = np.where(self.continuous & (sd > 1e-9), sd, 1.0)
         return self
 
     def _quantile(self, X: np.ndarray) -> np.ndarray:
@@ -194,7 +198,10 @@ def _fit_members(Xs: np.ndarray, y: np.ndarray, p: TasteParams, cancel: threadin
         Ws.append(torch.empty(M, d_in, d_out).uniform_(-bound, bound).requires_grad_(True))
         bs.append(torch.empty(M, 1, d_out).uniform_(-bound, bound).requires_grad_(True))
     params = Ws + bs
-    opt = torch.optim.Adam(params, lr=p.learning_rate, weight_decay=p.weight_decay, foreach=True)
+    # at least logistic regression's usual L2 (C=1 is 1/n per row): with few ratings the net must
+    # lean on the strongest signal; from about a thousand ratings the setting given rules
+    weight_decay = max(p.weight_decay, 1.0 / tr.shape[1])
+    opt = torch.optim.Adam(params, lr=p.learning_rate, weight_decay=weight_decay, foreach=True)
     X_t, y_t = torch.from_numpy(Xs), torch.from_numpy(y.astype(np.float32))
 
     def forward(x: torch.Tensor, train: bool) -> torch.Tensor:  # x: (M, B, d) -> (M, B)
@@ -205,6 +212,9 @@ def _fit_members(Xs: np.ndarray, y: np.ndarray, p: TasteParams, cancel: threadin
         return x[..., 0]
 
     n_tr = tr.shape[1]
+    # with a few dozen ratings one batch would be the whole set and an epoch a single step: cap the
+    # batch so every epoch has at least 4 steps, else early stopping ends before anything is learnt
+    batch = int(min(p.batch_size, max(8, -(-n_tr // 4))))
     va_t = torch.from_numpy(np.stack(va))  # same size for every member, too
     xv, yv = X_t[va_t], y_t[va_t]
     gen = torch.Generator().manual_seed(p.seed)
@@ -218,8 +228,8 @@ def _fit_members(Xs: np.ndarray, y: np.ndarray, p: TasteParams, cancel: threadin
         if cancel is not None and cancel.is_set():
             raise Cancelled("training cancelled; the previous model is kept")
         order = tr.gather(1, torch.argsort(torch.rand(M, n_tr, generator=gen), dim=1))
-        for s in range(0, n_tr, p.batch_size):
-            idx = order[:, s:s + p.batch_size]
+        for s in range(0, n_tr, batch):
+            idx = order[:, s:s + batch]
             opt.zero_grad()
             # mean over rows, summed over members: each member's gradient is its own BCE's
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
@@ -256,6 +266,7 @@ def _fit_members(Xs: np.ndarray, y: np.ndarray, p: TasteParams, cancel: threadin
             (f"{3 * i}.weight", best[i][m].T.contiguous().numpy()),
             (f"{3 * i}.bias", best[L + i][m][0].contiguous().numpy()))})
         history.append({"epochs_run": int(epochs_run[m]), "best_epoch": int(best_epoch[m]),
+                        "weight_decay": round(weight_decay, 6),
                         "val_loss": round(float(best_loss[m]), 4),
                         "val_accuracy": round(float(((val_logits[m] > 0) == (y[va[m]] == 1)).mean()), 4),
                         "val_rows": len(va[m])})
@@ -263,15 +274,16 @@ def _fit_members(Xs: np.ndarray, y: np.ndarray, p: TasteParams, cancel: threadin
 
 
 def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """1-D logistic regression on held-out logits; falls back to identity when it cannot be fitted."""
-    if len(np.unique(y)) < 2 or len(y) < 6:
+    """1-D logistic regression on held-out logits. With few held-out rows (a new user's first few
+    dozen ratings) a fitted slope collapses towards zero and every track would get the base rate,
+    so below MIN_CALIBRATION rows, or for an implausible fit, the raw logits are kept."""
+    if len(np.unique(y)) < 2 or len(y) < MIN_CALIBRATION:
         return 1.0, 0.0
     from sklearn.linear_model import LogisticRegression
 
-    lr = LogisticRegression(C=1.0).fit(logits[:, None], y)
+    lr = LogisticRegression(C=1e4).fit(logits[:, None], y)
     a, b = float(lr.coef_[0, 0]), float(lr.intercept_[0])
-    # a calibration that flips or flattens the ranking says the held-out rows were too few to trust
-    return (a, b) if a > 0.05 else (1.0, 0.0)
+    return (a, b) if 0.2 <= a <= 5.0 else (1.0, 0.0)
 
 
 def fit_ensemble(X: np.ndarray, y: np.ndarray, params: TasteParams,
