@@ -74,6 +74,9 @@ class MainWindow(QMainWindow):
         self.select_after_analysis: str | None = None
         self.taste_state = "idle"
         self.taste_info: dict = {}
+        # The taste model's status loads torch; that waits until the Taste tab is opened or a track
+        # is rated, so start-up (and a first analysis) never share the interpreter with that import.
+        self.taste_status_loaded = False
         self.retrain_again = False
         self.closing = False
         self.search_job = None
@@ -98,9 +101,6 @@ class MainWindow(QMainWindow):
         if persist_state:
             self._restore_state()
         QTimer.singleShot(0, self.reload_library)
-        # The taste model's status loads torch; that waits until the Taste tab is opened or a track
-        # is rated, so start-up (and a first analysis) never share the interpreter with that import.
-        self.taste_status_loaded = False
 
     # --- construction ----------------------------------------------------------------------
     def _build_actions(self) -> None:
