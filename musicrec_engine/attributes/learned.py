@@ -185,8 +185,6 @@ def predict(features: dict, schema_hash: dict | None = None, models_dir: Path | 
     `features` maps pipeline -> vector ("mfcc", "stats", and "descriptors" which compute_all
     adds); `schema_hash` maps pipeline -> hash of those vectors (a user model on mfcc+stats is only
     used when it is given and matches)."""
-    from threadpoolctl import threadpool_limits
-
     from musicrec_engine.attributes.training import _group_values
 
     out: dict[str, Attribute] = {}
@@ -195,17 +193,16 @@ def predict(features: dict, schema_hash: dict | None = None, models_dir: Path | 
         if x is None:
             continue
         metrics = model.manifest.get("metrics", {}).get("attributes", {})
-        with threadpool_limits(1):
-            for group in model.bundle["groups"]:
-                if all(t in out for t in group["targets"]):
+        for group in model.bundle["groups"]:
+            if all(t in out for t in group["targets"]):
+                continue
+            try:
+                values = _group_values(group, x)
+            except Exception as e:  # one broken group must not cost the other attributes
+                log.warning("model %s, group %s failed: %s", model.path.name, group["name"], e)
+                continue
+            for t, v in values.items():
+                if t == "tempo_bin" or t in out:
                     continue
-                try:
-                    values = _group_values(group, x)
-                except Exception as e:  # one broken group must not cost the other attributes
-                    log.warning("model %s, group %s failed: %s", model.path.name, group["name"], e)
-                    continue
-                for t, v in values.items():
-                    if t == "tempo_bin" or t in out:
-                        continue
-                    out[t] = _to_attribute(t, float(v[0]), metrics.get(t, {}).get("confidence", 0.0))
+                out[t] = _to_attribute(t, float(v[0]), metrics.get(t, {}).get("confidence", 0.0))
     return out

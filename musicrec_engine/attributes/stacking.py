@@ -279,3 +279,102 @@ def write_report(rows: list[dict], out_dir) -> list[str]:
     plt.close(fig)
     written.append(str(out / "comparison.png"))
     return written
+
+
+# ------------------------------------------------------------------------------------------------
+# Fast prediction for one track at a time. sklearn's own path costs ~35 ms per stack for a single
+# row, mostly per-call input validation and a Python loop over up to 300 trees with joblib in
+# between. This path computes exactly the same numbers: each pipeline's scaler + PCA once (shared
+# when identical, as they are when fitted on the same rows), each forest's trees through their
+# compiled `tree_.predict`, and the meta-model on the same meta-features sklearn would build
+# (binary predict_proba keeps only the positive column, as in _concatenate_predictions).
+# tests/test_learned.py checks it against sklearn's predictions.
+
+
+def _forest_output(forest, Z: np.ndarray, method: str) -> np.ndarray:
+    Z32 = np.ascontiguousarray(Z, dtype=np.float32)
+    acc = None
+    for t in forest.estimators_:
+        v = t.tree_.predict(Z32).reshape(len(Z32), -1)  # single output: (rows, classes) or (rows, 1)
+        if method == "predict_proba":
+            v = v[:, : forest.n_classes_]
+            s = v.sum(axis=1, keepdims=True)
+            v = v / np.where(s == 0, 1, s)
+        else:
+            v = v[:, 0]
+        acc = v if acc is None else acc + v
+    return acc / len(forest.estimators_)
+
+
+def _xgb_output(model, Z: np.ndarray, method: str) -> np.ndarray:
+    """The booster's in-place prediction: what XGB*.predict/predict_proba return, without the wrapper."""
+    raw = np.asarray(model.get_booster().inplace_predict(np.ascontiguousarray(Z, dtype=np.float32)))
+    if method != "predict_proba":
+        return raw
+    if raw.ndim == 1:  # binary:logistic gives P(class 1)
+        return np.column_stack([1 - raw, raw])
+    return raw
+
+
+def _linear_output(model, Z: np.ndarray, method: str) -> np.ndarray | None:
+    """Linear models' outputs computed directly (regressors, and binary classifiers); None otherwise."""
+    from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge, RidgeClassifier
+
+    if isinstance(model, Ridge | Lasso | ElasticNet) and method == "predict" and np.ndim(model.coef_) == 1:
+        return Z @ model.coef_ + model.intercept_
+    if isinstance(model, LogisticRegression | RidgeClassifier) and len(model.classes_) == 2:
+        dec = Z @ np.atleast_2d(model.coef_)[0] + np.ravel(model.intercept_)[0]
+        if method == "decision_function":
+            return dec
+        if method == "predict_proba" and isinstance(model, LogisticRegression):
+            p1 = 1.0 / (1.0 + np.exp(-dec))
+            return np.column_stack([1 - p1, p1])
+    return None
+
+
+def _shared_transform(pipe, X: np.ndarray, cache: list) -> np.ndarray:
+    scaler, pca = pipe.named_steps["scale"], pipe.named_steps["pca"]
+    for (s, p), Z in cache:
+        if (s is scaler or (np.array_equal(s.mean_, scaler.mean_) and np.array_equal(s.scale_, scaler.scale_))) and \
+                (p is pca or (p.components_.shape == pca.components_.shape and np.array_equal(p.components_, pca.components_)
+                              and np.array_equal(p.mean_, pca.mean_))):
+            return Z
+    # StandardScaler then PCA (whiten=False), written out: the estimators' input checks cost more
+    # than the arithmetic for one row.
+    Z = ((X - scaler.mean_) / scaler.scale_ - pca.mean_) @ pca.components_.T
+    cache.append(((scaler, pca), Z))
+    return Z
+
+
+def fast_output(st, X: np.ndarray) -> np.ndarray:
+    """A fitted Stacking* estimator's predict (regressor) or predict_proba (classifier) output."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.ensemble._stacking import StackingClassifier
+    from xgboost import XGBModel
+
+    cache: list = []
+    metas = []
+    is_clf = isinstance(st, StackingClassifier)
+    for pipe, method in zip(st.estimators_, st.stack_method_, strict=True):
+        Z = _shared_transform(pipe, X, cache)
+        model = pipe.named_steps["model"]
+        if isinstance(model, RandomForestClassifier | RandomForestRegressor):
+            p = _forest_output(model, Z, method)
+        elif isinstance(model, XGBModel):
+            p = _xgb_output(model, Z, method)
+        elif (lin := _linear_output(model, Z, method)) is not None:
+            p = lin
+        else:
+            p = getattr(model, method)(Z)
+        p = np.asarray(p)
+        if p.ndim == 1:
+            p = p.reshape(-1, 1)
+        elif is_clf and method == "predict_proba" and len(st.classes_) == 2:
+            p = p[:, 1:]
+        metas.append(p)
+    meta = np.hstack(metas)
+    final = st.final_estimator_
+    lin = _linear_output(final, meta, "predict_proba" if is_clf else "predict")
+    if lin is not None:
+        return lin
+    return final.predict_proba(meta) if is_clf else final.predict(meta)
