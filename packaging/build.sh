@@ -12,13 +12,15 @@ OUT=dist/MusicRec
 INTERNAL=$OUT/_internal
 
 # Torch ships test and backend-demo libraries and headers that nothing loads at run time.
-rm -rf "$INTERNAL"/torch/include "$INTERNAL"/torch/test "$INTERNAL"/torch/bin "$INTERNAL"/torch/share
+rm -rf "$INTERNAL"/torch/include "$INTERNAL"/torch/test "$INTERNAL"/torch/share
+find "$INTERNAL"/torch/bin -type f ! -name torch_shm_manager -delete 2>/dev/null || true
 rm -f "$INTERNAL"/torch/lib/lib*test*.so* "$INTERNAL"/torch/lib/libbackend_with_compiler.so \
       "$INTERNAL"/torch/lib/libaoti_custom_ops.so
-# Debug symbols in torch's own libraries are most of their size. Only these are stripped: the
-# auditwheel-patched libraries of numpy/scipy (OpenBLAS) stop loading when strip rewrites them.
+# Symbol tables are a large share of torch's, LLVM's and Python's libraries. Only these are stripped:
+# the auditwheel-patched libraries of numpy/scipy (OpenBLAS) stop loading when strip rewrites them.
 if command -v strip >/dev/null && [ "$(uname -s)" = Linux ]; then
-  strip --strip-debug "$INTERNAL"/torch/lib/libtorch_cpu.so "$INTERNAL"/torch/lib/libtorch_python.so 2>/dev/null || true
+  strip "$INTERNAL"/torch/lib/libtorch_cpu.so "$INTERNAL"/torch/lib/libtorch_python.so \
+        "$INTERNAL"/llvmlite/binding/libllvmlite.so "$INTERNAL"/libpython3.11.so.1.0 2>/dev/null || true
 fi
 # Qt translations of Qt's own dialogs are not used (the app's text is English).
 rm -rf "$INTERNAL"/PySide6/Qt/translations
@@ -29,7 +31,8 @@ cp packaging/musicrec.desktop "$OUT/"
 
 # Pre-fill numba's cache inside the bundle by running the self-test once at build time.
 mkdir -p "$INTERNAL/numba_cache"
-env -i HOME="$(mktemp -d)" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen "$OUT/musicrec-app" --self-test --quiet
+# No PATH: proves the bundle needs no system ffmpeg or any other program.
+env -i HOME="$(mktemp -d)" PATH=/nonexistent LC_ALL=C.UTF-8 QT_QPA_PLATFORM=offscreen "$OUT/musicrec-app" --self-test --quiet
 
 TARBALL=dist/MusicRec-$VERSION-$OS-$ARCH.tar.gz
 tar -C dist -czf "$TARBALL" MusicRec

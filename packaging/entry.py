@@ -7,6 +7,10 @@ import sys
 
 
 def main() -> int:
+    import multiprocessing
+
+    # Worker processes of the analysis pool re-run this executable; this lets them become workers.
+    multiprocessing.freeze_support()
     here = os.path.dirname(os.path.abspath(sys.executable))
     # Numba's compiled-function cache ships inside the bundle, filled at build time (see build.sh),
     # so the first start does not spend ~30 s compiling librosa's kernels.
