@@ -209,6 +209,7 @@ class AlbumsTab(QWidget):
         self.list.setObjectName("albumList")
         self.list.setSpacing(4)
         self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lay.addWidget(self.list, 1)
         self.cards: list[AlbumCard] = []
         self.show_message("Albums appear here once you have rated some tracks, imported a catalog, or "
@@ -237,7 +238,7 @@ class AlbumsTab(QWidget):
             card = AlbumCard(a)
             item = QListWidgetItem()
             # The height the card needs at the list's width (its reasons wrap), not its unwrapped hint.
-            width = max(400, self.list.viewport().width() - 12)
+            width = max(400, self.list.viewport().width() - 24)  # room for the vertical scroll bar
             height = card.heightForWidth(width) if card.hasHeightForWidth() else card.sizeHint().height()
             item.setSizeHint(QSize(width, max(height, COVER + 22)))
             self.list.addItem(item)
