@@ -39,14 +39,23 @@ def integrated(y: np.ndarray, sr: int) -> float:
     Python loop costs 1.7 s on a 4-minute track. Blocks are 400 ms with 75 % overlap, so each is
     four consecutive 100 ms segments. Agrees with pyloudnorm to 0.01 dB (see the tests).
     """
-    from scipy.signal import sosfilt
+    from scipy.signal import sosfilt, sosfilt_zi
 
     seg = int(round(BLOCK_S * (1 - OVERLAP) * sr))
     n_seg = len(y) // seg
     if n_seg < 4:
         return -math.inf
-    x = sosfilt(_k_weighting_sos(sr), np.asarray(y[: n_seg * seg], np.float32))
-    energy = np.einsum("ij,ij->i", x.reshape(n_seg, seg), x.reshape(n_seg, seg), dtype=np.float64)
+    sos = _k_weighting_sos(sr)
+    # Filtered a chunk at a time with the filter state carried over: the same result as one call,
+    # without a float64 copy of a whole 10-minute track in memory.
+    zi = sosfilt_zi(sos) * 0.0
+    energy = np.empty(n_seg, np.float64)
+    per_chunk = max(1, (30 * sr) // seg)
+    for i in range(0, n_seg, per_chunk):
+        j = min(n_seg, i + per_chunk)
+        x, zi = sosfilt(sos, np.asarray(y[i * seg: j * seg], np.float64), zi=zi)
+        x = x.reshape(j - i, seg)
+        energy[i:j] = np.einsum("ij,ij->i", x, x)
     z = (energy[:-3] + energy[1:-2] + energy[2:-1] + energy[3:]) / (4 * seg)
     with np.errstate(divide="ignore"):
         block_lufs = -0.691 + 10 * np.log10(z)
