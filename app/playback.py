@@ -39,15 +39,9 @@ def play(path: str, cancel) -> None:
 
 
 def _decode(audio, path):
-    if hasattr(audio, "decode"):
-        out = audio.decode(path)
-        y = out[0] if isinstance(out, tuple) else getattr(out, "y", out)
-        sr = 22050
-        return y[: int(PREVIEW_SECONDS * sr)], sr
-    import soundfile as sf
-
-    y, sr = sf.read(path, frames=int(PREVIEW_SECONDS * 48000), dtype="float32", always_2d=False)
-    return y, sr
+    """The first PREVIEW_SECONDS of `path`, mono, with its sample rate (the engine's decoder)."""
+    out = audio.decode(path, max_seconds=PREVIEW_SECONDS)
+    return out.y[: int(PREVIEW_SECONDS * out.sr)], out.sr
 
 
 def stop() -> None:

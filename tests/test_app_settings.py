@@ -108,3 +108,14 @@ def test_about_names_the_version_data_folder_and_licences(qtbot, engine):
     assert "LGPL-3.0" in text and "torch" in text
     QTimer.singleShot(0, d.reject)
     d.exec()  # opens and closes like a real dialog
+
+
+def test_preview_decodes_at_most_30_seconds_of_the_track(tmp_path):
+    from audio_fixtures import music, write
+
+    from app import playback
+    from musicrec_engine import audio
+
+    path = write(tmp_path / "long.flac", music(40.0, seed=1))
+    y, sr = playback._decode(audio, str(path))
+    assert y.ndim == 1 and len(y) == int(playback.PREVIEW_SECONDS * sr)
