@@ -529,6 +529,9 @@ class MainWindow(QMainWindow):
         csv, _ = QFileDialog.getOpenFileName(self, "Import a catalog CSV", str(Path.home()), "CSV files (*.csv);;All files (*)")
         if not csv:
             return
+        if self.analysis_job is not None or self.workers.busy("import"):
+            self.statusBar().showMessage("Import the catalog when the current job has finished", 8000)
+            return  # both jobs report in the same progress strip
         progress = self.analysis_progress
         progress.verb = "Importing"
         progress.start(0, f"Importing {Path(csv).name}…")
