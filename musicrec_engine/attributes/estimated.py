@@ -124,9 +124,10 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     flat_s = flat[: sounding.size][sounding[: flat.size]]
     quiet = rms_db < np.percentile(rms_db, 25) if rms_db.size else np.zeros(0, bool)
     out["flatness_quiet"] = float(np.mean(flat_s[quiet[: flat_s.size]])) if quiet.any() else 0.0
+    grand = total.sum()
     for lo, hi in _BANDS:
-        sel = (freqs >= lo) & (freqs < hi)
-        out[f"band_{lo}_{hi}"] = float(power[sel].sum() / total.sum())
+        a, b = np.searchsorted(freqs, lo, "left"), np.searchsorted(freqs, hi, "left")  # freqs ascend: a slice
+        out[f"band_{lo}_{hi}"] = float(power[a:b].sum() / grand)
     # Noise floor: how far the quietest frames sit below the typical ones. Crowds and rooms fill gaps.
     frame_db = _db(total)[: sounding.size][sounding[: total.size]]
     out["floor_gap_db"] = float(np.median(frame_db) - np.percentile(frame_db, 5))
