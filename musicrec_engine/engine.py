@@ -256,21 +256,23 @@ class Engine:
 
     def taste_status(self) -> dict:
         """{"state": untrained|training|stale|cold-start|ready, "cv_accuracy", "description", "ratings"}."""
-        from musicrec_engine.taste import ratings_fingerprint
+        from musicrec_engine.taste import TasteModel, ratings_fingerprint
 
         rows = self.library.rating_rows()
         out = {"ratings": len(rows), "likes": sum(r["rating"] == 1 for r in rows), "cv_accuracy": None,
                "description": None}
         if getattr(self, "_taste_training", False):
             return {**out, "state": "training"}
-        model = self.taste_model()
-        if model is None:
+        model = getattr(self, "_taste_model", None)
+        manifest = model.manifest if model is not None else self.taste_store.manifest(self.TASTE_SLOT)
+        if manifest is None:
             return {**out, "state": "untrained", "description": "no taste model yet: rate some tracks, then train"}
-        out.update(cv_accuracy=model.cv_accuracy, description=model.describe(), mode=model.mode)
+        described = TasteModel(manifest)  # the manifest alone describes it; weights stay on disk
+        out.update(cv_accuracy=described.cv_accuracy, description=described.describe(), mode=manifest["mode"])
         fp = ratings_fingerprint(f"{r['source']}:{r['id']}:{r['rating']}" for r in rows)
-        if fp != model.manifest["training"].get("ratings_fingerprint"):
+        if fp != manifest["training"].get("ratings_fingerprint"):
             return {**out, "state": "stale"}
-        return {**out, "state": "cold-start" if model.mode == "cold-start" else "ready"}
+        return {**out, "state": "cold-start" if manifest["mode"] == "cold-start" else "ready"}
 
     def explain_taste(self, out_dir=None):
         """The model's Explanation; with `out_dir`, also seed 004's CSV files written there."""

@@ -25,13 +25,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from musicrec_engine import __version__
 from musicrec_engine.errors import MusicRecError
 from musicrec_engine.taste_features import Encoded, schema_hash
-from musicrec_engine.taste_net import Ensemble, Scaler, TasteParams, fit_ensemble, sensitivities
+
+if TYPE_CHECKING:  # torch loads only when a model is trained or used, not to read a rating or a status
+    from musicrec_engine.taste_net import Ensemble, Scaler, TasteParams
 
 MIN_RATINGS = 20
 FORMAT = 1
@@ -144,6 +147,8 @@ class TasteModel:
               cancel: threading.Event | None = None) -> TasteModel:
         """Fit on encoded rated rows. `reference` (optional) is the population the model will score,
         used to scale features for the cold-start similarity."""
+        from musicrec_engine.taste_net import Scaler, TasteParams, fit_ensemble, sensitivities
+
         t0 = time.perf_counter()
         params = params if isinstance(params, TasteParams) else TasteParams.from_dict(params)
         y = check_training_data(enc.X, ratings, enc.names)
@@ -254,6 +259,8 @@ class TasteModel:
         if _sha256(folder / "model.npz") != manifest.get("weights_sha256"):
             raise TasteError(f"the taste model in {folder} was changed or damaged after it was written; "
                              "train it again")
+        from musicrec_engine.taste_net import Ensemble, Scaler
+
         with np.load(folder / "model.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         scaler_state = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("scaler/")}
@@ -341,6 +348,17 @@ class ModelStore:
             return folder
         shipped = self.shipped / f"taste-{slot}"
         return shipped if (shipped / "manifest.json").is_file() else None
+
+    def manifest(self, slot: str) -> dict | None:
+        """The current model's manifest alone (cheap: no weights, no torch)."""
+        folder = self.current_folder(slot)
+        if folder is None:
+            return None
+        try:
+            m = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return m if isinstance(m, dict) and m.get("app") == APP_TAG else None
 
     def load(self, slot: str) -> TasteModel | None:
         folder = self.current_folder(slot)

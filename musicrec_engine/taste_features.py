@@ -62,7 +62,8 @@ def schema_hash(schema: str, names: list[str]) -> str:
 
 
 def year_block(years) -> np.ndarray:
-    y = np.asarray(pd.to_numeric(pd.Series(years, dtype=object), errors="coerce"), dtype=float)
+    y = pd.to_numeric(pd.Series(np.asarray(years, dtype=object) if not isinstance(years, pd.Series) else years),
+                      errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     y = np.where((y > 1000) & (y < 3000), y, np.nan)  # 0 or a date typo is "unknown", not year 0
     missing = np.isnan(y)
     filled = np.where(missing, 2000.0, y)
@@ -73,13 +74,16 @@ def year_block(years) -> np.ndarray:
                            ).astype(np.float32)
 
 
-def encode_taste_rows(rows: list[dict], years=None) -> Encoded:
-    """Library/catalog rows (flat attributes or an `attributes` dict) -> taste-space matrix.
+def encode_taste_rows(rows, years=None) -> Encoded:
+    """Library/catalog rows (dicts with flat attributes or an `attributes` dict, or a DataFrame)
+    -> taste-space matrix.
 
     `years` defaults to each row's "year" key."""
+    is_frame = hasattr(rows, "columns")
     if years is None:
-        years = [r.get("year") for r in rows]
-    X = np.hstack([encoding.encode(rows) if rows else np.zeros((0, encoding.DIM), np.float32),
+        years = (rows["year"] if "year" in rows.columns else [None] * len(rows)) if is_frame else \
+            [r.get("year") for r in rows]
+    X = np.hstack([encoding.encode(rows) if len(rows) else np.zeros((0, encoding.DIM), np.float32),
                    year_block(years)])
     names = encoding.feature_names() + YEAR_NAMES
     groups = {a: list(range(s.start, s.stop)) for a, s in encoding.groups().items()}

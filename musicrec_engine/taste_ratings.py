@@ -70,9 +70,11 @@ class ABTraining:
     problems: list[str]
 
 
-def load_ab_training(features_csv: str | Path, ratings_csv: str | Path | None = None) -> ABTraining:
+def load_ab_training(features_csv: str | Path, ratings_csv: str | Path | None = None,
+                     dedupe: bool = True) -> ABTraining:
     """Rated rows of seed 004's feature CSV, encoded. Labels come from `ratings_csv` (mbid, liked)
-    when given, else from the feature file's own `liked` column."""
+    when given, else from the feature file's own `liked` column. The file repeats some recordings
+    row for row; `dedupe` keeps one of each, so no track is in a training and a test fold at once."""
     features_csv = Path(features_csv)
     try:
         df = pd.read_csv(features_csv, low_memory=False)
@@ -81,8 +83,14 @@ def load_ab_training(features_csv: str | Path, ratings_csv: str | Path | None = 
     if "mbid" not in df.columns:
         raise MusicRecError(f"{features_csv}: no mbid column; expected seed 004's AcousticBrainz feature CSV")
     df["mbid"] = df["mbid"].astype(str).str.strip().str.lower()
-    df = df.drop_duplicates("mbid", keep="first").reset_index(drop=True)
     problems: list[str] = []
+    if dedupe:
+        n = len(df)
+        df = df.drop_duplicates("mbid", keep="first").reset_index(drop=True)
+        if len(df) < n:
+            problems.append(f"{n - len(df)} repeated recordings (same mbid) counted once")
+    elif ratings_csv is not None:
+        raise MusicRecError("keeping repeated rows only works with the file's own liked column")
     if ratings_csv is not None:
         rf = read_ratings_csv(ratings_csv)
         problems += rf.problems
