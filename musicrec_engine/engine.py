@@ -241,8 +241,11 @@ class Engine:
             self.taste_store.save(model, self.TASTE_SLOT)
             self._taste_model = model
             predicted = self.predict_like()
+            # catalog rows too, so album suggestions follow the new model (cancel stops only this part)
+            catalog = self.predict_catalog(progress=progress, cancel=cancel)
             return {"mode": model.mode, "description": model.describe(), "cv": model.manifest["metrics"].get("cv"),
-                    "ratings": len(y), "predicted": len(predicted), "seconds": model.manifest["training"]["seconds"]}
+                    "ratings": len(y), "predicted": len(predicted), "catalog_predicted": catalog,
+                    "seconds": model.manifest["training"]["seconds"]}
         finally:
             self._taste_training = False
 

@@ -65,7 +65,7 @@ def test_ratings_train_predict_and_go_stale(eng, tmp_path):
     tracks = add_tracks(eng, tmp_path / "lib", 90)
     rated, unrated = tracks[:60], tracks[60:]
     assert eng.taste_status()["state"] == "untrained"
-    for tid, path, _, liked in rated[:5]:
+    for _tid, path, _, liked in rated[:5]:
         eng.rate(path, liked)
     eng.train_taste(params=FAST)
     assert eng.taste_status()["state"] == "cold-start"
@@ -85,6 +85,20 @@ def test_ratings_train_predict_and_go_stale(eng, tmp_path):
     assert liked_p > disliked_p + 0.2
     eng.rate(unrated[0][0], 1)
     assert eng.taste_status()["state"] == "stale"
+
+    # an imported catalog is scored by the next training, so album suggestions can use it
+    rng = np.random.default_rng(5)
+    cat = pd.DataFrame({"id": [f"sp{i}" for i in range(30)], "name": "x", "album": "A", "album_id": "a1",
+                        "artists": "['B']", **{a: rng.random(30) for a in UNIT}, "key": 1, "loudness": -8.0,
+                        "mode": 1, "tempo": 120.0})
+    cat.to_csv(tmp_path / "cat.csv", index=False)
+    eng.import_catalog(tmp_path / "cat.csv", name="cat")
+    out = eng.train_taste(params=FAST)
+    assert out["catalog_predicted"] == 30
+    rows = eng.library.catalog_tracks()
+    hi = np.mean([r["predicted_like"] for r in rows if r["energy"] > 0.6])
+    lo = np.mean([r["predicted_like"] for r in rows if r["energy"] < 0.4])
+    assert hi > lo + 0.2
     with pytest.raises(MusicRecError, match="not in the library"):
         eng.rate(tmp_path / "nowhere.wav", 1)
 
