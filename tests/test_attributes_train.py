@@ -54,7 +54,12 @@ def test_training_prints_held_out_metrics_and_saves_model_with_manifest(trained)
     with open(trained["root"] / "report" / "comparison.csv") as f:
         models_seen = {row["model"] for row in csv.DictReader(f)}
     assert models_seen == {"rf", "xgb", "svm", "ridge", "lasso", "elasticnet", "stack"}
-    assert (trained["root"] / "report" / "comparison.png").exists()
+    try:
+        import matplotlib  # noqa: F401  (optional: plots only when it is installed)
+    except ImportError:
+        assert "CSV only" in r.stdout
+    else:
+        assert (trained["root"] / "report" / "comparison.png").exists()
 
 
 @pytest.mark.slow
