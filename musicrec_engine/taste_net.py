@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import torch
-from scipy.special import ndtri
+from scipy.special import expit, ndtri
 
 from musicrec_engine.errors import MusicRecError
 
@@ -166,7 +166,7 @@ class Ensemble:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         a, b = self.platt
         lg = self.logits(self.scaler.transform(X))
-        return (1.0 / (1.0 + np.exp(-(a * lg + b)))).mean(axis=0)
+        return expit(a * lg + b).mean(axis=0)
 
 
 def _split(y: np.ndarray, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
