@@ -83,6 +83,7 @@ class Scaler:
     harmless. Stored as plain arrays so the model file needs no pickle."""
 
     N_QUANTILES = 200
+    SCALE_BINARY_FROM = 200  # rows
 
     def fit(self, X: np.ndarray) -> Scaler:
         X = np.asarray(X, np.float64)
@@ -92,11 +93,13 @@ class Scaler:
         self.quantiles = np.quantile(X[:, self.continuous], refs, axis=0) if self.continuous.any() else \
             np.zeros((len(refs), 0))
         Z = self._quantile(X)
-        # yes/no columns (one-hot key, tempo bin, era steps) pass through: z-scoring a rare one
-        # turns it into a huge input that a net fitted to a few dozen ratings latches onto
-        self.mean = np.where(self.continuous, Z.mean(axis=0), 0.0)
+        # With few ratings, yes/no columns (one-hot key, tempo bin, era steps) pass through:
+        # z-scoring a rare one turns it into a huge input that a net fitted to a few dozen ratings
+        # latches onto. With hundreds, a rare category is evidence and gets its z-score.
+        scaled = self.continuous | (len(X) >= self.SCALE_BINARY_FROM)
+        self.mean = np.where(scaled, Z.mean(axis=0), 0.0)
         sd = Z.std(axis=0)
-        self.std = np.where(self.continuous & (sd > 1e-9), sd, 1.0)
+        self.std = np.where(scaled & (sd > 1e-9), sd, 1.0)
         return self
 
     def _quantile(self, X: np.ndarray) -> np.ndarray:
