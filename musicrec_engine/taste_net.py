@@ -103,17 +103,24 @@ class Scaler:
         return self
 
     def _quantile(self, X: np.ndarray) -> np.ndarray:
-        Z = np.array(X, np.float64, copy=True)
+        Z = np.array(X, np.float32, copy=True)
         r = self.refs
         for k, j in enumerate(np.nonzero(self.continuous)[0]):
             q = self.quantiles[:, k]
-            # average of the forward and backward interpolation, as sklearn does, so ties land mid-rank
-            u = 0.5 * (np.interp(Z[:, j], q, r) - np.interp(-Z[:, j], -q[::-1], -r[::-1]))
+            x = Z[:, j].astype(np.float64)
+            u = np.interp(x, q, r)
+            if (np.diff(q) <= 0).any():
+                # tied quantiles: average the forward and backward interpolation, as sklearn does,
+                # so a tied value lands mid-rank (only paid for columns that have ties)
+                u = 0.5 * (u - np.interp(-x, -q[::-1], -r[::-1]))
             Z[:, j] = ndtri(np.clip(u, 1e-7, 1 - 1e-7))
         return Z
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        return ((self._quantile(X) - self.mean) / self.std).astype(np.float32)
+        Z = self._quantile(X)
+        Z -= self.mean.astype(np.float32)
+        Z /= self.std.astype(np.float32)
+        return Z
 
     def state(self) -> dict[str, np.ndarray]:
         return {"continuous": self.continuous, "refs": self.refs, "quantiles": self.quantiles,
