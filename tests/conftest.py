@@ -54,3 +54,19 @@ def qt_warnings_fail(request):
     yield
     qInstallMessageHandler(previous)
     assert not seen, "Qt printed warnings:\n" + "\n".join(seen)
+
+
+@pytest.fixture
+def window(qtbot, home):
+    """The real main window on a fresh data folder, shown, with its first library load finished."""
+    from app.window import MainWindow
+    from musicrec_engine.engine import Engine
+
+    engine = Engine(home)
+    w = MainWindow(engine)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
+    yield w
+    w.close()
+    engine.close()

@@ -3,14 +3,11 @@
 import csv
 
 import fake_musicbrainz
-import pytest
 from fake_musicbrainz import FakeMusicBrainz
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QColor, QImage
 
-from app.window import MainWindow
 from musicrec_engine.catalogs import import_csv
-from musicrec_engine.engine import Engine
 
 SPOTIFY_COLUMNS = ["id", "name", "album", "album_id", "artists", "danceability", "energy", "key", "loudness",
                    "mode", "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",
@@ -28,16 +25,6 @@ def write_spotify_catalog(path, albums):
                             i % 12, -8.0, 1, 0.05, 0.2, 0.1, 0.1, 0.6, 120.0, year])
 
 
-@pytest.fixture
-def window(qtbot, home):
-    engine = Engine(home)
-    w = MainWindow(engine)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
-    yield w
-    w.close()
-    engine.close()
 
 
 def card_titles(w) -> list[str]:

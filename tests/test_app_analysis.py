@@ -5,7 +5,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from audio_fixtures import music, write
 from conftest import ROOT
 from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl
@@ -13,20 +12,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from app.library_model import COLUMNS
-from app.window import MainWindow
 from musicrec_engine.engine import Engine
-
-
-@pytest.fixture
-def window(qtbot, home):
-    engine = Engine(home)
-    w = MainWindow(engine)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
-    yield w
-    w.close()
-    engine.close()
 
 
 def drop(target, paths):
