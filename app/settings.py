@@ -65,7 +65,9 @@ class AppSettings:
         self.q.sync()
 
     def weights(self) -> dict[str, float]:
-        return {n: float(self.q.value(f"weights/{n}", 1.0)) for n in WEIGHTED}
+        from musicrec_engine.encoding import DEFAULT_WEIGHTS
+
+        return {n: float(self.q.value(f"weights/{n}", DEFAULT_WEIGHTS.get(n, 1.0))) for n in WEIGHTED}
 
     def set_weights(self, weights: dict[str, float]) -> None:
         for n, w in weights.items():

@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.persist_state = persist_state  # off for --screenshot: pictures must not depend on last use
         self.settings = AppSettings(engine)
+        engine.set_similarity_weights(self.settings.weights())
         self.workers = Workers(self)
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
@@ -870,7 +871,8 @@ class MainWindow(QMainWindow):
 
     # --- dialogs --------------------------------------------------------------------------------
     def open_settings(self) -> None:
-        SettingsDialog(self.settings, str(self.engine.paths.data), self).exec()
+        if SettingsDialog(self.settings, str(self.engine.paths.data), self).exec():
+            self.engine.set_similarity_weights(self.settings.weights())
 
     def show_about(self) -> None:
         AboutDialog(str(self.engine.paths.data), self).exec()

@@ -149,8 +149,16 @@ class Engine:
             if getattr(self, "_similarity", None) is None:
                 from musicrec_engine.similarity import Similarity
 
-                self._similarity = Similarity(self.library, self.paths.data / "index")
+                self._similarity = Similarity(self.library, self.paths.data / "index",
+                                              getattr(self, "_similarity_weights", None))
             return self._similarity
+
+    def set_similarity_weights(self, weights: dict[str, float] | None) -> None:
+        """Per-attribute weights of the attribute space (seed 000's feature weighting); unknown
+        names are ignored. Catalog indexes are cached per weighting, so switching back is cheap."""
+        with self._lock:
+            self._similarity_weights = dict(weights or {})
+            self._similarity = None
 
     def similar(self, file=None, track_id: int | None = None, catalog_track_id: int | None = None, top: int = 10,
                 source: str = "all", catalog=None, exclude_artist: bool = False, exclude_album: bool = False):
