@@ -8,7 +8,7 @@ VERSION=$("$PY" -c "import musicrec_engine; print(musicrec_engine.__version__)")
 OS=$(uname -s | tr '[:upper:]' '[:lower:]'); ARCH=$(uname -m)
 OUT=dist/MusicRec
 
-"$PY" -m PyInstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/musicrec.spec
+"$PY" -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller packaging/musicrec.spec
 INTERNAL=$OUT/_internal
 
 # Torch ships test and backend-demo libraries and headers that nothing loads at run time.
@@ -29,8 +29,7 @@ ln -sf musicrec-app "$OUT/musicrec"
 cp packaging/musicrec.desktop "$OUT/"
 [ -f resources/icons/musicrec.png ] && cp resources/icons/musicrec.png "$OUT/musicrec.png"
 
-# Pre-fill numba's cache inside the bundle by running the self-test once at build time.
-mkdir -p "$INTERNAL/numba_cache"
+# The self-test, as a user's machine would run it: empty environment, no PATH (so no ffmpeg).
 # No PATH: proves the bundle needs no system ffmpeg or any other program.
 env -i HOME="$(mktemp -d)" PATH=/nonexistent LC_ALL=C.UTF-8 QT_QPA_PLATFORM=offscreen "$OUT/musicrec-app" --self-test --quiet
 

@@ -11,10 +11,6 @@ def main() -> int:
 
     # Worker processes of the analysis pool re-run this executable; this lets them become workers.
     multiprocessing.freeze_support()
-    here = os.path.dirname(os.path.abspath(sys.executable))
-    # Numba's compiled-function cache ships inside the bundle, filled at build time (see build.sh),
-    # so the first start does not spend ~30 s compiling librosa's kernels.
-    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(here, "_internal", "numba_cache"))
     argv = sys.argv[1:]
     if os.path.splitext(os.path.basename(sys.argv[0]))[0] == "musicrec" or argv[:1] == ["cli"]:
         from musicrec_engine.cli import main as cli_main
