@@ -83,10 +83,24 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     import librosa
 
     out: dict[str, float] = {}
-    power = spec.power
     freqs = spec.freqs
     frame_rate = spec.sr / spec.hop
-    total = power.sum(axis=0) + _EPS
+    # Per-frame power sums, moments, band energies and flatness, one block of frames at a time:
+    # whole-track power, magnitude+eps and log copies would each be 100+ MB on a 10-minute track.
+    f32 = freqs.astype(np.float32)
+    band_idx = [(np.searchsorted(freqs, lo, "left"), np.searchsorted(freqs, hi, "left")) for lo, hi in _BANDS]
+    n = spec.magnitude.shape[1]
+    total, m1, m2, flat = (np.empty(n, np.float32) for _ in range(4))
+    band_sum = np.zeros(len(_BANDS))
+    for sl in spec.blocks():
+        m = spec.magnitude[:, sl]
+        p = m**2
+        total[sl], m1[sl], m2[sl] = p.sum(axis=0), f32 @ p, (f32**2) @ p
+        for j, (a, b) in enumerate(band_idx):  # freqs ascend: each band is a slice
+            band_sum[j] += float(p[a:b].sum())
+        m = m + _EPS
+        flat[sl] = np.exp(np.mean(np.log(m), axis=0)) / np.mean(m, axis=0)
+    total += _EPS
 
     rms_all = spec.rms
     rms_db_all = 20 * np.log10(np.maximum(rms_all, 1e-6))
@@ -106,10 +120,8 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     out["decay_slope_db"] = float(np.median(d[d < 0])) if np.any(d < 0) else 0.0
     out["attack_slope_db"] = float(np.median(d[d > 0])) if np.any(d > 0) else 0.0
 
-    # Moments as matrix-vector products (no frequency x time temporaries): sum f P and sum f^2 P.
-    f32 = freqs.astype(np.float32)
-    centroid = (f32 @ power) / total
-    bandwidth = np.sqrt(np.maximum((f32**2 @ power) / total - centroid**2, 0.0))
+    centroid = m1 / total
+    bandwidth = np.sqrt(np.maximum(m2 / total - centroid**2, 0.0))
     # Roll-off from the 40-band mel spectrum: a tenth of the cost of the full-resolution cumsum.
     mel_f = librosa.mel_frequencies(n_mels=spec.mel.shape[0] + 2, fmax=spec.sr / 2)[1:-1]
     cum = np.cumsum(spec.mel, axis=0)
@@ -118,16 +130,13 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     _stats("centroid", centroid / nyq, out)
     _stats("bandwidth", bandwidth / nyq, out)
     _stats("rolloff", rolloff / nyq, out)
-    mag = spec.magnitude + _EPS
-    flat = np.exp(np.mean(np.log(mag), axis=0)) / np.mean(mag, axis=0)
     _stats("flatness", flat, out)
     flat_s = flat[: sounding.size][sounding[: flat.size]]
     quiet = rms_db < np.percentile(rms_db, 25) if rms_db.size else np.zeros(0, bool)
     out["flatness_quiet"] = float(np.mean(flat_s[quiet[: flat_s.size]])) if quiet.any() else 0.0
     grand = total.sum()
-    for lo, hi in _BANDS:
-        a, b = np.searchsorted(freqs, lo, "left"), np.searchsorted(freqs, hi, "left")  # freqs ascend: a slice
-        out[f"band_{lo}_{hi}"] = float(power[a:b].sum() / grand)
+    for (lo, hi), e in zip(_BANDS, band_sum, strict=True):
+        out[f"band_{lo}_{hi}"] = float(e / grand)
     # Noise floor: how far the quietest frames sit below the typical ones. Crowds and rooms fill gaps.
     frame_db = _db(total)[: sounding.size][sounding[: total.size]]
     out["floor_gap_db"] = float(np.median(frame_db) - np.percentile(frame_db, 5))
@@ -177,7 +186,9 @@ def _compute(spec: Spectrum) -> dict[str, float]:
     prof = cn.mean(axis=1)
     out["chroma_profile_peak"] = float(prof.max() / (prof.mean() + _EPS))
 
-    contrast = librosa.feature.spectral_contrast(S=spec.magnitude, sr=spec.sr, n_fft=spec.n_fft)
+    from musicrec_engine.features.stats import spectral_contrast
+
+    contrast = spectral_contrast(spec)  # librosa's values, block by block, shared with the stats pipeline
     for i, row in enumerate(contrast):
         out[f"contrast{i}_mean"] = float(np.mean(row))
         out[f"contrast{i}_std"] = float(np.std(row))

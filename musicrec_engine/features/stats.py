@@ -67,7 +67,7 @@ def compute(spec: Spectrum) -> np.ndarray:
     harm = _harmonic(spec)
     series.update(harm.pop("series"))
     parts = [stats7(series[s]).reshape(-1) for s in SERIES]
-    contrast = _contrast(spec)
+    contrast = spectral_contrast(spec)
     chroma = spec.chroma
     tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=spec.sr)
     for m in (contrast, chroma, tonnetz, spec.log_mel):
@@ -282,6 +282,13 @@ def _hpss(spec: Spectrum) -> dict[str, float]:
     ep = float(((1 - mask_h) * E).sum())
     return {"hpr_db": float(np.clip(10 * np.log10((eh + EPS) / (ep + EPS)), -60, 60)),
             "harmonic_fraction": eh / (eh + ep + EPS)}
+
+
+def spectral_contrast(spec: Spectrum) -> np.ndarray:
+    """Cached per file: the estimated attributes use it too."""
+    if "contrast" not in spec.extras:
+        spec.extras["contrast"] = _contrast(spec)
+    return spec.extras["contrast"]
 
 
 def _contrast(spec: Spectrum) -> np.ndarray:
