@@ -85,18 +85,27 @@ def _resample(y: np.ndarray, sr: int, target: int) -> np.ndarray:
 
 
 def _write_aac(path: Path, y: np.ndarray, sr: int) -> None:
+    write_pyav(path, y, sr)
+
+
+def write_pyav(path: Path, y: np.ndarray, sr: int, container: str = "mp4", codec: str = "aac",
+               sample_format: str = "s16", frame_len: int = 1024) -> Path:
+    """Encode mono `y` with PyAV's bundled FFmpeg (AAC in .m4a by default; ALAC with
+    container="ipod", codec="alac", sample_format="s16p")."""
     import av
 
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("aac", rate=sr)
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream(codec, rate=sr)
         stream.layout = "mono"
-        frame_len = 1024
+        if sample_format != "s16":
+            stream.format = sample_format
         pcm = (np.clip(y, -1, 1) * 32767).astype(np.int16)
         for i in range(0, len(pcm), frame_len):
-            chunk = pcm[i:i + frame_len]
-            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="s16", layout="mono")
+            frame = av.AudioFrame.from_ndarray(pcm[i:i + frame_len].reshape(1, -1), format=sample_format,
+                                               layout="mono")
             frame.sample_rate = sr
             for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
+    return Path(path)

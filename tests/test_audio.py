@@ -165,21 +165,9 @@ def test_two_hour_file_is_capped_within_memory_budget(tmp_path):
 
 def _write_alac(path, y, sr=22050):
     """Apple Lossless in an .m4a, through PyAV's encoder (the fixtures only write AAC)."""
-    import av
+    from musicrec_engine.synth import write_pyav
 
-    with av.open(str(path), "w", format="ipod") as out:
-        stream = out.add_stream("alac", rate=sr)
-        stream.layout = "mono"
-        stream.format = "s16p"
-        pcm = (np.clip(y, -1, 1) * 32767).astype(np.int16)
-        for i in range(0, len(pcm), 4096):
-            frame = av.AudioFrame.from_ndarray(pcm[i:i + 4096].reshape(1, -1), format="s16p", layout="mono")
-            frame.sample_rate = sr
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
+    return write_pyav(path, y, sr, container="ipod", codec="alac", sample_format="s16p", frame_len=4096)
 
 
 def test_apple_lossless_decodes_through_pyav(tmp_path, clip):

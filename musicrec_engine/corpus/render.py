@@ -116,16 +116,6 @@ def write(path: Path, y: np.ndarray, sr: int = SR) -> Path:
 
 
 def _write_aac(path: Path, y: np.ndarray, sr: int) -> None:
-    import av
+    from musicrec_engine.synth import write_pyav
 
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("aac", rate=sr)
-        stream.layout = "mono"
-        pcm = (np.clip(y, -1, 1) * 32767).astype(np.int16)
-        for i in range(0, len(pcm), 1024):
-            frame = av.AudioFrame.from_ndarray(pcm[i:i + 1024].reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate = sr
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+    write_pyav(path, y, sr)
