@@ -13,6 +13,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--demo", action="store_true",
                    help="load the demo library of generated tracks when the library is empty")
     p.add_argument("--tab", metavar="NAME", help="with --screenshot: show this tab (Library, Albums, Taste)")
+    # The .desktop file's "Exec=musicrec-app %F": "Open with MusicRec" in a file manager lands here.
+    p.add_argument("paths", nargs="*", metavar="FILE_OR_FOLDER",
+                   help="audio files or folders to add to the library, as if dropped on the window")
     return p.parse_args(argv)
 
 

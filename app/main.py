@@ -68,11 +68,28 @@ def run(args) -> int:
     window.startup_seconds = time.perf_counter() - t0
     if args.screenshot:
         _schedule_screenshot(window, args)
-    elif args.demo:
-        window.library_loaded.connect(lambda: window.model.rowCount() == 0 and window.load_demo())
+    else:
+        _after_first_load(window, lambda: _open_given(window, args))
     code = app.exec()
     engine.close()
     return code
+
+
+def _after_first_load(window, fn) -> None:
+    """Run fn once, when the library has first been shown (later reloads must not repeat it)."""
+    def once():
+        window.library_loaded.disconnect(once)
+        fn()
+
+    window.library_loaded.connect(once)
+
+
+def _open_given(window, args) -> None:
+    paths = [p for p in getattr(args, "paths", None) or []]
+    if paths:
+        window.add_paths(paths)
+    elif args.demo and window.model.rowCount() == 0:
+        window.load_demo()
 
 
 def _schedule_screenshot(window, args) -> None:
@@ -96,7 +113,10 @@ def _schedule_screenshot(window, args) -> None:
         window.close()
 
     def after_library():
-        if args.demo and window.model.rowCount() == 0:
+        if getattr(args, "paths", None):
+            window.analysis_finished.connect(select_then_shoot)
+            window.add_paths(args.paths)
+        elif args.demo and window.model.rowCount() == 0:
             window.analysis_finished.connect(select_then_shoot)
             window.load_demo()
         elif args.demo:
@@ -109,5 +129,5 @@ def _schedule_screenshot(window, args) -> None:
             window._select_source_row(min(1, window.model.rowCount() - 1))
         QTimer.singleShot(900, shoot)  # let the similar list and predictions arrive
 
-    window.library_loaded.connect(after_library)
+    _after_first_load(window, after_library)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, shoot)

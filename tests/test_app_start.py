@@ -41,3 +41,33 @@ def test_qt_calls_do_not_leak_references_to_none(qapp):
     for i in range(2000):
         label.setText(str(i % 7))
     assert sys.getrefcount(None) >= before - 50
+
+
+def test_files_given_on_the_command_line_are_analysed_into_the_library(tmp_path, home):
+    """What "Open with MusicRec" in a file manager does (the .desktop file passes %F)."""
+    import os
+    import time
+
+    from audio_fixtures import music, write
+
+    from musicrec_engine.library import Library
+    from musicrec_engine.paths import resolve
+
+    song = tmp_path / "opened with.wav"
+    write(song, music(4.0))
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--home", str(home), str(song)], cwd=ROOT,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        db, found = resolve(home).library_db, []
+        deadline = time.monotonic() + 120
+        while not found and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            if db.exists():
+                lib = Library(db)
+                found = [t["path"] for t in lib.tracks()]
+                lib.close()
+        assert found == [str(song.resolve())], proc.stderr.read() if proc.poll() is not None else "timed out"
+    finally:
+        proc.terminate()
+        proc.wait(30)
