@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from musicrec_engine.features import mfcc, spectrum, stats
+from musicrec_engine.features import dsp, mfcc, spectrum, stats
 from musicrec_engine.features.schema import Schema
 from musicrec_engine.features.spectrum import Spectrum
 
@@ -24,7 +24,10 @@ def schema(pipeline: str, window: str = "full") -> Schema:
     mod = PIPELINES[pipeline]
     params = {"sr": spectrum.SR, "n_fft": spectrum.N_FFT, "hop": spectrum.HOP, "n_mels": spectrum.N_MELS,
               "window": window, "max_seconds": audio.MAX_SECONDS if window == "full" else audio.SEED_SECONDS,
-              "librosa": _major_minor("librosa")}
+              # The librosa release whose values features.dsp reproduces (librosa itself is not used
+              # at run time); the key and value are the ones the installed version used to give, so
+              # caches and models keyed on these hashes stay valid.
+              "librosa": dsp.LIBROSA_COMPAT}
     return Schema(pipeline, mod.VERSION, tuple(mod.names()), params)
 
 
@@ -38,8 +41,3 @@ def extract(spec: Spectrum, pipelines=tuple(PIPELINES)) -> dict[str, np.ndarray]
         out[name] = vec.astype(np.float64)
     return out
 
-
-def _major_minor(package: str) -> str:
-    from importlib.metadata import version
-
-    return ".".join(version(package).split(".")[:2])

@@ -1,13 +1,15 @@
 """MFCC pipeline (seed 000): 13 MFCC + delta + delta-delta, seven statistics each = 273 features.
 
 The MFCCs come from the shared 40-band log-mel spectrogram, so they equal
-librosa.feature.mfcc(y, sr=22050, n_mels=40, n_fft=2048, hop_length=512) without a second STFT.
+librosa.feature.mfcc(y, sr=22050, n_mels=40, n_fft=2048, hop_length=512) without a second STFT
+(computed by features.dsp, which reproduces librosa 0.11 without importing it).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from musicrec_engine.features import dsp
 from musicrec_engine.features.schema import STATS7, stats7
 from musicrec_engine.features.spectrum import Spectrum
 
@@ -22,11 +24,9 @@ def names() -> list[str]:
 
 
 def compute(spec: Spectrum) -> np.ndarray:
-    import librosa
-
-    m = librosa.feature.mfcc(S=spec.log_mel, n_mfcc=N_MFCC)
+    m = dsp.mfcc(spec.log_mel, n_mfcc=N_MFCC)
     # delta's Savitzky-Golay window needs >= 9 frames; clips this short are rejected by decode anyway.
     width = min(9, m.shape[1] - (1 - m.shape[1] % 2))
-    d1 = librosa.feature.delta(m, width=width, order=1, mode="interp")
-    d2 = librosa.feature.delta(m, width=width, order=2, mode="interp")
+    d1 = dsp.delta(m, width=width, order=1)
+    d2 = dsp.delta(m, width=width, order=2)
     return np.concatenate([stats7(b).reshape(-1) for b in (m, d1, d2)])

@@ -6,16 +6,18 @@ quantity is a cached property, so whoever asks first pays and everyone after sha
 The magnitude spectrogram is computed in blocks of frames and the complex STFT is never kept:
 for a 10-minute file the complex matrix alone would be 212 MB, which is what pushes a worker
 past its memory budget. `stft` is still available for code that needs phase, at the price of a
-second transform. Values match librosa.stft(center=True, pad_mode="constant", hann) exactly.
+second transform. Values match librosa.stft(center=True, pad_mode="constant", hann) exactly; the
+mel, onset and chroma quantities match librosa 0.11's through features.dsp (no librosa here).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
+from musicrec_engine.features import dsp
 
 SR = 22050
 N_FFT = 2048
@@ -43,10 +45,8 @@ class Spectrum:
 
     @cached_property
     def stft(self) -> np.ndarray:
-        """Complex STFT (not cached by the pipelines; costs a second transform)."""
-        import librosa
-
-        return librosa.stft(self.y, n_fft=self.n_fft, hop_length=self.hop, center=True)
+        """Complex STFT, bins x frames (not used by the pipelines; costs a second transform)."""
+        return self._frames_fft(np.complex64).T
 
     @cached_property
     def magnitude(self) -> np.ndarray:
@@ -55,14 +55,19 @@ class Spectrum:
         Stored frame-major (a transposed view of a frames x bins array): the FFT writes whole
         frames, and the per-frame reductions that dominate the pipelines (sums, cumulative sums and
         sorts over frequency) then run over contiguous memory."""
+        return self._frames_fft(np.float32).T
+
+    def _frames_fft(self, dtype) -> np.ndarray:
+        """frames x bins rfft of the windowed frames; |.| when dtype is real, else complex."""
         from scipy.fft import rfft
 
         y = np.asarray(self.y, dtype=np.float32)
         n, hop, pad = self.n_fft, self.hop, self.n_fft // 2
+        keep = np.abs if np.dtype(dtype).kind == "f" else np.asarray
         # Periodic Hann, as scipy.signal.get_window("hann", fftbins=True); spelt out to skip
         # importing scipy.signal (seconds on a cold start) for one line.
         window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
-        out = np.empty((self.n_frames, n // 2 + 1), dtype=np.float32)
+        out = np.empty((self.n_frames, n // 2 + 1), dtype=dtype)
         # Frame i covers y[i*hop - pad : i*hop - pad + n] with zeros outside (centred, constant
         # padding). Interior frames are strided views of y itself, so no padded copy of the signal;
         # the few edge frames are built one by one.
@@ -73,14 +78,14 @@ class Spectrum:
             inner = np.lib.stride_tricks.sliding_window_view(y, n)[first * hop - pad::hop][: last - first + 1]
             for i in range(0, len(inner), _BLOCK_FRAMES):
                 block = inner[i:i + _BLOCK_FRAMES] * window
-                out[first + i:first + i + len(block)] = np.abs(rfft(block, axis=1, workers=1))
+                out[first + i:first + i + len(block)] = keep(rfft(block, axis=1, workers=1))
         for i in edge:
             frame = np.zeros(n, np.float32)
             start = i * hop - pad
             seg = y[max(start, 0):max(start + n, 0)]
             frame[max(-start, 0):max(-start, 0) + len(seg)] = seg
-            out[i] = np.abs(rfft(frame * window, workers=1))
-        return out.T
+            out[i] = keep(rfft(frame * window, workers=1))
+        return out
 
     def blocks(self, size: int | None = None):
         """Column slices covering all frames, so derived arrays can be built without full-size temporaries."""
@@ -96,9 +101,7 @@ class Spectrum:
 
     def mel_bands(self, n_mels: int) -> np.ndarray:
         """A mel power spectrogram with `n_mels` bands, built block by block from the magnitude."""
-        import librosa
-
-        fb = librosa.filters.mel(sr=self.sr, n_fft=self.n_fft, n_mels=n_mels).astype(np.float32)
+        fb = dsp.mel_filters(sr=self.sr, n_fft=self.n_fft, n_mels=n_mels)
         out = np.empty((n_mels, self.n_frames), np.float32)
         for sl in self.blocks():
             out[:, sl] = fb @ (self.magnitude[:, sl] ** 2)
@@ -115,16 +118,12 @@ class Spectrum:
 
     @cached_property
     def log_mel(self) -> np.ndarray:
-        import librosa
-
-        return librosa.power_to_db(self.mel)
+        return dsp.power_to_db(self.mel)
 
     @cached_property
     def onset_env(self) -> np.ndarray:
         """Onset strength from the mel spectrogram (no second STFT)."""
-        import librosa
-
-        return librosa.onset.onset_strength(S=self.log_mel, sr=self.sr, hop_length=self.hop)
+        return dsp.onset_strength(self.log_mel, n_fft=self.n_fft, hop_length=self.hop)
 
     @cached_property
     def chroma(self) -> np.ndarray:
@@ -135,15 +134,10 @@ class Spectrum:
         not change from frame to frame, so a regular subsample gives the same deviation to within
         a few cents.
         """
-        import librosa
-
-        with warnings.catch_warnings():  # too few pitched frames: librosa warns and assumes A440, as we want
-            warnings.simplefilter("ignore", UserWarning)
-            tuning = librosa.estimate_tuning(S=self.magnitude[:, ::16] ** 2, sr=self.sr, n_fft=self.n_fft)
+        tuning = dsp.estimate_tuning(self.magnitude[:, ::16] ** 2, sr=self.sr)  # nothing pitched: A440
         out = np.empty((12, self.n_frames), np.float32)
         for sl in self.blocks():  # chroma_stft normalises each frame on its own, so blocks give the same
-            out[:, sl] = librosa.feature.chroma_stft(S=self.magnitude[:, sl] ** 2, sr=self.sr, n_fft=self.n_fft,
-                                                     hop_length=self.hop, tuning=tuning)
+            out[:, sl] = dsp.chroma_stft(self.magnitude[:, sl] ** 2, sr=self.sr, tuning=tuning)
         return out
 
     @cached_property

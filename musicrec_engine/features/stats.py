@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from musicrec_engine.features import dsp
 from musicrec_engine.features.schema import stats7, stats7_names
 from musicrec_engine.features.spectrum import Spectrum
 
@@ -58,8 +59,6 @@ def names() -> list[str]:
 
 
 def compute(spec: Spectrum) -> np.ndarray:
-    import librosa
-
     series = _spectral(spec)
     series["rms"] = spec.rms
     series["zcr"] = _zcr(spec)
@@ -69,7 +68,7 @@ def compute(spec: Spectrum) -> np.ndarray:
     parts = [stats7(series[s]).reshape(-1) for s in SERIES]
     contrast = spectral_contrast(spec)
     chroma = spec.chroma
-    tonnetz = librosa.feature.tonnetz(chroma=chroma, sr=spec.sr)
+    tonnetz = dsp.tonnetz(chroma)
     for m in (contrast, chroma, tonnetz, spec.log_mel):
         parts.append(np.stack([m.mean(axis=1), m.std(axis=1)], axis=1).reshape(-1))
     scalars = {**_temporal(spec), **_rhythm(spec), **harm, **_hpss(spec)}
@@ -139,7 +138,6 @@ def rhythm(spec: Spectrum) -> dict:
     """Tempo (BPM), its confidence, beat frames and onset frames; cached in spec.extras["rhythm"]."""
     if "rhythm" in spec.extras:
         return spec.extras["rhythm"]
-    import librosa
     from scipy.signal import find_peaks
 
     env = spec.onset_env.astype(np.float64)
@@ -147,7 +145,7 @@ def rhythm(spec: Spectrum) -> dict:
     lo, hi = int(fps * 60 / 300), int(fps * 60 / 30) + 1  # lags for 300..30 BPM
     out = {"tempo": 0.0, "tempo_confidence": 0.0, "beats": np.zeros(0, int), "onsets": np.zeros(0, int)}
     if len(env) > hi + 1 and env.std() > EPS:
-        ac = librosa.autocorrelate(env - env.mean(), max_size=hi + 1)
+        ac = dsp.autocorrelate(env - env.mean(), max_size=hi + 1)
         lags = np.arange(lo, hi + 1)
         bpm = 60.0 * fps / lags
         # librosa.feature.tempo's log-normal prior around 120 BPM (std 1 octave) settles octave doubt.
@@ -295,7 +293,6 @@ def _contrast(spec: Spectrum) -> np.ndarray:
     """librosa.feature.spectral_contrast (fmin 200 Hz, 6 octave bands + the rest, quantile 0.02),
     computed block by block: librosa's own call applies its 80 dB floor per call, so it cannot be
     split into blocks, and on a whole long track it copies each band twice."""
-    import librosa
 
     freqs = spec.freqs
     edges = np.zeros(N_CONTRAST + 1)
@@ -320,4 +317,4 @@ def _contrast(spec: Spectrum) -> np.ndarray:
             part = np.partition(band, [n_q - 1, len(band) - n_q], axis=0)
             valley[k, sl] = part[:n_q].mean(axis=0)
             peak[k, sl] = part[-n_q:].mean(axis=0)
-    return librosa.power_to_db(peak) - librosa.power_to_db(valley)
+    return dsp.power_to_db(peak) - dsp.power_to_db(valley)

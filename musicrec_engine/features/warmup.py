@@ -1,6 +1,6 @@
 """Imported by the analysis fork server: one tiny analysis of a synthetic signal, so that every
-import and model load the first real file would trigger (decoders, librosa submodules, the
-attribute models) happens once there, and each worker forked from it starts warm.
+import and model load the first real file would trigger (decoders, scipy's FFT and signal
+modules, the attribute models) happens once there, and each worker forked from it starts warm.
 
 Model caches keyed by file version stay correct in the workers: a retrained model has a new
 version and is loaded afresh.

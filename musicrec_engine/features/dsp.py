@@ -1,0 +1,252 @@
+"""The few librosa 0.11 computations the feature pipelines use, in numpy and scipy only.
+
+Why this exists: importing any part of librosa imports librosa.util, whose numba kernels compile
+when imported. In the installed (frozen) app numba's on-disk cache is keyed by the install path,
+so nothing can be shipped pre-compiled, and the first analysis after install waited ~30 s for
+the compiler; numba and llvmlite were also ~190 MB of the bundle. These functions take the same
+parameters, follow the same conventions and give the same values as the librosa calls they
+stand in for (tests/test_features.py compares each one with the installed librosa), so feature
+vectors, caches and trained models stay valid. Only the code paths the pipelines use are here:
+Slaney mel scale, slaney-normalised filters, power spectrograms as input.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+# The librosa release whose values these functions reproduce. It stays in the feature schema
+# under the key "librosa", where the installed librosa version used to be, because the values
+# are still that release's: caches and trained models keyed on the schema hash remain valid.
+LIBROSA_COMPAT = "0.11"
+
+# Slaney's Auditory Toolbox mel scale: linear below 1 kHz, logarithmic above.
+_F_SP = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _F_SP
+_LOGSTEP = np.log(6.4) / 27.0
+
+
+def hz_to_mel(hz) -> np.ndarray:
+    hz = np.asanyarray(hz, dtype=np.float64)
+    mels = hz / _F_SP
+    log = hz >= _MIN_LOG_HZ
+    mels = np.where(log, _MIN_LOG_MEL + np.log(np.where(log, hz, _MIN_LOG_HZ) / _MIN_LOG_HZ) / _LOGSTEP, mels)
+    return mels
+
+
+def mel_to_hz(mels) -> np.ndarray:
+    mels = np.asanyarray(mels, dtype=np.float64)
+    hz = _F_SP * mels
+    return np.where(mels >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (mels - _MIN_LOG_MEL)), hz)
+
+
+def mel_frequencies(n_mels: int = 128, *, fmin: float = 0.0, fmax: float = 11025.0) -> np.ndarray:
+    """Band edges/centres evenly spaced on the mel scale (librosa.mel_frequencies, htk=False)."""
+    return mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels))
+
+
+@lru_cache(maxsize=8)
+def _mel_filters(sr: float, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
+    fftfreqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    mel_f = mel_frequencies(n_mels + 2, fmin=fmin, fmax=fmax)
+    fdiff = np.diff(mel_f)
+    ramps = np.subtract.outer(mel_f, fftfreqs)
+    lower = -ramps[:-2] / fdiff[:-1, None]
+    upper = ramps[2:] / fdiff[1:, None]
+    weights = np.maximum(0, np.minimum(lower, upper)).astype(np.float32)
+    weights *= (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, None]  # slaney: ~equal energy per band
+    weights.flags.writeable = False  # shared between callers through the cache
+    return weights
+
+
+def mel_filters(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """(n_mels, 1 + n_fft/2) float32 triangular filters (librosa.filters.mel, norm="slaney")."""
+    return _mel_filters(float(sr), int(n_fft), int(n_mels), float(fmin), float(sr) / 2 if fmax is None else float(fmax))
+
+
+def power_to_db(S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> np.ndarray:
+    """10 log10(S / ref), floored at amin and at top_db below the peak (librosa.power_to_db)."""
+    S = np.asarray(S)
+    log_spec = 10.0 * np.log10(np.maximum(amin, S))
+    log_spec -= 10.0 * np.log10(np.maximum(amin, abs(ref)))
+    if top_db is not None:
+        log_spec = np.maximum(log_spec, log_spec.max() - top_db)
+    return log_spec
+
+
+def onset_strength(S: np.ndarray, *, n_fft: int = 2048, hop_length: int = 512) -> np.ndarray:
+    """Spectral flux of a log spectrogram, mean over bands, aligned to frame centres
+    (librosa.onset.onset_strength(S=S) with lag 1, max_size 1, center=True)."""
+    S = np.atleast_2d(S)
+    flux = np.maximum(0.0, S[:, 1:] - S[:, :-1])
+    env = np.mean(flux, axis=0, keepdims=True)[0]
+    pad = 1 + n_fft // (2 * hop_length)
+    return np.pad(env, (pad, 0), mode="constant")[: S.shape[-1]]
+
+
+def localmax(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """x[i] > x[i-1] and x[i] >= x[i+1]; the first element never, the last if above its neighbour
+    (librosa.util.localmax)."""
+    xi = np.moveaxis(x, axis, 0)
+    out = np.zeros(xi.shape, dtype=bool)
+    if xi.shape[0] > 2:
+        out[1:-1] = (xi[1:-1] > xi[:-2]) & (xi[1:-1] >= xi[2:])
+    if xi.shape[0] > 1:
+        out[-1] = xi[-1] > xi[-2]
+    return np.moveaxis(out, 0, axis)
+
+
+def _parabolic_shift(S: np.ndarray) -> np.ndarray:
+    """Offset of the parabola through each bin and its neighbours along axis 0, 0 where it would
+    move more than a bin and at both edges. Arithmetic in float64 on float32 sums, as librosa's
+    compiled stencil does, so the values (and the tuning histogram built on them) agree exactly."""
+    shift = np.zeros(S.shape, dtype=S.dtype)
+    if S.shape[0] > 2:
+        a = (S[2:] + S[:-2]).astype(np.float64) - 2 * S[1:-1].astype(np.float64)
+        b = (S[2:] - S[:-2]).astype(np.float64) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shift[1:-1] = np.where(np.abs(b) >= np.abs(a), 0.0, -b / a)
+    return shift
+
+
+def piptrack(S: np.ndarray, *, sr: float, fmin: float = 150.0, fmax: float = 4000.0,
+             threshold: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Peak frequencies and interpolated magnitudes per bin and frame, zero elsewhere
+    (librosa.piptrack(S=S) with its defaults)."""
+    S = np.abs(S)
+    n_fft = 2 * (S.shape[0] - 1)
+    fmin, fmax = max(fmin, 0), min(fmax, float(sr) / 2)
+    fft_freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    avg = np.gradient(S, axis=0)
+    shift = _parabolic_shift(S)
+    dskew = 0.5 * avg * shift
+    pitches = np.zeros_like(S)
+    mags = np.zeros_like(S)
+    freq_mask = ((fmin <= fft_freqs) & (fft_freqs < fmax))[:, None]
+    floor = threshold * np.max(S, axis=0)[None, :]
+    above = np.greater(S, floor)
+    idx = np.nonzero(freq_mask & localmax(S * above, axis=0))
+    pitches[idx] = (idx[0] + shift[idx]) * float(sr) / n_fft
+    mags[idx] = S[idx] + dskew[idx]
+    return pitches, mags
+
+
+def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int = 12) -> float:
+    """Most common deviation from A440 equal temperament, in fractions of a bin; 0 (A440) when
+    there is nothing pitched (librosa.pitch_tuning, which also warns then)."""
+    frequencies = np.atleast_1d(frequencies)
+    frequencies = frequencies[frequencies > 0]
+    if not np.any(frequencies):
+        return 0.0
+    residual = np.mod(bins_per_octave * np.log2(frequencies / (440.0 / 16)), 1.0)
+    residual[residual >= 0.5] -= 1.0
+    bins = np.linspace(-0.5, 0.5, int(np.ceil(1.0 / resolution)) + 1)
+    counts, edges = np.histogram(residual, bins)
+    return float(edges[np.argmax(counts)])
+
+
+def estimate_tuning(S: np.ndarray, *, sr: float, resolution: float = 0.01, bins_per_octave: int = 12) -> float:
+    """Tuning from the stronger half of the spectral peaks (librosa.estimate_tuning(S=S))."""
+    pitch, mag = piptrack(S, sr=sr)
+    pitch_mask = pitch > 0
+    threshold = np.median(mag[pitch_mask]) if pitch_mask.any() else 0.0
+    return pitch_tuning(pitch[(mag >= threshold) & pitch_mask], resolution=resolution,
+                        bins_per_octave=bins_per_octave)
+
+
+def normalize(S: np.ndarray, *, norm: float, axis: int = 0) -> np.ndarray:
+    """Scale slices along `axis` to unit `norm` (inf, or p > 0); all-zero slices stay as they are
+    (librosa.util.normalize, threshold=None, fill=None)."""
+    mag = np.abs(S).astype(float)
+    if norm == np.inf:
+        length = np.max(mag, axis=axis, keepdims=True)
+    else:
+        length = np.sum(mag**norm, axis=axis, keepdims=True) ** (1.0 / norm)
+    tiny = np.finfo(S.dtype).tiny if np.issubdtype(S.dtype, np.floating) else np.finfo(np.float64).tiny
+    length[length < tiny] = 1.0
+    out = np.empty_like(S)
+    out[:] = S / length
+    return out
+
+
+@lru_cache(maxsize=8)
+def _chroma_filters(sr: float, n_fft: int, tuning: float, n_chroma: int, ctroct: float, octwidth: float,
+                    norm: float) -> np.ndarray:
+    frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
+    a440 = 440.0 * 2.0 ** (tuning / n_chroma)
+    frqbins = n_chroma * np.log2(frequencies / (a440 / 16))
+    # 0 Hz gets a made-up position 1.5 octaves below bin 1, with a broad bump.
+    frqbins = np.concatenate(([frqbins[0] - 1.5 * n_chroma], frqbins))
+    binwidthbins = np.concatenate((np.maximum(frqbins[1:] - frqbins[:-1], 1.0), [1]))
+    D = np.subtract.outer(frqbins, np.arange(0, n_chroma, dtype="d")).T
+    half = np.round(float(n_chroma) / 2)
+    D = np.remainder(D + half + 10 * n_chroma, n_chroma) - half
+    wts = np.exp(-0.5 * (2 * D / np.tile(binwidthbins, (n_chroma, 1))) ** 2)
+    wts = normalize(wts, norm=norm, axis=0)
+    wts *= np.tile(np.exp(-0.5 * (((frqbins / n_chroma - ctroct) / octwidth) ** 2)), (n_chroma, 1))
+    wts = np.roll(wts, -3 * (n_chroma // 12), axis=0)  # start at C, not A
+    out = np.ascontiguousarray(wts[:, : int(1 + n_fft / 2)], dtype=np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def chroma_filters(*, sr: float, n_fft: int, tuning: float = 0.0, n_chroma: int = 12, ctroct: float = 5.0,
+                   octwidth: float = 2.0, norm: float = 2.0) -> np.ndarray:
+    """(n_chroma, 1 + n_fft/2) float32 weights from FFT bins to pitch classes, C first
+    (librosa.filters.chroma with base_c=True)."""
+    return _chroma_filters(float(sr), int(n_fft), float(tuning), int(n_chroma), float(ctroct), float(octwidth),
+                           float(norm))
+
+
+def chroma_stft(S: np.ndarray, *, sr: float, tuning: float, n_chroma: int = 12) -> np.ndarray:
+    """Chromagram of a power spectrogram, each frame scaled to max 1
+    (librosa.feature.chroma_stft(S=S, tuning=tuning))."""
+    n_fft = 2 * (S.shape[0] - 1)
+    fb = chroma_filters(sr=sr, n_fft=n_fft, tuning=tuning, n_chroma=n_chroma)
+    # einsum, as librosa does: a plain matmul rounds differently in the last bit.
+    return normalize(np.einsum("cf,...ft->...ct", fb, S, optimize=True), norm=np.inf, axis=-2)
+
+
+def mfcc(S: np.ndarray, *, n_mfcc: int = 20) -> np.ndarray:
+    """DCT-II (orthonormal) of a log-mel spectrogram along bands (librosa.feature.mfcc(S=S))."""
+    from scipy.fft import dct
+
+    return dct(S, axis=-2, type=2, norm="ortho")[..., :n_mfcc, :]
+
+
+def delta(data: np.ndarray, *, width: int = 9, order: int = 1, axis: int = -1) -> np.ndarray:
+    """Local derivative by Savitzky-Golay filtering, polynomial fits at the edges
+    (librosa.feature.delta, mode="interp")."""
+    from scipy.signal import savgol_filter
+
+    if width > data.shape[axis]:
+        raise ValueError(f"delta: width={width} exceeds the {data.shape[axis]} frames given")
+    if width < 3 or width % 2 != 1:
+        raise ValueError(f"delta: width must be an odd integer >= 3, not {width}")
+    return savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode="interp")
+
+
+def tonnetz(chroma: np.ndarray) -> np.ndarray:
+    """Six tonal-centroid dimensions (fifths, minor and major thirds as x/y pairs) of a chromagram
+    (librosa.feature.tonnetz(chroma=chroma))."""
+    dim_map = np.linspace(0, 12, num=chroma.shape[-2], endpoint=False)
+    scale = np.asarray([7.0 / 6, 7.0 / 6, 3.0 / 2, 3.0 / 2, 2.0 / 3, 2.0 / 3])
+    V = np.multiply.outer(scale, dim_map)
+    V[::2] -= 0.5
+    R = np.array([1, 1, 1, 1, 0.5, 0.5])
+    phi = R[:, np.newaxis] * np.cos(np.pi * V)
+    return np.einsum("pc,...ci->...pi", phi, normalize(chroma, norm=1, axis=-2), optimize=True)
+
+
+def autocorrelate(y: np.ndarray, *, max_size: int | None = None) -> np.ndarray:
+    """Autocorrelation of a 1-D series up to lag max_size - 1, via a zero-padded FFT
+    (librosa.autocorrelate)."""
+    from scipy import fft
+
+    n = y.shape[-1]
+    max_size = n if max_size is None else int(min(max_size, n))
+    n_pad = fft.next_fast_len(2 * n - 1, real=True)
+    spec = fft.rfft(y, n=n_pad, axis=-1)
+    return fft.irfft(spec.real**2 + spec.imag**2, n=n_pad, axis=-1)[..., :max_size]
