@@ -6,7 +6,7 @@ the same files, so the ratios hold even on a shared, noisy machine. Also measure
 re-analysis, throughput with --jobs 1 vs 2, peak memory of a worker on a 10-minute file, and how
 closely the cheap HPSS and f0 follow librosa's HPSS and pYIN on the same files.
 
-    ./dev bench bench_features [--quick] [--workdir DIR]
+    ./dev bench bench_features [--quick] [--workdir DIR] [--only coldstart --tree before=/tmp/old]
 
 Test audio is synthetic (tests/audio_fixtures.music), written as MP3 the first time and kept in
 the work folder. Essentia is a dev-only comparison: its AGPL licence keeps it out of the product.
@@ -253,9 +253,10 @@ def cache_and_jobs_table(files: dict[str, list[Path]], workdir: Path) -> list[st
     rows.append(f"| same, a second batch (the fork server is up: workers fork in ms) | {warm:.2f} files/s | "
                 f"--jobs 1: {speeds[1]:.2f} files/s | {warm / speeds[1]:.2f}x |")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import musicrec_engine.analysis, librosa.feature, librosa.onset, "
-                    "musicrec_engine.attributes.compute"], cwd=ROOT, check=True)
-    rows.append(f"| start of one worker process (imports) | {time.perf_counter() - t0:.1f} s | "
+    # What the fork server does before its first fork: the worker imports and one tiny analysis.
+    subprocess.run([sys.executable, "-c", "import musicrec_engine.analysis, musicrec_engine.features.warmup"],
+                   cwd=ROOT, check=True)
+    rows.append(f"| start of one worker process (imports + warm-up analysis) | {time.perf_counter() - t0:.1f} s | "
                 f"one 30 s clip: {1 / speeds[1]:.2f} s | {(time.perf_counter() - t0) * speeds[1]:.1f} |")
     return rows
 
@@ -301,6 +302,80 @@ def memory_table(workdir: Path) -> list[str]:
     return rows
 
 
+# --- cold start: the first analysis in a fresh process, with and without librosa at run time ----
+COLD_CHILD = """
+import resource, runpy, sys, time
+t0 = time.perf_counter()
+sys.argv = ["musicrec", *sys.argv[1:]]
+try:
+    runpy.run_module("musicrec_engine", run_name="__main__")
+except SystemExit as e:
+    assert not e.code, e.code
+ru = resource.getrusage(resource.RUSAGE_SELF)
+heavy = ",".join(m for m in ("librosa", "numba") if m in sys.modules) or "none"
+print("COLD", time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, heavy, file=sys.stderr)
+"""
+
+FEATURE_CHILD = """
+import sys, time
+from threadpoolctl import threadpool_limits
+threadpool_limits(1)
+from musicrec_engine import audio, features
+from musicrec_engine.features.spectrum import Spectrum
+features.extract(Spectrum(audio.decode(sys.argv[1]).y))  # warm-up: imports, kernels, filter banks
+best = (float("inf"), float("inf"))
+for _ in range(2):
+    w0, c0 = time.perf_counter(), time.process_time()
+    features.extract(Spectrum(audio.decode(sys.argv[2]).y))
+    best = min(best, (time.perf_counter() - w0, time.process_time() - c0))
+print("FEAT", *best)
+"""
+
+
+def _cold(root: Path, argv: list[str], numba_cache: Path) -> tuple[float, float, str]:
+    """Wall s, CPU s (user + system, all threads) and heavy modules of one CLI run from `root`,
+    measured inside the child from its first line (interpreter start-up itself is the same for all)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(numba_cache)}
+    env.pop("PYTHONPATH", None)
+    out = subprocess.run([sys.executable, "-c", COLD_CHILD, *argv], capture_output=True, text=True, cwd=root,
+                         env=env, timeout=900)
+    line = next((ln for ln in out.stderr.splitlines() if ln.startswith("COLD ")), None)
+    if out.returncode != 0 or line is None:
+        raise RuntimeError(f"{root}: {' '.join(argv)} failed: {out.stderr[-800:]}")
+    _, wall, cpu, heavy = line.split()
+    return float(wall), float(cpu), heavy
+
+
+def coldstart_table(files: dict[str, list[Path]], workdir: Path, trees: list[tuple[str, Path]]) -> list[str]:
+    """Each tree (a checkout of this repository, e.g. `git worktree add /tmp/old <commit>`) runs
+    `musicrec analyze` on a 30 s MP3: first with an empty numba cache (a bundle's first start:
+    numba's cache is keyed by the install path, so nothing pre-built ships), then again with the
+    cache that run left (later starts). Each run gets a fresh data folder, so nothing is a feature
+    cache hit. Python's own bytecode is compiled by an untimed run first, as a bundle ships it."""
+    clip, track = files["30 s clip"][0], files["4 min track"][0]
+    rows = ["| tree | run | wall s | CPU s | librosa/numba imported |", "|---|---|---|---|---|"]
+    feat = {}
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        tmp = Path(tmp)
+        for k, (label, root) in enumerate(trees):
+            _cold(root, ["--home", str(tmp / f"h{k}"), "analyze", str(clip), "--json"], tmp / f"pyc-numba{k}")
+            for cmd in (["analyze", str(clip), "--json"], ["features", str(clip), "--pipeline", "stats", "--json"]):
+                numba_cache = tmp / f"numba{k}-{cmd[0]}"
+                for run in ("first (empty numba cache)", "later (numba cache kept)"):
+                    home = tmp / f"home{k}-{cmd[0]}-{run[:5]}"
+                    wall, cpu, heavy = _cold(root, ["--home", str(home), *cmd], numba_cache)
+                    rows.append(f"| {label} | `musicrec {cmd[0]}` {run} | {wall:.1f} | {cpu:.1f} | {heavy} |")
+                    print(rows[-1], file=sys.stderr, flush=True)
+            out = subprocess.run([sys.executable, "-c", FEATURE_CHILD, str(clip), str(track)], capture_output=True,
+                                 text=True, cwd=root, env={**os.environ, "NUMBA_CACHE_DIR": str(tmp / "numba-feat")},
+                                 timeout=900)
+            line = next(ln for ln in out.stdout.splitlines() if ln.startswith("FEAT "))
+            feat[label] = tuple(float(x) for x in line.split()[1:])
+    rows += ["", "| tree | 4-min track: decode + both pipelines, wall s | CPU s |", "|---|---|---|"]
+    rows += [f"| {label} | {w:.2f} | {c:.2f} |" for label, (w, c) in feat.items()]
+    return rows
+
+
 def main() -> None:
     import faulthandler
 
@@ -308,17 +383,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer files (a smoke run)")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "musicrec-bench-features"))
-    ap.add_argument("--only", choices=["speed", "ours", "agreement", "cache", "memory"], action="append")
+    ap.add_argument("--only", choices=["speed", "ours", "agreement", "cache", "memory", "coldstart"], action="append")
+    ap.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR",
+                    help="coldstart: another checkout to compare with this one (repeatable)")
     args = ap.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    if any("=" not in t for t in args.tree):
+        ap.error("--tree takes LABEL=DIR, e.g. before=/tmp/old")
+    trees = [(label, Path(d)) for label, d in (t.split("=", 1) for t in args.tree)]
+    if any(not (d / "musicrec_engine").is_dir() for _, d in trees):
+        ap.error("--tree DIR must be a checkout of this repository (a musicrec_engine/ folder in it)")
     files = make_files(workdir, args.quick)
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), "?")
     print(f"Machine: nproc {os.cpu_count()}, {cpu}; load average {os.getloadavg()[0]:.1f} at start\n")
     sections = {"speed": lambda: speed_table(files, args.quick), "ours": lambda: ours_table(files, args.quick),
                 "agreement": lambda: agreement_table(files), "cache": lambda: cache_and_jobs_table(files, workdir),
-                "memory": lambda: memory_table(workdir)}
+                "memory": lambda: memory_table(workdir),
+                "coldstart": lambda: coldstart_table(files, workdir, [*trees, ("this tree", ROOT)])}
     for name in args.only or list(sections):
         rows = sections[name]()
         print("\n".join(rows) + "\n", flush=True)
