@@ -31,13 +31,14 @@ import numpy as np
 
 from musicrec_engine import __version__
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.taste_context import ContextEncoder, Rows, as_rows
 from musicrec_engine.taste_features import Encoded, schema_hash
 
 if TYPE_CHECKING:  # torch loads only when a model is trained or used, not to read a rating or a status
     from musicrec_engine.taste_net import Ensemble, Scaler, TasteParams
 
 MIN_RATINGS = 20
-FORMAT = 1
+FORMAT = 2  # 2: scaler interpolates into normal scores; optional artist/label/genre context
 APP_TAG = "musicrec-taste-model"
 Progress = Callable[[int, int, str], None]
 
@@ -73,21 +74,54 @@ def ratings_fingerprint(keys_and_values) -> str:
 
 @dataclass
 class ColdStart:
+    """Similarity to liked minus disliked tracks, mapped to a probability.
+
+    The raw score (mean cosine to the 3 nearest likes minus the same for dislikes) moves in a
+    narrow band, so "0.5 + score / 4" put every track at 45-55 %. Instead the score is divided
+    by its spread (over the tracks the model will score, or the rated ones) and passed through a
+    logistic whose slope is fitted to the rated tracks' leave-one-out scores (each scored by the
+    others), kept between SLOPES per spread: a few ratings cannot make it flat or a step. No lean
+    (score 0) stays 50 %."""
+
     liked: np.ndarray  # unit rows
     disliked: np.ndarray
     scaler: Scaler | None  # None: the encoding is already on a common scale
+    slope: float = 2.5  # per unit of raw score, set by fit_mapping
+
+    SLOPES = (1.5, 4.0)  # per spread of the score: one spread above no lean gives 82-98 %
 
     def _unit(self, X: np.ndarray) -> np.ndarray:
         Z = self.scaler.transform(X) if self.scaler is not None else np.asarray(X, np.float32)
         n = np.linalg.norm(Z, axis=1, keepdims=True)
         return (Z / np.where(n > 0, n, 1.0)).astype(np.float32)
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def score(self, X: np.ndarray) -> np.ndarray:
         U = self._unit(X)
-        like = self._near(U, self.liked)
-        dis = self._near(U, self.disliked)
-        # (similarity to likes) - (similarity to dislikes) lies in [-2, 2]; 0.5 = no lean
-        return np.clip(0.5 + (like - dis) / 4.0, 0.0, 1.0).astype(np.float64)
+        return self._near(U, self.liked) - self._near(U, self.disliked)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        from scipy.special import expit
+
+        return expit(self.slope * self.score(X)).astype(np.float64)
+
+    def fit_mapping(self, reference: np.ndarray | None = None) -> None:
+        liked, disliked = self.liked, self.disliked
+        U = np.concatenate([liked, disliked])  # rated rows, likes first
+        lab = np.concatenate([np.ones(len(liked)), np.zeros(len(disliked))])
+        loo = np.empty(len(U))
+        for i in range(len(U)):
+            keep = np.arange(len(U)) != i
+            loo[i] = self._near(U[i:i + 1], U[keep & (lab == 1)])[0] - self._near(U[i:i + 1], U[keep & (lab == 0)])[0]
+        spread = float(np.std(self.score(reference))) if reference is not None and len(reference) > 1 else             float(np.std(loo))
+        spread = max(spread, 1e-3)
+        lo, hi = self.SLOPES
+        a = 2.5
+        if min(lab.sum(), len(lab) - lab.sum()) >= 2:
+            from sklearn.linear_model import LogisticRegression
+
+            # no intercept: a track that leans neither way is 50 %, whatever the like/dislike mix
+            a = float(LogisticRegression(fit_intercept=False, C=1.0).fit((loo / spread)[:, None], lab).coef_[0, 0])
+        self.slope = float(np.clip(a, lo, hi)) / spread
 
     @staticmethod
     def _near(U: np.ndarray, rated: np.ndarray, k: int = 3) -> np.ndarray:
@@ -118,7 +152,13 @@ class TasteModel:
 
     @property
     def feature_names(self) -> list[str]:
+        """The nets' inputs: the caller's features, then any artist/label/genre columns."""
         return self.manifest["feature_names"]
+
+    @property
+    def input_names(self) -> list[str]:
+        """The features a caller passes to predict_proba."""
+        return self.manifest.get("inputs") or self.manifest["feature_names"]
 
     @property
     def schema(self) -> str:
@@ -157,7 +197,7 @@ class TasteModel:
             "app": APP_TAG, "format": FORMAT, "version": __version__,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "schema": enc.schema, "feature_schema_hash": schema_hash(enc.schema, enc.names),
-            "feature_names": enc.names, "groups": enc.groups, "params": params.to_dict(),
+            "feature_names": enc.names, "inputs": enc.names, "groups": enc.groups, "params": params.to_dict(),
             "training": {"ratings": len(y), "likes": n_like, "dislikes": n_dis, "source": source,
                          "ratings_fingerprint": fingerprint, "left_out": enc.dropped[:20]},
             "metrics": {},
@@ -173,6 +213,8 @@ class TasteModel:
                              scaler)
             U = cold._unit(enc.X)
             cold.liked, cold.disliked = U[y == 1], U[y == 0]
+            cold.fit_mapping(reference)
+            manifest["cold_slope"] = cold.slope
             direction = cold.liked.mean(0) - cold.disliked.mean(0) if min(n_like, n_dis) else \
                 (cold.liked.mean(0) if n_like else -cold.disliked.mean(0))
             manifest.update(mode="cold-start", reason=reason)
@@ -186,16 +228,20 @@ class TasteModel:
             def fit_predict(Xtr, ytr, Xte, _groups):
                 return fit_ensemble(Xtr, ytr, params, cancel=cancel).predict_proba(Xte)
 
-            cv = cross_validate(enc.X, y, fit_predict, "stratified", folds, seed=params.seed, cancel=cancel,
+            cv = cross_validate(enc.rows(), y, fit_predict, "stratified", folds, seed=params.seed, cancel=cancel,
                                 progress=(lambda d, t, m: progress(d, t + 1, m)) if progress else None)
             manifest["metrics"]["cv"] = cv.summary()
             if artists is not None and len({a for a in artists if a}) >= folds:
                 manifest["metrics"]["note"] = "cross-validation folds are stratified by label, not grouped by artist"
         if progress:
             progress(folds, folds + 1, "training the final model on all ratings")
-        ens = fit_ensemble(enc.X, y, params, cancel=cancel)
-        direction, importance = sensitivities(ens, enc.X)
-        manifest["group_importance"] = group_importance(ens, enc.X, enc.groups, params.seed)
+        ens = fit_ensemble(enc.rows(), y, params, cancel=cancel)
+        if ens.context is not None:
+            manifest["feature_names"] = enc.names + ens.context.names()
+            manifest["groups"] = {**enc.groups, **ens.context.groups(len(enc.names))}
+            manifest["training"]["context"] = list(ens.context.fields)
+        direction, importance = sensitivities(ens, ens.fit_inputs)
+        manifest["group_importance"] = group_importance(ens, ens.fit_inputs, manifest["groups"], params.seed)
         manifest.update(mode="net", reason=None, hidden=list(params.hidden), platt=list(ens.platt))
         manifest["metrics"]["validation"] = ens.history
         manifest["training"]["seconds"] = round(time.perf_counter() - t0, 3)
@@ -204,10 +250,14 @@ class TasteModel:
         return cls(manifest, ensemble=ens, direction=direction, importance=importance)
 
     # --- scoring --------------------------------------------------------------------------------
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, np.float32)
-        if X.ndim != 2 or X.shape[1] != len(self.feature_names):
-            raise TasteError(f"the taste model expects {len(self.feature_names)} features per track, "
+    def predict_proba(self, data) -> np.ndarray:
+        """p(like) per row of `data`: a feature matrix, or an Encoded / Rows that also carries the
+        rows' artist, label and genre (without them a context model treats every artist as new)."""
+        rows = data.rows() if isinstance(data, Encoded) else as_rows(data)
+        X = np.asarray(rows.X, np.float32)
+        n_in = len(self.input_names)
+        if X.ndim != 2 or X.shape[1] != n_in:
+            raise TasteError(f"the taste model expects {n_in} features per track, "
                              f"got {X.shape[-1] if X.ndim else 0}")
         if len(X) == 0:
             return np.zeros(0)
@@ -215,8 +265,8 @@ class TasteModel:
         ok = np.isfinite(X).all(axis=1)
         out = np.full(len(X), np.nan)
         if ok.any():
-            Xo = X[ok] if not ok.all() else X
-            out[ok] = self.ensemble.predict_proba(Xo) if self.ensemble is not None else self.cold.predict_proba(Xo)
+            ro = rows[ok] if not ok.all() else Rows(X, rows.context)
+            out[ok] = self.ensemble.predict_proba(ro) if self.ensemble is not None else self.cold.predict_proba(ro.X)
         return out
 
     def explain(self):
@@ -231,6 +281,8 @@ class TasteModel:
         arrays = {"direction": self.direction, "importance": self.importance}
         if self.ensemble is not None:
             arrays.update({f"scaler/{k}": v for k, v in self.ensemble.scaler.state().items()})
+            if self.ensemble.context is not None:
+                arrays.update({f"context/{k}": v for k, v in self.ensemble.context.state().items()})
             for m, st in enumerate(self.ensemble.states):
                 arrays.update({f"net{m}/{k}": v for k, v in st.items()})
         else:
@@ -269,25 +321,28 @@ class TasteModel:
             n = 1 + max(int(k.split("/")[0][3:]) for k in arrays if k.startswith("net"))
             states = [{k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(f"net{m}/")}
                       for m in range(n)]
+            ctx_state = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("context/")}
             ens = Ensemble(scaler, states, tuple(manifest["hidden"]), tuple(manifest["platt"]),
-                           manifest["metrics"].get("validation", []))
+                           manifest["metrics"].get("validation", []),
+                           ContextEncoder.from_state(ctx_state) if ctx_state else None)
             return cls(manifest, ensemble=ens, direction=arrays["direction"], importance=arrays["importance"])
-        cold = ColdStart(arrays["cold/liked"], arrays["cold/disliked"], scaler)
+        cold = ColdStart(arrays["cold/liked"], arrays["cold/disliked"], scaler, float(manifest["cold_slope"]))
         return cls(manifest, cold=cold, direction=arrays["direction"], importance=arrays["importance"])
 
 
 def group_importance(ens: Ensemble, X: np.ndarray, groups: dict[str, list[int]], seed: int = 0) -> dict:
-    """Per group: mean |change in p(like)| when the group's columns are shuffled across the rated
-    tracks together. Summing per-column gradients would favour groups with many columns (12 key
-    one-hots); shuffling a whole group measures what the model loses without it."""
+    """Per group: mean |change in p(like)| when the group's columns (of the nets' input matrix X)
+    are shuffled across the rated tracks together. Summing per-column gradients would favour
+    groups with many columns (12 key one-hots); shuffling a whole group measures what the model
+    loses without it."""
     rng = np.random.default_rng(seed)
-    base = ens.predict_proba(X)
+    base = ens.proba_inputs(X)
     out = {}
     for g, cols in groups.items():
         Xp = X.copy()
         perm = rng.permutation(len(X))
         Xp[:, cols] = X[perm][:, cols]
-        out[g] = round(float(np.abs(ens.predict_proba(Xp) - base).mean()), 6)
+        out[g] = round(float(np.abs(ens.proba_inputs(Xp) - base).mean()), 6)
     return out
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from musicrec_engine.taste_context import ContextEncoder, as_rows
 from musicrec_engine.taste_cv import cross_validate, splits
 from musicrec_engine.taste_net import TasteParams, fit_ensemble
 
@@ -28,11 +29,25 @@ def net_fit_predict(params: TasteParams, cancel: threading.Event | None = None):
     return fp
 
 
-def gbm_fit_predict(Xtr, ytr, Xte, _groups=None):
-    """The reference: scikit-learn's histogram gradient boosting with its defaults."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def gbm_fit_predict_with(params: TasteParams):
+    """The reference: scikit-learn's histogram gradient boosting with its defaults, given the
+    same inputs as the net (the artist/label/genre columns fitted the same way on the same rows)."""
 
-    return HistGradientBoostingClassifier(random_state=0).fit(Xtr, ytr).predict_proba(Xte)[:, 1]
+    def fp(Xtr, ytr, Xte, _groups=None):
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        tr, te = as_rows(Xtr), as_rows(Xte)
+        A, B = tr.X, te.X
+        if tr.context is not None and params.context:
+            ctx = ContextEncoder(params.context, params.artist_dropout, seed=params.seed)
+            A = np.hstack([A, ctx.fit_transform(tr.context, ytr)])
+            B = np.hstack([B, ctx.transform(te.context, len(B))])
+        return HistGradientBoostingClassifier(random_state=0).fit(A, ytr).predict_proba(B)[:, 1]
+
+    return fp
+
+
+gbm_fit_predict = gbm_fit_predict_with(TasteParams())
 
 
 def tuned_fit_predict(base: TasteParams, cv: str, grid=None, inner_folds: int = 3, log: Callable | None = None,
@@ -55,15 +70,18 @@ def tuned_fit_predict(base: TasteParams, cv: str, grid=None, inner_folds: int = 
     return fp
 
 
-def bench(X: np.ndarray, y: np.ndarray, artists, cv: str = "stratified", folds: int = 5,
+def bench(X, y: np.ndarray, artists, cv: str = "stratified", folds: int = 5,
           params: TasteParams | None = None, baseline: bool = True, tune: bool = False,
           progress=None, log: Callable | None = None, cancel: threading.Event | None = None) -> dict:
     params = params or TasteParams()
     splits(y, cv, folds, artists)  # bad settings fail here, before any training
     fp = tuned_fit_predict(params, cv, log=log, cancel=cancel) if tune else net_fit_predict(params, cancel)
-    out = {"rows": len(y), "likes": int(np.sum(y)), "features": X.shape[1], "cv": cv, "folds": folds,
+    rows = as_rows(X)
+    context = sorted(rows.context) if rows.context is not None and params.context else []
+    out = {"rows": len(y), "likes": int(np.sum(y)), "features": rows.X.shape[1],
+           "context": [c for c in params.context if c in context], "cv": cv, "folds": folds,
            "params": params.to_dict(), "tuned_inside_folds": tune,
            "net": cross_validate(X, y, fp, cv, folds, artists, progress=progress, cancel=cancel).summary()}
     if baseline:
-        out["gbm"] = cross_validate(X, y, gbm_fit_predict, cv, folds, artists, cancel=cancel).summary()
+        out["gbm"] = cross_validate(X, y, gbm_fit_predict_with(params), cv, folds, artists, cancel=cancel).summary()
     return out

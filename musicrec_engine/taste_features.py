@@ -4,7 +4,9 @@ Two encodings:
   * taste space (library tracks and catalog rows alike): encoding.py's attribute vector plus the
     release year, so one model scores a user's files and an imported catalog;
   * seed 004's AcousticBrainz CSV: its high-level classifier probabilities, one-hot key/scale,
-    low-level descriptors and the release year (used by `taste bench` and `taste train --ab-csv`).
+    low-level descriptors and the release year (used by `taste bench` and `taste train --ab-csv`),
+    with MusicBrainz's artist, label and genre tag carried beside the matrix as `context` (the
+    model turns them into numbers from its own training ratings: taste_context.py).
 
 The release year is given as a value, a missing flag and cumulative five-year steps ("released in
 or after 1990"), because taste in eras is rarely linear in the year. Scaling is not done here: the
@@ -24,6 +26,7 @@ import pandas as pd
 from musicrec_engine import encoding
 from musicrec_engine.attributes import KEY_NAMES
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.taste_context import FIELDS, Rows
 
 YEAR_STEPS = list(range(1960, 2025, 5))
 YEAR_NAMES = ["year", "year_missing"] + [f"year>={y}" for y in YEAR_STEPS]
@@ -51,6 +54,10 @@ class Encoded:
     schema: str  # "taste-space" | "acousticbrainz"
     dropped: list[str] = field(default_factory=list)  # one sentence per row left out, and why
     kept: np.ndarray | None = None  # indices of the input rows that are in X (None: all)
+    context: dict[str, np.ndarray] | None = None  # artist / label / genre per row, where known
+
+    def rows(self) -> Rows:
+        return Rows(self.X, self.context)
 
     @property
     def schema_hash(self) -> str:
@@ -130,4 +137,6 @@ def encode_ab(df: pd.DataFrame) -> Encoded:
     for j, n in enumerate(names):
         g = next((label for prefix, label in _AB_GROUP_RULES if n.startswith(prefix)), n)
         groups.setdefault(g, []).append(j)
-    return Encoded(X, names, groups, "acousticbrainz", dropped, np.nonzero(keep)[0])
+    # MusicBrainz's artist, label and genre tag: the model learns what they mean from the ratings
+    context = {f: df[f].to_numpy(dtype=object)[keep] for f in FIELDS if f in df.columns}
+    return Encoded(X, names, groups, "acousticbrainz", dropped, np.nonzero(keep)[0], context or None)

@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import torch
-from scipy.special import expit, ndtri
+from scipy.special import ndtri
 
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.taste_context import FIELDS, ContextEncoder, Rows, as_rows
 
 MIN_CALIBRATION = 60  # pooled held-out rows needed before Platt scaling is trusted
 
@@ -42,6 +43,8 @@ class TasteParams:
     dropout: float = 0.3
     ensemble: int = 5
     seed: int = 0
+    context: tuple[str, ...] = FIELDS  # artist / label / genre inputs, when the rows carry them
+    artist_dropout: float = 0.3  # share of training rows shown as "artist not rated yet"
 
     @classmethod
     def from_dict(cls, d: dict | None) -> TasteParams:
@@ -49,6 +52,8 @@ class TasteParams:
         kw = {k: v for k, v in (d or {}).items() if k in names and v is not None}
         if "hidden" in kw:
             kw["hidden"] = tuple(int(h) for h in kw["hidden"])
+        if "context" in kw:
+            kw["context"] = tuple(str(c) for c in kw["context"])
         p = cls(**kw)
         p.check()
         return p
@@ -64,6 +69,10 @@ class TasteParams:
             problems.append("learning_rate must be > 0 and weight_decay >= 0")
         if not 0 <= self.dropout < 1:
             problems.append("dropout must be in [0, 1)")
+        if not 0 <= self.artist_dropout < 1:
+            problems.append("artist_dropout must be in [0, 1)")
+        if set(self.context) - set(FIELDS):
+            problems.append(f"context must be some of {', '.join(FIELDS)}")
         if self.target_accuracy is not None and not 0 < self.target_accuracy <= 1:
             problems.append("target_accuracy must be in (0, 1]")
         if problems:
@@ -72,6 +81,7 @@ class TasteParams:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["context"] = list(self.context)
         return d
 
 
@@ -80,7 +90,9 @@ class Scaler:
 
     Tabular features such as spectral centroid or beat counts are skewed with long tails; mapping
     them through their training quantiles gives the net evenly spread inputs and makes an outlier
-    harmless. Stored as plain arrays so the model file needs no pickle."""
+    harmless. The map is piecewise linear between the training quantiles and their normal scores
+    (one np.interp per column, no inverse-normal per value: scoring a million rows stays cheap).
+    Stored as plain arrays so the model file needs no pickle."""
 
     N_QUANTILES = 200
     SCALE_BINARY_FROM = 200  # rows
@@ -102,18 +114,18 @@ class Scaler:
         self.std = np.where(scaled & (sd > 1e-9), sd, 1.0)
         return self
 
-    def _quantile(self, X: np.ndarray) -> np.ndarray:
-        Z = np.array(X, np.float32, copy=True)
-        r = self.refs
+    def _quantile(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        Z = np.array(X, np.float32, copy=True) if out is None else out
+        z = ndtri(np.clip(self.refs, 1e-4, 1 - 1e-4))  # +-3.7 at the ends: the outlier cap
         for k, j in enumerate(np.nonzero(self.continuous)[0]):
             q = self.quantiles[:, k]
-            x = Z[:, j].astype(np.float64)
-            u = np.interp(x, q, r)
+            x = Z[:, j]
+            v = np.interp(x, q, z)
             if (np.diff(q) <= 0).any():
                 # tied quantiles: average the forward and backward interpolation, as sklearn does,
                 # so a tied value lands mid-rank (only paid for columns that have ties)
-                u = 0.5 * (u - np.interp(-x, -q[::-1], -r[::-1]))
-            Z[:, j] = ndtri(np.clip(u, 1e-7, 1 - 1e-7))
+                v = 0.5 * (v - np.interp(-x, -q[::-1], -z[::-1]))
+            Z[:, j] = v
         return Z
 
     def transform(self, X: np.ndarray) -> np.ndarray:
@@ -152,6 +164,10 @@ class Ensemble:
     hidden: tuple[int, ...]
     platt: tuple[float, float] = (1.0, 0.0)  # calibrated logit = a * logit + b
     history: list[dict] = field(default_factory=list)  # per member: epochs run, best epoch, val loss/acc
+    context: ContextEncoder | None = None  # artist / label / genre inputs appended to the features
+    fit_inputs: np.ndarray | None = None  # the training rows as the nets saw them (not saved)
+
+    CHUNK = 65_536  # rows per step when scoring: (chunk x members*hidden) floats stay in cache-sized MBs
 
     def nets(self) -> list[torch.nn.Sequential]:
         out = []
@@ -162,21 +178,60 @@ class Ensemble:
             out.append(net)
         return out
 
-    def logits(self, Xs: np.ndarray, chunk: int = 262_144) -> np.ndarray:
-        """(members, n) raw logits for already-scaled rows."""
-        nets = self.nets()
-        out = np.empty((len(nets), len(Xs)), np.float32)
+    def inputs(self, data) -> np.ndarray:
+        """The nets' raw input matrix: the features, then the context columns if the model has them."""
+        rows = as_rows(data)
+        X = np.asarray(rows.X, np.float32)
+        if self.context is None:
+            return X
+        return np.hstack([X, self.context.transform(rows.context, len(X))])
+
+    def _packed(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """All members as one wide network: the first layers side by side with the z-score folded
+        in, later layers block-diagonal, Platt's a and b folded into the output layer. Scoring is
+        then one matmul per layer for the whole ensemble."""
+        if getattr(self, "_pack", None) is not None:
+            return self._pack
+        L = len(self.hidden) + 1
+        mean, std = self.scaler.mean, self.scaler.std
+        a, b = self.platt
+        layers = []
+        for i in range(L):
+            Ws = [np.asarray(st[f"{3 * i}.weight"], np.float64).T for st in self.states]  # (d_in, d_out)
+            bs = [np.asarray(st[f"{3 * i}.bias"], np.float64) for st in self.states]
+            if i == 0:
+                W = np.hstack([w / std[:, None] for w in Ws])
+                bias = np.concatenate([bb - (mean / std) @ w for w, bb in zip(Ws, bs, strict=True)])
+            else:
+                from scipy.linalg import block_diag
+
+                W, bias = block_diag(*Ws), np.concatenate(bs)
+            if i == L - 1:
+                W, bias = a * W, a * bias + b
+            layers.append((torch.from_numpy(W.astype(np.float32)), torch.from_numpy(bias.astype(np.float32))))
+        self._pack = layers
+        return layers
+
+    def proba_inputs(self, X: np.ndarray) -> np.ndarray:
+        """Calibrated p(like), the members' mean, for rows of the nets' raw input matrix."""
+        layers = self._packed()
+        out = np.empty(len(X), np.float64)
+        buf = np.empty((min(self.CHUNK, len(X)), X.shape[1]), np.float32)
         with torch.inference_mode():
-            for s in range(0, len(Xs), chunk):
-                xt = torch.from_numpy(np.ascontiguousarray(Xs[s:s + chunk], np.float32))
-                for m, net in enumerate(nets):
-                    out[m, s:s + chunk] = net(xt)[:, 0].numpy()
+            for s in range(0, len(X), self.CHUNK):
+                n = min(self.CHUNK, len(X) - s)
+                Q = buf[:n]
+                Q[:] = X[s:s + n]
+                h = torch.from_numpy(self.scaler._quantile(Q, out=Q))
+                for i, (W, bias) in enumerate(layers):
+                    h = torch.addmm(bias, h, W)
+                    if i < len(layers) - 1:
+                        h.clamp_(min=0)
+                out[s:s + n] = torch.sigmoid_(h).mean(1).numpy()
         return out
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        a, b = self.platt
-        lg = self.logits(self.scaler.transform(X))
-        return expit(a * lg + b).mean(axis=0)
+    def predict_proba(self, data) -> np.ndarray:
+        return self.proba_inputs(self.inputs(data))
 
 
 def _split(y: np.ndarray, test_size: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -296,28 +351,33 @@ def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return (a, b) if 0.2 <= a <= 5.0 else (1.0, 0.0)
 
 
-def fit_ensemble(X: np.ndarray, y: np.ndarray, params: TasteParams,
+def fit_ensemble(data, y: np.ndarray, params: TasteParams,
                  progress: Callable[[int, int, str], None] | None = None,
                  cancel: threading.Event | None = None) -> Ensemble:
+    """`data`: a feature matrix, or Rows (features + artist/label/genre strings per row)."""
     # Nets this small gain nothing from threads, and on a busy machine OpenMP workers spinning
     # for a core make each step many times slower: one thread, restored afterwards.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _fit_ensemble(X, y, params, progress, cancel)
+        return _fit_ensemble(as_rows(data), y, params, progress, cancel)
     finally:
         torch.set_num_threads(threads)
 
 
-def _fit_ensemble(X, y, params: TasteParams, progress, cancel) -> Ensemble:
-    X = np.asarray(X, np.float32)
+def _fit_ensemble(rows: Rows, y, params: TasteParams, progress, cancel) -> Ensemble:
+    X = np.asarray(rows.X, np.float32)
     y = np.asarray(y, np.int64)
+    context = None
+    if rows.context is not None and params.context:
+        context = ContextEncoder(params.context, params.artist_dropout, seed=params.seed)
+        X = np.hstack([X, context.fit_transform(rows.context, y)])
     scaler = Scaler().fit(X)
     Xs = scaler.transform(X)
     if progress:
         progress(0, 1, f"training {params.ensemble} nets")
     states, logits, labels, history = _fit_members(Xs, y, params, cancel)
-    ens = Ensemble(scaler, states, tuple(params.hidden), history=history)
+    ens = Ensemble(scaler, states, tuple(params.hidden), history=history, context=context, fit_inputs=X)
     ens.platt = _platt(np.concatenate(logits), np.concatenate(labels))
     if progress:
         progress(1, 1, "nets trained")
@@ -325,8 +385,9 @@ def _fit_ensemble(X, y, params: TasteParams, progress, cancel) -> Ensemble:
 
 
 def sensitivities(ens: Ensemble, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per feature over the rows X: mean d(probability)/d(feature in standard deviations) (its
-    direction: + pushes towards like) and mean |d p / d feature| (its importance)."""
+    """Per input over the rows X (the nets' raw input matrix): mean d(probability)/d(input in
+    standard deviations) (its direction: + pushes towards like) and mean |d p / d input| (its
+    importance)."""
     Xs = torch.from_numpy(ens.scaler.transform(X)).requires_grad_(True)
     a, b = ens.platt
     p = torch.stack([torch.sigmoid(a * net(Xs)[:, 0] + b) for net in ens.nets()]).mean(0)

@@ -42,19 +42,31 @@ def register(sub) -> None:
     hp.add_argument("--ensemble", type=int, help="number of nets averaged (default 5)")
     hp.add_argument("--hidden", help="hidden layer sizes, e.g. 64 or 128,64")
     hp.add_argument("--dropout", type=float)
+    hp.add_argument("--context", help="which of artist,label,genre the net may use, when known "
+                                      "(default all three; 'none' for sound and year only)")
+    hp.add_argument("--artist-dropout", type=float, help="share of training ratings shown as a new artist "
+                                                         "(default 0.3)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
 def _params(args) -> dict:
     names = ["test_size", "epochs", "batch_size", "learning_rate", "weight_decay", "evaluate_every",
-             "target_accuracy", "ensemble", "dropout"]
+             "target_accuracy", "ensemble", "dropout", "artist_dropout"]
     d = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     if args.hidden:
         try:
             d["hidden"] = tuple(int(h) for h in args.hidden.split(","))
         except ValueError:
             raise UsageError(f"--hidden takes sizes like 64 or 128,64, not '{args.hidden}'") from None
+    if args.context:
+        from musicrec_engine.taste_context import FIELDS
+
+        ctx = () if args.context.strip().lower() == "none" else \
+            tuple(c.strip().lower() for c in args.context.split(",") if c.strip())
+        if set(ctx) - set(FIELDS):
+            raise UsageError(f"--context takes some of {','.join(FIELDS)} or 'none', not '{args.context}'")
+        d["context"] = ctx
     return d
 
 
@@ -141,12 +153,13 @@ def _bench(eng, args) -> int:
 
     data = load_ab_training(args.ab_csv, args.ratings)
     _report_problems(data.problems)
-    res = bench(data.enc.X, data.y, data.artists, args.cv, args.folds, TasteParams.from_dict(_params(args)),
+    res = bench(data.enc.rows(), data.y, data.artists, args.cv, args.folds, TasteParams.from_dict(_params(args)),
                 baseline=args.baseline, tune=args.tune, progress=_progress, log=_say)
     if args.json:
         emit_json(res)
         return 0
-    print(f"{res['rows']} rated tracks ({res['likes']} likes), {res['features']} features, "
+    ctx = f" + {', '.join(res['context'])}" if res["context"] else ""
+    print(f"{res['rows']} rated tracks ({res['likes']} likes), {res['features']} features{ctx}, "
           f"{args.folds}-fold {args.cv} cross-validation")
     print(f"{'model':<6} {'accuracy':>16} {'ROC AUC':>16} {'seconds':>8}")
     for name in ("net", "gbm"):
