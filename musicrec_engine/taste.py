@@ -76,11 +76,11 @@ def ratings_fingerprint(keys_and_values) -> str:
 class ColdStart:
     """Similarity to liked minus disliked tracks, mapped to a probability.
 
-    The raw score (mean cosine to the 3 nearest likes minus the same for dislikes) moves in a
+    The raw score (mean cosine to the nearest likes minus the same for dislikes) moves in a
     narrow band, so "0.5 + score / 4" put every track at 45-55 %. Instead the score is divided
     by its spread (over the tracks the model will score, or the rated ones) and passed through a
     logistic whose slope is fitted to the rated tracks' leave-one-out scores (each scored by the
-    others), kept between SLOPES per spread: a few ratings cannot make it flat or a step. No lean
+    others), kept within SLOPES per spread: a few ratings can make it neither flat nor a step. No lean
     (score 0) stays 50 %."""
 
     liked: np.ndarray  # unit rows
@@ -88,7 +88,7 @@ class ColdStart:
     scaler: Scaler | None  # None: the encoding is already on a common scale
     slope: float = 2.5  # per unit of raw score, set by fit_mapping
 
-    SLOPES = (1.5, 4.0)  # per spread of the score: one spread above no lean gives 82-98 %
+    SLOPES = (1.0, 2.5)  # per spread of the score: one spread above no lean gives 73-92 %
 
     def _unit(self, X: np.ndarray) -> np.ndarray:
         Z = self.scaler.transform(X) if self.scaler is not None else np.asarray(X, np.float32)
@@ -124,13 +124,15 @@ class ColdStart:
         self.slope = float(np.clip(a, lo, hi)) / spread
 
     @staticmethod
-    def _near(U: np.ndarray, rated: np.ndarray, k: int = 3) -> np.ndarray:
+    def _near(U: np.ndarray, rated: np.ndarray) -> np.ndarray:
         """Mean cosine to the k most similar rated tracks: a track like one liked track scores high
-        even when the likes are varied (a centroid of varied likes resembles none of them)."""
+        even when the likes are varied (a centroid of varied likes resembles none of them). k grows
+        from 1 to 3 with the ratings (one per 4), so with a handful of likes a track's own copy is
+        not outvoted by the less similar ones."""
         if len(rated) == 0:
             return np.zeros(len(U))
         S = U @ rated.T
-        k = min(k, S.shape[1])
+        k = int(np.clip(S.shape[1] // 4, 1, 3))
         return np.partition(S, S.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
 
 

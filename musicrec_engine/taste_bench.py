@@ -18,8 +18,7 @@ from musicrec_engine.taste_cv import cross_validate, splits
 from musicrec_engine.taste_net import TasteParams, fit_ensemble
 
 # A small neighbourhood of the defaults, for the inner search.
-TUNE_GRID = [{}, {"hidden": (256,), "dropout": 0.5, "weight_decay": 1e-4},
-             {"batch_size": 128, "learning_rate": 2e-3}]
+TUNE_GRID = [{}, {"artist_dropout": 0.5}, {"hidden": (256,), "dropout": 0.5, "weight_decay": 1e-4}]
 
 
 def net_fit_predict(params: TasteParams, cancel: threading.Event | None = None):

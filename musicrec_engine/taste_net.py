@@ -109,9 +109,11 @@ class Scaler:
         # z-scoring a rare one turns it into a huge input that a net fitted to a few dozen ratings
         # latches onto. With hundreds, a rare category is evidence and gets its z-score.
         scaled = self.continuous | (len(X) >= self.SCALE_BINARY_FROM)
-        self.mean = np.where(scaled, Z.mean(axis=0), 0.0)
-        sd = Z.std(axis=0)
-        self.std = np.where(scaled & (sd > 1e-9), sd, 1.0)
+        self.mean = np.where(scaled, Z.mean(axis=0, dtype=np.float64), 0.0)
+        sd = Z.std(axis=0, dtype=np.float64)
+        # a column that is constant but for rounding (no one rated that label yet) stays unscaled:
+        # dividing by its 1e-7 spread would turn rounding noise into the largest input
+        self.std = np.where(scaled & (sd > 1e-3), sd, 1.0)
         return self
 
     def _quantile(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -207,3 +207,25 @@ def test_ab_training_with_a_rating_file_reports_unknown_ids(home, tmp_path):
     expl = json.loads(r.stdout)
     assert expl["grouped_importance"][0]["group"] in ("mood", "release year")
     assert any(p.endswith("top_10_features.csv") for p in expl["files"])
+
+
+def test_taste_bench_uses_artist_label_and_genre_unless_told_not_to(home, tmp_path):
+    """Likes that follow the artist, not the sound: the net finds them through the artist column,
+    and `--context none` (sound and year only) cannot."""
+    df = ab_frame(150, seed=2)
+    df["liked"] = [int(i % 25 < 12) for i in range(150)]
+    df["label"] = ["Good Records" if v else "Other Records" for v in df["liked"]]
+    df["genre"] = ""
+    f = tmp_path / "ab.csv"
+    df.to_csv(f, index=False)
+    args = ["taste", "bench", "--ab-csv", str(f), "--folds", "3", "--ensemble", "2", "--json"]
+    r = run_cli(*args, home=home)
+    assert r.returncode == 0, r.stderr
+    with_ctx = json.loads(r.stdout)
+    assert with_ctx["context"] == ["artist", "label", "genre"] and with_ctx["net"]["accuracy_mean"] >= 0.9
+    r = run_cli(*args, "--context", "none", home=home)
+    assert r.returncode == 0, r.stderr
+    without = json.loads(r.stdout)
+    assert without["context"] == [] and without["net"]["accuracy_mean"] < 0.7
+    r = run_cli(*args, "--context", "artist,mood", home=home)
+    assert r.returncode == 2 and "--context takes some of artist,label,genre or 'none'" in r.stderr

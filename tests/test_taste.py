@@ -77,16 +77,24 @@ def test_explain_says_what_pushes_towards_like_and_dislike(trained, tmp_path):
     assert len(w) == 1 + 64 and w[0].split(",")[1:] == trained.feature_names
 
 
-def test_cold_start_scores_by_similarity_and_says_so():
+def test_cold_start_scores_by_similarity_and_says_so(tmp_path):
     rows = tracks(12, 4)
     y = taste(rows)
     m = TasteModel.train(encode_taste_rows(rows), y, FAST)
     assert m.mode == "cold-start" and f"only 12 ratings (the net needs {MIN_RATINGS})" in m.describe()
-    # a copy of a liked track scores above a copy of a disliked one
-    liked = [r for r, v in zip(rows, y, strict=True) if v == 1][0]
-    disliked = [r for r, v in zip(rows, y, strict=True) if v == 0][0]
-    p = m.predict_proba(encode_taste_rows([liked, disliked]).X)
-    assert p[0] > 0.5 > p[1]
+    # tracks like the liked ones score clearly high, like the disliked ones clearly low
+    liked = [r for r, v in zip(rows, y, strict=True) if v == 1]
+    disliked = [r for r, v in zip(rows, y, strict=True) if v == 0]
+    p_like = m.predict_proba(encode_taste_rows(liked).X)
+    p_dis = m.predict_proba(encode_taste_rows(disliked).X)
+    assert np.median(p_like) >= 0.75 and p_like.min() > 0.5
+    assert np.median(p_dis) <= 0.25 and p_dis.max() < 0.5
+    # and unrated tracks spread out instead of all sitting at "50 %"
+    p = m.predict_proba(encode_taste_rows(tracks(300, 99)).X)
+    assert np.percentile(p, 10) < 0.3 and np.percentile(p, 90) > 0.6
+    # the spread survives saving and loading
+    assert np.allclose(TasteModel.load(m.save(tmp_path / "m")).predict_proba(
+        encode_taste_rows(liked).X), p_like)
 
 
 def test_one_class_only_is_a_cold_start_with_advice():
@@ -159,3 +167,51 @@ def test_failed_training_never_replaces_the_last_good_model(trained, tmp_path):
 def test_predicting_with_the_wrong_feature_count_is_refused(trained):
     with pytest.raises(TasteError, match=f"expects {len(trained.feature_names)} features per track, got 5"):
         trained.predict_proba(np.zeros((3, 5), np.float32))
+
+
+def test_scoring_in_one_pass_matches_the_nets_that_explain_it(trained):
+    """Scoring packs all nets into one wide network with the scaling folded in; it must give what
+    the per-net weights in the explanation files give."""
+    import torch
+
+    X = encode_taste_rows(tracks(300, 10)).X
+    ens = trained.ensemble
+    a, b = ens.platt
+    with torch.no_grad():
+        Xs = torch.from_numpy(ens.scaler.transform(X))
+        slow = torch.stack([torch.sigmoid(a * net(Xs)[:, 0] + b) for net in ens.nets()]).mean(0).numpy()
+    assert np.abs(trained.predict_proba(X) - slow).max() < 1e-5
+
+
+def with_context(rows, artists, genres):
+    enc = encode_taste_rows(rows)
+    enc.context = {"artist": np.array(artists, dtype=object), "genre": np.array(genres, dtype=object)}
+    return enc
+
+
+def test_artist_and_genre_are_learnt_from_the_ratings(tmp_path):
+    """A listener who likes some artists whatever they sound like: the net learns the artists
+    from the ratings, and the genre tags carry over to artists it has never seen."""
+    rows = tracks(240, 12)
+    artists = [f"Artist {i % 24}" for i in range(240)]
+    liked_artist = [i % 24 < 12 for i in range(240)]
+    genres = [("indie folk" if la else "country pop") if i % 5 else "" for i, la in enumerate(liked_artist)]
+    y = np.array(liked_artist, int)
+    m = TasteModel.train(with_context(rows, artists, genres), y, FAST)
+    assert m.mode == "net" and m.manifest["metrics"]["cv"]["accuracy_mean"] >= 0.9
+    assert m.explain().grouped[0]["group"] in ("artist", "genre")
+
+    new = tracks(40, 13)
+    p_fan = m.predict_proba(with_context(new, ["Artist 3"] * 40, [""] * 40))
+    p_not = m.predict_proba(with_context(new, ["Artist 15"] * 40, [""] * 40))
+    assert p_fan.mean() > 0.75 and p_not.mean() < 0.25
+    # new artists: judged by their genre tag; with neither, the sound decides (no lean here)
+    p_folk = m.predict_proba(with_context(new, ["Someone New"] * 40, ["folk"] * 40))
+    p_country = m.predict_proba(with_context(new, ["Someone New"] * 40, ["country"] * 40))
+    assert p_folk.mean() > p_country.mean() + 0.2
+    p_bare = m.predict_proba(encode_taste_rows(new).X)
+    assert 0.25 < p_bare.mean() < 0.75
+
+    loaded = TasteModel.load(m.save(tmp_path / "m"))
+    assert np.allclose(loaded.predict_proba(with_context(new, ["Artist 3"] * 40, [""] * 40)), p_fan)
+    assert loaded.feature_names[-2:] != m.input_names[-2:] and "artist_like_share" in loaded.feature_names
