@@ -8,10 +8,16 @@ a LogisticRegression (max_iter=5000, classification) meta-model: sklearn's Stack
 Multi-target regression groups wrap the stack in MultiOutputRegressor (one stack per target).
 Each base model's hyper-parameters are tuned first with scikit-optimize's BayesSearchCV (k-fold CV,
 `budget` evaluations per base model; budget 0 keeps the defaults below).
+
+Cost: the search spaces are kept to settings that fit in a few seconds on ~2,000 rows (forests of
+at most 150 trees, boosting with histogram bins of 64 and at most 200 rounds of depth <= 5, loose
+saga tolerance), and the CV fits of the search and of the stack run on `jobs` processes; see
+docs/BENCHMARKS.md (issue 5) for the measured training time.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 
@@ -26,6 +32,11 @@ REGRESSION_GROUPS = {
 CLASSIFICATION_GROUPS = {"key": ["key"], "mode": ["mode"], "tempo_bins": ["tempo_bin"]}
 BASE_NAMES = ["rf", "xgb", "svm", "ridge", "lasso", "elasticnet"]
 PCA_MAX = 50
+MAX_JOBS = 4  # processes for CV fits; each holds a copy of the training rows and sklearn
+
+
+def default_jobs() -> int:
+    return max(1, min(MAX_JOBS, os.cpu_count() or 1))
 
 
 @dataclass
@@ -60,10 +71,10 @@ def base_models(kind: str, n_comp: int, seed: int = 0) -> dict:
 
     if kind == "regression":
         models = {
-            "rf": RandomForestRegressor(n_estimators=100, min_samples_leaf=2, max_features=0.5, n_jobs=1,
+            "rf": RandomForestRegressor(n_estimators=100, min_samples_leaf=2, max_features=0.3, n_jobs=1,
                                         random_state=seed),
-            "xgb": XGBRegressor(n_estimators=150, max_depth=4, learning_rate=0.05, subsample=0.8, n_jobs=1,
-                                random_state=seed, verbosity=0),
+            "xgb": XGBRegressor(n_estimators=150, max_depth=4, learning_rate=0.08, subsample=0.8, n_jobs=1,
+                                tree_method="hist", max_bin=64, random_state=seed, verbosity=0),
             "svm": SVR(C=1.0, epsilon=0.05, gamma="scale"),
             "ridge": Ridge(alpha=1.0),
             "lasso": Lasso(alpha=0.01, max_iter=5000),
@@ -71,14 +82,15 @@ def base_models(kind: str, n_comp: int, seed: int = 0) -> dict:
         }
     else:
         models = {
-            "rf": RandomForestClassifier(n_estimators=100, min_samples_leaf=2, max_features=0.5, n_jobs=1,
+            "rf": RandomForestClassifier(n_estimators=100, min_samples_leaf=2, max_features=0.3, n_jobs=1,
                                          random_state=seed),
-            "xgb": XGBClassifier(n_estimators=150, max_depth=4, learning_rate=0.05, subsample=0.8, n_jobs=1,
-                                 random_state=seed, verbosity=0),
+            "xgb": XGBClassifier(n_estimators=150, max_depth=4, learning_rate=0.08, subsample=0.8, n_jobs=1,
+                                 tree_method="hist", max_bin=64, random_state=seed, verbosity=0),
             "svm": SVC(C=1.0, gamma="scale", probability=True, random_state=seed),
             "ridge": RidgeClassifier(alpha=1.0),
-            "lasso": LogisticRegression(l1_ratio=1.0, solver="saga", C=1.0, max_iter=5000),
-            "elasticnet": LogisticRegression(l1_ratio=0.5, solver="saga", C=1.0, max_iter=5000),
+            # tol 1e-3: saga's default 1e-4 cost 4-8x the time (12-class key) for no held-out difference.
+            "lasso": LogisticRegression(l1_ratio=1.0, solver="saga", C=1.0, max_iter=2000, tol=1e-3),
+            "elasticnet": LogisticRegression(l1_ratio=0.5, solver="saga", C=1.0, max_iter=2000, tol=1e-3),
         }
     return {name: _pipe(m, n_comp, seed) for name, m in models.items()}
 
@@ -88,12 +100,12 @@ def search_space(kind: str, name: str) -> dict:
 
     reg = kind == "regression"
     spaces = {
-        "rf": {"model__n_estimators": Integer(50, 300), "model__max_depth": Integer(3, 20),
-               "model__min_samples_leaf": Integer(1, 10), "model__max_features": Real(0.1, 1.0)},
-        "xgb": {"model__n_estimators": Integer(50, 400), "model__max_depth": Integer(2, 8),
-                "model__learning_rate": Real(0.01, 0.3, prior="log-uniform"),
-                "model__subsample": Real(0.5, 1.0)},
-        "svm": {"model__C": Real(0.01, 100, prior="log-uniform"), "model__gamma": Real(1e-4, 1, prior="log-uniform")},
+        "rf": {"model__n_estimators": Integer(50, 150), "model__max_depth": Integer(4, 16),
+               "model__min_samples_leaf": Integer(1, 10), "model__max_features": Real(0.1, 0.5)},
+        "xgb": {"model__n_estimators": Integer(50, 200), "model__max_depth": Integer(2, 5),
+                "model__learning_rate": Real(0.03, 0.3, prior="log-uniform"),
+                "model__subsample": Real(0.6, 1.0)},
+        "svm": {"model__C": Real(0.03, 30, prior="log-uniform"), "model__gamma": Real(1e-3, 0.3, prior="log-uniform")},
         "ridge": {"model__alpha": Real(1e-3, 1e3, prior="log-uniform")},
         "lasso": ({"model__alpha": Real(1e-4, 1, prior="log-uniform")} if reg
                   else {"model__C": Real(1e-3, 100, prior="log-uniform")}),
@@ -114,7 +126,7 @@ def _cv(kind: str, y, folds: int, seed: int):
     return KFold(folds, shuffle=True, random_state=seed)
 
 
-def tune(pipe, kind: str, name: str, X, y, budget: int, folds: int = 3, seed: int = 0):
+def tune(pipe, kind: str, name: str, X, y, budget: int, folds: int = 3, seed: int = 0, jobs: int = 1):
     """BayesSearchCV over the base model's space; returns the pipeline with the best parameters."""
     if budget <= 0:
         return pipe
@@ -127,8 +139,12 @@ def tune(pipe, kind: str, name: str, X, y, budget: int, folds: int = 3, seed: in
         est = MultiOutputRegressor(pipe)
         space = {f"estimator__{k}": v for k, v in space.items()}
     search = BayesSearchCV(est, space, n_iter=budget, cv=_cv(kind, y, folds, seed),
-                           scoring="r2" if kind == "regression" else "f1_weighted", n_jobs=1,
-                           random_state=seed, n_points=1, refit=False, error_score=np.nan)
+                           scoring="r2" if kind == "regression" else "f1_weighted", n_jobs=jobs,
+                           # points asked together are fitted together: folds x points fits keep all
+                           # processes busy (with the small budgets used here the first points are
+                           # random draws anyway, so asking in pairs costs the search nothing)
+                           random_state=seed, n_points=max(1, min(jobs, budget)), refit=False,
+                           error_score=np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         search.fit(X, y)
@@ -136,29 +152,31 @@ def tune(pipe, kind: str, name: str, X, y, budget: int, folds: int = 3, seed: in
     return clone(pipe).set_params(**params)
 
 
-def stack(kind: str, bases: dict, folds: int = 5, y=None, seed: int = 0):
+def stack(kind: str, bases: dict, folds: int = 5, y=None, seed: int = 0, jobs: int = 1):
     from sklearn.ensemble import StackingClassifier, StackingRegressor
     from sklearn.linear_model import LogisticRegression, Ridge
 
     estimators = list(bases.items())
     if kind == "regression":
-        return StackingRegressor(estimators, final_estimator=Ridge(alpha=1.0), cv=folds, n_jobs=1)
+        return StackingRegressor(estimators, final_estimator=Ridge(alpha=1.0), cv=folds, n_jobs=jobs)
     return StackingClassifier(estimators, final_estimator=LogisticRegression(max_iter=5000),
-                              cv=_cv(kind, y, folds, seed), n_jobs=1)
+                              cv=_cv(kind, y, folds, seed), n_jobs=jobs)
 
 
 def fit_group(spec: GroupSpec, X: np.ndarray, Y: np.ndarray, budget: int, folds: int = 5, seed: int = 0,
-              progress=None, cancel=None):
-    """Tune the six base models, then fit the stack (wrapped per target when the group has several)."""
+              progress=None, cancel=None, jobs: int | None = None):
+    """Tune the six base models, then fit the stack (wrapped per target when the group has several).
+    `jobs` processes share the CV fits (default: the CPU count, at most MAX_JOBS)."""
     from threadpoolctl import threadpool_limits
 
-    # One BLAS/OpenMP thread: these fits are small, and threads fighting over a shared machine made
-    # a 200-row Ridge fit 20x slower in measurements.
+    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    # One BLAS/OpenMP thread per process: these fits are small, and threads fighting over a shared
+    # machine made a 200-row Ridge fit 20x slower in measurements; parallelism comes from `jobs`.
     with threadpool_limits(1):
-        return _fit_group(spec, X, Y, budget, folds, seed, progress, cancel)
+        return _fit_group(spec, X, Y, budget, folds, seed, progress, cancel, jobs)
 
 
-def _fit_group(spec, X, Y, budget, folds, seed, progress, cancel):
+def _fit_group(spec, X, Y, budget, folds, seed, progress, cancel, jobs):
     from sklearn.multioutput import MultiOutputRegressor
 
     y = Y if Y.ndim == 1 or Y.shape[1] > 1 else Y[:, 0]
@@ -170,10 +188,10 @@ def _fit_group(spec, X, Y, budget, folds, seed, progress, cancel):
             raise InterruptedError("training cancelled")
         if progress:
             progress(i, len(bases) + 1, f"{spec.name}: tuning {name}")
-        tuned[name] = tune(pipe, spec.kind, name, X, y, budget, folds=3, seed=seed)
+        tuned[name] = tune(pipe, spec.kind, name, X, y, budget, folds=3, seed=seed, jobs=jobs)
     if progress:
         progress(len(bases), len(bases) + 1, f"{spec.name}: fitting the stack")
-    model = stack(spec.kind, tuned, folds, y, seed)
+    model = stack(spec.kind, tuned, folds, y, seed, jobs)
     if spec.kind == "regression" and np.ndim(y) == 2:
         model = MultiOutputRegressor(model)
     with warnings.catch_warnings():

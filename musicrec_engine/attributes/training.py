@@ -98,7 +98,7 @@ def _confidence(m: dict) -> float:
 
 
 def fit_and_score(specs: list[GroupSpec], X_tr, Y_tr: dict, X_te, Y_te: dict, budget: int, seed: int = 0,
-                  progress=None, cancel=None) -> tuple[list[dict], dict, list[dict]]:
+                  progress=None, cancel=None, jobs: int | None = None) -> tuple[list[dict], dict, list[dict]]:
     """Fit each group on its rows with labels, score on held-out rows. Y_* map target -> array (NaN = none)."""
     from threadpoolctl import threadpool_limits
 
@@ -124,7 +124,7 @@ def fit_and_score(specs: list[GroupSpec], X_tr, Y_tr: dict, X_te, Y_te: dict, bu
                 progress(gi, len(specs), msg)
 
         model = stacking.fit_group(spec, X_tr[mtr], ytr_g if ytr_g.shape[1] > 1 else ytr_g[:, 0], budget,
-                                   seed=seed, progress=prog, cancel=cancel)
+                                   seed=seed, progress=prog, cancel=cancel, jobs=jobs)
         with threadpool_limits(1):
             rows = stacking.compare(model, spec, X_te[mte], yte_g)
         report += rows
@@ -143,7 +143,8 @@ def fit_and_score(specs: list[GroupSpec], X_tr, Y_tr: dict, X_te, Y_te: dict, bu
     return groups, metrics, report
 
 
-def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, progress=None) -> TrainResult:
+def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, progress=None,
+                  jobs: int | None = None) -> TrainResult:
     """The shipped model from trainset clips (npz from benchmarks/train_default_attributes.py)."""
     from musicrec_engine.attributes import estimated, stacking
 
@@ -154,7 +155,8 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
              GroupSpec("vocal", "classification", ["instrumentalness"])]
     Y_tr = {t: np.asarray(train[t], float) for s in specs for t in s.targets}
     Y_te = {t: np.asarray(test[t], float) for s in specs for t in s.targets}
-    groups, metrics, report = fit_and_score(specs, train["X"], Y_tr, test["X"], Y_te, budget, progress=progress)
+    groups, metrics, report = fit_and_score(specs, train["X"], Y_tr, test["X"], Y_te, budget, progress=progress,
+                                            jobs=jobs)
     # The issue's targets are detection AUCs: speech present vs absent for speechiness, and the three
     # binary facts for the others (instrumentalness: voice or speech present vs absent).
     from sklearn.metrics import r2_score, roc_auc_score
@@ -489,7 +491,7 @@ def collect_features(labels: Labels, audio_dir: Path | None, csv_dir: Path, libr
 
 
 def train_user(labels: Labels, X: np.ndarray, rows: list[dict], schema_hash: str, budget: int, seed: int = 0,
-               report_dir=None, progress=None, cancel=None) -> TrainResult:
+               report_dir=None, progress=None, cancel=None, jobs: int | None = None) -> TrainResult:
     """Seed 000's groups on the user's labels: 80/20 split, stacks per group, held-out metrics."""
     from musicrec_engine.attributes import stacking
 
@@ -512,7 +514,7 @@ def train_user(labels: Labels, X: np.ndarray, rows: list[dict], schema_hash: str
         if targets[0] in Y:
             specs.append(GroupSpec(name, "classification", targets))
     groups, metrics, report = fit_and_score(specs, X[tr], {t: v[tr] for t, v in Y.items()}, X[te],
-                                            {t: v[te] for t, v in Y.items()}, budget, seed, progress, cancel)
+                                            {t: v[te] for t, v in Y.items()}, budget, seed, progress, cancel, jobs)
     if not groups:
         raise LabelError("no attribute group had enough labelled rows to train (need "
                          f"{MIN_ROWS} training rows with every value of the group)")
