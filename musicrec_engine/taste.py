@@ -88,7 +88,7 @@ class ColdStart:
     scaler: Scaler | None  # None: the encoding is already on a common scale
     slope: float = 2.5  # per unit of raw score, set by fit_mapping
 
-    SLOPES = (1.0, 2.5)  # per spread of the score: one spread above no lean gives 73-92 %
+    SLOPES = (0.5, 2.5)  # per spread of the score: one spread above no lean gives 62-92 %
 
     def _unit(self, X: np.ndarray) -> np.ndarray:
         Z = self.scaler.transform(X) if self.scaler is not None else np.asarray(X, np.float32)
