@@ -5,10 +5,16 @@ trained on seed 1 and evaluated ONCE on clips from seed 2 (different speech, mel
 draws, rooms and audiences), which were never used for tuning. Inputs: the descriptor vector of
 attributes/estimated.py (its schema hash goes into the manifest).
 
-    .venv/bin/python benchmarks/train_default_attributes.py generate --seed 1 --count 800 --out W/train.npz
-    .venv/bin/python benchmarks/train_default_attributes.py generate --seed 2 --count 300 --out W/test.npz
-    .venv/bin/python benchmarks/train_default_attributes.py train --train W/train.npz --test W/test.npz [--budget 4]
-    .venv/bin/python benchmarks/train_default_attributes.py calibrate --data W/train.npz
+    B=benchmarks/train_default_attributes.py
+    .venv/bin/python $B generate --seed 1 --count 800 --start 0 --out W/train_a.npz     # these two
+    .venv/bin/python $B generate --seed 1 --count 800 --start 800 --out W/train_b.npz   # in parallel
+    .venv/bin/python $B generate --seed 2 --count 300 --out W/test.npz
+    .venv/bin/python $B train --train W/train_a.npz,W/train_b.npz --test W/test.npz [--budget N]
+    .venv/bin/python $B calibrate --data W/train_a.npz,W/train_b.npz
+    .venv/bin/python $B compare --data W/test.npz
+
+While choosing descriptors, evaluate on another seed (e.g. --seed 3 as --test) and keep seed 2
+for the one final evaluation.
 
 `train` writes resources/models/default_attributes.joblib + default_attributes.manifest.json and
 prints the held-out table; `calibrate` writes resources/models/estimated_calibration.json.
@@ -64,7 +70,8 @@ def cmd_train(a) -> None:
 
     tr, te = _load(a.train), _load(a.test)
     assert str(tr["schema"]) == estimated.descriptor_schema_hash(), "descriptors changed since generation"
-    result = training.train_default(tr, te, budget=a.budget, report_dir=a.report,
+    budget = training.DEFAULT_BUDGET if a.budget is None else a.budget
+    result = training.train_default(tr, te, budget=budget, report_dir=a.report,
                                     progress=lambda d, n, m: print(f"  {m}", file=sys.stderr, flush=True))
     out = training.save_model(result, ROOT / "resources" / "models", "default_attributes")
     print(f"wrote {out}")
@@ -75,7 +82,15 @@ def cmd_train(a) -> None:
     for name, m in result.manifest["metrics"]["attributes"].items():
         r2 = f"{m['r2']:.3f}" if "r2" in m else "-"
         print(f"| {name} | {m['task']} | {m['auc']:.3f} | {r2} | {m['rows']} |")
-    print(f"\nmodel file {out.stat().st_size / 1e6:.1f} MB; training {result.manifest['training_seconds']:.0f} s")
+    import resource
+
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)  # worker processes' CPU time counts once they are reaped
+    cpu = sum(resource.getrusage(w).ru_utime + resource.getrusage(w).ru_stime
+              for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    print(f"\nmodel file {out.stat().st_size / 1e6:.1f} MB; training {result.manifest['training_seconds']:.0f} s wall, "
+          f"{cpu:.0f} s CPU (all processes, including loading)")
 
 
 def _spotify_quantiles(col: str, qs: np.ndarray) -> np.ndarray:
@@ -152,7 +167,7 @@ def main() -> None:
     t = sub.add_parser("train")
     t.add_argument("--train", required=True)
     t.add_argument("--test", required=True)
-    t.add_argument("--budget", type=int, default=4)
+    t.add_argument("--budget", type=int, default=None, help="default: training.DEFAULT_BUDGET")
     t.add_argument("--report", default=None, help="folder for comparison.csv/png")
     c = sub.add_parser("calibrate")
     c.add_argument("--data", required=True)

@@ -75,3 +75,24 @@ def test_fallback_key_and_tempo_follow_the_music():
     out = estimated.estimate(spec)
     assert out["key"].value in (9, 6)  # A major, or its relative minor F# at worst
     assert 100 <= out["tempo"].value <= 145 or 55 <= out["tempo"].value <= 65
+
+
+def _notes(kind: str, seconds: float = 6.0) -> np.ndarray:
+    """One note a second: held square waves (a synth lead) or plucked tones dying away (a guitar)."""
+    out = np.zeros(int(seconds * SR), np.float32)
+    n = SR
+    t = np.arange(n) / SR
+    for i, f0 in enumerate([220.0, 247.0, 262.0, 294.0, 330.0, 294.0][: int(seconds)]):
+        if kind == "square":
+            y = 0.2 * np.sign(np.sin(2 * np.pi * f0 * t)) * np.minimum(1, t / 0.01)
+        else:
+            y = sum(np.sin(2 * np.pi * k * f0 * t) * np.exp(-t * 3 * k) / k for k in range(1, 12)) * 0.3
+        out[i * n:(i + 1) * n] = y
+    return out + 1e-4 * np.random.default_rng(0).standard_normal(out.size).astype(np.float32)
+
+
+def test_band_dynamics_tell_held_synth_notes_from_decaying_plucked_ones():
+    held, plucked = estimated.descriptors(Spectrum(_notes("square"))), estimated.descriptors(Spectrum(_notes("pluck")))
+    for band in ("250_500", "500_1000", "1000_2000"):
+        assert held[f"bsteady_{band}"] > plucked[f"bsteady_{band}"] + 0.2, band
+        assert plucked[f"bdecay_{band}"] > held[f"bdecay_{band}"] + 0.1, band
