@@ -308,7 +308,7 @@ class Engine:
         tracks = [t for t in tracks if t.get("attributes")]
         if not tracks:
             return {}
-        p = model.predict_proba(encode_taste_rows(tracks).X)
+        p = model.predict_proba(encode_taste_rows(tracks))
         probs = {t["id"]: float(v) for t, v in zip(tracks, p, strict=True) if v == v}
         self.library.set_predictions(probs)
         return probs
@@ -329,7 +329,7 @@ class Engine:
                 rows = self.library.catalog_tracks(c["id"], limit=chunk, offset=offset)
                 if not rows:
                     break
-                p = model.predict_proba(encode_taste_rows(rows).X)
+                p = model.predict_proba(encode_taste_rows(rows))
                 self.library.set_catalog_predictions({r["id"]: float(v) for r, v in zip(rows, p, strict=True)
                                                       if v == v})
                 offset += len(rows)

@@ -390,28 +390,28 @@ class Library:
     def rating_rows(self) -> list[dict]:
         """Every rated track, library and catalog alike, with its attribute values flat (for encoding)
         and artist/album (for grouped validation). Keys: source, id, rating, rated_at, title, artist,
-        album, album_id, mbid, content_hash, path, and one key per attribute name."""
+        album, album_id, genre, mbid, content_hash, path, and one key per attribute name."""
         out = []
         lib = self._q("SELECT t.id, r.value, r.rated_at, t.title, t.artist, t.album, t.album_artist, "
-                      "t.mb_recording_id, t.content_hash, t.path FROM ratings r JOIN tracks t ON t.id=r.track_id "
+                      "t.mb_recording_id, t.content_hash, t.path, t.genre FROM ratings r JOIN tracks t ON t.id=r.track_id "
                       "ORDER BY r.rated_at")
         attrs = self._attributes([r[0] for r in lib])
-        for tid, v, at, title, artist, album, aa, mbid, h, path in lib:
+        for tid, v, at, title, artist, album, aa, mbid, h, path, genre in lib:
             d = {"source": "library", "id": tid, "rating": v, "rated_at": at, "title": title, "artist": artist,
-                 "album": album, "album_id": f"{aa or artist or ''}|{album or ''}", "mbid": mbid,
+                 "album": album, "album_id": f"{aa or artist or ''}|{album or ''}", "genre": genre, "mbid": mbid,
                  "content_hash": h, "path": path}
             for name in ALL_ATTRIBUTES:
                 d[name] = attrs.get(tid, {}).get(name, {}).get("value")
             out.append(d)
         cat = self._q(f"SELECT ct.id, r.value, r.rated_at, ct.title, ct.artist, ct.album, ct.album_id, ct.mbid, "
-                      f"ct.catalog_id, ct.external_id, {', '.join('ct.' + a for a in CATALOG_ATTRS)} "
+                      f"ct.catalog_id, ct.external_id, ct.genre, {', '.join('ct.' + a for a in CATALOG_ATTRS)} "
                       "FROM catalog_ratings r JOIN catalog_tracks ct ON ct.id=r.catalog_track_id ORDER BY r.rated_at")
         for row in cat:
-            cid, v, at, title, artist, album, album_id, mbid, catalog_id, ext = row[:10]
+            cid, v, at, title, artist, album, album_id, mbid, catalog_id, ext, genre = row[:11]
             d = {"source": "catalog", "id": cid, "rating": v, "rated_at": at, "title": title, "artist": artist,
-                 "album": album, "album_id": album_id, "mbid": mbid, "catalog_id": catalog_id,
+                 "album": album, "album_id": album_id, "genre": genre, "mbid": mbid, "catalog_id": catalog_id,
                  "external_id": ext, "content_hash": None, "path": None}
-            d.update(zip(CATALOG_ATTRS, row[10:], strict=True))
+            d.update(zip(CATALOG_ATTRS, row[11:], strict=True))
             out.append(d)
         return out
 

@@ -95,7 +95,18 @@ def encode_taste_rows(rows, years=None) -> Encoded:
     names = encoding.feature_names() + YEAR_NAMES
     groups = {a: list(range(s.start, s.stop)) for a, s in encoding.groups().items()}
     groups["release year"] = list(range(encoding.DIM, encoding.DIM + len(YEAR_NAMES)))
-    return Encoded(np.ascontiguousarray(X, np.float32), names, groups, "taste-space")
+    return Encoded(np.ascontiguousarray(X, np.float32), names, groups, "taste-space",
+                   context=row_context(rows, is_frame))
+
+
+def row_context(rows, is_frame: bool) -> dict[str, np.ndarray] | None:
+    """The rows' artist / label / genre tags where the rows carry them (None when none do)."""
+    if is_frame:
+        ctx = {f: rows[f].to_numpy(dtype=object) for f in FIELDS if f in rows.columns}
+    else:
+        ctx = {f: np.array([r.get(f) for r in rows], dtype=object) for f in FIELDS
+               if any(r.get(f) for r in rows)}
+    return ctx or None
 
 
 def ab_high_level_columns(columns) -> list[str]:

@@ -19,7 +19,7 @@ FAST = {"ensemble": 2}
 UNIT = ["energy", "valence", "danceability", "acousticness", "instrumentalness", "liveness", "speechiness"]
 
 
-def add_tracks(eng, folder, n, seed=0):
+def add_tracks(eng, folder, n, seed=0, genre=None):
     """n real (short) files in the library with known attributes; energetic ones are the liked kind."""
     rng = np.random.default_rng(seed)
     clip = music(0.3)
@@ -35,7 +35,8 @@ def add_tracks(eng, folder, n, seed=0):
         tid = eng.library.store_analysis(
             SimpleNamespace(path=str(path), status="ok", error=None, duration=0.3, content_hash=f"h{seed}-{i}",
                             features={}, feature_names={}, schema_hash={}, attributes=attrs),
-            tags={"title": f"Song {i}", "artist": f"Artist {i % 7}", "year": 1990 + i % 30, "mb_recording_id": mbid})
+            tags={"title": f"Song {i}", "artist": f"Artist {i % 7}", "year": 1990 + i % 30, "mb_recording_id": mbid,
+                  "genre": genre(i) if genre else None})
         out.append((tid, path, mbid, int(attrs["energy"].value > 0.5)))
     return out
 
@@ -101,6 +102,22 @@ def test_ratings_train_predict_and_go_stale(eng, tmp_path):
     assert hi > lo + 0.2
     with pytest.raises(MusicRecError, match="not in the library"):
         eng.rate(tmp_path / "nowhere.wav", 1)
+
+
+def test_the_library_model_learns_artists_and_genres_from_the_tags(eng, tmp_path):
+    """A listener who likes three artists whatever their tracks sound like: after training, the
+    unrated tracks of those artists are predicted liked and the others not."""
+    tracks = add_tracks(eng, tmp_path / "lib", 140, seed=3, genre=lambda i: "indie folk" if i % 7 < 3 else "trap")
+    fan = {tid: int(i % 7 < 3) for i, (tid, *_) in enumerate(tracks)}
+    for tid, *_ in tracks[:100]:
+        eng.rate(tid, fan[tid])
+    out = eng.train_taste(params=FAST)
+    assert out["mode"] == "net" and out["cv"]["accuracy_mean"] >= 0.9
+    assert eng.taste_model().manifest["training"]["context"] == ["artist", "label", "genre"]
+    p = {t["id"]: t["predicted_like"] for t in eng.library.tracks()}
+    unrated = [tid for tid, *_ in tracks[100:]]
+    assert min(p[t] for t in unrated if fan[t]) > max(p[t] for t in unrated if not fan[t])
+    assert eng.explain_taste().grouped[0]["group"] in ("artist", "genre")
 
 
 def test_rating_csv_import_reports_every_bad_row(home, tmp_path, eng):
