@@ -15,7 +15,6 @@ COMPONENTS = [
     ("torch", "BSD-3-Clause"),
     ("numpy", "BSD-3-Clause"),
     ("scipy", "BSD-3-Clause"),
-    ("librosa", "ISC"),
     ("soundfile", "BSD-3-Clause (libsndfile: LGPL-2.1)"),
     ("soxr", "LGPL-2.1 (libsoxr)"),
     ("av", "BSD-3-Clause (FFmpeg libraries: LGPL-2.1)"),

@@ -147,7 +147,7 @@ def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, p
             return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     if len(todo) < _MIN_FILES_PER_WORKER * jobs:
-        jobs = 1  # a worker's start (importing librosa, numba kernels) costs more than a few files
+        jobs = 1  # a worker's start (imports, loading the attribute models) costs more than a few files
     if jobs == 1:
         for f in todo:
             if cancel.is_set():
@@ -167,7 +167,6 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
 
     cache_path = str(cache.path) if cache is not None else None
     queue = list(reversed(todo))
-    _compile_numba_kernels_here()
 
     def new_pool():
         return ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(), initializer=_worker_init,
@@ -211,7 +210,7 @@ _WORKER_IMPORTS = ["musicrec_engine.analysis", "musicrec_engine.features.warmup"
 
 
 def _mp_context():
-    """Workers come from a fork server where there is one (Linux, macOS): it imports librosa and
+    """Workers come from a fork server where there is one (Linux, macOS): it imports the pipelines and
     loads the attribute models once (features.warmup), and each worker is then a fork of it, ready
     in milliseconds,
     instead of paying seconds of imports per worker and per batch. Never a plain fork of this
@@ -224,15 +223,6 @@ def _mp_context():
         ctx.set_forkserver_preload(_WORKER_IMPORTS)
         return ctx
     return mp.get_context("spawn")
-
-
-def _compile_numba_kernels_here() -> None:
-    """librosa compiles its numba kernels when imported and caches them on disk. Workers starting
-    together on a first run would all write that cache at once, which can leave an index that
-    does not match its code (seen here as segfaults later). Importing in this one process first
-    means the workers only read it."""
-    import librosa.feature  # noqa: F401
-    import librosa.onset  # noqa: F401
 
 
 _worker_cache: FeatureCache | None = None

@@ -30,6 +30,6 @@ def setup(log_dir: Path, verbose: bool = False) -> Path:
         err._musicrec = True
         root.addHandler(err)
     root.setLevel(logging.DEBUG)
-    for noisy in ("numba", "matplotlib", "urllib3", "PIL"):
+    for noisy in ("matplotlib", "urllib3", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return log_file

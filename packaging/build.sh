@@ -16,11 +16,11 @@ rm -rf "$INTERNAL"/torch/include "$INTERNAL"/torch/test "$INTERNAL"/torch/share
 find "$INTERNAL"/torch/bin -type f ! -name torch_shm_manager -delete 2>/dev/null || true
 rm -f "$INTERNAL"/torch/lib/lib*test*.so* "$INTERNAL"/torch/lib/libbackend_with_compiler.so \
       "$INTERNAL"/torch/lib/libaoti_custom_ops.so
-# Symbol tables are a large share of torch's, LLVM's and Python's libraries. Only these are stripped:
+# Symbol tables are a large share of torch's and Python's libraries. Only these are stripped:
 # the auditwheel-patched libraries of numpy/scipy (OpenBLAS) stop loading when strip rewrites them.
 if command -v strip >/dev/null && [ "$(uname -s)" = Linux ]; then
   strip "$INTERNAL"/torch/lib/libtorch_cpu.so "$INTERNAL"/torch/lib/libtorch_python.so \
-        "$INTERNAL"/llvmlite/binding/libllvmlite.so "$INTERNAL"/libpython3.11.so.1.0 2>/dev/null || true
+        "$INTERNAL"/libpython3.11.so.1.0 2>/dev/null || true
 fi
 # Qt translations of Qt's own dialogs are not used (the app's text is English).
 rm -rf "$INTERNAL"/PySide6/Qt/translations

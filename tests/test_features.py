@@ -276,8 +276,6 @@ def test_feature_extraction_does_not_import_librosa_or_numba(tmp_path):
         assert '"values"' in out.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="attributes/estimated.py (not part of features/) still calls "
-                   "librosa.mel_frequencies and librosa.feature.mfcc; features.dsp has both")
 def test_analyze_does_not_import_librosa_or_numba(tmp_path):
     path = _mp3(tmp_path)
     heavy, out = _heavy_modules_after(tmp_path, "analyze", str(path), "--json")
