@@ -4,6 +4,11 @@ one copy of every library and needs one PyInstaller analysis."""
 
 import os
 import sys
+import warnings
+
+# The bundle carries torch's byte code without its .py sources (46 MB; see musicrec.spec), so
+# TorchScript's overload registry cannot read them: harmless for a net that is never scripted.
+warnings.filterwarnings("ignore", message="Unable to retrieve source for @torch.jit._overload")
 
 
 def main() -> int:
