@@ -24,7 +24,6 @@ COMPONENTS = [
     ("pandas", "BSD-3-Clause"),
     ("musicbrainzngs", "BSD-2-Clause and ISC"),
     ("mutagen", "GPL-2.0-or-later"),
-    ("pyloudnorm", "MIT"),
     ("sounddevice", "MIT (PortAudio: MIT)"),
     ("platformdirs", "MIT"),
     ("joblib", "BSD-3-Clause"),

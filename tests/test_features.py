@@ -150,11 +150,12 @@ def _signals() -> dict[str, np.ndarray]:
 SIGNALS = _signals()
 
 
-def same(got, ref, what: str) -> None:
-    """float32-level agreement, relative to the array's scale (zeros compare exactly)."""
+def same(got, ref, what: str, scale: float | None = None) -> None:
+    """float32-level agreement, relative to `scale` (default: the array's; zeros compare exactly)."""
     got, ref = np.asarray(got), np.asarray(ref)
     assert got.shape == ref.shape and got.dtype == ref.dtype, what
-    scale = float(np.max(np.abs(ref))) if ref.size else 0.0
+    if scale is None:
+        scale = float(np.max(np.abs(ref))) if ref.size else 0.0
     np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-6 * scale, err_msg=what)
 
 
@@ -200,8 +201,10 @@ def test_dsp_functions_equal_librosa(name):
     coeffs = librosa.feature.mfcc(S=log_mel, n_mfcc=13)
     same(dsp.mfcc(log_mel, n_mfcc=13), coeffs, "mfcc")
     for order in (1, 2):
+        # rounding relative to the coefficients: on silence the true derivative is 0, and scipy's
+        # filter leaves 1e-8 of the constant there
         same(dsp.delta(coeffs, width=9, order=order), librosa.feature.delta(coeffs, width=9, order=order),
-             f"delta {order}")
+             f"delta {order}", scale=float(np.abs(coeffs).max()))
     env = spec.onset_env.astype(np.float64) - spec.onset_env.mean()
     same(dsp.autocorrelate(env, max_size=120), librosa.autocorrelate(env, max_size=120), "autocorrelate")
     same(dsp.localmax(power), librosa.util.localmax(power), "localmax")
@@ -215,6 +218,22 @@ def test_tuning_of_a_sharp_tone_is_found_and_chroma_stays_on_its_note():
     assert dsp.estimate_tuning(spec.magnitude[:, ::16] ** 2, sr=SR) == pytest.approx(0.3, abs=0.05)
     assert dsp.estimate_tuning(Spectrum(SIGNALS["silence"]).magnitude ** 2, sr=SR) == 0.0  # nothing pitched: A440
     assert stats.PITCH_CLASSES[int(np.argmax(spec.chroma.mean(axis=1)))] == "A"
+
+
+def test_find_peaks_equals_scipy_on_plateaus_heights_and_distances():
+    from scipy.signal import find_peaks
+
+    from musicrec_engine.features import dsp
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        x = np.round(rng.random(int(rng.integers(3, 400))) * rng.integers(1, 6))  # many flat tops
+        height, distance = float(rng.random() * x.max()), int(rng.integers(1, 30))
+        want = find_peaks(x, height=height, distance=distance)[0]
+        assert np.array_equal(dsp.find_peaks(x, height=height, distance=distance), want)
+    env = Spectrum(SIGNALS["music"]).onset_env.astype(np.float64)
+    thr = env.mean() + 0.5 * env.std()
+    assert np.array_equal(dsp.find_peaks(env, height=thr, distance=2), find_peaks(env, height=thr, distance=2)[0])
 
 
 def test_delta_rejects_a_window_longer_than_the_series_in_one_line():

@@ -148,3 +148,18 @@ def test_vectorised_gating_agrees_with_pyloudnorm():
             warnings.simplefilter("ignore")
             ref = pyloudnorm.Meter(SR).integrated_loudness(np.asarray(y, np.float64))
         assert loudness.integrated(y, SR) == pytest.approx(ref, abs=0.01)
+
+
+@pytest.mark.parametrize("sr", [22050, 44100, 48000])
+def test_k_weighting_equals_pyloudnorms_filters_run_by_scipy(sr):
+    """The loudness filter is pyloudnorm's (same design, same output as scipy's sosfilt), also
+    when a long signal is filtered in chunks of uneven length."""
+    import pyloudnorm
+    from scipy.signal import sosfilt
+
+    sos = np.array([np.concatenate([f.b * f.passband_gain / f.a[0], f.a / f.a[0]])
+                    for f in pyloudnorm.Meter(sr)._filters.values()])
+    x = np.random.default_rng(1).standard_normal(3 * sr) * np.linspace(0, 1, 3 * sr)
+    kw = loudness._KWeighting(sr)
+    got = np.concatenate([kw(x[a:b]) for a, b in ((0, 1000), (1000, sr), (sr, 3 * sr))])
+    np.testing.assert_allclose(got, sosfilt(sos, x), rtol=0, atol=1e-9)

@@ -12,6 +12,7 @@ Slaney mel scale, slaney-normalised filters, power spectrograms as input.
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -218,14 +219,45 @@ def mfcc(S: np.ndarray, *, n_mfcc: int = 20) -> np.ndarray:
 
 def delta(data: np.ndarray, *, width: int = 9, order: int = 1, axis: int = -1) -> np.ndarray:
     """Local derivative by Savitzky-Golay filtering, polynomial fits at the edges
-    (librosa.feature.delta, mode="interp")."""
-    from scipy.signal import savgol_filter
-
+    (librosa.feature.delta, i.e. scipy.signal.savgol_filter(mode="interp"), whose module costs a
+    second to import)."""
     if width > data.shape[axis]:
         raise ValueError(f"delta: width={width} exceeds the {data.shape[axis]} frames given")
     if width < 3 or width % 2 != 1:
         raise ValueError(f"delta: width must be an odd integer >= 3, not {width}")
-    return savgol_filter(data, width, polyorder=order, deriv=order, axis=axis, mode="interp")
+    dtype = data.dtype if data.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    x = np.moveaxis(np.asarray(data, np.float64), axis, -1)
+    half = width // 2
+    # The least-squares polynomial of degree `order` over the window, differentiated `order` times,
+    # is a constant: one weight per point. The edges take the nearest full window's fit.
+    vander = np.arange(width, dtype=np.float64)[:, None] ** np.arange(order + 1)
+    weights = math.factorial(order) * np.linalg.pinv(vander)[order]
+    inner = np.lib.stride_tricks.sliding_window_view(x, width, axis=-1) @ weights
+    out = np.concatenate([np.repeat(inner[..., :1], half, -1), inner, np.repeat(inner[..., -1:], half, -1)], -1)
+    return np.moveaxis(out, -1, axis).astype(dtype, copy=False)
+
+
+def find_peaks(x: np.ndarray, *, height: float, distance: float = 1) -> np.ndarray:
+    """Indices of local maxima (a flat top counts once, at its middle) at least `height` high,
+    thinning out lower peaks closer than `distance` samples to a higher one
+    (scipy.signal.find_peaks(x, height=, distance=)[0])."""
+    x = np.asarray(x)
+    d = np.diff(x)
+    steps = np.flatnonzero(d)
+    up = d[steps] > 0
+    k = np.flatnonzero(up[:-1] & ~up[1:])  # a rise, flat or not, then a fall
+    peaks = (steps[k] + 1 + steps[k + 1]) // 2
+    peaks = peaks[x[peaks] >= height]
+    if distance > 1 and len(peaks) > 1:
+        gap = math.ceil(distance)
+        keep = np.ones(len(peaks), bool)
+        for j in np.argsort(x[peaks])[::-1]:  # highest first, as scipy
+            if keep[j]:
+                lo, hi = np.searchsorted(peaks, [peaks[j] - gap + 1, peaks[j] + gap])
+                keep[lo:hi] = False
+                keep[j] = True
+        peaks = peaks[keep]
+    return peaks
 
 
 def tonnetz(chroma: np.ndarray) -> np.ndarray:

@@ -138,8 +138,6 @@ def rhythm(spec: Spectrum) -> dict:
     """Tempo (BPM), its confidence, beat frames and onset frames; cached in spec.extras["rhythm"]."""
     if "rhythm" in spec.extras:
         return spec.extras["rhythm"]
-    from scipy.signal import find_peaks
-
     env = spec.onset_env.astype(np.float64)
     fps = spec.sr / spec.hop
     lo, hi = int(fps * 60 / 300), int(fps * 60 / 30) + 1  # lags for 300..30 BPM
@@ -163,7 +161,7 @@ def rhythm(spec: Spectrum) -> dict:
         comb = np.array([env[np.minimum((p + grid).astype(int), len(env) - 1)].mean() for p in phases])
         out["beats"] = (phases[int(np.argmax(comb))] + grid).astype(int)
     if env.std() > EPS:
-        out["onsets"], _ = find_peaks(env, height=env.mean() + 0.5 * env.std(), distance=max(1, int(0.05 * fps)))
+        out["onsets"] = dsp.find_peaks(env, height=env.mean() + 0.5 * env.std(), distance=max(1, int(0.05 * fps)))
     spec.extras["rhythm"] = out
     return out
 
