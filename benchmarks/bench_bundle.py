@@ -1,0 +1,129 @@
+"""Bundle benchmark: size on disk and cold start to the first analysed file (issue 10).
+
+    .venv/bin/python benchmarks/bench_bundle.py [--bundle dist/MusicRec] [--runs 3]
+
+Build the bundle first (`./dev bundle`). Every start runs the bundle as a user's machine would:
+`env -i`, no PATH, a new $HOME (so no numba, font or Qt cache from an earlier run) unless the row
+says "later". Timed from the launch to the moment the file is in the library:
+  bare start   `musicrec --version`: process start + Python + the CLI parser (reference)
+  cli          `musicrec analyze FILE`, the command the app runs for each batch
+  app          `musicrec-app FILE` (offscreen Qt), polled until the track is in the library
+A "first" row is the first run in a fresh $HOME; "later" rows reuse that $HOME with a new
+library, as a user's second launch does. The file is a generated 30 s MP3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+
+def tree_bytes(path: Path) -> int:
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def largest_parts(internal: Path, n: int = 8) -> list[tuple[str, int]]:
+    parts = [(p.name, tree_bytes(p) if p.is_dir() else p.lstat().st_size) for p in internal.iterdir()]
+    return sorted(parts, key=lambda x: -x[1])[:n]
+
+
+def clean_env(home: Path) -> dict:
+    return {"HOME": str(home), "PATH": "/nonexistent", "LC_ALL": "C.UTF-8", "QT_QPA_PLATFORM": "offscreen"}
+
+
+def has_track(db: Path) -> bool:
+    if not db.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as con:
+            return con.execute("SELECT count(*) FROM tracks").fetchone()[0] > 0
+    except sqlite3.Error:  # the app is still creating it
+        return False
+
+
+def timed_cli(bundle: Path, home: Path, *argv: str) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([str(bundle / "musicrec"), *argv], env=clean_env(home), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def timed_app(bundle: Path, home: Path, data: Path, song: Path, timeout: float = 300) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(bundle / "musicrec-app"), "--home", str(data), str(song)], env=clean_env(home),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from musicrec_engine.paths import resolve
+
+        db = resolve(data).library_db
+        while not has_track(db):
+            if proc.poll() is not None or time.perf_counter() - t0 > timeout:
+                raise RuntimeError(f"the app exited or timed out (code {proc.returncode})")
+            time.sleep(0.05)
+        return time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bundle", default=str(ROOT / "dist" / "MusicRec"))
+    ap.add_argument("--runs", type=int, default=3, help="later starts to time (the best is reported)")
+    args = ap.parse_args()
+    bundle = Path(args.bundle)
+    if not (bundle / "musicrec-app").exists():
+        print(f"no bundle at {bundle}: run ./dev bundle first", file=sys.stderr)
+        return 2
+
+    from musicrec_engine import synth
+    work = Path(tempfile.mkdtemp(prefix="bench-bundle-"))
+    song = work / "song.mp3"
+    synth.write(song, synth.music(30.0))
+
+    unpacked = tree_bytes(bundle)
+    tarballs = sorted(bundle.parent.glob("MusicRec-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    print("## Size\n")
+    print("| measure | bytes | MB (10^6) | MiB |\n|---|---|---|---|")
+    rows = [("unpacked", unpacked)] + [(f"`{t.name}`", t.stat().st_size) for t in tarballs[-1:]]
+    for name, size in rows:
+        print(f"| {name} | {size:,} | {size / 1e6:.0f} | {size / 2**20:.0f} |")
+    print("\nLargest parts of `_internal` (MB):", ", ".join(f"{n} {b / 1e6:.0f}"
+                                                         for n, b in largest_parts(bundle / "_internal")))
+    if tarballs:
+        with tarfile.open(tarballs[-1]) as tf:
+            assert any(m.name.endswith("musicrec-app") for m in tf.getmembers())
+
+    print("\n## Start to the first analysed file (30 s MP3, env -i, no PATH)\n")
+    results = []
+    for kind in ("cli", "app"):
+        home = work / f"home-{kind}"
+        home.mkdir()
+        if kind == "cli":
+            first = timed_cli(bundle, home, "--home", str(home / "lib0"), "analyze", str(song))
+            later = min(timed_cli(bundle, home, "--home", str(home / f"lib{i + 1}"), "analyze", str(song))
+                        for i in range(args.runs))
+        else:
+            first = timed_app(bundle, home, home / "lib0", song)
+            later = min(timed_app(bundle, home, home / f"lib{i + 1}", song) for i in range(args.runs))
+        results.append((kind, first, later))
+    bare = min(timed_cli(bundle, work / "home-cli", "--version") for _ in range(args.runs))
+    print("| start | first run s | later s | later / bare start |\n|---|---|---|---|")
+    print(f"| bare start (`musicrec --version`, reference) | - | {bare:.2f} | 1.0 |")
+    for kind, first, later in results:
+        label = "`musicrec analyze FILE`" if kind == "cli" else "`musicrec-app FILE` until it is in the library"
+        print(f"| {label} | {first:.2f} | {later:.2f} | {later / bare:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
