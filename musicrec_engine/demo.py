@@ -26,6 +26,11 @@ class DemoTrack:
     seed: int
 
 
+# Mastered levels of released music (LUFS): a loud modern mix, a typical one, a quiet acoustic one.
+# Raw synth output sits 10-20 dB lower, where every estimate of energy reads "none at all".
+LEVEL = {"bright": -8.0, "plain": -11.0, "soft": -17.0}
+
+
 TRACKS = [
     DemoTrack("Morning Light", "Daybreak", 0, 1, 96, False, "soft", 1),
     DemoTrack("Open Road", "Daybreak", 7, 1, 128, True, "bright", 2),
@@ -51,8 +56,17 @@ def render(t: DemoTrack, seconds: float = 12.0) -> np.ndarray:
         for start in range(beat // 2, len(y) - hat_len, beat // 2):
             y[start:start + hat_len] += 0.25 * env * rng.standard_normal(hat_len).astype(np.float32)
         y = np.tanh(1.8 * y) / np.tanh(1.8)
-    elif t.texture == "soft":
-        y = 0.3 * y
+    return _to_level(y, LEVEL[t.texture])
+
+
+def _to_level(y: np.ndarray, lufs: float) -> np.ndarray:
+    from musicrec_engine import synth
+    from musicrec_engine.attributes.loudness import integrated
+
+    y = y * 10 ** ((lufs - integrated(y, synth.SR)) / 20)
+    peak = float(np.max(np.abs(y)))
+    if peak > 0.98:  # a limiter, as mastering would: soft-clip the few peaks above full scale
+        y = 0.98 * np.tanh(y / 0.98)
     return y.astype(np.float32)
 
 
