@@ -3,7 +3,6 @@
 import json
 import shutil
 import subprocess
-import time
 
 import numpy as np
 import pytest
@@ -87,17 +86,6 @@ def test_compute_all_prefers_learned_over_estimated(home):
         assert out[name].provenance == "learned"
     for name in ("energy", "valence", "danceability"):
         assert out[name].provenance == "estimated"
-
-
-def test_prediction_costs_under_20_ms_of_cpu_per_track(home):
-    x = _descriptors(music(4.0, seed=14))
-    learned.predict(x)  # first call loads the model
-    times = []
-    for _ in range(15):
-        t = time.process_time()
-        learned.predict(x)
-        times.append(time.process_time() - t)
-    assert np.median(times) < 0.020, f"median {1000 * np.median(times):.1f} ms"
 
 
 def test_no_inputs_means_no_learned_values_rather_than_an_error(home):
