@@ -7,6 +7,9 @@ Two sources, the user's own model first:
 A model is used only if its manifest says it was written by this program (kind, format, the
 SHA-256 of the joblib file) and its feature-schema hash equals the current one; otherwise it is
 refused with a sentence (see `status()`), and the attribute falls back to the next source.
+When NAME.compiled.npz sits next to the joblib file and the manifest records its SHA-256, the model
+is read from those arrays (attributes/compiled.py): unpickling the joblib file would import sklearn,
+XGBoost, pandas and scipy.stats, seconds of every cold start.
 Each prediction's confidence comes from the manifest's held-out metrics for that attribute.
 """
 
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec_engine.attributes import Attribute
+from musicrec_engine.attributes import compiled as npmodel
 from musicrec_engine.attributes.training import FORMAT, USER_MODEL, combined_schema_hash, file_sha256
 
 log = logging.getLogger("musicrec.attributes.learned")
@@ -39,7 +43,25 @@ class ModelRefused(Exception):
 class LoadedModel:
     path: Path
     manifest: dict
-    bundle: dict
+    compiled: dict | None = None  # the arrays of NAME.compiled.npz, when the model has them
+    _bundle: dict | None = None
+
+    @property
+    def bundle(self) -> dict:
+        """The joblib bundle; a compiled model unpickles it (importing sklearn) only when asked."""
+        if self._bundle is None:
+            self._bundle = _read_joblib(self.path, self.manifest)
+        return self._bundle
+
+    def groups(self) -> list[dict]:
+        return npmodel.groups(self.compiled) if self.compiled is not None else self.bundle["groups"]
+
+    def group_values(self, group: dict, X: np.ndarray) -> dict[str, np.ndarray]:
+        if self.compiled is not None:
+            return npmodel.predict_group(self.compiled, group, X)
+        from musicrec_engine.attributes.training import _group_values
+
+        return _group_values(group, X)
 
     @property
     def pipeline(self) -> str:
@@ -85,18 +107,52 @@ def load(path: Path, expected_schema: str | None = None) -> LoadedModel:
         raise ModelRefused(f"{path.name} was trained on features with schema {manifest.get('input', {}).get('schema_hash')}"
                            f" but current features have schema {expected_schema}; retrain it with "
                            "`musicrec attributes train`")
+    arrays = _read_compiled(path, manifest)
+    if arrays is not None:
+        return LoadedModel(path, manifest, compiled=arrays)
+    return LoadedModel(path, manifest, _bundle=_read_joblib(path, manifest))
+
+
+def _checked(path: Path, sha256: str | None) -> None:
+    if file_sha256(path) != sha256:
+        raise ModelRefused(f"{path.name} does not match the checksum in its manifest (changed since it was "
+                           "written), so it is not loaded")
+
+
+def _read_joblib(path: Path, manifest: dict) -> dict:
     try:
-        if file_sha256(path) != manifest.get("sha256"):
-            raise ModelRefused(f"{path.name} does not match the checksum in its manifest (changed since it was "
-                               "written), so it is not loaded")
+        _checked(path, manifest.get("sha256"))
         import joblib
 
-        bundle = joblib.load(path)
+        return joblib.load(path)
     except ModelRefused:
         raise
     except Exception as e:  # a corrupt file is a refusal, not a crash of the analysis
         raise ModelRefused(f"{path.name} could not be read ({type(e).__name__}: {e})") from None
-    return LoadedModel(path, manifest, bundle)
+
+
+def _read_compiled(path: Path, manifest: dict) -> dict | None:
+    """The compiled arrays, or None when the manifest records none or they cannot be used (then the
+    joblib file is). Both files must match their checksums: a changed file is refused as before."""
+    entry = manifest.get("compiled")
+    if not isinstance(entry, dict) or not entry.get("file"):
+        return None
+    cpath = path.with_name(Path(entry["file"]).name)
+    if not cpath.is_file():
+        log.info("%s has no %s; reading it through joblib", path.name, cpath.name)
+        return None
+    try:
+        _checked(path, manifest.get("sha256"))
+        _checked(cpath, entry.get("sha256"))
+        return npmodel.load(cpath)
+    except ModelRefused:
+        raise
+    except OSError as e:
+        raise ModelRefused(f"{path.name} could not be read ({type(e).__name__}: {e})") from None
+    except Exception as e:  # e.g. a compiled format this version does not know: the joblib file still works
+        log.warning("%s could not be read (%s: %s); reading %s through joblib", cpath.name, type(e).__name__, e,
+                    path.name)
+        return None
 
 
 def _cached(path: Path, expected_schema: str | None) -> LoadedModel | None:
@@ -105,7 +161,12 @@ def _cached(path: Path, expected_schema: str | None) -> LoadedModel | None:
         st = path.stat()
     except OSError:
         return None
-    key = (str(path), st.st_mtime_ns, st.st_size, expected_schema)
+    try:
+        cst = npmodel.path_for(path).stat()
+        cversion = (cst.st_mtime_ns, cst.st_size)
+    except OSError:
+        cversion = None
+    key = (str(path), st.st_mtime_ns, st.st_size, cversion, expected_schema)
     with _lock:
         if key not in _cache:
             try:
@@ -185,19 +246,17 @@ def predict(features: dict, schema_hash: dict | None = None, models_dir: Path | 
     `features` maps pipeline -> vector ("mfcc", "stats", and "descriptors" which compute_all
     adds); `schema_hash` maps pipeline -> hash of those vectors (a user model on mfcc+stats is only
     used when it is given and matches)."""
-    from musicrec_engine.attributes.training import _group_values
-
     out: dict[str, Attribute] = {}
     for model in active_models(schema_hash, models_dir):
         x = _inputs(model, features)
         if x is None:
             continue
         metrics = model.manifest.get("metrics", {}).get("attributes", {})
-        for group in model.bundle["groups"]:
+        for group in model.groups():
             if all(t in out for t in group["targets"]):
                 continue
             try:
-                values = _group_values(group, x)
+                values = model.group_values(group, x)
             except Exception as e:  # one broken group must not cost the other attributes
                 log.warning("model %s, group %s failed: %s", model.path.name, group["name"], e)
                 continue

@@ -2,7 +2,8 @@
 
 A model is two files side by side: NAME.joblib (the fitted groups) and NAME.manifest.json (format,
 input pipeline + feature-schema hash, training rows, held-out metrics per attribute and group,
-date, library versions, and the SHA-256 of the joblib file). learned.py loads a model only when
+date, library versions, and the SHA-256 of the joblib file); plus NAME.compiled.npz, the same model
+as numpy arrays (attributes/compiled.py), with its SHA-256 under "compiled", when the model compiles. learned.py loads a model only when
 its manifest's hash matches the file, so only files this program wrote (or that ship in
 resources/models/) are ever unpickled, and only when the schema hash matches current features.
 """
@@ -61,7 +62,8 @@ def file_sha256(path: Path) -> str:
 
 
 def save_model(result: TrainResult, folder: Path, name: str) -> Path:
-    """Write NAME.joblib then NAME.manifest.json, each atomically (a half-written model never loads)."""
+    """Write NAME.joblib, NAME.compiled.npz when the model compiles, then NAME.manifest.json, each
+    atomically (a half-written model never loads)."""
     import joblib
 
     folder = Path(folder)
@@ -70,11 +72,36 @@ def save_model(result: TrainResult, folder: Path, name: str) -> Path:
     tmp = folder / f".{name}.joblib.tmp"
     joblib.dump(result.bundle, tmp, compress=3)
     manifest = dict(result.manifest, file=model_path.name, sha256=file_sha256(tmp))
+    manifest.pop("compiled", None)
+    entry = compile_next_to(result.bundle, model_path)
+    if entry is not None:
+        manifest["compiled"] = entry
     mtmp = folder / f".{name}.manifest.json.tmp"
     mtmp.write_text(json.dumps(manifest, indent=1))
     os.replace(tmp, model_path)
     os.replace(mtmp, folder / f"{name}.manifest.json")
     return model_path
+
+
+def compile_next_to(bundle: dict, model_path: Path) -> dict | None:
+    """Write NAME.compiled.npz next to NAME.joblib and return its manifest entry, so the model loads
+    and predicts without sklearn (attributes/compiled.py). None, and no such file, when the model
+    does not compile: it is then used through joblib."""
+    from musicrec_engine.attributes import compiled
+
+    out = compiled.path_for(model_path)
+    try:
+        arrays = compiled.compile_bundle(bundle)
+        compiled.check(bundle, arrays)
+    except compiled.NotCompilable as e:
+        log.info("%s is used through joblib: %s", Path(model_path).name, e)
+        out.unlink(missing_ok=True)
+        return None
+    tmp = out.with_name(f".{out.name}.tmp")
+    compiled.save(arrays, tmp)
+    entry = {"file": out.name, "sha256": file_sha256(tmp)}
+    os.replace(tmp, out)
+    return entry
 
 
 def _versions() -> dict:
