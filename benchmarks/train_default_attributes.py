@@ -11,6 +11,7 @@ attributes/estimated.py (its schema hash goes into the manifest).
     .venv/bin/python $B generate --seed 2 --count 300 --out W/test.npz
     .venv/bin/python $B train --train W/train_a.npz,W/train_b.npz --test W/test.npz [--budget N]
     .venv/bin/python $B calibrate --data W/train_a.npz,W/train_b.npz
+    .venv/bin/python $B compile     # numpy-only copy of the shipped model (train also writes it)
     .venv/bin/python $B compare --data W/test.npz
 
 While choosing descriptors, evaluate on another seed (e.g. --seed 3 as --test) and keep seed 2
@@ -18,12 +19,18 @@ for the one final evaluation.
 
 `train` writes resources/models/default_attributes.joblib + default_attributes.manifest.json and
 prints the held-out table; `calibrate` writes resources/models/estimated_calibration.json.
+`compile` writes default_attributes.compiled.npz (attributes/compiled.py: the app loads and runs the
+model without importing sklearn or XGBoost) and records it under "compiled" in the manifest,
+changing nothing else there; `train` does the same through training.save_model.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
+import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from musicrec_engine.attributes import estimated, trainset  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
 
+MODEL = ROOT / "resources" / "models" / "default_attributes.joblib"
 SPOTIFY_SAMPLE = ROOT.parent / "shared" / "data" / "spotify-sample" / "tracks_features_sample_1k.csv"
 
 
@@ -73,8 +81,10 @@ def cmd_train(a) -> None:
     budget = training.DEFAULT_BUDGET if a.budget is None else a.budget
     result = training.train_default(tr, te, budget=budget, report_dir=a.report,
                                     progress=lambda d, n, m: print(f"  {m}", file=sys.stderr, flush=True))
-    out = training.save_model(result, ROOT / "resources" / "models", "default_attributes")
+    out = training.save_model(result, MODEL.parent, MODEL.stem)
     print(f"wrote {out}")
+    if "compiled" not in json.loads(_manifest_path(out).read_text()):
+        print("the model did not compile (see the log above): the app will load it through joblib", file=sys.stderr)
     print(f"\nHeld-out generated clips (seed {int(te['seed'])}, {len(te['X'])} clips of {float(te['seconds']):.0f} s; "
           f"trained on seed {int(tr['seed'])}, {len(tr['X'])} clips)\n")
     print("| attribute | held-out task | AUC | R2 | rows |")
@@ -91,6 +101,39 @@ def cmd_train(a) -> None:
               for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     print(f"\nmodel file {out.stat().st_size / 1e6:.1f} MB; training {result.manifest['training_seconds']:.0f} s wall, "
           f"{cpu:.0f} s CPU (all processes, including loading)")
+
+
+def _manifest_path(model: Path) -> Path:
+    return model.with_name(model.stem + ".manifest.json")
+
+
+def compile_model(model: Path = MODEL) -> Path | None:
+    """Write the compiled copy of a saved model and add its entry to the manifest; the rest of the
+    manifest stays byte for byte (same key order and json.dumps settings as training.save_model)."""
+    import joblib
+
+    from musicrec_engine.attributes import training
+
+    mpath = _manifest_path(model)
+    manifest = json.loads(mpath.read_text())
+    if training.file_sha256(model) != manifest.get("sha256"):
+        raise SystemExit(f"{model.name} does not match its manifest's checksum; retrain it instead")
+    entry = training.compile_next_to(joblib.load(model), model)
+    if entry is None:
+        return None
+    manifest["compiled"] = entry
+    tmp = mpath.with_name(f".{mpath.name}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, mpath)
+    return model.with_name(entry["file"])
+
+
+def cmd_compile(a) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # NotCompilable's sentence, if any
+    out = compile_model(Path(a.model))
+    if out is None:
+        raise SystemExit("the model does not compile: the app will load it through joblib")
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and its entry in {_manifest_path(Path(a.model)).name}")
 
 
 def _spotify_quantiles(col: str, qs: np.ndarray) -> np.ndarray:
@@ -173,8 +216,11 @@ def main() -> None:
     c.add_argument("--data", required=True)
     q = sub.add_parser("compare")
     q.add_argument("--data", required=True)
+    k = sub.add_parser("compile")
+    k.add_argument("--model", default=str(MODEL), help="a saved NAME.joblib (default: the shipped model)")
     a = p.parse_args()
-    {"generate": cmd_generate, "train": cmd_train, "calibrate": cmd_calibrate, "compare": cmd_compare}[a.cmd](a)
+    {"generate": cmd_generate, "train": cmd_train, "calibrate": cmd_calibrate, "compare": cmd_compare,
+     "compile": cmd_compile}[a.cmd](a)
 
 
 if __name__ == "__main__":
