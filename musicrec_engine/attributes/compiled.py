@@ -354,7 +354,7 @@ def _libsvm_coupling(r01: np.ndarray) -> np.ndarray:
     q = ((r10 * r10, -r10 * r01), (-r10 * r01, r01 * r01))
     p = [np.full(r01.shape, 0.5), np.full(r01.shape, 0.5)]
     active = np.ones(r01.shape, bool)
-    for _ in range(max(100, 2)):
+    for _ in range(100):  # libsvm's max(100, k)
         qp = [q[t][0] * p[0] + q[t][1] * p[1] for t in range(2)]
         pqp = p[0] * qp[0] + p[1] * qp[1]
         active &= np.maximum(np.abs(qp[0] - pqp), np.abs(qp[1] - pqp)) >= 0.005 / 2
@@ -439,6 +439,8 @@ def check(bundle: dict, compiled: Mapping[str, np.ndarray], rows: int = 64, seed
     rows drawn around the first scaler's mean: a model shape this module misreads is never saved."""
     from musicrec_engine.attributes.training import _group_values
 
+    if "t0.scale" not in compiled:  # no groups: nothing to compare
+        return
     rng = np.random.default_rng(seed)
     X = (compiled["t0.scale_mean"] + compiled["t0.scale"] * rng.standard_normal((rows, compiled["t0.scale"].size)))
     X = X.astype(np.float32)
