@@ -149,8 +149,6 @@ def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, p
     if len(todo) < _MIN_FILES_PER_WORKER * jobs:
         jobs = 1  # a worker's start (imports, loading the attribute models) costs more than a few files
     if jobs == 1:
-        if todo:
-            _preload(models_dir)
         for f in todo:
             if cancel.is_set():
                 return
@@ -160,21 +158,6 @@ def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, p
             yield report(result)
         return
     yield from (report(r) for r in _pool(todo, jobs, window, cache, key, cancel))
-
-
-def _preload(models_dir) -> None:
-    """Load the attribute models (scikit-learn and XGBoost: over a second of a cold start) on a
-    thread while this one decodes and transforms the first file, whose FFTs and matrix products
-    run without the GIL."""
-    def run():
-        try:
-            from musicrec_engine.attributes import learned
-
-            learned.active_models(models_dir=Path(models_dir) if models_dir else None)
-        except Exception:  # the main thread will import them itself and report any problem
-            log.debug("preload failed", exc_info=True)
-
-    threading.Thread(target=run, name="musicrec-preload", daemon=True).start()
 
 
 def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, key: str,

@@ -306,54 +306,13 @@ def write_report(rows: list[dict], out_dir) -> list[str]:
 # when identical, as they are when fitted on the same rows), each forest's trees through their
 # compiled `tree_.predict`, and the meta-model on the same meta-features sklearn would build
 # (binary predict_proba keeps only the positive column, as in _concatenate_predictions).
-# tests/test_learned.py checks it against sklearn's predictions.
-
-
-_FLAT: dict = {}  # id(forest) -> (forest, flattened arrays); the forest is kept so the id stays its own
-
-
-def _flatten(forest) -> tuple:
-    """All trees as padded arrays (trees x nodes), leaves pointing at themselves, so one row walks
-    every tree at once in max_depth numpy steps instead of one compiled call per tree."""
-    trees = [t.tree_ for t in forest.estimators_]
-    n, m = len(trees), max(t.node_count for t in trees)
-    feat = np.zeros((n, m), np.int64)
-    thr = np.zeros((n, m), np.float64)
-    left = np.tile(np.arange(m), (n, 1))
-    right = left.copy()
-    width = trees[0].value.shape[2]
-    val = np.zeros((n, m, width))
-    for i, t in enumerate(trees):
-        c = t.node_count
-        inner = t.children_left[:c] >= 0
-        feat[i, :c] = np.where(inner, t.feature[:c], 0)
-        thr[i, :c] = t.threshold[:c]
-        left[i, :c] = np.where(inner, t.children_left[:c], np.arange(c))
-        right[i, :c] = np.where(inner, t.children_right[:c], np.arange(c))
-        val[i, :c] = t.value[:c, 0, :]
-    depth = max(t.max_depth for t in trees)
-    return feat, thr, left, right, val, depth
+# tests/test_learned.py checks it against sklearn's predictions. Models that compile to numpy
+# arrays (attributes/compiled.py, the shipped one among them) are predicted there instead; this
+# path serves the rest and checks the compiled copy when a model is saved.
 
 
 def _forest_output(forest, Z: np.ndarray, method: str) -> np.ndarray:
     Z32 = np.ascontiguousarray(Z, dtype=np.float32)
-    if len(Z32) == 1:
-        hit = _FLAT.get(id(forest))
-        if hit is None or hit[0] is not forest:
-            hit = _FLAT[id(forest)] = (forest, _flatten(forest))
-        feat, thr, left, right, val, depth = hit[1]
-        x = Z32[0].astype(np.float64)  # trees compare float32 inputs against float64 thresholds
-        rows = np.arange(len(feat))
-        node = np.zeros(len(feat), np.int64)
-        for _ in range(depth):
-            go_left = x[feat[rows, node]] <= thr[rows, node]
-            node = np.where(go_left, left[rows, node], right[rows, node])
-        v = val[rows, node]  # trees x width
-        if method == "predict_proba":
-            v = v[:, : forest.n_classes_]
-            s = v.sum(axis=1, keepdims=True)
-            return (v / np.where(s == 0, 1, s)).mean(axis=0, keepdims=True)
-        return np.array([v[:, 0].mean()])
     acc = None
     for t in forest.estimators_:
         v = t.tree_.predict(Z32).reshape(len(Z32), -1)  # single output: (rows, classes) or (rows, 1)

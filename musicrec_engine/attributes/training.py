@@ -2,10 +2,11 @@
 
 A model is two files side by side: NAME.joblib (the fitted groups) and NAME.manifest.json (format,
 input pipeline + feature-schema hash, training rows, held-out metrics per attribute and group,
-date, library versions, and the SHA-256 of the joblib file); plus NAME.compiled.npz, the same model
-as numpy arrays (attributes/compiled.py), with its SHA-256 under "compiled", when the model compiles. learned.py loads a model only when
-its manifest's hash matches the file, so only files this program wrote (or that ship in
-resources/models/) are ever unpickled, and only when the schema hash matches current features.
+date, library versions, and the SHA-256 of the joblib file); plus NAME.compiled.npz, the same
+model as numpy arrays (attributes/compiled.py, its SHA-256 under "compiled"), when the model
+compiles. learned.py loads a model only when its manifest's hash matches the file, so only files
+this program wrote (or that ship in resources/models/) are ever unpickled, and only when the
+schema hash matches current features.
 """
 
 from __future__ import annotations
