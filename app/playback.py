@@ -28,7 +28,7 @@ def play(path: str, cancel) -> None:
     """Decode up to PREVIEW_SECONDS of `path` (read-only) and play it; runs in a worker thread."""
     import sounddevice as sd
 
-    from musicrec_engine import audio
+    from musicrec_engine.audio import decode as audio
 
     y, sr = _decode(audio, path)
     sd.play(y, sr)

@@ -86,7 +86,7 @@ def analyze(engine, paths: list[str], job, jobs: int | None = None):
     import signal
     import subprocess
 
-    from musicrec_engine.files import iter_audio_files
+    from musicrec_engine.audio.files import iter_audio_files
 
     total = sum(1 for _ in iter_audio_files(paths))
     job.progress(0, total, "")
@@ -163,7 +163,7 @@ def similar(engine, t: dict, top: int = 10) -> list[dict]:
     if "track_id" in params:
         out = _call(fn, track_id=t["id"], top=top, source="all")
     elif "query" in params:
-        from musicrec_engine.similarity import Query
+        from musicrec_engine.search.similarity import Query
 
         out = _call(fn, Query(track_id=t["id"]), top=top, source="all")
     else:
@@ -209,7 +209,7 @@ def explain(engine) -> str | dict:
 
 # --- albums ---------------------------------------------------------------------------------
 def _thresholds(values: dict | None):
-    from musicrec_engine.albums import Thresholds
+    from musicrec_engine.albums.scoring import Thresholds
 
     return Thresholds(**(values or {}))
 
@@ -237,7 +237,7 @@ def import_catalog(engine, job, csv_path: str, name: str | None = None):
     name = name or Path(csv_path).stem
     fn = getattr(engine, "import_catalog", None)
     if fn is None:
-        from musicrec_engine import catalogs
+        from musicrec_engine.library import catalogs
 
         return catalogs.import_csv(engine.library, csv_path, name, progress=job.progress, cancel=job.cancel)
     return _call(fn, csv_path, name=name, progress=job.progress, cancel=job.cancel)
@@ -246,7 +246,7 @@ def import_catalog(engine, job, csv_path: str, name: str | None = None):
 # --- demo -----------------------------------------------------------------------------------
 def make_demo(engine, job, jobs: int | None = None) -> None:
     """Generate the demo library's tracks in the data folder, then analyse them like any files."""
-    from musicrec_engine import demo
+    from musicrec_engine.library import demo
 
     job.progress(0, 0, "Generating the demo library…")
     paths = demo.write_tracks(engine.paths.data / demo.DEMO_FOLDER)

@@ -65,7 +65,7 @@ class AppSettings:
         self.q.sync()
 
     def weights(self) -> dict[str, float]:
-        from musicrec_engine.encoding import DEFAULT_WEIGHTS
+        from musicrec_engine.search.encoding import DEFAULT_WEIGHTS
 
         return {n: float(self.q.value(f"weights/{n}", DEFAULT_WEIGHTS.get(n, 1.0))) for n in WEIGHTED}
 

@@ -42,7 +42,7 @@ from app.settings import EMAIL, AppSettings, SettingsDialog
 from app.taste_view import CLEAR, DISLIKE, LIKE, RatingPanel, TasteTab, status_text
 from app.workers import Workers, children_at_low_priority
 from musicrec_engine import APP_NAME
-from musicrec_engine.demo import DEMO_FOLDER
+from musicrec_engine.library.demo import DEMO_FOLDER
 
 log = logging.getLogger(__name__)
 RETRAIN_DELAY_MS = 1500  # ratings usually come in bursts; retrain once the user pauses

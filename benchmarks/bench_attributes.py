@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_attributes.py [--root DIR] [--tune-seed 0] [--heldout-seed 1]
         [--count 48] [--music21 24] [--only tune|heldout] [--no-essentia] [--cost]
 
-Builds (or reuses) corpora with musicrec_engine.corpus: the TUNING corpus (seed 0), which the
+Builds (or reuses) corpora with tools.corpus: the TUNING corpus (seed 0), which the
 methods were developed on, and HELD-OUT corpora (other seeds, default 1 and 2), never looked at
 while tuning. Each is reported per set (composed, music21) and per condition (clean FLAC, degraded
 MP3/M4A with noise and gain). Every file is decoded once; this engine and, where the `essentia`
@@ -61,7 +61,7 @@ def acc2(p: float, t: float) -> bool:
 
 
 def decode(path: Path) -> tuple[np.ndarray, int]:
-    from musicrec_engine import audio
+    from musicrec_engine.audio import decode as audio
 
     d = audio.decode(path)
     return d.y, d.channels

@@ -85,7 +85,7 @@ def main() -> int:
         print(f"no bundle at {bundle}: run ./dev bundle first", file=sys.stderr)
         return 2
 
-    from musicrec_engine import synth
+    from musicrec_engine.audio import synth
     work = Path(tempfile.mkdtemp(prefix="bench-bundle-"))
     song = work / "song.mp3"
     synth.write(song, synth.music(30.0))

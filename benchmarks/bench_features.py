@@ -39,8 +39,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from audio_fixtures import music, write  # noqa: E402
 
-from musicrec_engine import audio, features  # noqa: E402
-from musicrec_engine.analysis import analyze_file, analyze_paths  # noqa: E402
+from musicrec_engine import features  # noqa: E402
+from musicrec_engine.analysis.pipeline import analyze_file, analyze_paths  # noqa: E402
+from musicrec_engine.audio import decode as audio  # noqa: E402
 from musicrec_engine.features.cache import FeatureCache  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
 
@@ -254,7 +255,7 @@ def cache_and_jobs_table(files: dict[str, list[Path]], workdir: Path) -> list[st
                 f"--jobs 1: {speeds[1]:.2f} files/s | {warm / speeds[1]:.2f}x |")
     t0 = time.perf_counter()
     # What the fork server does before its first fork: the worker imports and one tiny analysis.
-    subprocess.run([sys.executable, "-c", "import musicrec_engine.analysis, musicrec_engine.features.warmup"],
+    subprocess.run([sys.executable, "-c", "import musicrec_engine.analysis.pipeline, musicrec_engine.features.warmup"],
                    cwd=ROOT, check=True)
     rows.append(f"| start of one worker process (imports + warm-up analysis) | {time.perf_counter() - t0:.1f} s | "
                 f"one 30 s clip: {1 / speeds[1]:.2f} s | {(time.perf_counter() - t0) * speeds[1]:.1f} |")
@@ -265,8 +266,9 @@ def cache_and_jobs_table(files: dict[str, list[Path]], workdir: Path) -> list[st
 HWM = "int(next(ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')).split()[1]) / 1024"
 MEMORY_CODE = """
 import json, sys
-from musicrec_engine import audio, features
-from musicrec_engine.analysis import analyze_file
+from musicrec_engine import features
+from musicrec_engine.audio import decode as audio  # noqa: E402
+from musicrec_engine.analysis.pipeline import analyze_file
 mode, path = sys.argv[1], sys.argv[2]
 if mode == "features":
     d = audio.decode(path)
@@ -320,7 +322,8 @@ FEATURE_CHILD = """
 import sys, time
 from threadpoolctl import threadpool_limits
 threadpool_limits(1)
-from musicrec_engine import audio, features
+from musicrec_engine import features
+from musicrec_engine.audio import decode as audio  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum
 features.extract(Spectrum(audio.decode(sys.argv[1]).y))  # warm-up: imports, kernels, filter banks
 best = (float("inf"), float("inf"))

@@ -70,8 +70,8 @@ def bench_predict(a) -> None:
 
 
 def bench_train(a) -> None:
-    from musicrec_engine.attributes import training
-    from musicrec_engine.attributes.training import Labels
+    from musicrec_engine.attributes.training import train as training
+    from musicrec_engine.attributes.training.train import Labels
 
     rng = np.random.default_rng(0)
     n, d = a.rows, 273 + 230
@@ -97,7 +97,7 @@ def bench_train(a) -> None:
 
     from joblib.externals.loky import get_reusable_executor
 
-    from musicrec_engine.attributes import stacking
+    from musicrec_engine.attributes.training import stacking
 
     budget = training.DEFAULT_BUDGET if a.budget is None else a.budget
     jobs = stacking.default_jobs() if a.jobs is None else a.jobs

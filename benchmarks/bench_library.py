@@ -83,14 +83,14 @@ def phase_reference(csv_path: str) -> dict:
 
 
 def phase_import(csv_path: str, home: str) -> dict:
-    from musicrec_engine.catalogs import import_csv
-    from musicrec_engine.library import Library
+    from musicrec_engine.library.catalogs import import_csv
+    from musicrec_engine.library.store import Library
 
     lib = Library(Path(home) / "library.sqlite3")
     t, c = time.perf_counter(), time.process_time()
     rep = import_csv(lib, csv_path, name="bench")
     import_s, import_cpu = time.perf_counter() - t, time.process_time() - c
-    from musicrec_engine.similarity import build_catalog_index
+    from musicrec_engine.search.similarity import build_catalog_index
 
     t, c = time.perf_counter(), time.process_time()
     build_catalog_index(lib, rep.catalog_id, Path(home) / "index")
@@ -100,8 +100,8 @@ def phase_import(csv_path: str, home: str) -> dict:
 
 
 def phase_query(home: str, catalog_id: int, sizes: list[int]) -> dict:
-    from musicrec_engine.library import Library
-    from musicrec_engine.similarity import CatalogIndex, Query, Similarity
+    from musicrec_engine.library.store import Library
+    from musicrec_engine.search.similarity import CatalogIndex, Query, Similarity
 
     lib = Library(Path(home) / "library.sqlite3")
     sim = Similarity(lib, Path(home) / "index")

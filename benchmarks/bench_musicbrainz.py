@@ -37,9 +37,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_musicbrainz import FakeMusicBrainz  # noqa: E402
 
-from musicrec_engine import musicbrainz as mbz  # noqa: E402
 from musicrec_engine.engine import Engine  # noqa: E402
-from musicrec_engine.library import Library  # noqa: E402
+from musicrec_engine.library.store import Library  # noqa: E402
+from musicrec_engine.online import musicbrainz as mbz  # noqa: E402
 
 
 def pacing(threads: int, per_thread: int) -> None:
@@ -122,7 +122,7 @@ def cache_speed() -> None:
 
 
 def big_catalog(rows: int) -> None:
-    from musicrec_engine.catalogs import import_csv
+    from musicrec_engine.library.catalogs import import_csv
 
     rnd = random.Random(0)
     cols = ["id", "name", "album", "album_id", "artists", "danceability", "energy", "key", "loudness", "mode",

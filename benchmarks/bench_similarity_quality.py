@@ -6,7 +6,7 @@ instrumentation, tempo range, drum style and "production" (EQ tilt, room reverb,
 its tracks differ in melody, harmony, key and exact tempo. Two disjoint sets: a development set
 (instrument pool A, seed 1), the only one looked at while choosing the sound space's settings, and
 a held-out test set (instrument pool B, seed 2) whose figures are the ones reported.
-Features come from the product's own analysis (musicrec_engine.analysis).
+Features come from the product's own analysis (musicrec_engine.analysis.pipeline).
 
     .venv/bin/python benchmarks/bench_similarity_quality.py [--albums 12] [--tracks 5] [--seconds 15]
 """
@@ -142,7 +142,7 @@ def render_set(folder: Path, pool, seed: int, albums: int, tracks: int, seconds:
 
 
 def features(files: list[Path], jobs: int) -> tuple[np.ndarray, np.ndarray]:
-    from musicrec_engine.analysis import analyze_paths
+    from musicrec_engine.analysis.pipeline import analyze_paths
 
     got = {}
     for r in analyze_paths([str(f) for f in files], jobs=jobs):
@@ -164,7 +164,7 @@ def precision_at(v: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
 def evaluate(mfcc: np.ndarray, stats: np.ndarray, labels: np.ndarray, settings: dict) -> dict:
     from musicrec_engine.features import mfcc as mfcc_pipeline
     from musicrec_engine.features import stats as stats_pipeline
-    from musicrec_engine.similarity import SoundSpace, zscore_cosine_space
+    from musicrec_engine.search.similarity import SoundSpace, zscore_cosine_space
 
     names = mfcc_pipeline.names() + stats_pipeline.names()
     both = np.hstack([mfcc, stats])
@@ -177,7 +177,7 @@ def evaluate(mfcc: np.ndarray, stats: np.ndarray, labels: np.ndarray, settings: 
     # Not a method: how far any linear map of these features can go on this set, given the answers.
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-    from musicrec_engine.encoding import normalise
+    from musicrec_engine.search.encoding import normalise
 
     z = zscore_cosine_space(both) * 1.0
     lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto").fit(z, labels).transform(z)
@@ -197,7 +197,7 @@ def main() -> None:
     a = ap.parse_args()
     work = Path(a.keep or tempfile.mkdtemp(prefix="bench-simq-"))
     t0 = time.perf_counter()
-    from musicrec_engine.similarity import SoundSpace
+    from musicrec_engine.search.similarity import SoundSpace
 
     settings = {"shrink": SoundSpace().shrink, "max_components": SoundSpace().max_components}
     sets = [("development (pool A)", POOL_A, 1)] + ([] if a.dev_only else [("held-out test (pool B)", POOL_B, 2)])

@@ -31,12 +31,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # the baseline on one thread too,
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from musicrec_engine.taste import TasteModel  # noqa: E402
-from musicrec_engine.taste_bench import bench, gbm_fit_predict  # noqa: E402
-from musicrec_engine.taste_cv import cross_validate  # noqa: E402
-from musicrec_engine.taste_features import encode_taste_rows  # noqa: E402
-from musicrec_engine.taste_net import TasteParams, fit_ensemble  # noqa: E402
-from musicrec_engine.taste_ratings import load_ab_training  # noqa: E402
+from musicrec_engine.taste.bench import bench, gbm_fit_predict  # noqa: E402
+from musicrec_engine.taste.cv import cross_validate  # noqa: E402
+from musicrec_engine.taste.features import encode_taste_rows  # noqa: E402
+from musicrec_engine.taste.model import TasteModel  # noqa: E402
+from musicrec_engine.taste.net import TasteParams, fit_ensemble  # noqa: E402
+from musicrec_engine.taste.ratings import load_ab_training  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "album-recommender"
 FEATURES = "liked_and_disliked_tracks_with_acoustic_and_music_brainz_features.csv"
@@ -99,7 +99,7 @@ def speed(data_dir: Path) -> None:
     enc_all, ew, ec = timed(lambda: encode_taste_rows(df, years))
     train_rows = slice(0, 1500)
     y = (cols["energy"][train_rows] > 0.5).astype(int)
-    from musicrec_engine.taste_features import Encoded
+    from musicrec_engine.taste.features import Encoded
 
     sub = Encoded(enc_all.X[train_rows], enc_all.names, enc_all.groups, enc_all.schema)
     model = TasteModel.train(sub, y, cv_folds=2)
@@ -118,7 +118,7 @@ def speed(data_dir: Path) -> None:
 def cold_start(data_dir: Path, n_rated: int = 15, draws: int = 20) -> None:
     """A new user: a few random ratings from seed 004's file, the rest scored by the cold start."""
     d = load_ab_training(data_dir / FEATURES)
-    from musicrec_engine.taste_features import Encoded
+    from musicrec_engine.taste.features import Encoded
 
     rng = np.random.default_rng(0)
     spread, old_spread, acc, auc, brier, old_brier = [], [], [], [], [], []

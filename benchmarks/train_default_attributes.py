@@ -1,6 +1,6 @@
 """Train the shipped default model for speechiness, acousticness, liveness and instrumentalness.
 
-Protocol: clips from musicrec_engine.attributes.trainset with exact ground truth. The model is
+Protocol: clips from tools.trainset with exact ground truth. The model is
 trained on seed 1 and evaluated ONCE on clips from seed 2 (different speech, melodies, instruments
 draws, rooms and audiences), which were never used for tuning. Inputs: the descriptor vector of
 attributes/estimated.py (its schema hash goes into the manifest).
@@ -74,7 +74,7 @@ def _load(paths: str) -> dict:
 
 
 def cmd_train(a) -> None:
-    from musicrec_engine.attributes import training
+    from musicrec_engine.attributes.training import train as training
 
     tr, te = _load(a.train), _load(a.test)
     assert str(tr["schema"]) == estimated.descriptor_schema_hash(), "descriptors changed since generation"
@@ -112,7 +112,7 @@ def compile_model(model: Path = MODEL) -> Path | None:
     manifest stays byte for byte (same key order and json.dumps settings as training.save_model)."""
     import joblib
 
-    from musicrec_engine.attributes import training
+    from musicrec_engine.attributes.training import train as training
 
     mpath = _manifest_path(model)
     manifest = json.loads(mpath.read_text())

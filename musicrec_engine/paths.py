@@ -15,6 +15,10 @@ import platformdirs
 from musicrec_engine import APP_NAME
 
 ENV_HOME = "MUSICREC_HOME"
+# What ships with the program: the style sheet, icons and the default model files. In a PyInstaller
+# bundle it sits beside the package folder too, so one expression serves both.
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+SHIPPED_MODELS = RESOURCES / "models"
 
 
 @dataclass(frozen=True)

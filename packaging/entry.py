@@ -22,7 +22,7 @@ def main() -> int:
 
         return cli_main(argv[1:] if argv[:1] == ["cli"] else argv)
     if "--self-test" in argv:
-        from musicrec_engine.selftest import main as self_test
+        from app.selftest import main as self_test
 
         return self_test([a for a in argv if a != "--self-test"])
     from app.__main__ import main as app_main

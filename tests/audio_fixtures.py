@@ -4,7 +4,7 @@ Tests add their own helpers here; music() and write() keep their signatures."""
 
 import numpy as np
 
-from musicrec_engine.synth import MAJOR, MINOR, SR, music, write  # noqa: F401
+from musicrec_engine.audio.synth import MAJOR, MINOR, SR, music, write  # noqa: F401
 
 
 def drums(seconds: float = 6.0, bpm: float = 120.0, sr: int = SR, seed: int = 0) -> np.ndarray:

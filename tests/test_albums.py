@@ -10,10 +10,10 @@ import pytest
 from conftest import SHARED_DATA, run_cli
 from fake_musicbrainz import FakeMusicBrainz
 
-from musicrec_engine import albums as alb
-from musicrec_engine.catalogs import import_csv
-from musicrec_engine.coverart import CoverArt
+from musicrec_engine.albums import scoring as alb
 from musicrec_engine.engine import Engine
+from musicrec_engine.library.catalogs import import_csv
+from musicrec_engine.online.coverart import CoverArt
 
 TH = alb.Thresholds(liked_probability=0.5, liked_share=0.5, min_tracks=5, min_coverage=0.5)
 

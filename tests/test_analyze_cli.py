@@ -28,7 +28,7 @@ def test_analyze_a_folder_with_good_and_bad_files(tmp_path, home):
     (lib / "cut.mp3").write_bytes(mp3[: len(mp3) // 2])
     write(lib / "short.wav", music(0.5))
 
-    from musicrec_engine.analysis import analysis_key
+    from musicrec_engine.analysis.pipeline import analysis_key
 
     key_before = analysis_key("full", home / "models")
     r = run_cli("analyze", str(tmp_path / "My Music"), "--json", "--jobs", "1", home=home)

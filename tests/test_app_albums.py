@@ -7,7 +7,7 @@ from fake_musicbrainz import FakeMusicBrainz
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QColor, QImage
 
-from musicrec_engine.catalogs import import_csv
+from musicrec_engine.library.catalogs import import_csv
 
 SPOTIFY_COLUMNS = ["id", "name", "album", "album_id", "artists", "danceability", "energy", "key", "loudness",
                    "mode", "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo",

@@ -114,7 +114,7 @@ def test_preview_decodes_at_most_30_seconds_of_the_track(tmp_path):
     from audio_fixtures import music, write
 
     from app import playback
-    from musicrec_engine import audio
+    from musicrec_engine.audio import decode as audio
 
     path = write(tmp_path / "long.flac", music(40.0, seed=1))
     y, sr = playback._decode(audio, str(path))

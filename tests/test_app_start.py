@@ -50,7 +50,7 @@ def test_files_given_on_the_command_line_are_analysed_into_the_library(tmp_path,
 
     from audio_fixtures import music, write
 
-    from musicrec_engine.library import Library
+    from musicrec_engine.library.store import Library
     from musicrec_engine.paths import resolve
 
     song = tmp_path / "opened with.wav"

@@ -8,7 +8,7 @@ import pytest
 from audio_fixtures import music, write
 from conftest import SHARED_DATA, run_cli
 
-from musicrec_engine.attributes import training
+from musicrec_engine.attributes.training import train as training
 
 
 def _write_csv(path, header, rows):

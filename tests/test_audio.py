@@ -13,8 +13,8 @@ import pytest
 import soundfile as sf
 from audio_fixtures import music, write
 
-from musicrec_engine import audio
-from musicrec_engine.audio import AudioError, decode
+from musicrec_engine.audio import decode as audio
+from musicrec_engine.audio.decode import AudioError, decode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -144,7 +144,8 @@ def test_two_hour_file_is_capped_within_memory_budget(tmp_path):
             f.write(minute + 0.01 * rng.standard_normal(len(minute)).astype(np.float32))
     code = textwrap.dedent(f"""
         import json
-        from musicrec_engine import audio, features
+        from musicrec_engine import features
+        from musicrec_engine.audio import decode as audio
         d = audio.decode({str(path)!r})
         v = features.extract(features.Spectrum(d.y))
         print(json.dumps({{"duration": d.duration, "analysed": d.analysed_seconds,
@@ -165,7 +166,7 @@ def test_two_hour_file_is_capped_within_memory_budget(tmp_path):
 
 def _write_alac(path, y, sr=22050):
     """Apple Lossless in an .m4a, through PyAV's encoder (the fixtures only write AAC)."""
-    from musicrec_engine.synth import write_pyav
+    from musicrec_engine.audio.synth import write_pyav
 
     return write_pyav(path, y, sr, container="ipod", codec="alac", sample_format="s16p", frame_len=4096)
 

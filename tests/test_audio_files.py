@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from musicrec_engine.files import content_hash, iter_audio_files
+from musicrec_engine.audio.files import content_hash, iter_audio_files
 
 
 def _touch(path, data=b"x"):

@@ -10,8 +10,8 @@ import time
 import pytest
 from conftest import ROOT, SHARED_DATA, run_cli
 
-from musicrec_engine.catalogs import CatalogError, import_csv
-from musicrec_engine.library import Library
+from musicrec_engine.library.catalogs import CatalogError, import_csv
+from musicrec_engine.library.store import Library
 
 SPOTIFY_HEADER = ["id", "name", "album", "album_id", "artists", "artist_ids", "track_number", "disc_number",
                   "explicit", "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness",
@@ -172,7 +172,7 @@ def test_reimport_keeps_ids_and_ratings_and_drops_removed_rows(tmp_path, lib):
 def test_killed_import_then_rerun_is_consistent(tmp_path):
     f = write_csv(tmp_path / "big.csv", SPOTIFY_HEADER, [spotify_row(i) for i in range(20_000)])
     db = tmp_path / "lib.sqlite3"
-    code = ("import sys; from musicrec_engine.library import Library; from musicrec_engine.catalogs import import_csv\n"
+    code = ("import sys; from musicrec_engine.library.store import Library; from musicrec_engine.library.catalogs import import_csv\n"
             "def p(d, t, m): print(m, flush=True)\n"
             "import_csv(Library(sys.argv[1]), sys.argv[2], name='big', progress=p, chunk_rows=2000)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(f)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -234,7 +234,7 @@ def test_paging_through_a_catalog_by_id(tmp_path, lib):
 
 
 def test_likes_by_mbid_before_the_catalog_and_after_a_fresh_start(tmp_path):
-    from musicrec_engine.library import start_afresh
+    from musicrec_engine.library.store import start_afresh
 
     db = tmp_path / "lib.sqlite3"
     lib = Library(db)

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from audio_fixtures import music
 
-from musicrec_engine.attributes import compiled, estimated, learned, training
-from musicrec_engine.attributes.stacking import GroupSpec
+from musicrec_engine.attributes import compiled, estimated, learned
+from musicrec_engine.attributes.training import train as training
+from musicrec_engine.attributes.training.stacking import GroupSpec
 from musicrec_engine.features.spectrum import Spectrum
 
 DEFAULT = learned.DEFAULT_DIR / f"{learned.DEFAULT_NAME}.joblib"
@@ -68,7 +69,7 @@ def test_shipped_manifest_records_the_compiled_file():
 def test_analysis_path_imports_no_sklearn_xgboost_pandas_or_scipy_stats():
     code = (
         "import sys\n"
-        "from musicrec_engine import synth\n"
+        "from musicrec_engine.audio import synth\n"
         "from musicrec_engine.attributes import estimated, learned\n"
         "from musicrec_engine.features.spectrum import Spectrum\n"
         "x = estimated.descriptor_vector(Spectrum(synth.music(3.0, seed=5)))\n"

@@ -1,8 +1,8 @@
 """The demo library a new user sees first: tagged, analysed, and spread over the attribute bars
 like released music rather than all at one end."""
 
-from musicrec_engine import demo
 from musicrec_engine.engine import Engine
+from musicrec_engine.library import demo
 
 
 def test_demo_tracks_are_tagged_and_read_like_released_music(home):

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from audio_fixtures import music, write
 
-from musicrec_engine import analysis, features
-from musicrec_engine.analysis import analyze_file, analyze_paths
+from musicrec_engine import features
+from musicrec_engine.analysis import pipeline as analysis
+from musicrec_engine.analysis.pipeline import analyze_file, analyze_paths
 from musicrec_engine.features import stats
 from musicrec_engine.features.cache import FeatureCache
 

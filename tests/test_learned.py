@@ -9,9 +9,10 @@ import pytest
 import soundfile as sf
 from audio_fixtures import music
 
-from musicrec_engine.attributes import estimated, learned, trainset
+from musicrec_engine.attributes import estimated, learned
 from musicrec_engine.attributes.compute import compute_all
 from musicrec_engine.features.spectrum import SR, Spectrum
+from tools import trainset
 
 MANIFEST = learned.DEFAULT_DIR / f"{learned.DEFAULT_NAME}.manifest.json"
 FOUR = ["speechiness", "acousticness", "liveness", "instrumentalness"]
@@ -95,7 +96,7 @@ def test_no_inputs_means_no_learned_values_rather_than_an_error(home):
 
 def test_fast_prediction_path_matches_sklearn_exactly(home):
     """learned.predict uses stacking.fast_output; it must give sklearn's own numbers."""
-    from musicrec_engine.attributes import stacking
+    from musicrec_engine.attributes.training import stacking
 
     model = learned.active_models(None)[0]
     X = np.stack([estimated.descriptor_vector(Spectrum(music(3.0, key=k, bpm=90 + 10 * k, drums=k % 2 == 0, seed=k)))

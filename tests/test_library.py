@@ -13,7 +13,7 @@ import pytest
 from audio_fixtures import music, write
 
 from musicrec_engine.attributes import Attribute
-from musicrec_engine.library import Library, LibraryError, start_afresh
+from musicrec_engine.library.store import Library, LibraryError, start_afresh
 
 
 def _result(path, h="hash1", tempo=120.0, mfcc_fill=1.0):

@@ -10,8 +10,9 @@ import pytest
 import soundfile as sf
 from audio_fixtures import drums, music, sine, write
 
-from musicrec_engine.attributes import key as key_mod
-from musicrec_engine.attributes import loudness, measured, tempo_bin
+from musicrec_engine.attributes import measured, tempo_bin
+from musicrec_engine.attributes.measured import key as key_mod
+from musicrec_engine.attributes.measured import loudness
 from musicrec_engine.features.spectrum import SR, Spectrum
 
 
@@ -119,7 +120,7 @@ def test_survives_lossy_encoding(tmp_path):
     y = music(10.0, key=10, mode=0, bpm=132.0, seed=8)
     for ext in ("mp3", "m4a"):
         path = write(tmp_path / f"x.{ext}", y * 0.3)
-        from musicrec_engine import audio
+        from musicrec_engine.audio import decode as audio
 
         a = measure(audio.decode(path).y)
         assert (a["key"].value, a["mode"].value) == (10, 0), ext

@@ -10,9 +10,9 @@ import pytest
 from fake_musicbrainz import FIXTURES, FakeMusicBrainz, have_fixtures
 
 from musicrec_engine import __version__
-from musicrec_engine import musicbrainz as mbz
 from musicrec_engine.engine import Engine
-from musicrec_engine.library import Library
+from musicrec_engine.library.store import Library
+from musicrec_engine.online import musicbrainz as mbz
 
 FAST = 20.0
 

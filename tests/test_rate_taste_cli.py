@@ -13,7 +13,7 @@ from conftest import run_cli
 from musicrec_engine.attributes import Attribute
 from musicrec_engine.engine import Engine
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.taste_features import AB_LOW
+from musicrec_engine.taste.features import AB_LOW
 
 FAST = {"ensemble": 2}
 UNIT = ["energy", "valence", "danceability", "acousticness", "instrumentalness", "liveness", "speechiness"]

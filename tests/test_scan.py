@@ -14,8 +14,8 @@ import pytest
 from audio_fixtures import music, write
 from conftest import ROOT
 
-from musicrec_engine import scan
-from musicrec_engine.library import Library
+from musicrec_engine.library import scan
+from musicrec_engine.library.store import Library
 
 REC = "b1a9c0e9-d987-4042-ae91-78d6a3267d69"
 REL = "5c4ebc3b-4a5b-4c7b-a9b3-0a3c2f2c2f11"
@@ -131,7 +131,8 @@ def test_killed_scan_then_rerun_has_no_duplicates(tmp_path):
     for i in range(4):
         write(root / f"{i:02d} - t{i}.wav", music(1.0, key=i))
     db = tmp_path / "lib.sqlite3"
-    code = ("import sys; from musicrec_engine.library import Library; from musicrec_engine import scan\n"
+    code = ("import sys; from musicrec_engine.library.store import Library\n"
+            "from musicrec_engine.library import scan\n"
             "lib = Library(sys.argv[1])\n"
             "def p(d, t, m): print(d, flush=True)\n"
             "scan.scan(lib, [sys.argv[2]], progress=p, jobs=1)\n")

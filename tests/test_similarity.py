@@ -10,11 +10,11 @@ from audio_fixtures import music, write
 from conftest import run_cli
 from test_catalog import SPOTIFY_HEADER, spotify_row, write_csv
 
-from musicrec_engine import encoding
 from musicrec_engine.attributes import Attribute
-from musicrec_engine.catalogs import import_csv
-from musicrec_engine.library import Library
-from musicrec_engine.similarity import Query, Similarity, SoundSpace
+from musicrec_engine.library.catalogs import import_csv
+from musicrec_engine.library.store import Library
+from musicrec_engine.search import encoding
+from musicrec_engine.search.similarity import Query, Similarity, SoundSpace
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_whitening_beats_plain_zscores_when_one_direction_dominates():
         top = np.argsort(-s, axis=1)[:, :4]
         return float(np.mean(labels[top] == labels[:, None]))
 
-    from musicrec_engine.similarity import zscore_cosine_space
+    from musicrec_engine.search.similarity import zscore_cosine_space
 
     assert p_at_4(SoundSpace().fit(x).transform(x)) > p_at_4(zscore_cosine_space(x)) + 0.2
 
@@ -192,7 +192,7 @@ def test_library_track_in_attribute_space_against_catalog(tmp_path, lib):
 def test_cli_similar_on_a_real_file(tmp_path, home):
     for i, (key, bpm, drums) in enumerate([(0, 90, False), (0, 92, False), (7, 150, True)]):
         write(tmp_path / "m" / f"Artist {i} - Song {i}.wav", music(2.0, key=key, bpm=bpm, drums=drums, seed=i))
-    from musicrec_engine import scan
+    from musicrec_engine.library import scan
 
     lib = Library(home / "library.sqlite3")
     scan.scan(lib, [tmp_path / "m"], jobs=1)

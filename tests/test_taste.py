@@ -7,9 +7,9 @@ import threading
 import numpy as np
 import pytest
 
-from musicrec_engine.taste import MIN_RATINGS, ModelStore, TasteError, TasteModel
-from musicrec_engine.taste_features import encode_taste_rows
-from musicrec_engine.taste_net import Cancelled, TasteParams
+from musicrec_engine.taste.features import encode_taste_rows
+from musicrec_engine.taste.model import MIN_RATINGS, ModelStore, TasteError, TasteModel
+from musicrec_engine.taste.net import Cancelled, TasteParams
 
 FAST = {"ensemble": 2, "epochs": 80, "patience": 15}
 UNIT = ["energy", "valence", "danceability", "acousticness", "instrumentalness", "liveness", "speechiness"]

@@ -437,7 +437,7 @@ def path_for(model_path: Path) -> Path:
 def check(bundle: dict, compiled: Mapping[str, np.ndarray], rows: int = 64, seed: int = 0) -> None:
     """Raise NotCompilable unless the arrays give training._group_values' numbers (within 1e-5) on
     rows drawn around the first scaler's mean: a model shape this module misreads is never saved."""
-    from musicrec_engine.attributes.training import _group_values
+    from musicrec_engine.attributes.training.train import _group_values
 
     if "t0.scale" not in compiled:  # no groups: nothing to compare
         return

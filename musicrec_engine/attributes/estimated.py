@@ -23,15 +23,15 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from musicrec_engine.attributes import Attribute
 from musicrec_engine.features import dsp
 from musicrec_engine.features.spectrum import Spectrum
+from musicrec_engine.paths import SHIPPED_MODELS
 
-CALIBRATION_FILE = Path(__file__).resolve().parents[2] / "resources" / "models" / "estimated_calibration.json"
+CALIBRATION_FILE = SHIPPED_MODELS / "estimated_calibration.json"
 _EPS = 1e-10
 _BANDS = [(0, 150), (150, 800), (800, 3000), (3000, 8000), (8000, 11025)]
 # Finer bands for how each register moves in time (see _band_dynamics).

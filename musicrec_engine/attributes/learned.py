@@ -25,10 +25,11 @@ import numpy as np
 
 from musicrec_engine.attributes import Attribute
 from musicrec_engine.attributes import compiled as npmodel
-from musicrec_engine.attributes.training import FORMAT, USER_MODEL, combined_schema_hash, file_sha256
+from musicrec_engine.attributes.training.train import FORMAT, USER_MODEL, combined_schema_hash, file_sha256
+from musicrec_engine.paths import SHIPPED_MODELS
 
 log = logging.getLogger("musicrec.attributes.learned")
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "resources" / "models"
+DEFAULT_DIR = SHIPPED_MODELS
 DEFAULT_NAME = "default_attributes"
 _UNIT = {"energy", "valence", "danceability", "acousticness", "instrumentalness", "liveness", "speechiness"}
 _lock = threading.Lock()
@@ -59,7 +60,7 @@ class LoadedModel:
     def group_values(self, group: dict, X: np.ndarray) -> dict[str, np.ndarray]:
         if self.compiled is not None:
             return npmodel.predict_group(self.compiled, group, X)
-        from musicrec_engine.attributes.training import _group_values
+        from musicrec_engine.attributes.training.train import _group_values
 
         return _group_values(group, X)
 

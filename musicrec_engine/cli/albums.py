@@ -47,7 +47,7 @@ def _years(text: str) -> tuple[int, int]:
 
 
 def _thresholds(args):
-    from musicrec_engine.albums import Thresholds
+    from musicrec_engine.albums.scoring import Thresholds
 
     given = {k: getattr(args, k) for k in ("liked_probability", "liked_share", "min_tracks", "min_coverage")
              if getattr(args, k) is not None}
@@ -64,7 +64,7 @@ def _progress(done: int, total: int, message: str) -> None:
 def _remember_contact(eng, args, going_online: bool) -> None:
     """A contact address given once (on the command line, or typed when asked at a terminal) is
     kept for the next runs and the app."""
-    from musicrec_engine.musicbrainz import valid_contact
+    from musicrec_engine.online.musicbrainz import valid_contact
 
     if args.contact and valid_contact(args.contact):
         eng.save_musicbrainz_settings(contact=args.contact.strip())

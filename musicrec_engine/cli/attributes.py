@@ -39,7 +39,8 @@ def _fmt(v) -> str:
 
 
 def run_train(args, where) -> int:
-    from musicrec_engine.attributes import learned, training
+    from musicrec_engine.attributes import learned
+    from musicrec_engine.attributes.training import train as training
 
     budget = training.DEFAULT_BUDGET if args.budget is None else args.budget
     if budget < 0:

@@ -44,7 +44,7 @@ class _Throttled:
 
 def run(args, where) -> int:
     if args.action == "reset-library":
-        from musicrec_engine.library import start_afresh
+        from musicrec_engine.library.store import start_afresh
 
         info = start_afresh(where.library_db)
         if args.json:

@@ -59,7 +59,7 @@ def _rate(eng, args) -> int:
 
 
 def _import_csv(eng, args) -> int:
-    from musicrec_engine.taste_ratings import read_ratings_csv
+    from musicrec_engine.taste.ratings import read_ratings_csv
 
     rf = read_ratings_csv(args.csv)
     for msg in rf.problems[:20]:

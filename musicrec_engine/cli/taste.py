@@ -60,7 +60,7 @@ def _params(args) -> dict:
         except ValueError:
             raise UsageError(f"--hidden takes sizes like 64 or 128,64, not '{args.hidden}'") from None
     if args.context:
-        from musicrec_engine.taste_context import FIELDS
+        from musicrec_engine.taste.context import FIELDS
 
         ctx = () if args.context.strip().lower() == "none" else \
             tuple(c.strip().lower() for c in args.context.split(",") if c.strip())
@@ -107,8 +107,8 @@ def _report_problems(problems: list[str]) -> None:
 def _train(eng, args) -> int:
     cancel = threading.Event()
     if args.ab_csv:
-        from musicrec_engine.taste import TasteModel
-        from musicrec_engine.taste_ratings import load_ab_training
+        from musicrec_engine.taste.model import TasteModel
+        from musicrec_engine.taste.ratings import load_ab_training
 
         data = load_ab_training(args.ab_csv, args.ratings)
         _report_problems(data.problems)
@@ -147,9 +147,9 @@ def _explain(eng, args) -> int:
 
 
 def _bench(eng, args) -> int:
-    from musicrec_engine.taste_bench import bench
-    from musicrec_engine.taste_net import TasteParams
-    from musicrec_engine.taste_ratings import load_ab_training
+    from musicrec_engine.taste.bench import bench
+    from musicrec_engine.taste.net import TasteParams
+    from musicrec_engine.taste.ratings import load_ab_training
 
     data = load_ab_training(args.ab_csv, args.ratings)
     _report_problems(data.problems)

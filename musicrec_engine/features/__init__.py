@@ -19,7 +19,7 @@ PIPELINES = {"mfcc": mfcc, "stats": stats}
 
 @cache
 def schema(pipeline: str, window: str = "full") -> Schema:
-    from musicrec_engine import audio
+    from musicrec_engine.audio import decode as audio
 
     mod = PIPELINES[pipeline]
     params = {"sr": spectrum.SR, "n_fft": spectrum.N_FFT, "hop": spectrum.HOP, "n_mels": spectrum.N_MELS,

@@ -18,7 +18,7 @@ import torch
 from scipy.special import ndtri
 
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.taste_context import FIELDS, ContextEncoder, Rows, as_rows
+from musicrec_engine.taste.context import FIELDS, ContextEncoder, Rows, as_rows
 
 MIN_CALIBRATION = 60  # pooled held-out rows needed before Platt scaling is trusted
 

@@ -66,7 +66,7 @@ def cross_validate(X: np.ndarray, y: np.ndarray, fit_predict: FitPredict, cv: st
     t0 = time.perf_counter()
     for k, (tr, te) in enumerate(splits(y, cv, folds, groups, seed)):
         if cancel is not None and cancel.is_set():
-            from musicrec_engine.taste_net import Cancelled
+            from musicrec_engine.taste.net import Cancelled
 
             raise Cancelled("cross-validation cancelled")
         if progress:

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from musicrec_engine.taste_context import ContextEncoder, as_rows
-from musicrec_engine.taste_cv import cross_validate, splits
-from musicrec_engine.taste_net import TasteParams, fit_ensemble
+from musicrec_engine.taste.context import ContextEncoder, as_rows
+from musicrec_engine.taste.cv import cross_validate, splits
+from musicrec_engine.taste.net import TasteParams, fit_ensemble
 
 # A small neighbourhood of the defaults, for the inner search.
 TUNE_GRID = [{}, {"artist_dropout": 0.5}, {"hidden": (256,), "dropout": 0.5, "weight_decay": 1e-4}]

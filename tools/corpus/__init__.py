@@ -1,6 +1,6 @@
 """Evaluation corpus: audio made here, with exact ground truth (key, mode, tempo), from a seed.
 
-    from musicrec_engine.corpus import build, read_truth
+    from tools.corpus import build, read_truth
     csv_path = build("/tmp/corpus", seed=1, count=48, music21=24)
     rows = read_truth(csv_path)       # list of dicts, one per audio file
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec_engine.attributes import key_label, tempo_bin
-from musicrec_engine.corpus import compose, render, scores
+from tools.corpus import compose, render, scores
 
 TRUTH_CSV = "truth.csv"
 FIELDS = ["path", "set", "piece", "variant", "key", "mode", "key_label", "tempo", "tempo_bin", "duration",

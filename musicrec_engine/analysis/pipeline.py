@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from musicrec_engine import audio, features
+from musicrec_engine import features, paths
 from musicrec_engine.attributes import Attribute, tempo_bin
+from musicrec_engine.audio import decode as audio
+from musicrec_engine.audio.files import content_hash, iter_audio_files
 from musicrec_engine.features.cache import FeatureCache, stat_key
-from musicrec_engine.files import content_hash, iter_audio_files
 
 log = logging.getLogger("musicrec.analysis")
 
@@ -86,15 +87,13 @@ def analysis_key(window: str = "full", models_dir: str | os.PathLike | None = No
     h = hashlib.sha256()
     for p in PIPELINES:
         h.update(features.schema(p, window).hash.encode())
-    pkg = Path(__file__).parent / "attributes"
-    for f in sorted(pkg.glob("*.py")):
-        h.update(f.name.encode())
+    pkg = Path(__file__).resolve().parents[1] / "attributes"
+    for f in sorted(pkg.rglob("*.py")):
+        h.update(f.relative_to(pkg).as_posix().encode())
         h.update(f.read_bytes())
     if models_dir is None:
-        from musicrec_engine import paths
-
         models_dir = paths.resolve().models
-    for root in (Path(models_dir), Path(__file__).resolve().parents[1] / "resources" / "models"):
+    for root in (Path(models_dir), paths.SHIPPED_MODELS):
         if root.is_dir():
             for f in sorted(root.rglob("*")):
                 if f.is_file():
@@ -206,7 +205,7 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
         ex.shutdown(wait=False, cancel_futures=True)
 
 
-_WORKER_IMPORTS = ["musicrec_engine.analysis", "musicrec_engine.features.warmup"]
+_WORKER_IMPORTS = ["musicrec_engine.analysis.pipeline", "musicrec_engine.features.warmup"]
 
 
 def _mp_context():

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from musicrec_engine import APP_NAME, __version__
-from musicrec_engine.musicbrainz import LIMITER
+from musicrec_engine.online.musicbrainz import LIMITER
 
 log = logging.getLogger("musicrec.coverart")
 ENV_CAA = "MUSICREC_CAA_URL"

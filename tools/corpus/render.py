@@ -116,6 +116,6 @@ def write(path: Path, y: np.ndarray, sr: int = SR) -> Path:
 
 
 def _write_aac(path: Path, y: np.ndarray, sr: int) -> None:
-    from musicrec_engine.synth import write_pyav
+    from musicrec_engine.audio.synth import write_pyav
 
     write_pyav(path, y, sr)

@@ -26,8 +26,8 @@ import pandas as pd
 
 from musicrec_engine.attributes import KEY_NAMES, UNIT_ATTRIBUTES
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.library import CATALOG_ATTRS, Library
-from musicrec_engine.migrations import BULK_INDEXES
+from musicrec_engine.library.migrations import BULK_INDEXES
+from musicrec_engine.library.store import CATALOG_ATTRS, Library
 
 log = logging.getLogger("musicrec.catalogs")
 Progress = Callable[[int, int, str], None]

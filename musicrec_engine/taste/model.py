@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from musicrec_engine import __version__
+from musicrec_engine import paths as _paths
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.taste_context import ContextEncoder, Rows, as_rows
-from musicrec_engine.taste_features import Encoded, schema_hash
+from musicrec_engine.taste.context import ContextEncoder, Rows, as_rows
+from musicrec_engine.taste.features import Encoded, schema_hash
 
 if TYPE_CHECKING:  # torch loads only when a model is trained or used, not to read a rating or a status
-    from musicrec_engine.taste_net import Ensemble, Scaler, TasteParams
+    from musicrec_engine.taste.net import Ensemble, Scaler, TasteParams
 
 MIN_RATINGS = 20
 FORMAT = 2  # 2: scaler interpolates into normal scores; optional artist/label/genre context
@@ -189,7 +190,7 @@ class TasteModel:
               cancel: threading.Event | None = None) -> TasteModel:
         """Fit on encoded rated rows. `reference` (optional) is the population the model will score,
         used to scale features for the cold-start similarity."""
-        from musicrec_engine.taste_net import Scaler, TasteParams, fit_ensemble, sensitivities
+        from musicrec_engine.taste.net import Scaler, TasteParams, fit_ensemble, sensitivities
 
         t0 = time.perf_counter()
         params = params if isinstance(params, TasteParams) else TasteParams.from_dict(params)
@@ -225,7 +226,7 @@ class TasteModel:
 
         folds = min(cv_folds, n_like, n_dis)
         if folds >= 2:
-            from musicrec_engine.taste_cv import cross_validate
+            from musicrec_engine.taste.cv import cross_validate
 
             def fit_predict(Xtr, ytr, Xte, _groups):
                 return fit_ensemble(Xtr, ytr, params, cancel=cancel).predict_proba(Xte)
@@ -272,7 +273,7 @@ class TasteModel:
         return out
 
     def explain(self):
-        from musicrec_engine.taste_explain import explain
+        from musicrec_engine.taste.explain import explain
 
         return explain(self)
 
@@ -313,7 +314,7 @@ class TasteModel:
         if _sha256(folder / "model.npz") != manifest.get("weights_sha256"):
             raise TasteError(f"the taste model in {folder} was changed or damaged after it was written; "
                              "train it again")
-        from musicrec_engine.taste_net import Ensemble, Scaler
+        from musicrec_engine.taste.net import Ensemble, Scaler
 
         with np.load(folder / "model.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -365,7 +366,7 @@ class ModelStore:
 
     def __init__(self, root: str | os.PathLike, shipped: str | os.PathLike | None = None):
         self.root = Path(root)
-        self.shipped = Path(shipped) if shipped else Path(__file__).resolve().parents[1] / "resources" / "models"
+        self.shipped = Path(shipped) if shipped else _paths.SHIPPED_MODELS
 
     def _slot(self, slot: str) -> Path:
         return self.root / f"taste-{slot}"

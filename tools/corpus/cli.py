@@ -1,4 +1,7 @@
-"""`musicrec corpus build DIR`: build an evaluation corpus with ground truth (truth.csv)."""
+"""`python -m tools.corpus build DIR`: build an evaluation corpus with ground truth (truth.csv).
+
+A development tool: the corpus is for measuring key and tempo, so it is not part of the product.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +37,8 @@ def _count(text: str) -> int:
     return n
 
 
-def run(args, where) -> int:
-    from musicrec_engine import corpus
+def run(args) -> int:
+    from tools import corpus
 
     def report(done: int, total: int, msg: str) -> None:
         progress(f"[{done}/{total}] {msg}")
@@ -53,3 +56,18 @@ def run(args, where) -> int:
     else:
         progress(f"{files} files with ground truth in {csv_path}")
     return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    from musicrec_engine.cli import Parser
+
+    parser = Parser(prog="python -m tools.corpus")
+    register(parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser))
+    args = parser.parse_args(["corpus", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return args.func(args)
+    except MusicRecError as e:
+        print(f"corpus: {e}", file=sys.stderr)
+        return 1

@@ -28,7 +28,7 @@ class Engine:
     def library(self):
         with self._lock:
             if self._library is None:
-                from musicrec_engine.library import Library
+                from musicrec_engine.library.store import Library
 
                 self._library = Library(self.paths.library_db)
             return self._library
@@ -46,8 +46,8 @@ class Engine:
         files marked missing (ratings kept). Returns scan.ScanReport."""
         from functools import partial
 
-        from musicrec_engine import scan
-        from musicrec_engine.analysis import analyze_paths
+        from musicrec_engine.analysis.pipeline import analyze_paths
+        from musicrec_engine.library import scan
 
         # through the analysis section's feature cache, so a re-added file is not decoded again
         run = partial(analyze_paths, cache=self.feature_cache, models_dir=self.paths.models)
@@ -62,7 +62,7 @@ class Engine:
     def import_catalog(self, csv_path, name: str | None = None, progress: Progress | None = None,
                        cancel: threading.Event | None = None):
         """Stream a catalog CSV into the library, then build its similarity index. Returns catalogs.ImportReport."""
-        from musicrec_engine import catalogs
+        from musicrec_engine.library import catalogs
 
         rep = catalogs.import_csv(self.library, csv_path, name=name, progress=progress, cancel=cancel)
         if not rep.cancelled and rep.imported:
@@ -102,7 +102,7 @@ class Engine:
 
     def reset_library(self) -> dict:
         """Set a damaged library file aside and start a new one, keeping the ratings."""
-        from musicrec_engine.library import start_afresh
+        from musicrec_engine.library.store import start_afresh
 
         self.close()
         return start_afresh(self.paths.library_db)
@@ -124,7 +124,7 @@ class Engine:
         Yields one AnalysisResult per file as it finishes; bad files are error results."""
         import logging
 
-        from musicrec_engine.analysis import analyze_paths
+        from musicrec_engine.analysis.pipeline import analyze_paths
 
         for result in analyze_paths(paths, jobs=jobs, progress=progress, cancel=cancel, cache=self.feature_cache,
                                     window=window, models_dir=self.paths.models):
@@ -137,7 +137,7 @@ class Engine:
 
     def features(self, path, pipeline: str = "mfcc", window: str = "full") -> dict:
         """One file's named feature vector: {"pipeline", "version", "schema_hash", "names", "values"}."""
-        from musicrec_engine.analysis import file_features
+        from musicrec_engine.analysis.pipeline import file_features
 
         return file_features(path, pipeline, window=window, cache=self.feature_cache)
 
@@ -147,7 +147,7 @@ class Engine:
     def similarity(self):
         with self._lock:
             if getattr(self, "_similarity", None) is None:
-                from musicrec_engine.similarity import Similarity
+                from musicrec_engine.search.similarity import Similarity
 
                 self._similarity = Similarity(self.library, self.paths.data / "index",
                                               getattr(self, "_similarity_weights", None))
@@ -165,15 +165,15 @@ class Engine:
         """Tracks like a file (analysed if not in the library), a library track or a catalog track:
         up to `top` per source, each with score, space and the attributes that made it close."""
         from musicrec_engine.errors import MusicRecError
-        from musicrec_engine.similarity import Query
+        from musicrec_engine.search.similarity import Query
 
         if file is not None:
             t = self.library.track(file)
             if t is not None and t["status"] == "ok":
                 q = Query(track_id=t["id"])
             else:
-                from musicrec_engine.analysis import analyze_file
-                from musicrec_engine.scan import read_tags
+                from musicrec_engine.analysis.pipeline import analyze_file
+                from musicrec_engine.library.scan import read_tags
 
                 res = analyze_file(str(file), cache=self.feature_cache, models_dir=self.paths.models)
                 if res.status != "ok":
@@ -198,7 +198,7 @@ class Engine:
 
     @property
     def taste_store(self):
-        from musicrec_engine.taste import ModelStore
+        from musicrec_engine.taste.model import ModelStore
 
         return ModelStore(self.paths.models)
 
@@ -217,8 +217,8 @@ class Engine:
 
     def _taste_training_rows(self):
         """Rated library and catalog tracks in the taste space, their labels, artists and fingerprint."""
-        from musicrec_engine.taste import ratings_fingerprint
-        from musicrec_engine.taste_features import encode_taste_rows
+        from musicrec_engine.taste.features import encode_taste_rows
+        from musicrec_engine.taste.model import ratings_fingerprint
 
         rows = self.library.rating_rows()
         lib_ids = [r["id"] for r in rows if r["source"] == "library"]
@@ -234,7 +234,7 @@ class Engine:
                     params: dict | None = None) -> dict:
         """Train on every rating (library and catalog), save, and refresh the library's predictions.
         A failed or cancelled training raises and leaves the last good model in place."""
-        from musicrec_engine.taste import TasteModel
+        from musicrec_engine.taste.model import TasteModel
 
         with self._lock:
             if getattr(self, "_taste_training", False):
@@ -267,7 +267,7 @@ class Engine:
 
     def taste_status(self) -> dict:
         """{"state": untrained|training|stale|cold-start|ready, "cv_accuracy", "description", "ratings"}."""
-        from musicrec_engine.taste import TasteModel, ratings_fingerprint
+        from musicrec_engine.taste.model import TasteModel, ratings_fingerprint
 
         rows = self.library.rating_rows()
         out = {"ratings": len(rows), "likes": sum(r["rating"] == 1 for r in rows), "cv_accuracy": None,
@@ -299,7 +299,7 @@ class Engine:
 
     def predict_like(self, track_ids=None) -> dict[int, float]:
         """p(like) for library tracks (all by default), also stored as their predicted_like."""
-        from musicrec_engine.taste_features import encode_taste_rows
+        from musicrec_engine.taste.features import encode_taste_rows
 
         model = self.taste_model()
         if model is None:
@@ -316,7 +316,7 @@ class Engine:
     def predict_catalog(self, catalog_id: int | None = None, progress: Progress | None = None,
                         cancel: threading.Event | None = None, chunk: int = 100_000) -> int:
         """p(like) for catalog tracks, stored as their predicted_like; returns how many were scored."""
-        from musicrec_engine.taste_features import encode_taste_rows
+        from musicrec_engine.taste.features import encode_taste_rows
 
         model = self.taste_model()
         if model is None:
@@ -346,7 +346,7 @@ class Engine:
         """Saved settings < MUSICREC_MB_HOST/RATE/CONTACT < overrides (None = not given)."""
         import json
 
-        from musicrec_engine import musicbrainz as mbz
+        from musicrec_engine.online import musicbrainz as mbz
 
         f = self.paths.config / "musicbrainz.json"
         saved = {}
@@ -371,14 +371,14 @@ class Engine:
         os.replace(f.with_suffix(".tmp"), f)
 
     def musicbrainz(self, **overrides):
-        from musicrec_engine.musicbrainz import MusicBrainz
+        from musicrec_engine.online.musicbrainz import MusicBrainz
 
         return MusicBrainz(self.musicbrainz_settings(**overrides), cache=self.library)
 
     def cover_art(self):
         with self._lock:
             if getattr(self, "_cover_art", None) is None:
-                from musicrec_engine.coverart import CoverArt
+                from musicrec_engine.online.coverart import CoverArt
 
                 s = self.musicbrainz_settings()
                 self._cover_art = CoverArt(self.paths.cache / "covers", interval=s.interval, contact=s.contact)
@@ -388,7 +388,7 @@ class Engine:
                cancel: threading.Event | None = None, **mb_overrides) -> dict:
         """Ranked albums from the library, catalogs and MusicBrainz. `all` never goes online: it
         adds MusicBrainz albums only from the cache; `musicbrainz` searches from your liked artists."""
-        from musicrec_engine import albums as alb
+        from musicrec_engine.albums import scoring as alb
         from musicrec_engine.errors import UsageError
 
         if source not in ("library", "catalog", "musicbrainz", "all"):
@@ -419,7 +419,7 @@ class Engine:
                       progress: Progress | None = None, cancel: threading.Event | None = None,
                       **mb_overrides) -> dict:
         """MusicBrainz albums by artist/tag/years (or, with neither, your liked artists), scored."""
-        from musicrec_engine import albums as alb
+        from musicrec_engine.albums import scoring as alb
         from musicrec_engine.errors import UsageError
 
         th = (thresholds or alb.Thresholds()).check()
@@ -433,7 +433,7 @@ class Engine:
         return self._album_report(disc.albums, th, disc, rows, client)
 
     def _scored_catalog_rows(self):
-        from musicrec_engine.albums import scored_catalog_rows
+        from musicrec_engine.albums.scoring import scored_catalog_rows
 
         return scored_catalog_rows(self.library.iter_catalog_tracks())
 
@@ -450,7 +450,7 @@ class Engine:
         return rows
 
     def _album_report(self, found, th, disc, rows, client=None) -> dict:
-        from musicrec_engine import albums as alb
+        from musicrec_engine.albums import scoring as alb
 
         scores = alb.rank(alb.without_duplicates(found), th)
         covers = self.cover_art()
@@ -483,7 +483,8 @@ class Engine:
                          progress: Progress | None = None, cancel: threading.Event | None = None) -> dict:
         """Train seed 000's stacking ensemble on a label file; returns the manifest plus warnings.
         A bad label file raises MusicRecError with its reason; the last good model stays in place."""
-        from musicrec_engine.attributes import learned, training
+        from musicrec_engine.attributes import learned
+        from musicrec_engine.attributes.training import train as training
 
         result, path, warnings = training.train_from_labels(
             Path(labels_csv), self.paths.models, self.paths.library_db, Path(audio_dir) if audio_dir else None,
@@ -495,6 +496,6 @@ class Engine:
     # --- demo library (issue 9) ----------------------------------------------------------
     def make_demo_library(self, progress: Progress | None = None, cancel: threading.Event | None = None):
         """Generate a few short tagged tracks in the data folder and analyse them (yields results)."""
-        from musicrec_engine import demo
+        from musicrec_engine.library import demo
 
         return demo.make_library(self, progress=progress, cancel=cancel)

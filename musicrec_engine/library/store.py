@@ -22,7 +22,7 @@ import numpy as np
 
 from musicrec_engine.attributes import ALL_ATTRIBUTES
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.migrations import BULK_INDEXES, MIGRATIONS, SCHEMA_VERSION
+from musicrec_engine.library.migrations import BULK_INDEXES, MIGRATIONS, SCHEMA_VERSION
 
 TAG_FIELDS = ["title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
               "mb_recording_id", "mb_track_id", "mb_release_id", "mb_release_group_id",
@@ -146,7 +146,7 @@ class Library:
         """Upsert the analysed file by path: tags, file facts, features and attributes. Returns the track id.
 
         `tags` defaults to what scan.read_tags finds in the file (the file is only read)."""
-        from musicrec_engine import scan
+        from musicrec_engine.library import scan
 
         path = str(Path(result.path).resolve())
         if tags is None:

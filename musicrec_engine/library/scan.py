@@ -152,10 +152,10 @@ class ScanReport:
 def scan(lib, roots: Iterable[str | os.PathLike], progress: Callable[[int, int, str], None] | None = None,
          cancel: threading.Event | None = None, jobs: int | None = None, analyze_paths=None) -> ScanReport:
     """Bring the library up to date with the folders `roots` (see the module doc)."""
-    from musicrec_engine import files
+    from musicrec_engine.audio import files
 
     if analyze_paths is None:
-        from musicrec_engine.analysis import analyze_paths
+        from musicrec_engine.analysis.pipeline import analyze_paths
     rep = ScanReport()
     progress = progress or (lambda done, total, msg: None)
     present = []

@@ -321,7 +321,7 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
     """Liked artists (or the given artist/tag) -> release groups (the artists' own, then other
     artists' under their `related_tags` most common tags) -> one lookup per release -> albums whose
     recordings we can score. Per-release failures are collected, not raised."""
-    from musicrec_engine import musicbrainz as mbz
+    from musicrec_engine.online import musicbrainz as mbz
 
     out = Discovery()
     report = progress or (lambda done, total, msg: None)

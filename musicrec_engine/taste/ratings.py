@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.taste_features import Encoded, encode_ab
+from musicrec_engine.taste.features import Encoded, encode_ab
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 LABELS = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0}

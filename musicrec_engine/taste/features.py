@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from musicrec_engine import encoding
 from musicrec_engine.attributes import KEY_NAMES
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.taste_context import FIELDS, Rows
+from musicrec_engine.search import encoding
+from musicrec_engine.taste.context import FIELDS, Rows
 
 YEAR_STEPS = list(range(1960, 2025, 5))
 YEAR_NAMES = ["year", "year_missing"] + [f"year>={y}" for y in YEAR_STEPS]

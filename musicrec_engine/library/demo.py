@@ -44,7 +44,7 @@ TRACKS = [
 
 
 def render(t: DemoTrack, seconds: float = 12.0) -> np.ndarray:
-    from musicrec_engine import synth
+    from musicrec_engine.audio import synth
 
     y = synth.music(seconds=seconds, key=t.key, mode=t.mode, bpm=t.bpm, drums=t.drums, seed=t.seed)
     rng = np.random.default_rng(t.seed)
@@ -60,8 +60,8 @@ def render(t: DemoTrack, seconds: float = 12.0) -> np.ndarray:
 
 
 def _to_level(y: np.ndarray, lufs: float) -> np.ndarray:
-    from musicrec_engine import synth
-    from musicrec_engine.attributes.loudness import integrated
+    from musicrec_engine.attributes.measured.loudness import integrated
+    from musicrec_engine.audio import synth
 
     y = y * 10 ** ((lufs - integrated(y, synth.SR)) / 20)
     peak = float(np.max(np.abs(y)))
@@ -74,7 +74,7 @@ def write_tracks(folder: Path, seconds: float = 12.0) -> list[Path]:
     """Write the demo tracks as tagged FLAC files (skips files that already exist)."""
     from mutagen.flac import FLAC
 
-    from musicrec_engine import synth
+    from musicrec_engine.audio import synth
 
     folder.mkdir(parents=True, exist_ok=True)
     out = []

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec_engine.attributes import UNIT_ATTRIBUTES, tempo_bin
-from musicrec_engine.attributes.stacking import CLASSIFICATION_GROUPS, REGRESSION_GROUPS, GroupSpec
+from musicrec_engine.attributes.training.stacking import CLASSIFICATION_GROUPS, REGRESSION_GROUPS, GroupSpec
 from musicrec_engine.errors import MusicRecError, UsageError
 
 log = logging.getLogger("musicrec.attributes.training")
@@ -130,7 +130,7 @@ def fit_and_score(specs: list[GroupSpec], X_tr, Y_tr: dict, X_te, Y_te: dict, bu
     """Fit each group on its rows with labels, score on held-out rows. Y_* map target -> array (NaN = none)."""
     from threadpoolctl import threadpool_limits
 
-    from musicrec_engine.attributes import stacking
+    from musicrec_engine.attributes.training import stacking
 
     groups, metrics, report = [], {"attributes": {}, "groups": {}}, []
     for gi, spec in enumerate(specs):
@@ -174,7 +174,8 @@ def fit_and_score(specs: list[GroupSpec], X_tr, Y_tr: dict, X_te, Y_te: dict, bu
 def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, progress=None,
                   jobs: int | None = None) -> TrainResult:
     """The shipped model from trainset clips (npz from benchmarks/train_default_attributes.py)."""
-    from musicrec_engine.attributes import estimated, stacking
+    from musicrec_engine.attributes import estimated
+    from musicrec_engine.attributes.training import stacking
 
     t0 = time.time()
     specs = [GroupSpec("speech", "regression", ["speechiness"]),
@@ -225,7 +226,7 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
 def _group_values(group: dict, X: np.ndarray) -> dict[str, np.ndarray]:
     """target -> value per row: regression output, P(class 1) for binary 0..1 attributes, or a class.
     Uses stacking.fast_output (same numbers as sklearn's predict, a fraction of the time per row)."""
-    from musicrec_engine.attributes import stacking
+    from musicrec_engine.attributes.training import stacking
 
     spec = GroupSpec(group["name"], group["kind"], group["targets"])
     out = {}
@@ -408,7 +409,7 @@ def combined_schema_hash(hashes: dict) -> str:
 
 
 def _analyse(path: Path):
-    from musicrec_engine import analysis
+    from musicrec_engine.analysis import pipeline as analysis
 
     return analysis.analyze_file(path)
 
@@ -432,7 +433,7 @@ def _tags_of(path: Path) -> tuple[str, str]:
 
 def _iter_audio(folder: Path):
     try:
-        from musicrec_engine import files
+        from musicrec_engine.audio import files
     except ImportError:  # before issue 3's walker lands: a plain recursive walk
         exts = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".mp4", ".aac", ".aif", ".aiff"}
         yield from sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in exts and p.is_file())
@@ -521,7 +522,7 @@ def collect_features(labels: Labels, audio_dir: Path | None, csv_dir: Path, libr
 def train_user(labels: Labels, X: np.ndarray, rows: list[dict], schema_hash: str, budget: int, seed: int = 0,
                report_dir=None, progress=None, cancel=None, jobs: int | None = None) -> TrainResult:
     """Seed 000's groups on the user's labels: 80/20 split, stacks per group, held-out metrics."""
-    from musicrec_engine.attributes import stacking
+    from musicrec_engine.attributes.training import stacking
 
     t0 = time.time()
     if len(rows) < MIN_ROWS / (1 - TEST_SHARE):
@@ -576,7 +577,7 @@ def train_from_labels(labels_path: Path, models_dir: Path, library_db: Path | No
         if library_db is None or not Path(library_db).exists():
             raise LabelError("the labels name tracks by artist and title, but there is no analysed library yet: "
                              "analyse your music first, or pass --audio DIR")
-        from musicrec_engine.library import Library
+        from musicrec_engine.library.store import Library
 
         library = Library(library_db)
     try:

@@ -9,9 +9,9 @@ benchmarks/bench_attributes.py (docs/BENCHMARKS.md, issue 4).
 from __future__ import annotations
 
 from musicrec_engine.attributes import Attribute, tempo_bin
-from musicrec_engine.attributes import key as _key
-from musicrec_engine.attributes import loudness as _loudness
-from musicrec_engine.attributes import tempo as _tempo
+from musicrec_engine.attributes.measured import key as _key
+from musicrec_engine.attributes.measured import loudness as _loudness
+from musicrec_engine.attributes.measured import tempo as _tempo
 from musicrec_engine.features.spectrum import Spectrum
 
 PROVENANCE = "measured"

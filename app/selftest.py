@@ -26,7 +26,7 @@ class Context:
 
 
 def check_encode(ctx: Context) -> str:
-    from musicrec_engine import synth
+    from musicrec_engine.audio import synth
 
     for i, ext in enumerate(FORMATS):
         y = synth.music(seconds=6.0, key=(2 * i) % 12, mode=1 - i % 2, bpm=100 + 20 * i, seed=i)
@@ -58,8 +58,8 @@ def check_library(ctx: Context) -> str:
 def check_taste(ctx: Context) -> str:
     import numpy as np
 
-    from musicrec_engine.taste import TasteModel
-    from musicrec_engine.taste_features import Encoded
+    from musicrec_engine.taste.features import Encoded
+    from musicrec_engine.taste.model import TasteModel
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 6)).astype(np.float32)

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from musicrec_engine import encoding
-from musicrec_engine.library import CATALOG_ATTRS, Library
+from musicrec_engine.library.store import CATALOG_ATTRS, Library
+from musicrec_engine.search import encoding
 
 log = logging.getLogger("musicrec.similarity")
 Progress = Callable[[int, int, str], None]

@@ -1,0 +1,5 @@
+import sys
+
+from tools.corpus.cli import main
+
+sys.exit(main())
