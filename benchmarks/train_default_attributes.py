@@ -40,8 +40,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from musicrec_engine.attributes import estimated, trainset  # noqa: E402
+from musicrec_engine.attributes import estimated, modelfile  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
+from tools import trainset  # noqa: E402
 
 MODEL = ROOT / "resources" / "models" / "default_attributes.joblib"
 SPOTIFY_SAMPLE = ROOT.parent / "shared" / "data" / "spotify-sample" / "tracks_features_sample_1k.csv"
@@ -116,7 +117,7 @@ def compile_model(model: Path = MODEL) -> Path | None:
 
     mpath = _manifest_path(model)
     manifest = json.loads(mpath.read_text())
-    if training.file_sha256(model) != manifest.get("sha256"):
+    if modelfile.file_sha256(model) != manifest.get("sha256"):
         raise SystemExit(f"{model.name} does not match its manifest's checksum; retrain it instead")
     entry = training.compile_next_to(joblib.load(model), model)
     if entry is None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from audio_fixtures import music
 
-from musicrec_engine.attributes import compiled, estimated, learned
+from musicrec_engine.attributes import compiled, estimated, learned, modelfile
 from musicrec_engine.attributes.training import train as training
 from musicrec_engine.attributes.training.stacking import GroupSpec
 from musicrec_engine.features.spectrum import Spectrum
@@ -31,7 +31,7 @@ def shipped():
 def _reference(bundle: dict, X: np.ndarray) -> dict:
     out = {}
     for group in bundle["groups"]:
-        out.update(training._group_values(group, X))
+        out.update(modelfile.group_values(group, X))
     return out
 
 
@@ -60,9 +60,9 @@ def test_shipped_model_compiled_matches_on_generated_audio(shipped):
 
 def test_shipped_manifest_records_the_compiled_file():
     manifest = json.loads(DEFAULT.with_name(f"{learned.DEFAULT_NAME}.manifest.json").read_text())
-    assert manifest["sha256"] == training.file_sha256(DEFAULT)
+    assert manifest["sha256"] == modelfile.file_sha256(DEFAULT)
     entry = manifest["compiled"]
-    assert entry["sha256"] == training.file_sha256(DEFAULT.with_name(entry["file"]))
+    assert entry["sha256"] == modelfile.file_sha256(DEFAULT.with_name(entry["file"]))
     assert learned.load(DEFAULT).compiled is not None
 
 
@@ -102,12 +102,12 @@ def _train(tmp_path, specs: list[GroupSpec]) -> tuple:
     X_te, Y_te = _data(1, 20)
     groups, metrics, _ = training.fit_and_score(specs, X_tr, Y_tr, X_te, Y_te, budget=0, jobs=1)
     assert len(groups) == len(specs)
-    schema = training.combined_schema_hash(HASHES)
-    bundle = {"format": training.FORMAT, "input": {"pipeline": PIPELINE, "schema_hash": schema}, "groups": groups}
-    manifest = {"format": training.FORMAT, "kind": "musicrec-attributes", "name": "user",
+    schema = modelfile.combined_schema_hash(HASHES)
+    bundle = {"format": modelfile.FORMAT, "input": {"pipeline": PIPELINE, "schema_hash": schema}, "groups": groups}
+    manifest = {"format": modelfile.FORMAT, "kind": "musicrec-attributes", "name": "user",
                 "input": {"pipeline": PIPELINE, "schema_hash": schema, "n_features": N_FEATURES},
                 "attributes": sorted(metrics["attributes"]), "metrics": metrics}
-    path = training.save_model(training.TrainResult(bundle, manifest), tmp_path, training.USER_MODEL)
+    path = training.save_model(training.TrainResult(bundle, manifest), tmp_path, modelfile.USER_MODEL)
     return path, X_te
 
 
@@ -124,9 +124,9 @@ def _features(X: np.ndarray) -> dict:
 
 def test_trained_model_is_saved_compiled_and_loads_with_the_same_predictions(small):
     path, X = small
-    manifest = json.loads(path.with_name(f"{training.USER_MODEL}.manifest.json").read_text())
+    manifest = json.loads(path.with_name(f"{modelfile.USER_MODEL}.manifest.json").read_text())
     cpath = compiled.path_for(path)
-    assert manifest["compiled"] == {"file": cpath.name, "sha256": training.file_sha256(cpath)}
+    assert manifest["compiled"] == {"file": cpath.name, "sha256": modelfile.file_sha256(cpath)}
     model = learned.load(path)
     assert model.compiled is not None
     got = {}
@@ -176,7 +176,7 @@ def test_unsupported_parts_raise_not_compilable_with_a_sentence(small):
 
 def test_multiclass_model_is_saved_for_joblib_and_still_predicts(tmp_path):
     path, X = _train(tmp_path, [GroupSpec("key", "classification", ["key"])])
-    manifest = json.loads(path.with_name(f"{training.USER_MODEL}.manifest.json").read_text())
+    manifest = json.loads(path.with_name(f"{modelfile.USER_MODEL}.manifest.json").read_text())
     assert "compiled" not in manifest
     assert not compiled.path_for(path).exists()
     with pytest.raises(compiled.NotCompilable, match="3 classes"):

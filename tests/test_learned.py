@@ -95,8 +95,8 @@ def test_no_inputs_means_no_learned_values_rather_than_an_error(home):
 
 
 def test_fast_prediction_path_matches_sklearn_exactly(home):
-    """learned.predict uses stacking.fast_output; it must give sklearn's own numbers."""
-    from musicrec_engine.attributes.training import stacking
+    """modelfile.fast_output must give sklearn's own numbers."""
+    from musicrec_engine.attributes import modelfile
 
     model = learned.active_models(None)[0]
     X = np.stack([estimated.descriptor_vector(Spectrum(music(3.0, key=k, bpm=90 + 10 * k, drums=k % 2 == 0, seed=k)))
@@ -104,4 +104,4 @@ def test_fast_prediction_path_matches_sklearn_exactly(home):
     for group in model.bundle["groups"]:
         st = group["model"]
         ref = st.predict_proba(X) if group["kind"] == "classification" else st.predict(X)
-        np.testing.assert_allclose(stacking.fast_output(st, X), ref, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(modelfile.fast_output(st, X), ref, rtol=1e-5, atol=1e-6)

@@ -4,7 +4,7 @@ Unpickling the joblib bundle imports scikit-learn, XGBoost, pandas and scipy.sta
 every cold start of the app. `compile_bundle` writes what prediction needs (scalers, PCA, forests and
 XGBoost trees as node arrays, RBF SVMs, linear models, the meta-model) into arrays saved with
 np.savez next to the joblib file; `predict_groups` gives the same numbers as
-training._group_values (itself sklearn's numbers; tests/test_compiled_model.py checks both).
+modelfile.group_values (itself sklearn's numbers; tests/test_compiled_model.py checks both).
 The arrays are named "<stack>.<part>.<field>"; one JSON string, STRUCTURE, describes the groups,
 their stacks and which arrays each part reads.
 
@@ -404,7 +404,7 @@ def _stack_out(c: Mapping, stack: dict, X: np.ndarray) -> np.ndarray:
 
 
 def predict_group(compiled: Mapping[str, np.ndarray], group: dict, X: np.ndarray) -> dict[str, np.ndarray]:
-    """training._group_values for one group of `groups(compiled)`."""
+    """modelfile.group_values for one group of `groups(compiled)`."""
     out = {}
     for target, stack in zip(group["targets"], group["stacks"], strict=True):
         y = _stack_out(compiled, stack, X)
@@ -421,7 +421,7 @@ def predict_group(compiled: Mapping[str, np.ndarray], group: dict, X: np.ndarray
 
 
 def predict_groups(compiled: Mapping[str, np.ndarray], X: np.ndarray) -> dict[str, np.ndarray]:
-    """target -> value per row of X for every group: what training._group_values returns."""
+    """target -> value per row of X for every group: what modelfile.group_values returns."""
     out: dict[str, np.ndarray] = {}
     for group in groups(compiled):
         out.update(predict_group(compiled, group, X))
@@ -435,9 +435,9 @@ def path_for(model_path: Path) -> Path:
 
 
 def check(bundle: dict, compiled: Mapping[str, np.ndarray], rows: int = 64, seed: int = 0) -> None:
-    """Raise NotCompilable unless the arrays give training._group_values' numbers (within 1e-5) on
+    """Raise NotCompilable unless the arrays give modelfile.group_values' numbers (within 1e-5) on
     rows drawn around the first scaler's mean: a model shape this module misreads is never saved."""
-    from musicrec_engine.attributes.training.train import _group_values
+    from musicrec_engine.attributes.modelfile import group_values
 
     if "t0.scale" not in compiled:  # no groups: nothing to compare
         return
@@ -446,7 +446,7 @@ def check(bundle: dict, compiled: Mapping[str, np.ndarray], rows: int = 64, seed
     X = X.astype(np.float32)
     got = predict_groups(compiled, X)
     for group in bundle["groups"]:
-        for target, want in _group_values(group, X).items():
+        for target, want in group_values(group, X).items():
             want = np.asarray(want)
             same = (np.allclose(got[target], want, rtol=0, atol=1e-5) if want.dtype.kind == "f"
                     else np.array_equal(got[target], want))

@@ -25,7 +25,15 @@ import numpy as np
 
 from musicrec_engine.attributes import Attribute
 from musicrec_engine.attributes import compiled as npmodel
-from musicrec_engine.attributes.training.train import FORMAT, USER_MODEL, combined_schema_hash, file_sha256
+from musicrec_engine.attributes.modelfile import (
+    FORMAT,
+    KIND,
+    USER_MODEL,
+    combined_schema_hash,
+    file_sha256,
+    group_values,
+    manifest_path,
+)
 from musicrec_engine.paths import SHIPPED_MODELS
 
 log = logging.getLogger("musicrec.attributes.learned")
@@ -60,9 +68,7 @@ class LoadedModel:
     def group_values(self, group: dict, X: np.ndarray) -> dict[str, np.ndarray]:
         if self.compiled is not None:
             return npmodel.predict_group(self.compiled, group, X)
-        from musicrec_engine.attributes.training.train import _group_values
-
-        return _group_values(group, X)
+        return group_values(group, X)
 
     @property
     def pipeline(self) -> str:
@@ -71,6 +77,12 @@ class LoadedModel:
     @property
     def schema_hash(self) -> str:
         return self.manifest["input"]["schema_hash"]
+
+
+def forget_loaded() -> None:
+    """Drop the loaded models, so a model written since is read again."""
+    with _lock:
+        _cache.clear()
 
 
 def user_model_path(models_dir: Path | None = None) -> Path:
@@ -95,14 +107,14 @@ def current_schema_hash(pipeline: str, schema_hash: dict | None = None) -> str |
 def load(path: Path, expected_schema: str | None = None) -> LoadedModel:
     """Load a model written by this program; raises ModelRefused with a reason otherwise."""
     path = Path(path)
-    mpath = path.with_name(path.name.removesuffix(".joblib") + ".manifest.json")
+    mpath = manifest_path(path)
     try:
         manifest = json.loads(mpath.read_text())
     except FileNotFoundError:
         raise ModelRefused(f"{path.name} has no manifest ({mpath.name}), so it is not loaded") from None
     except (OSError, ValueError) as e:
         raise ModelRefused(f"the manifest {mpath.name} is unreadable ({e}), so {path.name} is not loaded") from None
-    if manifest.get("kind") != "musicrec-attributes" or manifest.get("format") != FORMAT:
+    if manifest.get("kind") != KIND or manifest.get("format") != FORMAT:
         raise ModelRefused(f"{path.name} is not an attribute model of this version (format {manifest.get('format')})")
     if expected_schema is not None and manifest.get("input", {}).get("schema_hash") != expected_schema:
         raise ModelRefused(f"{path.name} was trained on features with schema {manifest.get('input', {}).get('schema_hash')}"
@@ -181,7 +193,7 @@ def _cached(path: Path, expected_schema: str | None) -> LoadedModel | None:
 
 def _manifest_input(path: Path) -> dict | None:
     try:
-        return json.loads(path.with_name(path.name.removesuffix(".joblib") + ".manifest.json").read_text())["input"]
+        return json.loads(manifest_path(path).read_text())["input"]
     except (OSError, ValueError, KeyError):
         return None
 

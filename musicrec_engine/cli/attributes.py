@@ -39,30 +39,29 @@ def _fmt(v) -> str:
 
 
 def run_train(args, where) -> int:
-    from musicrec_engine.attributes import learned
-    from musicrec_engine.attributes.training import train as training
+    from musicrec_engine.engine import Engine
 
-    budget = training.DEFAULT_BUDGET if args.budget is None else args.budget
-    if budget < 0:
+    if args.budget is not None and args.budget < 0:
         raise UsageError("--budget must be 0 or more")
     labels_path = Path(args.labels).expanduser()
     audio = Path(args.audio).expanduser() if args.audio else None
     if audio is not None and not audio.is_dir():
         raise UsageError(f"--audio {audio} is not a folder")
-    cancel = threading.Event()
 
     def prog(done, total, message):
         progress(f"[{done}/{total}] {message}")
 
     report = Path(args.report) if args.report else where.data / "reports" / datetime.now().strftime(
         "attributes-%Y%m%d-%H%M%S")
-    result, path, warnings = training.train_from_labels(
-        labels_path, where.models, where.library_db, audio, budget, report, prog, cancel,
-        warn=lambda w: progress(w if w.startswith("training on") else f"warning: {w}"))
-    learned._cache.clear()
-    m = result.manifest
+    engine = Engine(args.home)
+    try:
+        m = engine.train_attributes(labels_path, audio, args.budget, prog, threading.Event(), report,
+                                    warn=lambda w: progress(w if w.startswith("training on") else f"warning: {w}"))
+    finally:
+        engine.close()
+    path, warnings, report_files = m.pop("model"), m.pop("warnings"), m.pop("report")
     if args.json:
-        emit_json(dict(m, model=str(path), report=result.report_files))
+        emit_json(dict(m, model=path, report=report_files))
     else:
         print(f"Held-out metrics ({m['rows']['test']} tracks held out, {m['rows']['train']} trained on):")
         print(f"{'group':<12} {'attribute':<17} {'R2':>7} {'accuracy':>9} {'F1-w':>7}")
@@ -74,23 +73,20 @@ def run_train(args, where) -> int:
                 print(f"{'':<12} {t:<17} {_fmt(a.get('r2', '-')):>7} {_fmt(a.get('accuracy', '-')):>9} "
                       f"{_fmt(a.get('f1_weighted', '-')):>7}")
         print(f"model: {path}")
-        plots = [f for f in result.report_files if f.endswith(".png")]
-        print(f"comparison report: {', '.join(result.report_files)}"
+        plots = [f for f in report_files if f.endswith(".png")]
+        print(f"comparison report: {', '.join(report_files)}"
               + ("" if plots else " (plots need matplotlib, which is not installed: CSV only)"))
     return 1 if any("could not be used" in w for w in warnings) else 0
 
 
 def run_status(args, where) -> int:
-    from musicrec_engine.attributes import learned
+    from musicrec_engine.engine import Engine
 
-    hashes = None
+    engine = Engine(args.home)
     try:
-        from musicrec_engine import features
-
-        hashes = {p: features.schema(p).hash for p in features.PIPELINES}
-    except Exception:  # without the feature pipelines a user model cannot be checked
-        pass
-    st = learned.status(hashes, where.models)
+        st = engine.attribute_models()
+    finally:
+        engine.close()
     if args.json:
         emit_json(st)
         return 0

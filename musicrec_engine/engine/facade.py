@@ -480,17 +480,22 @@ class Engine:
         return learned.status({p: features.schema(p).hash for p in features.PIPELINES}, self.paths.models)
 
     def train_attributes(self, labels_csv: str | Path, audio_dir: str | Path | None = None, budget: int | None = None,
-                         progress: Progress | None = None, cancel: threading.Event | None = None) -> dict:
-        """Train seed 000's stacking ensemble on a label file; returns the manifest plus warnings.
-        A bad label file raises MusicRecError with its reason; the last good model stays in place."""
+                         progress: Progress | None = None, cancel: threading.Event | None = None,
+                         report_dir: str | Path | None = None, warn: Callable[[str], None] | None = None) -> dict:
+        """Train seed 000's stacking ensemble on a label file; returns the manifest plus the model path,
+        warnings and report files. A bad label file raises MusicRecError with its reason; the last
+        good model stays in place. `warn(sentence)` hears each warning as it comes."""
+        from musicrec_engine.analysis.pipeline import analyze_file
         from musicrec_engine.attributes import learned
         from musicrec_engine.attributes.training import train as training
 
+        # training reads rows named by artist + title from the analysed library, if there is one
+        library = self.library if self.paths.library_db.exists() else None
         result, path, warnings = training.train_from_labels(
-            Path(labels_csv), self.paths.models, self.paths.library_db, Path(audio_dir) if audio_dir else None,
-            training.DEFAULT_BUDGET if budget is None else budget, self.paths.data / "reports" / "attributes",
-            progress, cancel)
-        learned._cache.clear()
+            Path(labels_csv), self.paths.models, analyze_file, library, Path(audio_dir) if audio_dir else None,
+            training.DEFAULT_BUDGET if budget is None else budget,
+            Path(report_dir) if report_dir else self.paths.data / "reports" / "attributes", progress, cancel, warn)
+        learned.forget_loaded()
         return dict(result.manifest, model=str(path), warnings=warnings, report=result.report_files)
 
     # --- demo library (issue 9) ----------------------------------------------------------

@@ -1,18 +1,13 @@
 """Training learned-attribute models: label files, matching, held-out metrics, saving with a manifest.
 
-A model is two files side by side: NAME.joblib (the fitted groups) and NAME.manifest.json (format,
-input pipeline + feature-schema hash, training rows, held-out metrics per attribute and group,
-date, library versions, and the SHA-256 of the joblib file); plus NAME.compiled.npz, the same
-model as numpy arrays (attributes/compiled.py, its SHA-256 under "compiled"), when the model
-compiles. learned.py loads a model only when its manifest's hash matches the file, so only files
-this program wrote (or that ship in resources/models/) are ever unpickled, and only when the
-schema hash matches current features.
+The files written and their manifest are described in attributes/modelfile.py, which learned.py
+reads. The caller hands in how to analyse a file and the open library (the engine facade does),
+so this module sits beside the analysis and library layers rather than above them.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import math
@@ -27,12 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from musicrec_engine.attributes import UNIT_ATTRIBUTES, tempo_bin
+from musicrec_engine.attributes.modelfile import (
+    FORMAT,
+    KIND,
+    PIPELINES,
+    USER_MODEL,
+    combined_schema_hash,
+    file_sha256,
+    group_values,
+)
 from musicrec_engine.attributes.training.stacking import CLASSIFICATION_GROUPS, REGRESSION_GROUPS, GroupSpec
 from musicrec_engine.errors import MusicRecError, UsageError
 
 log = logging.getLogger("musicrec.attributes.training")
-FORMAT = 1
-USER_MODEL = "attributes"  # models/attributes.joblib in the data folder
 DEFAULT_BUDGET = 4
 TEST_SHARE = 0.2
 MIN_ROWS = 30
@@ -52,14 +54,6 @@ class TrainResult:
 
 # ------------------------------------------------------------------------------------------------
 # Saving
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def save_model(result: TrainResult, folder: Path, name: str) -> Path:
@@ -199,7 +193,7 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
         g, m = by[target], metrics["attributes"][target]
         ok = ~np.isnan(np.asarray(test[truth], float))
         X = test["X"][ok]
-        score = _group_values(g, X)[target]
+        score = group_values(g, X)[target]
         m["auc"] = round(float(roc_auc_score(np.asarray(test[truth])[ok].astype(int), score)), 4)
         m["task"] = {"speechiness": "speech present vs absent", "acousticness": "acoustic vs synthetic",
                      "liveness": "audience+hall vs studio", "instrumentalness": "no voice/speech vs voice or speech"}[target]
@@ -210,7 +204,7 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
     bundle = {"format": FORMAT, "input": {"pipeline": "descriptors", "schema_hash": estimated.descriptor_schema_hash(),
                                           "names": estimated.descriptor_names()}, "groups": groups}
     manifest = {
-        "format": FORMAT, "kind": "musicrec-attributes", "name": "default",
+        "format": FORMAT, "kind": KIND, "name": "default",
         "description": "Default model trained on generated clips with exact ground truth (attributes/trainset.py)",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "input": {"pipeline": "descriptors", "schema_hash": bundle["input"]["schema_hash"],
@@ -221,24 +215,6 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
         "training_seconds": round(time.time() - t0, 1), "versions": _versions(),
     }
     return TrainResult(bundle, manifest, report, files)
-
-
-def _group_values(group: dict, X: np.ndarray) -> dict[str, np.ndarray]:
-    """target -> value per row: regression output, P(class 1) for binary 0..1 attributes, or a class.
-    Uses stacking.fast_output (same numbers as sklearn's predict, a fraction of the time per row)."""
-    from musicrec_engine.attributes.training import stacking
-
-    spec = GroupSpec(group["name"], group["kind"], group["targets"])
-    out = {}
-    for target, st in zip(group["targets"], stacking.per_target_stacks(group["model"], spec), strict=True):
-        y = stacking.fast_output(st, X)
-        if group["kind"] == "regression":
-            out[target] = np.asarray(y).reshape(len(X))
-        elif group["output"].get(target) == "proba" and 1 in st.classes_:
-            out[target] = y[:, list(st.classes_).index(1)]
-        else:
-            out[target] = np.asarray(st.classes_)[np.argmax(y, axis=1)]
-    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -401,19 +377,6 @@ def read_labels(csv_path: Path) -> Labels:
 # ------------------------------------------------------------------------------------------------
 # Features of the labelled tracks (issue 3's pipelines: mfcc + stats, with their schema hashes)
 
-PIPELINES = ("mfcc", "stats")
-
-
-def combined_schema_hash(hashes: dict) -> str:
-    return "feat-" + hashlib.sha256("|".join(f"{p}:{hashes.get(p)}" for p in PIPELINES).encode()).hexdigest()[:16]
-
-
-def _analyse(path: Path):
-    from musicrec_engine.analysis import pipeline as analysis
-
-    return analysis.analyze_file(path)
-
-
 def _tags_of(path: Path) -> tuple[str, str]:
     """(artist, title) normalised, from the file's tags or an "Artist - Title" file name."""
     artist = title = ""
@@ -432,18 +395,18 @@ def _tags_of(path: Path) -> tuple[str, str]:
 
 
 def _iter_audio(folder: Path):
-    try:
-        from musicrec_engine.audio import files
-    except ImportError:  # before issue 3's walker lands: a plain recursive walk
-        exts = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".mp4", ".aac", ".aif", ".aiff"}
-        yield from sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in exts and p.is_file())
-        return
+    from musicrec_engine.audio import files
+
     yield from files.iter_audio_files([folder])
 
 
-def collect_features(labels: Labels, audio_dir: Path | None, csv_dir: Path, library=None,
+def collect_features(labels: Labels, audio_dir: Path | None, csv_dir: Path, analyse, library=None,
                      progress=None, cancel=None) -> tuple[np.ndarray, list[dict], str, list[str]]:
-    """Match label rows to tracks and fetch their features. Returns (X, matched rows, schema hash, warnings)."""
+    """Match label rows to tracks and fetch their features. Returns (X, matched rows, schema hash, warnings).
+
+    `analyse(path)` gives an analysis result (status, error, features and schema_hash per
+    pipeline); `library` (tracks(), features(pipeline, ids)) answers rows named by artist + title
+    when no audio folder is given."""
     warnings: list[str] = []
     items: list[tuple[dict, Path | int]] = []
     if labels.by == "path":
@@ -498,7 +461,7 @@ def collect_features(labels: Labels, audio_dir: Path | None, csv_dir: Path, libr
             if not src.exists():
                 failed.append(f"row {r['line']}: {src} does not exist")
                 continue
-            res = _analyse(src)
+            res = analyse(src)
             if res.status != "ok":
                 failed.append(f"row {r['line']}: {src.name}: {res.error}")
                 continue
@@ -550,7 +513,7 @@ def train_user(labels: Labels, X: np.ndarray, rows: list[dict], schema_hash: str
     files = stacking.write_report(report, report_dir) if report_dir else []
     bundle = {"format": FORMAT, "input": {"pipeline": "+".join(PIPELINES), "schema_hash": schema_hash}, "groups": groups}
     manifest = {
-        "format": FORMAT, "kind": "musicrec-attributes", "name": "user",
+        "format": FORMAT, "kind": KIND, "name": "user",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "input": {"pipeline": "+".join(PIPELINES), "schema_hash": schema_hash, "n_features": int(X.shape[1])},
         "rows": {"train": int(len(tr)), "test": int(len(te))},
@@ -561,30 +524,24 @@ def train_user(labels: Labels, X: np.ndarray, rows: list[dict], schema_hash: str
     return TrainResult(bundle, manifest, report, files)
 
 
-def train_from_labels(labels_path: Path, models_dir: Path, library_db: Path | None = None, audio_dir: Path | None = None,
+def train_from_labels(labels_path: Path, models_dir: Path, analyse, library=None, audio_dir: Path | None = None,
                       budget: int = DEFAULT_BUDGET, report_dir: Path | None = None, progress=None, cancel=None,
                       warn=None) -> tuple[TrainResult, Path, list[str]]:
     """The whole `attributes train` job: read and check the labels, match and featurise the tracks,
-    train, and save the model only when training succeeded. Returns (result, model path, warnings)."""
+    train, and save the model only when training succeeded. Returns (result, model path, warnings).
+    `analyse` and `library` as in collect_features; `library` is None when there is no analysed
+    library yet."""
     labels_path = Path(labels_path)
     labels = read_labels(labels_path)
     warnings = list(labels.warnings)
     for w in labels.warnings:
         if warn:
             warn(w)
-    library = None
-    if audio_dir is None and labels.by == "tags":
-        if library_db is None or not Path(library_db).exists():
-            raise LabelError("the labels name tracks by artist and title, but there is no analysed library yet: "
-                             "analyse your music first, or pass --audio DIR")
-        from musicrec_engine.library.store import Library
-
-        library = Library(library_db)
-    try:
-        X, rows, schema, more = collect_features(labels, audio_dir, labels_path.parent, library, progress, cancel)
-    finally:
-        if library is not None:
-            library.close()
+    if audio_dir is None and labels.by == "tags" and library is None:
+        raise LabelError("the labels name tracks by artist and title, but there is no analysed library yet: "
+                         "analyse your music first, or pass --audio DIR")
+    X, rows, schema, more = collect_features(labels, audio_dir, labels_path.parent, analyse,
+                                             library if audio_dir is None else None, progress, cancel)
     for w in more:
         if warn:
             warn(w)
