@@ -216,3 +216,45 @@ class SettingsDialog(QDialog):
         us.setValue("data_folder", self.data.text().strip())
         us.sync()
         super().accept()
+
+
+def ask_contact(parent, settings: AppSettings, tell) -> bool:
+    """MusicBrainz asks every client for a contact address; ask once and remember it. `tell`
+    shows a one-line message when the answer is not an address."""
+    if settings.contact():
+        return True
+    from PySide6.QtWidgets import QInputDialog
+
+    text, ok = QInputDialog.getText(
+        parent, "Contact address for MusicBrainz",
+        "MusicBrainz asks every program to identify itself with a contact address.\n"
+        "It is sent only to MusicBrainz, in the User-Agent of each request. Your e-mail address:")
+    text = text.strip()
+    if not ok or not EMAIL.match(text):
+        if ok:
+            tell("That does not look like an e-mail address; the search did not start.")
+        return False
+    settings.save_musicbrainz(contact=text)
+    return True
+
+
+HEADER_KEY = "window/header-v3"  # bump when the columns change, so an old layout is not applied
+
+
+def restore_window_state(window, q: QSettings, library) -> None:
+    """Size, docks, the library's splitter and columns, and the open tab, as the user left them."""
+    for key, restore in (("window/geometry", window.restoreGeometry), ("window/state", window.restoreState),
+                         ("window/splitter", library.splitter.restoreState),
+                         (HEADER_KEY, library.table.horizontalHeader().restoreState)):
+        if q.value(key):
+            restore(q.value(key))
+    window.tabs.setCurrentIndex(int(q.value("window/tab", 0)))
+
+
+def save_window_state(window, q: QSettings, library) -> None:
+    q.setValue("window/geometry", window.saveGeometry())
+    q.setValue("window/state", window.saveState())
+    q.setValue("window/splitter", library.splitter.saveState())
+    q.setValue(HEADER_KEY, library.table.horizontalHeader().saveState())
+    q.setValue("window/tab", window.tabs.currentIndex())
+    q.sync()

@@ -67,7 +67,7 @@ def cells(rows: int) -> tuple[float, float]:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from test_app_library_model import fake_library
 
-    from app.library_model import COLUMNS, LibraryModel
+    from app.widgets.library_model import COLUMNS, LibraryModel
 
     tracks = fake_library(rows)
     model = LibraryModel()

@@ -11,7 +11,7 @@ from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from app.library_model import COLUMNS
+from app.widgets.library_model import COLUMNS
 from musicrec_engine.engine import Engine
 
 
@@ -47,10 +47,10 @@ def test_dropping_files_and_a_folder_adds_analysed_rows_and_lists_bad_files(wind
     (folder / "notes.mp3").write_text("this is not audio")
 
     with qtbot.waitSignal(window.analysis_finished, timeout=180000):
-        accepted, _mime = drop(window.library_stack.currentWidget(), [*files, folder])
+        accepted, _mime = drop(window.library.currentWidget(), [*files, folder])
         assert accepted
     assert window.model.rowCount() == 4
-    assert window.library_stack.currentIndex() == 1  # the empty-state page gave way to the table
+    assert window.library.currentIndex() == 1  # the empty-state page gave way to the table
     for row in range(4):
         track = window.model.tracks[row]
         assert track["attributes"]["tempo"]["value"] > 0
@@ -67,14 +67,14 @@ def test_dropping_files_and_a_folder_adds_analysed_rows_and_lists_bad_files(wind
 def test_a_single_dropped_file_is_selected_and_shows_its_attribute_bars(window, qtbot, tmp_path):
     path = write(tmp_path / "solo song.wav", music(5.0, key=9, mode=0, bpm=100, seed=3))
     with qtbot.waitSignal(window.analysis_finished, timeout=180000):
-        drop(window.library_stack.currentWidget(), [path])
-    assert window.detail.title.text() == "solo song"
-    energy = window.detail.bars["energy"]
+        drop(window.library.currentWidget(), [path])
+    assert window.library.detail.title.text() == "solo song"
+    energy = window.library.detail.bars["energy"]
     assert energy.value is not None and 0 <= energy.value <= 1
-    assert window.detail.fact_labels["tempo"].text().endswith("BPM")
-    tip = window.detail.fact_labels["tempo"].toolTip()
+    assert window.library.detail.fact_labels["tempo"].text().endswith("BPM")
+    tip = window.library.detail.fact_labels["tempo"].toolTip()
     assert "measured" in tip or "learned" in tip or "estimated" in tip
-    assert "confidence" in window.detail.bars["energy"].toolTip()
+    assert "confidence" in window.library.detail.bars["energy"].toolTip()
 
 
 def longest_gap(qtbot, during, until_signal=None, seconds=None):
@@ -143,9 +143,9 @@ engine = Engine(sys.argv[1])
 w = MainWindow(engine)
 w.show()
 state = {"progress": 0}
-w.analysis_progress.bar.valueChanged.connect(lambda v: state.__setitem__("progress", v))
+w.progress.bar.valueChanged.connect(lambda v: state.__setitem__("progress", v))
 def close_when_busy():
-    if w.analysis_job is not None and w.analysis_progress.isVisible():
+    if w.analysis.busy and w.progress.isVisible():
         t0 = time.monotonic()
         w.close()
         print(f"closed in {time.monotonic() - t0:.2f} s, analysed {w.model.rowCount()}", flush=True)

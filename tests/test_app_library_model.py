@@ -5,7 +5,7 @@ import time
 
 from PySide6.QtCore import Qt
 
-from app.library_model import COLUMNS, LibraryFilter, LibraryModel
+from app.widgets.library_model import COLUMNS, LibraryFilter, LibraryModel
 
 
 def fake_library(n: int, seed: int = 0) -> list[dict]:

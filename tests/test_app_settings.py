@@ -60,7 +60,7 @@ def test_window_state_is_restored(qtbot, engine):
     w.show()
     w.resize(731, 650)  # inside the offscreen test screen
     w.tabs.setCurrentIndex(2)
-    w.table.setColumnHidden(3, True)
+    w.library.table.setColumnHidden(3, True)
     size = (w.width(), w.height())
     assert size[0] == 731
     w.close()
@@ -68,7 +68,7 @@ def test_window_state_is_restored(qtbot, engine):
     qtbot.addWidget(w2)
     assert (w2.width(), w2.height()) == size
     assert w2.tabs.currentIndex() == 2
-    assert w2.table.isColumnHidden(3)
+    assert w2.library.table.isColumnHidden(3)
     w2.close()
 
 
@@ -95,8 +95,8 @@ def test_preview_is_disabled_with_the_reason_when_there_is_no_output_device(qtbo
     qtbot.addWidget(w)
     if any(d.get("max_output_channels", 0) > 0 for d in sounddevice.query_devices()):
         pytest.skip("this machine has an audio output device")
-    assert not w.play_button.isEnabled()
-    assert "No audio output device" in w.play_button.toolTip()
+    assert not w.library.play_button.isEnabled()
+    assert "No audio output device" in w.library.play_button.toolTip()
     w.close()
 
 

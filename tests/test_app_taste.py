@@ -5,7 +5,7 @@ import pytest
 from audio_fixtures import music, write
 from PySide6.QtCore import QItemSelectionModel
 
-from app.library_model import COLUMNS
+from app.widgets.library_model import COLUMNS
 from app.window import MainWindow
 from musicrec_engine.engine import Engine
 
@@ -31,14 +31,14 @@ def rated_window(qtbot, home, tmp_path):
 
 
 def select(w, titles):
-    sel = w.table.selectionModel()
+    sel = w.library.table.selectionModel()
     sel.clearSelection()
-    for r in range(w.proxy.rowCount()):
-        if w.proxy.index(r, 0).data() in titles:
-            sel.select(w.proxy.index(r, 0),
+    for r in range(w.library.proxy.rowCount()):
+        if w.library.proxy.index(r, 0).data() in titles:
+            sel.select(w.library.proxy.index(r, 0),
                        QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
-            sel.setCurrentIndex(w.proxy.index(r, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
-    assert {t["title"] for t in w.selected_tracks()} == set(titles)
+            sel.setCurrentIndex(w.library.proxy.index(r, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    assert {t["title"] for t in w.library.selected_tracks()} == set(titles)
 
 
 def db_ratings(w):
@@ -51,12 +51,12 @@ def test_likes_and_dislikes_reach_the_database_and_retrain_the_model(rated_windo
     w.act_like.trigger()  # the L shortcut's action
     qtbot.waitUntil(lambda: db_ratings(w)["piece 0"] == 1 and db_ratings(w)["piece 1"] == 1, timeout=10000)
     select(w, {"piece 2"})
-    w.rating.dislike.click()
+    w.library.rating.dislike.click()
     # The retrain is debounced: it runs once, after the burst of ratings, and then predicts.
     with qtbot.waitSignal(w.taste_updated, timeout=120000):
         qtbot.waitUntil(lambda: db_ratings(w)["piece 2"] == 0, timeout=10000)
     assert db_ratings(w) == {"piece 0": 1, "piece 1": 1, "piece 2": 0, "piece 3": None}
-    assert w.rating.counts.text() == "2 liked · 1 disliked"
+    assert w.library.rating.counts.text() == "2 liked · 1 disliked"
     rating_col, like_col = COLUMNS.index("Rating"), COLUMNS.index("Like %")
     by_title = {w.model.index(r, 0).data(): r for r in range(w.model.rowCount())}
     assert w.model.index(by_title["piece 0"], rating_col).data() == "♥ liked"
@@ -66,7 +66,7 @@ def test_likes_and_dislikes_reach_the_database_and_retrain_the_model(rated_windo
     assert all(p is not None and 0 <= p <= 1 for p in likes.values()), likes
     assert w.model.index(by_title["piece 3"], like_col).data().endswith("%")
     assert likes["piece 3"] < likes["piece 0"]
-    assert "cold start" in w.rating.model.text()  # 3 ratings: similarity scoring, and it says so
+    assert "cold start" in w.library.rating.model.text()  # 3 ratings: similarity scoring, and it says so
     qtbot.waitUntil(lambda: "towards" in w.taste.why.toPlainText().lower()
                     or len(w.taste.why.toPlainText()) > 80, timeout=20000)
 
@@ -74,7 +74,7 @@ def test_likes_and_dislikes_reach_the_database_and_retrain_the_model(rated_windo
     select(w, {"piece 0"})
     w.act_clear.trigger()
     qtbot.waitUntil(lambda: db_ratings(w)["piece 0"] is None, timeout=10000)
-    qtbot.waitUntil(lambda: "out of date" in w.rating.model.text(), timeout=5000)
-    assert w.rating.counts.text() == "1 liked · 1 disliked"
+    qtbot.waitUntil(lambda: "out of date" in w.library.rating.model.text(), timeout=5000)
+    assert w.library.rating.counts.text() == "1 liked · 1 disliked"
     with qtbot.waitSignal(w.taste_updated, timeout=120000):
         pass  # and it retrains by itself

@@ -41,10 +41,10 @@ def shoot(app, window, name):
 def select(window, titles):
     from PySide6.QtCore import QItemSelectionModel
 
-    sel = window.table.selectionModel()
+    sel = window.library.table.selectionModel()
     sel.clearSelection()
-    for r in range(window.proxy.rowCount()):
-        idx = window.proxy.index(r, 0)
+    for r in range(window.library.proxy.rowCount()):
+        idx = window.library.proxy.index(r, 0)
         if idx.data() in titles:
             sel.select(idx, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
             sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.NoUpdate)

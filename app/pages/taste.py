@@ -1,4 +1,4 @@
-"""Rating controls and the Taste tab: counts, the model's status, and why it likes what it likes."""
+"""The Taste page: counts, the model's status, and why it likes what it likes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -14,73 +13,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-LIKE, DISLIKE, CLEAR = 1, 0, None
-
-
-def status_text(status: dict, likes: int, dislikes: int, state: str) -> str:
-    """One line about the taste model that a user can act on."""
-    if state == "training" or status.get("state") == "training":
-        return "Model: training in the background…"
-    if state == "failed":
-        return "Model: the last training failed; the previous model is still in use."
-    engine_state = status.get("state")
-    if likes + dislikes == 0 and engine_state in (None, "untrained"):
-        return "Model: rate a few tracks to teach MusicRec your taste."
-    acc = status.get("cv_accuracy")
-    acc_txt = f"cross-validated accuracy {float(acc):.0%}" if acc is not None else ""
-    if state == "stale" or engine_state == "stale":
-        return "Model: out of date after your latest ratings — retraining shortly" + (f" (was {acc_txt})" if acc_txt else "")
-    if engine_state in (None, "untrained"):
-        return "Model: not trained yet — it trains by itself a moment after you rate."
-    if engine_state == "cold-start" or status.get("mode") == "cold-start":
-        return ("Model: cold start — scoring by similarity to what you liked and disliked, until there "
-                "are enough ratings of both kinds to train the network.")
-    n = status.get("ratings")
-    return "Model: trained" + (f" on {n} ratings" if n else "") + (f"; {acc_txt}" if acc_txt else "") + "."
-
-
-class RatingPanel(QFrame):
-    rate = Signal(object)  # LIKE, DISLIKE or CLEAR
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setObjectName("ratingPanel")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(16, 10, 16, 10)
-        lay.setSpacing(6)
-        row = QHBoxLayout()
-        row.setSpacing(8)
-        self.like = QPushButton("♥  Like")
-        self.like.setObjectName("likeButton")
-        self.like.setToolTip("Like the selected tracks (L)")
-        self.dislike = QPushButton("✕  Dislike")
-        self.dislike.setObjectName("dislikeButton")
-        self.dislike.setToolTip("Dislike the selected tracks (D)")
-        self.clear = QPushButton("Clear")
-        self.clear.setToolTip("Remove your rating from the selected tracks (0)")
-        for b, v in ((self.like, LIKE), (self.dislike, DISLIKE), (self.clear, CLEAR)):
-            b.clicked.connect(lambda _=False, v=v: self.rate.emit(v))
-            row.addWidget(b)
-        lay.addLayout(row)
-        self.counts = QLabel("")
-        self.counts.setObjectName("mutedText")
-        self.model = QLabel("")
-        self.model.setObjectName("mutedText")
-        self.model.setWordWrap(True)
-        lay.addWidget(self.counts)
-        lay.addWidget(self.model)
-        self.set_enabled(False)
-
-    def set_enabled(self, enabled: bool) -> None:
-        for b in (self.like, self.dislike, self.clear):
-            b.setEnabled(enabled)
-
-    def set_counts(self, likes: int, dislikes: int) -> None:
-        self.counts.setText(f"{likes} liked · {dislikes} disliked")
-
-    def set_status(self, text: str) -> None:
-        self.model.setText(text)
 
 
 def explanation_html(expl) -> str:
@@ -122,7 +54,7 @@ def explanation_html(expl) -> str:
     return "".join(parts) or "<p>The model did not report an explanation.</p>"
 
 
-class TasteTab(QWidget):
+class TastePage(QWidget):
     retrain = Signal()
 
     def __init__(self, parent=None):

@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from app.library_model import attr_value, fmt_duration, track_title
+from app.widgets.library_model import attr_value, fmt_duration, track_title
 from musicrec_engine.attributes import KEY_NAMES, UNIT_ATTRIBUTES
 
 PROVENANCE_TEXT = {

@@ -1,0 +1,85 @@
+"""Library jobs: loading the tracks, rating, "sounds similar" look-ups, catalog imports and the
+preview player. Each runs in the worker pool; answers come back by signals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from app import playback, services
+from app.workers import Workers
+
+
+class LibraryController(QObject):
+    loaded = Signal(object)
+    load_failed = Signal(str)
+    rated = Signal(object, object)  # track ids, the rating given
+    problem = Signal(str, str)  # where, reason
+    similar_ready = Signal(object, object)  # the asking track's id, results
+    similar_failed = Signal(str)
+    playing = Signal(bool)
+    preview_failed = Signal(str)
+    import_progress = Signal(int, int, str)
+    imported = Signal(str)  # a one-line summary
+    import_ended = Signal()
+
+    def __init__(self, engine, workers: Workers, parent=None):
+        super().__init__(parent)
+        self.engine, self.workers = engine, workers
+        self.preview_job = None
+        self.import_job = None
+
+    def load(self) -> None:
+        self.workers.run("load library", lambda j: services.load_tracks(self.engine), finished=self.loaded.emit,
+                         failed=self.load_failed.emit)
+
+    def rate(self, ids: list, value) -> None:
+        self.workers.run("rate", lambda j: services.rate(self.engine, ids, value),
+                         finished=lambda _: self.rated.emit(ids, value),
+                         failed=lambda m: self.problem.emit("Rating", m))
+
+    def similar(self, track: dict) -> None:
+        ident = track.get("id")
+        self.workers.run("similar", lambda j: services.similar(self.engine, track, top=10),
+                         finished=lambda results: self.similar_ready.emit(ident, results),
+                         failed=self.similar_failed.emit)
+
+    def toggle_preview(self, path: str | None) -> None:
+        """Play the first seconds of `path`, or stop the preview that is playing."""
+        if self.preview_job is not None:
+            self.preview_job.cancel.set()
+            return
+        if not path:
+            return
+        self.preview_job = self.workers.run("preview", lambda j: playback.play(path, j.cancel),
+                                            failed=self.preview_failed.emit)
+        self.preview_job.signals.done.connect(self._preview_done)
+        self.playing.emit(True)
+
+    def _preview_done(self) -> None:
+        self.preview_job = None
+        self.playing.emit(False)
+
+    def import_catalog(self, csv: str) -> bool:
+        if self.import_job is not None:
+            return False
+
+        def done(report):
+            self.imported.emit(report.summary() if hasattr(report, "summary") else f"Imported {Path(csv).name}")
+            for m in getattr(report, "messages", []) or []:
+                self.problem.emit(csv, m)
+
+        def ended():
+            self.import_job = None
+            self.import_ended.emit()
+
+        self.import_job = self.workers.run("import", lambda j: services.import_catalog(self.engine, j, csv),
+                                           finished=done, failed=lambda m: self.problem.emit(csv, m),
+                                           progress=self.import_progress.emit)
+        self.import_job.signals.done.connect(ended)
+        return True
+
+    def cancel_import(self) -> None:
+        if self.import_job is not None:
+            self.import_job.cancel.set()

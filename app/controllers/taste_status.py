@@ -1,0 +1,26 @@
+"""The taste model's state in one line a user can act on (no Qt: plain logic, shared by the
+rating panel and the Taste page)."""
+
+from __future__ import annotations
+
+
+def status_text(status: dict, likes: int, dislikes: int, state: str) -> str:
+    """One line about the taste model that a user can act on."""
+    if state == "training" or status.get("state") == "training":
+        return "Model: training in the background…"
+    if state == "failed":
+        return "Model: the last training failed; the previous model is still in use."
+    engine_state = status.get("state")
+    if likes + dislikes == 0 and engine_state in (None, "untrained"):
+        return "Model: rate a few tracks to teach MusicRec your taste."
+    acc = status.get("cv_accuracy")
+    acc_txt = f"cross-validated accuracy {float(acc):.0%}" if acc is not None else ""
+    if state == "stale" or engine_state == "stale":
+        return "Model: out of date after your latest ratings — retraining shortly" + (f" (was {acc_txt})" if acc_txt else "")
+    if engine_state in (None, "untrained"):
+        return "Model: not trained yet — it trains by itself a moment after you rate."
+    if engine_state == "cold-start" or status.get("mode") == "cold-start":
+        return ("Model: cold start — scoring by similarity to what you liked and disliked, until there "
+                "are enough ratings of both kinds to train the network.")
+    n = status.get("ratings")
+    return "Model: trained" + (f" on {n} ratings" if n else "") + (f"; {acc_txt}" if acc_txt else "") + "."
