@@ -17,7 +17,8 @@ def setup(log_dir: Path, verbose: bool = False) -> Path:
         if getattr(h, "_musicrec", False):
             root.removeHandler(h)
     file_handler = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8",
+        errors="backslashreplace",  # a file name that is not UTF-8 is logged, not a logging error
     )
     file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
     file_handler.setLevel(logging.DEBUG)

@@ -38,6 +38,11 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A file name that is not valid UTF-8 is printed as its own bytes, whatever the locale, rather
+    # than ending the run with UnicodeEncodeError halfway through a batch.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -10,7 +10,10 @@ from musicrec_engine.errors import NotAvailableYet
 
 
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=_jsonable) + "\n")
+    """One JSON document per line, pure ASCII: a file name that is not valid UTF-8 (held by Python
+    with surrogate escapes) goes out as "\\udcXX" escapes, which any strict reader accepts and
+    os.fsencode turns back into the file's exact bytes; no locale can make the write fail."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=True, default=_jsonable) + "\n")
     sys.stdout.flush()
 
 

@@ -158,7 +158,7 @@ class Library:
             size = mtime = None
         ok = getattr(result, "status", "ok") == "ok"
         with self.batch() as c:
-            values = {f: tags.get(f) for f in TAG_FIELDS}
+            values = clean_tags(tags)
             values.update(path=path, content_hash=getattr(result, "content_hash", None), size=size, mtime=mtime,
                           duration=getattr(result, "duration", None), status="ok" if ok else "error",
                           error=getattr(result, "error", None), analysed_at=_now())
@@ -184,6 +184,7 @@ class Library:
         return track_id
 
     def _upsert_track(self, c: sqlite3.Connection, values: dict) -> int:
+        values = {**values, "path": db_path(values["path"])}
         cols = [k for k in values if k != "path"]
         row = c.execute("SELECT id FROM tracks WHERE path=?", (values["path"],)).fetchone()
         if row:
@@ -229,7 +230,7 @@ class Library:
                  status: str = "pending", error: str | None = None) -> int:
         """Record a file before (or without) analysis, e.g. one that failed to decode."""
         with self.batch() as c:
-            return self._upsert_track(c, {**{f: tags.get(f) for f in TAG_FIELDS}, "path": path,
+            return self._upsert_track(c, {**clean_tags(tags), "path": path,
                                           "content_hash": content_hash, "size": size, "mtime": mtime,
                                           "status": status, "error": error})
 
@@ -237,7 +238,7 @@ class Library:
         """A file moved or renamed: keep its id, features, attributes and rating."""
         with self.batch() as c:
             c.execute("UPDATE tracks SET path=?, size=?, mtime=?, missing=0 WHERE id=?",
-                      (new_path, size, mtime, track_id))
+                      (db_path(new_path), size, mtime, track_id))
 
     def set_missing(self, track_ids: Iterable[int], missing: bool = True) -> None:
         with self.batch() as c:
@@ -249,7 +250,7 @@ class Library:
 
     def file_index(self) -> dict[str, tuple[int, int | None, float | None, str | None, int, str]]:
         """path -> (id, size, mtime, content_hash, missing, status): what a re-scan compares against."""
-        return {r[0]: tuple(r[1:]) for r in
+        return {path_from_db(r[0]): tuple(r[1:]) for r in
                 self._q("SELECT path, id, size, mtime, content_hash, missing, status FROM tracks")}
 
     def tracks(self, include_missing: bool = False, ids: Iterable[int] | None = None) -> list[dict]:
@@ -268,6 +269,7 @@ class Library:
         out = []
         for r in rows:
             d = dict(zip(_TRACK_COLS, r[: len(_TRACK_COLS)], strict=True))
+            d["path"] = path_from_db(d["path"])
             d["mbid"] = d["mb_recording_id"]
             d["missing"] = bool(d["missing"])
             d["rating"] = r[-2]
@@ -296,9 +298,9 @@ class Library:
             row = self._q("SELECT id FROM tracks WHERE id=?", (int(id_or_path),))
         else:
             p = Path(id_or_path)
-            row = self._q("SELECT id FROM tracks WHERE path=?", (str(p.resolve()),))
+            row = self._q("SELECT id FROM tracks WHERE path=?", (db_path(str(p.resolve())),))
             if not row:
-                row = self._q("SELECT id FROM tracks WHERE path=?", (str(p),))
+                row = self._q("SELECT id FROM tracks WHERE path=?", (db_path(str(p)),))
         if not row:
             return None
         found = self.tracks(include_missing=True, ids=[row[0][0]])
@@ -399,7 +401,7 @@ class Library:
         for tid, v, at, title, artist, album, aa, mbid, h, path, genre in lib:
             d = {"source": "library", "id": tid, "rating": v, "rated_at": at, "title": title, "artist": artist,
                  "album": album, "album_id": f"{aa or artist or ''}|{album or ''}", "genre": genre, "mbid": mbid,
-                 "content_hash": h, "path": path}
+                 "content_hash": h, "path": path_from_db(path)}
             for name in ALL_ATTRIBUTES:
                 d[name] = attrs.get(tid, {}).get(name, {}).get("value")
             out.append(d)
@@ -436,7 +438,7 @@ class Library:
         for path, h, mbid, v, at in self._q(
                 "SELECT t.path, t.content_hash, t.mb_recording_id, r.value, r.rated_at "
                 "FROM ratings r JOIN tracks t ON t.id=r.track_id"):
-            out.append({"source": "library", "path": path, "content_hash": h, "mbid": mbid, "rating": v,
+            out.append({"source": "library", "path": path_from_db(path), "content_hash": h, "mbid": mbid, "rating": v,
                         "rated_at": at})
         for cat, ext, mbid, v, at in self._q(
                 "SELECT c.name, ct.external_id, ct.mbid, r.value, r.rated_at FROM catalog_ratings r "
@@ -448,7 +450,7 @@ class Library:
                 "SELECT source, path, content_hash, mbid, catalog, external_id, value, rated_at FROM pending_ratings "
                 "WHERE NOT (source='mbid' AND mbid IN (SELECT mb_recording_id FROM tracks WHERE mb_recording_id "
                 "IS NOT NULL UNION SELECT mbid FROM catalog_tracks WHERE mbid IS NOT NULL))"):
-            out.append({"source": src, "path": path, "content_hash": h, "mbid": mbid, "catalog": cat,
+            out.append({"source": src, "path": path_from_db(path), "content_hash": h, "mbid": mbid, "catalog": cat,
                         "external_id": ext, "rating": v, "rated_at": at, "pending": True})
         return out
 
@@ -489,13 +491,15 @@ class Library:
                 for col in ("path", "content_hash", "mb_recording_id"):
                     key = r.get({"mb_recording_id": "mbid"}.get(col, col))
                     if key and not row:
+                        key = db_path(key) if col == "path" else key
                         row = c.execute(f"SELECT id FROM tracks WHERE {col}=?", (key,)).fetchone()
                 if row:
                     c.execute("INSERT OR REPLACE INTO ratings VALUES (?,?,?)", (row[0], v, at))
                     n += 1
                 else:
                     c.execute("INSERT INTO pending_ratings (source, path, content_hash, mbid, value, rated_at) "
-                              "VALUES ('library',?,?,?,?,?)", (r.get("path"), r.get("content_hash"), r.get("mbid"),
+                              "VALUES ('library',?,?,?,?,?)", (db_path(r.get("path")), r.get("content_hash"),
+                                                               r.get("mbid"),
                                                                v, at))
         return n
 
@@ -604,6 +608,58 @@ class Library:
         with self.batch() as c:
             c.execute("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?)", (key, bytes(value), t, t + ttl_seconds))
             c.execute("DELETE FROM http_cache WHERE expires_at<=?", (t,))
+
+
+_INT_TAGS = {"track_no": 100_000, "disc_no": 10_000, "year": 9999}  # above these a tag is nonsense
+
+
+def clean_tags(tags: dict) -> dict:
+    """The tag fields as the database can store them: a number no track, disc or year can have
+    (TRACKNUMBER=99999999999999999999 overflows SQLite's integers) is dropped, the rest kept; text
+    that is not valid Unicode (a title taken from a Latin-1 file name) is read as Windows-1252."""
+    out = {}
+    for f in TAG_FIELDS:
+        v = tags.get(f)
+        if f in _INT_TAGS and v is not None:
+            try:
+                v = int(v)
+            except (TypeError, ValueError, OverflowError):
+                v = None
+            if v is not None and not 0 <= v <= _INT_TAGS[f]:
+                v = None
+        elif isinstance(v, str):
+            v = _unicode(v)
+        out[f] = v
+    return out
+
+
+def _unicode(text: str) -> str:
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    raw = text.encode("utf-8", "surrogateescape") if all(ord(ch) < 128 or 0xDC80 <= ord(ch) <= 0xDCFF
+                                                          for ch in text) else None
+    # all of it undecodable: a Latin-1 era name, which Windows-1252 reads right ("café")
+    return raw.decode("cp1252", "replace") if raw is not None else text.encode("utf-8", "replace").decode("utf-8")
+
+
+def db_path(path: str | None) -> str | bytes | None:
+    """A file path as SQLite can hold it without loss. Python carries a name that is not valid
+    UTF-8 (a Latin-1 "caf\xe9.wav" from an old disk) with surrogate escapes, which SQLite cannot
+    bind as text; such a path is stored as its raw bytes (a BLOB in the path column) instead."""
+    if path is None:
+        return None
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+
+
+def path_from_db(value: str | bytes | None) -> str | None:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
 
 
 def _num(v) -> float | None:
