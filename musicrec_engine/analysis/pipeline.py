@@ -48,6 +48,7 @@ class AnalysisResult:
     window: str = "full"
     cached: bool = False  # came from the feature cache
     seconds: float = 0.0  # wall time spent on this file
+    warning: str | None = None  # ok, but something is missing (then it is not cached: a re-run tries again)
 
     @property
     def ok(self) -> bool:
@@ -58,6 +59,8 @@ class AnalysisResult:
         out = {"path": self.path, "status": self.status, "error": self.error}
         if not self.ok:
             return out
+        if self.warning:
+            out["warning"] = self.warning
         tempo = self.attributes.get("tempo")
         out.update({
             "duration": round(self.duration, 3),
@@ -293,13 +296,14 @@ def _analyze(path: str, window: str, cache: FeatureCache | None, key: str):
         spec = features.Spectrum(dec.y)
         spec.extras["channels"] = dec.channels
         vecs = features.extract(spec)
-        attrs = _attributes(path, spec, vecs)
+        attrs, warning = _attributes(path, spec, vecs)
         schemas = {p: features.schema(p, window) for p in PIPELINES}
         return AnalysisResult(
             path=path, status="ok", duration=float(dec.duration), content_hash=h, features=vecs,
             feature_names={p: list(s.names) for p, s in schemas.items()},
             schema_hash={p: s.hash for p, s in schemas.items()}, attributes=attrs,
-            analysed_seconds=dec.analysed_seconds, window=window, seconds=time.perf_counter() - t0), skey
+            analysed_seconds=dec.analysed_seconds, window=window, seconds=time.perf_counter() - t0,
+            warning=warning), skey
     except audio.AudioError as e:
         return _error(path, str(e), t0), None
     except MemoryError:
@@ -309,14 +313,14 @@ def _analyze(path: str, window: str, cache: FeatureCache | None, key: str):
         return _error(path, f"analysis failed unexpectedly ({type(e).__name__}: {e})", t0), None
 
 
-def _attributes(path: str, spec, vecs: dict) -> dict[str, Attribute]:
-    from musicrec_engine.attributes.compute import compute_all
+def _attributes(path: str, spec, vecs: dict) -> tuple[dict[str, Attribute], str | None]:
+    from musicrec_engine.attributes import compute
 
     try:
-        return compute_all(spec, vecs)
-    except Exception:  # the features are good; a failing attribute model must not lose them
+        return compute.compute_all(spec, vecs), None
+    except Exception as e:  # the features are good; a failing attribute model must not lose them
         log.exception("attributes of %s failed", path)
-        return {}
+        return {}, f"the attributes could not be computed ({type(e).__name__}: {e}); analyse again to retry"
 
 
 def _store(cache: FeatureCache, result: AnalysisResult, skey, key: str) -> None:
@@ -325,7 +329,7 @@ def _store(cache: FeatureCache, result: AnalysisResult, skey, key: str) -> None:
     try:
         if skey is not None:
             cache.remember_hash(skey, result.content_hash)
-        if not result.cached:
+        if not result.cached and not result.warning:  # an incomplete analysis is not remembered as done
             cache.put_analysis(result.content_hash, key, result.duration, result.analysed_seconds,
                                {k: _attr_dict(a) for k, a in result.attributes.items()},
                                {p: (result.schema_hash[p], v) for p, v in result.features.items()})

@@ -131,8 +131,14 @@ class Engine:
             if result.status == "ok":
                 try:
                     self.library.store_analysis(result)
-                except Exception:  # the analysis stays cached; a re-run stores it
+                except Exception as e:  # not in the library is not ok; the analysis stays cached for a re-run
                     logging.getLogger("musicrec.engine").exception("could not store %s", result.path)
+                    from dataclasses import replace
+
+                    from musicrec_engine.errors import MusicRecError
+
+                    why = str(e) if isinstance(e, MusicRecError) else f"{type(e).__name__}: {e}"
+                    result = replace(result, status="error", error=f"analysed, but not stored in the library: {why}")
             yield result
 
     def features(self, path, pipeline: str = "mfcc", window: str = "full") -> dict:
