@@ -1,0 +1,96 @@
+"""MusiCNN's input: a log-compressed mel spectrogram of 16 kHz mono audio, cut into 3-second patches.
+
+musicnn 0.1.0 (extractor.batch_data) computes
+    librosa.feature.melspectrogram(y, sr=16000, hop_length=256, n_fft=512, n_mels=96).T
+    -> astype(float16) -> log10(10000 * x + 1)
+Here the same values come from numpy alone (librosa 0.11 conventions: centred frames with zero
+padding, periodic Hann window, power spectrum, Slaney mel filters with Slaney normalisation),
+with one deliberate difference: everything stays float32. musicnn's float16 cast makes
+`10000 * x` overflow to inf on loud audio, and then every patch gets the same prediction.
+
+Only the frames a patch needs are transformed, so the cost does not grow with track length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SR = 16000
+N_FFT = 512
+HOP = 256
+N_MELS = 96
+# 3 s of frames: librosa.time_to_frames(3, sr=16000, n_fft=512, hop_length=256) + 1, as musicnn.
+PATCH_FRAMES = 187
+
+# Periodic Hann (scipy.signal.get_window("hann", 512, fftbins=True)), as librosa.stft uses.
+_WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
+
+
+def _mel_basis() -> np.ndarray:
+    from musicrec_engine.features import dsp
+
+    return dsp.mel_filters(sr=SR, n_fft=N_FFT, n_mels=N_MELS)
+
+
+def n_frames(n_samples: int) -> int:
+    """Frames of a centred STFT of n_samples (librosa's 1 + len // hop)."""
+    return 1 + int(n_samples) // HOP
+
+
+def mel_frames(y: np.ndarray, start: int, count: int) -> np.ndarray:
+    """(count, 96) float32 mel power spectrogram frames start..start+count-1 of the 16 kHz signal y,
+    equal to librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, hop_length=256, n_mels=96)
+    [:, start:start+count].T. Frames past the end are computed on zeros, as centred padding does."""
+    y = np.asarray(y, dtype=np.float32)
+    # Frame t covers y[t*HOP - N_FFT/2 : t*HOP + N_FFT/2], zeros outside the signal.
+    lo = start * HOP - N_FFT // 2
+    hi = (start + count - 1) * HOP + N_FFT // 2
+    seg = np.zeros(hi - lo, np.float32)
+    a, b = max(lo, 0), min(hi, len(y))
+    if b > a:
+        seg[a - lo:b - lo] = y[a:b]
+    frames = np.lib.stride_tricks.sliding_window_view(seg, N_FFT)[::HOP][:count]
+    spec = np.fft.rfft(frames * _WINDOW, axis=1)
+    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+    return power @ _mel_basis().T
+
+
+def log_compress(mel: np.ndarray) -> np.ndarray:
+    """musicnn's compression log10(10000 * x + 1), in float32."""
+    return np.log10(np.float32(10000) * mel + np.float32(1)).astype(np.float32, copy=False)
+
+
+def log_mel(y: np.ndarray) -> np.ndarray:
+    """(frames, 96) float32 log-mel spectrogram of a whole 16 kHz signal (musicnn's audio_rep)."""
+    return log_compress(mel_frames(y, 0, n_frames(len(y))))
+
+
+def patch_starts(n_frames: int, n_patches: int) -> list[int]:
+    """First frames of at most n_patches non-overlapping 187-frame patches spread over a track of
+    n_frames: each patch sits at the centre of one of n equal stretches of the track, so one patch
+    lands in the middle, three sample the beginning, middle and end, and fades and silences at the
+    very edges are avoided. A track too short for n patches gets as many as fit (at least one)."""
+    if n_patches < 1:
+        raise ValueError("n_patches must be at least 1")
+    room = max(int(n_frames) - PATCH_FRAMES, 0)
+    n = max(1, min(int(n_patches), int(n_frames) // PATCH_FRAMES))
+    starts = [round((i + 0.5) * n_frames / n - PATCH_FRAMES / 2) for i in range(n)]
+    return [min(max(s, 0), room) for s in starts]
+
+
+def patches(y: np.ndarray, n_patches: int) -> tuple[np.ndarray, list[int]]:
+    """(n, 187, 96) float32 log-mel patches of a 16 kHz signal and their first frames. A signal
+    shorter than a patch is repeated to fill it, as musicnn's training data were ("repeat-pad")."""
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or len(y) == 0:
+        raise ValueError("expected a non-empty mono signal")
+    total = n_frames(len(y))
+    if total < PATCH_FRAMES:
+        mel = log_mel(y)
+        reps = -(-PATCH_FRAMES // total)
+        return np.tile(mel, (reps, 1))[None, :PATCH_FRAMES], [0]
+    starts = patch_starts(total, n_patches)
+    out = np.empty((len(starts), PATCH_FRAMES, N_MELS), np.float32)
+    for i, s in enumerate(starts):
+        out[i] = log_compress(mel_frames(y, s, PATCH_FRAMES))
+    return out, starts
