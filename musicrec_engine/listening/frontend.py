@@ -37,22 +37,34 @@ def n_frames(n_samples: int) -> int:
     return 1 + int(n_samples) // HOP
 
 
+def segment_frames(seg: np.ndarray) -> np.ndarray:
+    """(count, 96) float32 mel power frames of a segment of (count - 1) * HOP + N_FFT samples: frame i
+    covers seg[i*HOP : i*HOP + N_FFT] (so the segment starts N_FFT/2 samples before the first
+    frame's centre)."""
+    count = (len(seg) - N_FFT) // HOP + 1
+    frames = np.lib.stride_tricks.sliding_window_view(seg, N_FFT)[::HOP][:count]
+    spec = np.fft.rfft(frames * _WINDOW, axis=1)
+    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
+    return power @ _mel_basis().T
+
+
+def frame_span(start: int, count: int) -> tuple[int, int]:
+    """First sample and number of samples that frames start..start+count-1 read (the first may be
+    negative: centred frames reach N_FFT/2 before the signal)."""
+    return start * HOP - N_FFT // 2, (count - 1) * HOP + N_FFT
+
+
 def mel_frames(y: np.ndarray, start: int, count: int) -> np.ndarray:
     """(count, 96) float32 mel power spectrogram frames start..start+count-1 of the 16 kHz signal y,
     equal to librosa.feature.melspectrogram(y=y, sr=16000, n_fft=512, hop_length=256, n_mels=96)
     [:, start:start+count].T. Frames past the end are computed on zeros, as centred padding does."""
     y = np.asarray(y, dtype=np.float32)
-    # Frame t covers y[t*HOP - N_FFT/2 : t*HOP + N_FFT/2], zeros outside the signal.
-    lo = start * HOP - N_FFT // 2
-    hi = (start + count - 1) * HOP + N_FFT // 2
-    seg = np.zeros(hi - lo, np.float32)
-    a, b = max(lo, 0), min(hi, len(y))
+    lo, size = frame_span(start, count)
+    seg = np.zeros(size, np.float32)
+    a, b = max(lo, 0), min(lo + size, len(y))
     if b > a:
         seg[a - lo:b - lo] = y[a:b]
-    frames = np.lib.stride_tricks.sliding_window_view(seg, N_FFT)[::HOP][:count]
-    spec = np.fft.rfft(frames * _WINDOW, axis=1)
-    power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
-    return power @ _mel_basis().T
+    return segment_frames(seg)
 
 
 def log_compress(mel: np.ndarray) -> np.ndarray:

@@ -99,6 +99,13 @@ class MusiCNN:
             scale = arrays[f"{name}.gamma"].astype(np.float64) / np.sqrt(arrays[f"{name}.var"].astype(np.float64) + BN_EPS)
             shift = arrays[f"{name}.beta"] - arrays[f"{name}.mean"] * scale
             self.bn[name] = (torch.from_numpy(scale.astype(np.float32)), torch.from_numpy(shift.astype(np.float32)))
+        # Front-end filters with the sign of their batch-norm scale folded in (see _relu_norm_max).
+        self.front = {}
+        for block in [f"timbral{w}" for w in TIMBRAL_WIDTHS] + [f"temporal{t}" for t in TEMPORAL_LENGTHS]:
+            sign = np.where(self.bn[f"{block}.bn"][0].numpy() < 0, -1, 1).astype(np.float32)
+            self.front[block] = (torch.from_numpy(arrays[f"{block}.weight"] * sign[:, None, None, None]),
+                                 torch.from_numpy(arrays[f"{block}.bias"] * sign),
+                                 torch.from_numpy(sign).view(1, -1, 1))
 
     def _norm(self, x, name: str, dim: int):
         """Batch norm over channel axis `dim` of x."""
@@ -106,6 +113,22 @@ class MusiCNN:
         shape = [1] * x.dim()
         shape[dim] = -1
         return x * scale.view(shape) + shift.view(shape)
+
+    def _relu_norm_max(self, x, block: str):
+        """max over frequency of batchnorm(relu(conv(x))) for one front-end block, (batch, channel, time).
+
+        Same numbers, a fraction of the work: ReLU and a per-channel affine map are monotone
+        (also in float arithmetic), so the maximum can be taken first, on the convolution output,
+        and the ReLU and batch norm applied to the (batch, channel, time) maxima only. Where a
+        channel's batch-norm scale is negative the maximum of the result comes from the minimum
+        of the convolution; that channel's filter and bias are stored negated (see _front_weights),
+        so one max serves both and the sign is put back afterwards (negation is exact)."""
+        import torch.nn.functional as F
+
+        weight, bias, sign = self.front[block]
+        y = F.conv2d(x, weight, bias).amax(dim=3) * sign
+        scale, shift = self.bn[f"{block}.bn"]
+        return F.relu(y) * scale.view(1, -1, 1) + shift.view(1, -1, 1)
 
     def forward(self, x):
         import torch
@@ -122,15 +145,12 @@ class MusiCNN:
             # convolution, ReLU, batch norm, max over all remaining frequency positions.
             xp = F.pad(x, (0, 0, 3, 3))
             for width in TIMBRAL_WIDTHS:
-                y = F.relu(F.conv2d(xp, w[f"timbral{width}.weight"], w[f"timbral{width}.bias"]))
-                feats.append(self._norm(y, f"timbral{width}.bn", 1).amax(dim=3))
+                feats.append(self._relu_norm_max(xp, f"timbral{width}"))
             # temporal blocks: TF 'same' padding of a k x 1 kernel over time, ReLU, batch norm, max
             # over the 96 mel bands.
             for length in TEMPORAL_LENGTHS:
                 before = (length - 1) // 2
-                y = F.conv2d(F.pad(x, (0, 0, before, length - 1 - before)), w[f"temporal{length}.weight"],
-                             w[f"temporal{length}.bias"])
-                feats.append(self._norm(F.relu(y), f"temporal{length}.bn", 1).amax(dim=3))
+                feats.append(self._relu_norm_max(F.pad(x, (0, 0, before, length - 1 - before)), f"temporal{length}"))
             front = torch.cat(feats, dim=1)  # (batch, 561, time)
             # midend: three 7-frame convolutions over all channels with zero time padding of 3; the
             # second and third add their input (residual connections).
