@@ -173,10 +173,10 @@ def to_ours(tf_vars: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             for name, (ours, how) in mapping.items()}
 
 
-def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def write_npz(path: Path, arrays: dict[str, np.ndarray], compression: int = zipfile.ZIP_STORED) -> None:
     """np.savez's format, but with fixed zip timestamps and order so the same weights always give
     the same bytes (and the same sha256 in the manifest)."""
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+    with zipfile.ZipFile(path, "w", compression) as zf:
         for name in sorted(arrays):
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.ascontiguousarray(arrays[name]), allow_pickle=False)
@@ -251,7 +251,7 @@ def main(argv=None) -> int:
         fixture[f"starts/{name}"] = np.array(starts[name], np.int64)
     fixture[f"input/{KEEP_INPUT}"] = inputs[f"clip/{KEEP_INPUT}"][0]
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(FIXTURE, **fixture)
+    write_npz(FIXTURE, fixture, zipfile.ZIP_DEFLATED)
     print(f"wrote {OUT_DIR}/ and {FIXTURE} ({FIXTURE.stat().st_size // 1024} KB)", file=sys.stderr)
 
     # The port against the original, on the original's own inputs and on the port's front-end.
