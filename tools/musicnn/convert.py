@@ -181,6 +181,7 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray], compression: int = zipf
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.ascontiguousarray(arrays[name]), allow_pickle=False)
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = compression  # a ZipInfo's own setting wins over the archive's
             zf.writestr(info, buf.getvalue())
 
 
