@@ -276,3 +276,24 @@ def test_cli_list_remove_and_reset_library(tmp_path, home):
     assert r.returncode == 0, r.stderr
     assert (home / json.loads(r.stdout)["set_aside"]).exists()
     assert run_cli("catalog", "list", "--json", home=home).returncode == 0
+
+
+def test_a_cancelled_reimport_keeps_every_previous_row_and_rating_visible(tmp_path, lib):
+    import threading
+
+    f = write_csv(tmp_path / "c.csv", SPOTIFY_HEADER, [spotify_row(i) for i in range(10)])
+    rep = import_csv(lib, f, name="c")
+    before = lib.catalog_tracks(rep.catalog_id)
+    lib.set_catalog_rating(before[7]["id"], 1)  # a row the cancelled re-import never reaches
+    write_csv(f, SPOTIFY_HEADER, [spotify_row(i, energy=0.9) for i in range(10)])
+    cancel = threading.Event()
+    rep2 = import_csv(lib, f, name="c", chunk_rows=4, cancel=cancel,
+                      progress=lambda done, total, msg: cancel.set())  # after the first 4-row chunk
+    assert rep2.cancelled and any("keeps its previous contents" in m for m in rep2.messages)
+    after = lib.catalog_tracks(rep.catalog_id)
+    assert [(r["id"], r["energy"]) for r in after] == [(r["id"], 0.5) for r in before]
+    assert after[7]["rating"] == 1 and lib.rating_rows()[0]["id"] == before[7]["id"]
+    rep3 = import_csv(lib, f, name="c", chunk_rows=4)  # run again: the new contents, same ids and rating
+    done = lib.catalog_tracks(rep.catalog_id)
+    assert rep3.imported == 10 and [r["id"] for r in done] == [r["id"] for r in before]
+    assert {r["energy"] for r in done} == {0.9} and done[7]["rating"] == 1

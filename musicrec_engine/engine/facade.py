@@ -83,22 +83,12 @@ class Engine:
         return self.library.remove_catalog(cat["id"])
 
     def rate_by_mbid_csv(self, csv_path) -> dict:
-        """Likes/dislikes from a two-column CSV (mbid, liked 0/1), as seed 004 keeps them."""
-        import csv
+        """Likes/dislikes from a two-column CSV (mbid, liked 0/1), as seed 004 keeps them; rows
+        that cannot be used (extra columns are fine) are counted in bad_rows."""
+        from musicrec_engine.taste.ratings import read_ratings_csv
 
-        from musicrec_engine.errors import MusicRecError
-
-        ratings, bad = {}, 0
-        with open(csv_path, newline="", encoding="utf-8-sig") as f:
-            for row in csv.DictReader(f):
-                row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-                if "mbid" not in row or "liked" not in row:
-                    raise MusicRecError(f"{csv_path}: expected the columns mbid and liked (0 or 1)")
-                if row["liked"] in ("0", "1") and len(row["mbid"]) == 36:
-                    ratings[row["mbid"].lower()] = int(row["liked"])
-                else:
-                    bad += 1
-        return {**self.library.rate_by_mbid(ratings), "bad_rows": bad}
+        rf = read_ratings_csv(csv_path)
+        return {**self.library.rate_by_mbid(rf.ratings), "bad_rows": len(rf.problems)}
 
     def reset_library(self) -> dict:
         """Set a damaged library file aside and start a new one, keeping the ratings."""

@@ -2,10 +2,12 @@
 
 Four schemas are recognised from the header: the Spotify 1.2M-track features dataset, the 114k
 dataset (`track_genre`), Exportify playlist exports, and seed 004's AcousticBrainz CSV. The file
-is read in chunks (never whole) and each chunk is one transaction. Rows are upserted under a new
-import generation; the catalog only switches to that generation when the whole file is in, so a
-killed import leaves the previous state visible, and running it again finishes the job without
-duplicating anything. Within one file the first row of a duplicated id wins.
+is read in chunks (never whole) and each chunk is one transaction. A first import upserts rows
+under a new generation that reads ignore until the catalog switches to it when the whole file is
+in; a re-import of a catalog that has rows loads into a staging table instead and merges it in
+one transaction at the end (same ids, so ratings stay on their rows). Either way a cancelled or
+killed import leaves the previous rows and ratings visible, and running it again finishes the job
+without duplicating anything. Within one file the first row of a duplicated id wins.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class ImportReport:
     duplicates: int = 0
     skipped: int = 0  # rows without an id
     bad_values: int = 0  # cells that were not a valid number (kept as unknown)
+    malformed: int = 0  # lines with more fields than the header: skipped, counted, first ones named
     cancelled: bool = False
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
@@ -106,6 +109,8 @@ class ImportReport:
             extra.append(f"{self.skipped} rows without an id skipped")
         if self.bad_values:
             extra.append(f"{self.bad_values} values that were not valid numbers left unknown")
+        if self.malformed:
+            extra.append(f"{self.malformed} malformed lines (more fields than the header) skipped")
         return s + ("; " + ", ".join(extra) if extra else "")
 
 
@@ -160,7 +165,7 @@ def import_csv(lib: Library, path: str | Path, name: str | None = None, progress
     schema = detect(header)
     name = name or path.stem
     rep = ImportReport(name=name, schema=schema.name)
-    catalog_id, gen = _begin(lib, name, schema.name, path)
+    catalog_id, gen, staged = _begin(lib, name, schema.name, path)
     rep.catalog_id = catalog_id
     total = path.stat().st_size
     with lib.batch() as c:
@@ -172,15 +177,15 @@ def import_csv(lib: Library, path: str | Path, name: str | None = None, progress
     lib._q(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
     try:
         try:
-            _load(lib, path, header, schema, catalog_id, gen, encoding, delim, rep, progress, cancel, chunk_rows,
-                  total)
+            _load(lib, path, header, schema, catalog_id, gen, staged, encoding, delim, rep, progress, cancel,
+                  chunk_rows, total)
         except UnicodeDecodeError:
             # A stray non-UTF-8 byte deep in the file: read it again as Windows-1252 (what spreadsheet
             # programs write). Rows already in are upserted again, so nothing doubles.
             rep.messages.append("the file is not valid UTF-8; read it as Windows-1252")
-            rep.rows_read = rep.skipped = rep.bad_values = 0
-            _load(lib, path, header, schema, catalog_id, gen, "cp1252", delim, rep, progress, cancel, chunk_rows,
-                  total)
+            rep.rows_read = rep.skipped = rep.bad_values = rep.malformed = 0
+            _load(lib, path, header, schema, catalog_id, gen, staged, "cp1252", delim, rep, progress, cancel,
+                  chunk_rows, total)
     except (pd.errors.ParserError, ValueError) as e:
         raise CatalogError(f"{path}: cannot be read as CSV ({str(e).splitlines()[0]})") from None
     finally:
@@ -192,7 +197,7 @@ def import_csv(lib: Library, path: str | Path, name: str | None = None, progress
         rep.messages.append("import cancelled: the catalog keeps its previous contents; import again to finish")
         rep.seconds = time.perf_counter() - t0
         return rep
-    _finish(lib, catalog_id, gen, rep)
+    _finish(lib, catalog_id, gen, staged, rep)
     if rep.rows_read == 0:
         rep.messages.append("the file has a header but no rows")
     rep.seconds = time.perf_counter() - t0
@@ -201,15 +206,21 @@ def import_csv(lib: Library, path: str | Path, name: str | None = None, progress
     return rep
 
 
-def _begin(lib: Library, name: str, schema: str, path: Path) -> tuple[int, int]:
+def _begin(lib: Library, name: str, schema: str, path: Path) -> tuple[int, int, bool]:
+    """(catalog id, the new generation, whether to load through the staging table)."""
     with lib.batch() as c:
         row = c.execute("SELECT id, generation FROM catalogs WHERE name=?", (name,)).fetchone()
         if row is None:
             cur = c.execute("INSERT INTO catalogs (name, schema, source_path, generation, complete) "
                             "VALUES (?,?,?,0,0)", (name, schema, str(path.resolve())))
-            return cur.lastrowid, 1
+            return cur.lastrowid, 1, False
         c.execute("UPDATE catalogs SET complete=0 WHERE id=?", (row[0],))
-        return row[0], row[1] + 1
+        c.execute("DELETE FROM catalog_staging WHERE catalog_id=?", (row[0],))  # a killed re-import's rows
+        # Rows the user can see now must stay visible until the new file is in: stage. A catalog
+        # whose first import was killed shows nothing yet, so it continues straight into its rows.
+        visible = c.execute("SELECT 1 FROM catalog_tracks WHERE catalog_id=? AND generation=? LIMIT 1",
+                            (row[0], row[1])).fetchone()
+        return row[0], row[1] + 1, visible is not None
 
 
 _COLS = ["external_id", "title", "artist", "artists", "album", "album_id", "year", "genre", "duration",
@@ -218,16 +229,23 @@ _UPSERT = (f"INSERT INTO catalog_tracks (catalog_id, generation, {', '.join(_COL
            f"VALUES (?, ?, {', '.join('?' * len(_COLS))}) ON CONFLICT(catalog_id, external_id) DO UPDATE SET "
            f"generation=excluded.generation, {', '.join(f'{c}=excluded.{c}' for c in _COLS[1:])} "
            "WHERE catalog_tracks.generation < excluded.generation")
+_STAGE = (f"INSERT OR IGNORE INTO catalog_staging (catalog_id, {', '.join(_COLS)}) "
+          f"VALUES (?, {', '.join('?' * len(_COLS))})")
+_MERGE = (f"INSERT INTO catalog_tracks (catalog_id, generation, {', '.join(_COLS)}) "
+          f"SELECT catalog_id, ?, {', '.join(_COLS)} FROM catalog_staging WHERE catalog_id=? "
+          f"ON CONFLICT(catalog_id, external_id) DO UPDATE SET generation=excluded.generation, "
+          f"{', '.join(f'{c}=excluded.{c}' for c in _COLS[1:])}")
 
 
-def _load(lib, path, header, schema, catalog_id, gen, encoding, delim, rep, progress, cancel, chunk_rows, total) -> None:
+def _load(lib, path, header, schema, catalog_id, gen, staged, encoding, delim, rep, progress, cancel, chunk_rows,
+          total) -> None:
     with path.open("rb") as fh:
         id_column = _normalised(header, schema)[schema.id_col]
         reader = pd.read_csv(fh, sep=delim, encoding=encoding, chunksize=chunk_rows, dtype={id_column: str},
                              keep_default_na=False, na_values=["", "NA", "NaN", "nan", "null", "None"],
-                             on_bad_lines="skip", engine="c")
+                             on_bad_lines="warn", engine="c")
         colmap = None
-        for chunk in reader:
+        for chunk in _counting_bad_lines(reader, rep):
             if cancel is not None and cancel.is_set():
                 rep.cancelled = True
                 return
@@ -235,10 +253,33 @@ def _load(lib, path, header, schema, catalog_id, gen, encoding, delim, rep, prog
                 colmap = _normalised(chunk.columns, schema)
             cols = _convert(chunk, schema, colmap, rep)
             with lib.batch() as c:
-                c.executemany(_UPSERT, zip(repeat(catalog_id), repeat(gen), *cols))
+                if staged:
+                    c.executemany(_STAGE, zip(repeat(catalog_id), *cols))
+                else:
+                    c.executemany(_UPSERT, zip(repeat(catalog_id), repeat(gen), *cols))
             rep.rows_read += len(chunk)
             if progress:
                 progress(min(fh.tell(), total), total, f"{rep.rows_read} rows read")
+
+
+def _counting_bad_lines(reader, rep: ImportReport):
+    """The reader's chunks; the lines pandas skips (it says so in a ParserWarning per chunk)
+    are counted in the report, and the first few named, instead of vanishing."""
+    import warnings
+
+    it = iter(reader)
+    while True:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            chunk = next(it, None)
+        for w in seen:
+            lines = [x for x in str(w.message).splitlines() if x.startswith("Skipping line")]
+            for x in lines[: max(0, 5 - rep.malformed)]:
+                rep.messages.append(x.replace("Skipping line", "skipped malformed line").rstrip())
+            rep.malformed += len(lines)
+        if chunk is None:
+            return
+        yield chunk
 
 
 def _convert(chunk: pd.DataFrame, schema: Schema, colmap: dict[str, str], rep: ImportReport) -> list[list]:
@@ -366,8 +407,11 @@ def _split_artists(values: list, how: str) -> tuple[list, list]:
     return firsts, joined
 
 
-def _finish(lib: Library, catalog_id: int, gen: int, rep: ImportReport) -> None:
+def _finish(lib: Library, catalog_id: int, gen: int, staged: bool, rep: ImportReport) -> None:
     with lib.batch() as c:
+        if staged:  # the whole new file at once: existing ids keep their rows (and ratings)
+            c.execute(_MERGE, (gen, catalog_id))
+            c.execute("DELETE FROM catalog_staging WHERE catalog_id=?", (catalog_id,))
         # Rows gone from the new file: keep any rating they had, waiting by catalog id / mbid.
         c.execute("INSERT INTO pending_ratings (source, mbid, catalog, external_id, value, rated_at) "
                   "SELECT 'catalog', ct.mbid, k.name, ct.external_id, r.value, r.rated_at FROM catalog_ratings r "

@@ -131,6 +131,20 @@ MIGRATIONS: list[str] = [
     DROP INDEX catalog_tracks_mbid;
     CREATE INDEX catalog_tracks_mbid ON catalog_tracks(mbid) WHERE mbid IS NOT NULL;
     """,
+    # 3: a re-import loads into a staging table and replaces the catalog's rows in one transaction
+    # at the end, so a cancelled or killed re-import never hides rows (or the ratings on them)
+    """
+    CREATE TABLE catalog_staging (
+        catalog_id INTEGER NOT NULL REFERENCES catalogs(id) ON DELETE CASCADE,
+        external_id TEXT NOT NULL,
+        title TEXT, artist TEXT, artists TEXT, album TEXT, album_id TEXT,
+        year INTEGER, genre TEXT, duration REAL, track_no INTEGER, mbid TEXT,
+        danceability REAL, energy REAL, valence REAL, acousticness REAL, instrumentalness REAL,
+        liveness REAL, speechiness REAL, loudness REAL, tempo REAL, key INTEGER, mode INTEGER,
+        extra TEXT,
+        PRIMARY KEY (catalog_id, external_id)
+    );
+    """,
 ]
 
 # Indexes a bulk catalog import drops while it loads and builds again at the end (a sort is far

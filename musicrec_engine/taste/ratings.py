@@ -36,6 +36,18 @@ def read_ratings_csv(path: str | Path) -> RatingFile:
         raise MusicRecError(f"{path}: cannot read the rating file ({e.strerror or e})") from None
     except UnicodeDecodeError:
         raise MusicRecError(f"{path}: not a text CSV file") from None
+    # csv refuses fields over 128 KiB; here a huge field is one bad row, reported, not the whole file
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    try:
+        return _read_rows(path, text)
+    except csv.Error as e:
+        raise MusicRecError(f"{path}: not a readable CSV file ({e})") from None
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _read_rows(path: Path, text: str) -> RatingFile:
     out = RatingFile({})
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
