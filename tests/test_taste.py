@@ -39,11 +39,13 @@ def test_net_learns_a_preference_and_knows_its_accuracy(trained):
     acc = float(((p >= 0.5) == taste(held_out)).mean())
     assert trained.mode == "net"
     assert acc >= 0.8
-    cv = trained.manifest["metrics"]["cv"]
-    assert cv["folds"] == 5 and 0.65 <= cv["accuracy_mean"] <= 1.0
+    cv = trained.accuracy["rated_artists"]  # no artists known: every row counts as "rated"
+    assert cv["folds"] == 5 and 0.65 <= cv["accuracy_mean"] <= 1.0 and trained.accuracy["new_artists"] is None
     # the estimate in the manifest is an estimate of exactly this: accuracy on unseen tracks
     assert abs(cv["accuracy_mean"] - acc) < 0.15
-    assert "estimated accuracy" in trained.describe()
+    lo, hi = cv["accuracy_ci95"]
+    assert lo <= cv["accuracy_mean"] <= hi
+    assert "for artists you have rated, over 160 ratings" in trained.describe()
 
 
 def test_probabilities_are_calibrated(trained):
@@ -135,7 +137,7 @@ def test_save_load_round_trip_and_refusals(trained, tmp_path):
     assert np.allclose(store.load("library").predict_proba(X), trained.predict_proba(X))
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["feature_schema_hash"] and manifest["training"]["ratings"] == 160
-    assert manifest["version"] and manifest["metrics"]["cv"]["accuracy_mean"] > 0
+    assert manifest["version"] and manifest["metrics"]["cv_rated_artists"]["accuracy_mean"] > 0
 
     # a model file changed after MusicRec wrote it is not loaded
     data = bytearray((folder / "model.npz").read_bytes())
@@ -198,7 +200,7 @@ def test_artist_and_genre_are_learnt_from_the_ratings(tmp_path):
     genres = [("indie folk" if la else "country pop") if i % 5 else "" for i, la in enumerate(liked_artist)]
     y = np.array(liked_artist, int)
     m = TasteModel.train(with_context(rows, artists, genres), y, FAST)
-    assert m.mode == "net" and m.manifest["metrics"]["cv"]["accuracy_mean"] >= 0.9
+    assert m.mode == "net" and m.accuracy["rated_artists"]["accuracy_mean"] >= 0.9
     assert m.explain().grouped[0]["group"] in ("artist", "genre")
 
     new = tracks(40, 13)

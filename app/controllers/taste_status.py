@@ -13,8 +13,7 @@ def status_text(status: dict, likes: int, dislikes: int, state: str) -> str:
     engine_state = status.get("state")
     if likes + dislikes == 0 and engine_state in (None, "untrained"):
         return "Model: rate a few tracks to teach MusicRec your taste."
-    acc = status.get("cv_accuracy")
-    acc_txt = f"cross-validated accuracy {float(acc):.0%}" if acc is not None else ""
+    acc_txt = accuracy_text(status.get("accuracy") or {})
     if state == "stale" or engine_state == "stale":
         return "Model: out of date after your latest ratings — retraining shortly" + (f" (was {acc_txt})" if acc_txt else "")
     if engine_state in (None, "untrained"):
@@ -24,3 +23,15 @@ def status_text(status: dict, likes: int, dislikes: int, state: str) -> str:
                 "are enough ratings of both kinds to train the network.")
     n = status.get("ratings")
     return "Model: trained" + (f" on {n} ratings" if n else "") + (f"; {acc_txt}" if acc_txt else "") + "."
+
+
+def accuracy_text(accuracy: dict) -> str:
+    """Cross-validated accuracy in the two senses that matter: tracks by artists the user has
+    rated (the artist's like-rate helps) and by new artists (only sound and tags help), with how
+    many ratings each figure rests on. A figure is left out until there are enough ratings."""
+    parts = []
+    for key, who in (("rated_artists", "artists you have rated"), ("new_artists", "new artists")):
+        s = accuracy.get(key)
+        if s:
+            parts.append(f"{s['accuracy_mean']:.0%} right for {who} (tested on {s['rows_scored']})")
+    return "; ".join(parts)

@@ -4,7 +4,8 @@
       without --ab-csv: from the ratings in the library (library and catalog tracks);
       with it: from seed 004's AcousticBrainz feature CSV (saved as a separate model).
   taste explain [--ab] [--out DIR] [--json]   seed 004's CSV files and a readable summary
-  taste bench --ab-csv FILE [--ratings CSV] --cv stratified|artist --folds 5 [--baseline] [--tune] [--json]
+  taste bench --ab-csv FILE [--ratings CSV] [--cv both|stratified|artist] [--folds 5] [--repeats 5]
+              [--baseline] [--tune] [--json]
   taste status [--json]
 """
 
@@ -27,7 +28,11 @@ def register(sub) -> None:
                                                     "own liked column)")
     p.add_argument("--ab", action="store_true", help="explain: the model trained with --ab-csv")
     p.add_argument("--out", metavar="DIR", help="explain: folder for the CSV files (default: in the data folder)")
-    p.add_argument("--cv", choices=["stratified", "artist"], default="stratified", help="bench: fold kind")
+    p.add_argument("--cv", choices=["both", "stratified", "artist"], default="both",
+                   help="bench: 'artist' = folds grouped by primary artist (new artists), 'stratified' = scored "
+                        "on artists rated in training, 'both' (default)")
+    p.add_argument("--repeats", type=int, default=5, help="bench: cross-validation repeats with different "
+                                                          "split seeds (default 5)")
     p.add_argument("--folds", type=int, default=5, help="bench: number of folds (default 5)")
     p.add_argument("--baseline", action="store_true", help="bench: also score gradient boosting on the same folds")
     p.add_argument("--tune", action="store_true", help="bench: choose hyper-parameters inside each training fold")
@@ -81,8 +86,10 @@ def _progress(done: int, total: int, message: str) -> None:
 def run(args, where) -> int:
     from musicrec_engine.engine import Engine
 
-    if args.action != "bench" and (args.cv != "stratified" or args.baseline or args.tune):
-        raise UsageError("--cv, --baseline and --tune belong to 'taste bench'")
+    if args.action != "bench" and (args.cv != "both" or args.baseline or args.tune or args.repeats != 5):
+        raise UsageError("--cv, --repeats, --baseline and --tune belong to 'taste bench'")
+    if args.repeats < 1:
+        raise UsageError("--repeats must be at least 1")
     if args.action == "bench" and not args.ab_csv:
         raise UsageError("taste bench needs --ab-csv FILE (seed 004's AcousticBrainz feature CSV)")
     if args.ratings and not args.ab_csv:
@@ -115,7 +122,7 @@ def _train(eng, args) -> int:
         model = TasteModel.train(data.enc, data.y, _params(args), artists=data.artists, source=str(args.ab_csv),
                                  progress=_progress, cancel=cancel)
         folder = eng.taste_store.save(model, AB_SLOT)
-        out = {"mode": model.mode, "description": model.describe(), "cv": model.manifest["metrics"].get("cv"),
+        out = {"mode": model.mode, "description": model.describe(), "accuracy": model.accuracy,
                "ratings": int(len(data.y)), "model": str(folder), "left_out": len(data.problems)}
     else:
         out = eng.train_taste(progress=_progress, cancel=cancel, params=_params(args))
@@ -154,19 +161,20 @@ def _bench(eng, args) -> int:
     data = load_ab_training(args.ab_csv, args.ratings)
     _report_problems(data.problems)
     res = bench(data.enc.rows(), data.y, data.artists, args.cv, args.folds, TasteParams.from_dict(_params(args)),
-                baseline=args.baseline, tune=args.tune, progress=_progress, log=_say)
+                baseline=args.baseline, tune=args.tune, repeats=args.repeats, progress=_progress, log=_say)
     if args.json:
         emit_json(res)
         return 0
     ctx = f" + {', '.join(res['context'])}" if res["context"] else ""
     print(f"{res['rows']} rated tracks ({res['likes']} likes), {res['features']} features{ctx}, "
-          f"{args.folds}-fold {args.cv} cross-validation")
-    print(f"{'model':<6} {'accuracy':>16} {'ROC AUC':>16} {'seconds':>8}")
-    for name in ("net", "gbm"):
-        if name in res:
-            r = res[name]
-            print(f"{name:<6} {r['accuracy_mean']:>8.3f} ± {r['accuracy_std']:.3f} "
-                  f"{r['roc_auc_mean']:>8.3f} ± {r['roc_auc_std']:.3f} {r['seconds']:>8.1f}")
+          f"{args.repeats} x {args.folds}-fold cross-validation; mean [95% interval]")
+    print(f"{'model':<6} {'for':<22} {'accuracy':>22} {'ROC AUC':>22} {'majority':>8} {'scored':>7}")
+    for key in sorted(k for k in res if k.startswith(("net", "gbm"))):
+        r = res[key]
+        lo, hi = r["accuracy_ci95"]
+        rlo, rhi = r["roc_auc_ci95"]
+        print(f"{key.split('_')[0]:<6} {r['kind']:<22} {r['accuracy_mean']:>8.3f} [{lo:.3f}, {hi:.3f}] "
+              f"{r['roc_auc_mean']:>8.3f} [{rlo:.3f}, {rhi:.3f}] {r['majority_accuracy']:>8.3f} {r['rows_scored']:>7}")
     return 0
 
 
@@ -175,8 +183,11 @@ def _status(eng, args) -> int:
     if args.json:
         emit_json(st)
     else:
-        acc = f"; estimated accuracy {st['cv_accuracy']:.1%}" if st.get("cv_accuracy") is not None else ""
-        print(f"{st['state']}: {st['ratings']} ratings{acc}")
-        if st.get("description"):
-            print(st["description"])
+        from musicrec_engine.taste.model import describe_accuracy
+
+        print(f"{st['state']}: {st['ratings']} ratings")
+        for who, key in (("artists you have rated", "rated_artists"), ("artists you have not rated", "new_artists")):
+            summary = (st.get("accuracy") or {}).get(key)
+            print(f"  accuracy {describe_accuracy(summary, who)}" if summary else
+                  f"  accuracy for {who}: not enough ratings yet to measure it")
     return 0

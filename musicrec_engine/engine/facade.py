@@ -247,7 +247,7 @@ class Engine:
             predicted = self.predict_like()
             # catalog rows too, so album suggestions follow the new model (cancel stops only this part)
             catalog = self.predict_catalog(progress=progress, cancel=cancel)
-            return {"mode": model.mode, "description": model.describe(), "cv": model.manifest["metrics"].get("cv"),
+            return {"mode": model.mode, "description": model.describe(), "accuracy": model.accuracy,
                     "ratings": len(y), "predicted": len(predicted), "catalog_predicted": catalog,
                     "seconds": model.manifest["training"]["seconds"]}
         finally:
@@ -262,11 +262,13 @@ class Engine:
             return m
 
     def taste_status(self) -> dict:
-        """{"state": untrained|training|stale|cold-start|ready, "cv_accuracy", "description", "ratings"}."""
+        """{"state": untrained|training|stale|cold-start|ready, "accuracy" (cross-validated, for artists
+        the user has rated and for artists they have not), "description", "ratings"}."""
         from musicrec_engine.taste.model import TasteModel, ratings_fingerprint
 
         rows = self.library.rating_rows()
-        out = {"ratings": len(rows), "likes": sum(r["rating"] == 1 for r in rows), "cv_accuracy": None,
+        out = {"ratings": len(rows), "likes": sum(r["rating"] == 1 for r in rows),
+               "accuracy": {"rated_artists": None, "new_artists": None},
                "description": None}
         if getattr(self, "_taste_training", False):
             return {**out, "state": "training"}
@@ -275,7 +277,7 @@ class Engine:
         if manifest is None:
             return {**out, "state": "untrained", "description": "no taste model yet: rate some tracks, then train"}
         described = TasteModel(manifest)  # the manifest alone describes it; weights stay on disk
-        out.update(cv_accuracy=described.cv_accuracy, description=described.describe(), mode=manifest["mode"])
+        out.update(accuracy=described.accuracy, description=described.describe(), mode=manifest["mode"])
         fp = ratings_fingerprint(f"{r['source']}:{r['id']}:{r['rating']}" for r in rows)
         if fp != manifest["training"].get("ratings_fingerprint"):
             return {**out, "state": "stale"}

@@ -1,7 +1,7 @@
 """Who made a track and how it is filed: artist, record label and genre tags as taste-model inputs.
 
-A listener's ratings cluster by artist far more than by sound (in seed 004's data nearly every
-artist is all-liked or all-disliked), and label and genre tags carry taste across artists. The net
+A listener's ratings cluster by artist far more than by sound (in the album-recommender's ratings
+nearly every artist is all-liked or all-disliked), and label and genre tags carry taste across artists. The net
 sees them as numbers learnt from the training ratings only:
 
   artist        share of the artist's *other* training ratings that are likes (smoothed towards
@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from musicrec_engine.taste.artists import primary_artists
 
 FIELDS = ("artist", "label", "genre")
 SMOOTH = 2.0  # pseudo-ratings at the overall share: one liked track of an artist is not "100 %"
@@ -91,6 +93,14 @@ class _Stats:
         return self
 
 
+def _context(context: dict[str, np.ndarray] | None, n: int) -> dict[str, np.ndarray]:
+    """The context columns, cleaned; the artist as its primary-artist key, the same key that
+    artist-grouped cross-validation splits by, so "X feat. Y" counts as X's rating."""
+    ctx = {f: clean((context or {}).get(f), n) for f in FIELDS}
+    ctx["artist"] = primary_artists(ctx["artist"])
+    return ctx
+
+
 def _artist_keys(artist: np.ndarray, offset: int = 0) -> np.ndarray:
     # a track without an artist is its own "artist": leaving it out leaves out only itself
     return np.array([a if a else f"#{offset + i}" for i, a in enumerate(artist)], dtype=object)
@@ -108,7 +118,7 @@ class ContextEncoder:
         """Fit on the training rows and return their columns (out-of-fold / leave-artist-out)."""
         y = np.asarray(y, float)
         n = len(y)
-        ctx = {f: clean((context or {}).get(f), n) for f in FIELDS}
+        ctx = _context(context, n)
         self.prior = float(y.mean()) if n else 0.5
         art = _artist_keys(ctx["artist"])
         self.stats: dict[str, _Stats] = {}
@@ -156,7 +166,7 @@ class ContextEncoder:
 
     # --- new rows ---------------------------------------------------------------------------------
     def transform(self, context: dict[str, np.ndarray] | None, n: int) -> np.ndarray:
-        ctx = {f: clean((context or {}).get(f), n) for f in FIELDS}
+        ctx = _context(context, n)
         cols = []
         if "artist" in self.fields:
             lk, c = self.stats["artist"].lookup(ctx["artist"])

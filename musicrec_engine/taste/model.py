@@ -15,6 +15,7 @@ good model.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -168,18 +169,21 @@ class TasteModel:
         return self.manifest["schema"]
 
     @property
-    def cv_accuracy(self) -> float | None:
-        cv = self.manifest.get("metrics", {}).get("cv")
-        return cv["accuracy_mean"] if cv else None
+    def accuracy(self) -> dict:
+        """Cross-validated accuracy, {"rated_artists": summary or None, "new_artists": ...}: how
+        well the model judges tracks by artists the user has rated, and by artists they have not."""
+        m = self.manifest.get("metrics", {})
+        return {"rated_artists": m.get("cv_rated_artists"), "new_artists": m.get("cv_new_artists")}
 
     def describe(self) -> str:
         t = self.manifest["training"]
         base = f"{t['ratings']} ratings ({t['likes']} likes, {t['dislikes']} dislikes)"
         if self.mode == "cold-start":
             return f"cold start: {self.manifest['reason']}; scoring by similarity to liked minus disliked tracks ({base})"
-        cv = self.manifest["metrics"].get("cv")
-        acc = (f"estimated accuracy {cv['accuracy_mean']:.1%} ± {cv['accuracy_std']:.1%} "
-               f"({cv['folds']}-fold {cv['cv']} cross-validation)") if cv else "accuracy not estimated"
+        parts = [describe_accuracy(s, who) for who, s in
+                 (("artists you have rated", self.accuracy["rated_artists"]),
+                  ("artists you have not rated", self.accuracy["new_artists"])) if s]
+        acc = "; ".join(parts) if parts else "accuracy not estimated yet (too few ratings)"
         return f"preference net trained on {base}; {acc}"
 
     # --- training -------------------------------------------------------------------------------
@@ -225,19 +229,16 @@ class TasteModel:
             return cls(manifest, cold=cold, direction=direction)
 
         folds = min(cv_folds, n_like, n_dis)
+        if artists is None and enc.context is not None:
+            artists = enc.context.get("artist")
         if folds >= 2:
-            from musicrec_engine.taste.cv import cross_validate
-
             def fit_predict(Xtr, ytr, Xte, _groups):
                 return fit_ensemble(Xtr, ytr, params, cancel=cancel).predict_proba(Xte)
 
-            cv = cross_validate(enc.rows(), y, fit_predict, "stratified", folds, seed=params.seed, cancel=cancel,
-                                progress=(lambda d, t, m: progress(d, t + 1, m)) if progress else None)
-            manifest["metrics"]["cv"] = cv.summary()
-            if artists is not None and len({a for a in artists if a}) >= folds:
-                manifest["metrics"]["note"] = "cross-validation folds are stratified by label, not grouped by artist"
+            manifest["metrics"].update(_accuracy_by_artist(enc.rows(), y, fit_predict, artists, folds,
+                                                           params.seed, progress, cancel))
         if progress:
-            progress(folds, folds + 1, "training the final model on all ratings")
+            progress(2 * folds, 2 * folds + 1, "training the final model on all ratings")
         ens = fit_ensemble(enc.rows(), y, params, cancel=cancel)
         if ens.context is not None:
             manifest["feature_names"] = enc.names + ens.context.names()
@@ -249,7 +250,7 @@ class TasteModel:
         manifest["metrics"]["validation"] = ens.history
         manifest["training"]["seconds"] = round(time.perf_counter() - t0, 3)
         if progress:
-            progress(folds + 1, folds + 1, "taste model trained")
+            progress(2 * folds + 1, 2 * folds + 1, "taste model trained")
         return cls(manifest, ensemble=ens, direction=direction, importance=importance)
 
     # --- scoring --------------------------------------------------------------------------------
@@ -421,3 +422,45 @@ class ModelStore:
     def load(self, slot: str) -> TasteModel | None:
         folder = self.current_folder(slot)
         return TasteModel.load(folder) if folder is not None else None
+
+
+def describe_accuracy(summary: dict, who: str) -> str:
+    """"78% (95% interval 71-84%) for artists you have not rated, over 240 ratings"."""
+    lo, hi = summary.get("accuracy_ci95") or (None, None)
+    span = f" (95% interval {lo:.0%}-{hi:.0%})" if lo is not None and hi is not None else ""
+    return f"{summary['accuracy_mean']:.0%}{span} for {who}, over {summary['rows_scored']} ratings"
+
+
+# The grouped figure needs enough different artists for every fold to hold several; the rated-
+# artists figure needs test rows whose artist also has training ratings.
+MIN_ARTISTS_PER_FOLD = 2
+
+
+def _accuracy_by_artist(rows, y, fit_predict, artists, folds: int, seed: int, progress, cancel) -> dict:
+    """Cross-validated accuracy for artists already rated and for new artists (see taste.cv).
+    Without artists every row counts as "rated" in the sense that nothing is known to be new."""
+    from musicrec_engine.errors import MusicRecError
+    from musicrec_engine.taste.cv import artist_groups, cross_validate
+
+    out = {"cv_rated_artists": None, "cv_new_artists": None}
+    # two cross-validations, then the final fit: one progress bar over all three
+    first = (lambda d, t, m: progress(d, 2 * t + 1, m)) if progress else None
+    second = (lambda d, t, m: progress(t + d, 2 * t + 1, m)) if progress else None
+    known = artists is not None and any(isinstance(a, str) and a.strip() for a in artists)
+    if not known:
+        cv = cross_validate(rows, y, fit_predict, "stratified", folds, seed=seed, progress=first, cancel=cancel)
+        out["cv_rated_artists"] = cv.summary()
+        return out
+    try:
+        cv = cross_validate(rows, y, fit_predict, "stratified", folds, artists, seed=seed, seen_artists_only=True,
+                            progress=first, cancel=cancel)
+        if sum(cv.tested) >= folds:
+            out["cv_rated_artists"] = cv.summary()
+    except MusicRecError:
+        pass  # no artist has ratings on both sides of any split yet
+    if len(set(artist_groups(artists))) >= MIN_ARTISTS_PER_FOLD * folds:
+        # too few artists with both likes and dislikes for grouped folds: no figure yet
+        with contextlib.suppress(MusicRecError):
+            out["cv_new_artists"] = cross_validate(rows, y, fit_predict, "artist", folds, artists, seed=seed,
+                                                   progress=second, cancel=cancel).summary()
+    return out
