@@ -103,6 +103,8 @@ def test_listen_gives_both_vocabularies_and_embeddings(clips):
     assert short.schema != result.schema
     with pytest.raises(ValueError):
         listening.listen(np.zeros(0, np.float32), 16000)
+    with pytest.raises(ValueError, match="NaN"):
+        listening.listen(np.full(16000, np.nan, np.float32), 16000)
 
 
 def test_patch_starts_spread_and_bounded():

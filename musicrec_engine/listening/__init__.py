@@ -151,6 +151,8 @@ def _mono(signal) -> np.ndarray:
         y = y.mean(axis=1 if y.shape[0] >= y.shape[1] else 0)
     if y.ndim != 1 or y.size == 0:
         raise ValueError("expected a non-empty mono or multichannel signal")
+    if not np.isfinite(y).all():  # one NaN would make every tag NaN, silently
+        raise ValueError("the signal contains NaN or infinite samples")
     return y
 
 
@@ -203,7 +205,7 @@ def listen(signal, sr: int, *, n_patches: int = DEFAULT_PATCHES, models: tuple[s
            folder: str | Path | None = None) -> Listening:
     """Tag probabilities and embeddings of a whole signal (mono, or channels averaged) at sample
     rate `sr`, from at most `n_patches` 3-second patches spread over it. Raises WeightsError when
-    the shipped weights are missing or altered, ValueError for an empty signal."""
+    the shipped weights are missing or altered, ValueError for an empty or non-finite signal."""
     y = _mono(signal)
     if n_patches < 1:
         raise ValueError("n_patches must be at least 1")
