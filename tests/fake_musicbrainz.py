@@ -13,6 +13,15 @@
         mb.slow_next(n, seconds)                        next n requests answer after a delay
         mb.malformed_next(n)                            next n requests get 200 with broken XML
         mb.hang_next(n)                                 next n requests never get an answer
+        mb.answer_next(n, body, status=200, ctype=XML)  next n requests get exactly this answer
+                                                        (well-formed XML of the wrong shape, an HTML
+                                                        page as a cover, ...)
+        mb.drip_next(n, every=0.2)                      the real answer, one byte per `every` seconds
+        mb.huge_next(n, size, declare_length=True)      200 with `size` bytes of XML padding (with or
+                                                        without a Content-Length saying so)
+        mb.cut_next(n)                                  headers promise the whole answer, half is sent,
+                                                        then the connection closes
+        mb.reset_next(n)                                the connection is reset (TCP RST), no answer
         mb.requests              list of Request(t=time.monotonic() when accepted, path, query dict,
                                  user_agent, status); mb.clear_requests(); mb.gaps() -> seconds
                                  between consecutive arrivals
@@ -159,6 +168,21 @@ class FakeMusicBrainz:
     def hang_next(self, n=1):
         self._queue(n, ("hang",))
 
+    def answer_next(self, n=1, body=b"", status=200, ctype="application/xml; charset=utf-8", headers=None):
+        self._queue(n, ("answer", status, body, ctype, headers))
+
+    def drip_next(self, n=1, every=0.2):
+        self._queue(n, ("drip", every))
+
+    def huge_next(self, n=1, size=17 * 2**20, declare_length=True):
+        self._queue(n, ("huge", size, declare_length))
+
+    def cut_next(self, n=1):
+        self._queue(n, ("cut",))
+
+    def reset_next(self, n=1):
+        self._queue(n, ("reset",))
+
     def _queue(self, n, action):
         with self._lock:
             self._script.extend([action] * n)
@@ -197,12 +221,46 @@ class FakeMusicBrainz:
                 if action and action[0] == "status":
                     headers = {"Retry-After": str(action[2])} if action[2] is not None else {}
                     return self._send(req, action[1], b"<html>busy</html>", "text/html", headers)
+                if action and action[0] == "answer":
+                    return self._send(req, action[1], action[2], action[3], action[4])
+                if action and action[0] == "reset":
+                    import socket
+                    import struct as st
+
+                    req.status = -1
+                    self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, st.pack("ii", 1, 0))
+                    self.close_connection = True
+                    self.request.close()  # SO_LINGER 0: the close is a reset, not an orderly end
+                    return
+                if action and action[0] == "huge":
+                    return self._send_huge(req, action[1], action[2])
                 status, body, ctype = fake._answer(parts.path, query)
                 if action and action[0] == "malformed" and status == 200:
                     body = body[: len(body) // 2]
+                if action and action[0] == "drip":
+                    return self._send(req, status, body, ctype, every=action[1])
+                if action and action[0] == "cut":
+                    return self._send(req, status, body, ctype, cut=True)
                 self._send(req, status, body, ctype)
 
-            def _send(self, req, status, body, ctype, headers=None):
+            def _send_huge(self, req, size, declare_length):
+                req.status = 200
+                head = b'<?xml version="1.0" encoding="UTF-8"?><metadata><!--'
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/xml; charset=utf-8")
+                    if declare_length:
+                        self.send_header("Content-Length", str(size))
+                    self.end_headers()
+                    self.wfile.write(head)
+                    block, sent = b"x" * 2**20, len(head)
+                    while sent < size and not fake._closing.is_set():
+                        self.wfile.write(block[: size - sent])
+                        sent += min(len(block), size - sent)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _send(self, req, status, body, ctype, headers=None, every=0.0, cut=False):
                 req.status = status
                 try:
                     self.send_response(status)
@@ -211,6 +269,18 @@ class FakeMusicBrainz:
                     for k, v in (headers or {}).items():
                         self.send_header(k, v)
                     self.end_headers()
+                    if cut:
+                        self.wfile.write(body[: len(body) // 2])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        return
+                    if every:
+                        for i in range(len(body)):
+                            if fake._closing.wait(every):
+                                return
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                        return
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up: fine
                     pass

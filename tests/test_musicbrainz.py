@@ -257,3 +257,95 @@ def test_real_musicbrainz_responses_are_understood(fake_mb, lib):
     urk = c.release_with_recordings("fe29e7f0-eb46-44ba-9348-694166f47885")
     tracks = urk["medium-list"][0]["track-list"]
     assert urk["title"] == "Urk" and tracks[0]["recording"]["title"] == "The Train"
+
+
+# --- answers of the wrong shape, slow drips, huge bodies, resets ------------------------------
+NS = 'xmlns="http://musicbrainz.org/ns/mmd-2.0#"'
+WRONG_SHAPES = {
+    # well-formed XML that musicbrainzngs cannot turn into numbers (it raised ValueError)
+    "count is not a number": f'<metadata {NS}><release-group-list count="many"><release-group id="x">'
+                             "<title>a</title></release-group></release-group-list></metadata>",
+    # release groups without ids (discover() indexed rg["id"] and raised KeyError)
+    "no ids": f'<metadata {NS}><release-group-list count="1"><release-group><title>a</title>'
+              '<release-list count="1"><release><title>b</title></release></release-list>'
+              "</release-group></release-group-list></metadata>",
+    # a tag count that is not a number (float() in the tag ranking raised ValueError)
+    "tag count": f'<metadata {NS}><release-group-list count="1"><release-group id="00000000-0000-0000-0000-'
+                 '000000000001"><title>a</title><tag-list><tag count="lots"><name>rock</name></tag></tag-list>'
+                 "</release-group></release-group-list></metadata>",
+}
+
+
+@pytest.mark.parametrize("shape", list(WRONG_SHAPES))
+def test_a_wrong_shape_is_a_bad_response_and_never_cached(fake_mb, lib, shape):
+    art = fake_mb.add_artist("Shapely")
+    c = client(fake_mb, lib)
+    fake_mb.answer_next(1, WRONG_SHAPES[shape].encode())
+    with pytest.raises(mbz.BadResponse, match="unexpected|not valid ws/2"):
+        c.search_release_groups(artist_id=art.id)
+    groups = c.search_release_groups(artist_id=art.id)  # asked again: the bad answer was not kept
+    assert len(groups) == 3 and len(fake_mb.requests) == 2
+
+
+def test_a_lookup_answered_with_another_entity_is_a_bad_response(fake_mb, lib):
+    art = fake_mb.add_artist("Elsewhere")
+    fake_mb.answer_next(1, f'<metadata {NS}><artist id="{art.id}"><name>x</name></artist></metadata>'.encode())
+    with pytest.raises(mbz.BadResponse):
+        client(fake_mb, lib).release_with_recordings(art.albums[0].release_id)
+
+
+def test_the_album_search_survives_wrong_shapes_and_reports_them(fake_mb, home, monkeypatch):
+    """End to end through the facade: the search goes on and lists what it could not use."""
+    monkeypatch.setenv("MUSICREC_MB_HOST", fake_mb.host)
+    monkeypatch.setenv("MUSICREC_MB_RATE", str(FAST))
+    monkeypatch.setenv("MUSICREC_CONTACT", "tester@example.com")
+    art = fake_mb.add_artist("Survivor", albums=3)
+    fake_mb.answer_next(1, WRONG_SHAPES["tag count"].encode())
+    eng = Engine(home)
+    try:
+        out = eng.search_albums(artist="Survivor")
+        assert out["errors"] and "unexpected" in out["errors"][0]["error"]
+        out = eng.search_albums(artist="Survivor")  # the bad answer was not cached
+        assert not out["errors"] and len(out["albums"]) == len(art.albums)
+    finally:
+        eng.close()
+
+
+def test_a_slow_drip_is_cut_at_the_time_cap_and_cancel_stops_it(fake_mb, lib):
+    fake_mb.add_artist("Dripping")
+    fake_mb.drip_next(5, every=0.1)  # a byte every 0.1 s: every single read is quick
+    c = client(fake_mb, lib, timeout=1.0, retry_budget=0)
+    t = time.monotonic()
+    with pytest.raises(mbz.Busy, match="no complete answer within 1 s"):
+        c.search_artists("Dripping")
+    assert time.monotonic() - t < 2.5
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    t = time.monotonic()
+    with pytest.raises(mbz.Cancelled):
+        client(fake_mb, lib, timeout=30.0).search_artists("Dripping", cancel=cancel)
+    assert time.monotonic() - t < 1.5
+
+
+@pytest.mark.parametrize("declare_length", [True, False], ids=["declared", "undeclared"])
+def test_a_body_over_16_mb_is_refused(fake_mb, lib, declare_length):
+    fake_mb.add_artist("Huge")
+    fake_mb.huge_next(1, size=17 * 2**20, declare_length=declare_length)
+    c = client(fake_mb, lib)
+    with pytest.raises(mbz.BadResponse, match="larger than 16 MB"):
+        c.search_artists("Huge")
+    assert c.search_artists("Huge")  # the next request is answered normally
+
+
+def test_connection_resets_and_cut_answers_are_retried(fake_mb, lib):
+    art = fake_mb.add_artist("Reset")
+    fake_mb.reset_next(2)
+    fake_mb.cut_next(1)
+    assert client(fake_mb, lib).search_artists("Reset")[0]["id"] == art.id
+    assert len(fake_mb.requests) == 4
+
+
+@pytest.mark.parametrize("host", ["MusicBrainz.org", "musicbrainz.org.", "https://MUSICBRAINZ.ORG:443/",
+                                  "beta.musicbrainz.org", "BETA.MusicBrainz.Org."])
+def test_every_spelling_of_the_public_server_gets_its_rate_cap(host):
+    assert mbz.Settings(host=host, rate=20.0).effective_rate == 1.0

@@ -5,7 +5,11 @@ musicbrainzngs builds the URLs and parses ws/2 XML; we take over what it does no
   2, 4, 6... s and are never paced), measures from when a call was let in rather than from when
   the previous request was answered, and there is no request timeout; so its limiter is switched
   off and `_safe_read` is replaced by `_one_attempt`: every HTTP attempt made by anyone in this
-  process through musicbrainzngs takes LIMITER's slot, then opens with a timeout;
+  process through musicbrainzngs takes LIMITER's slot, then runs under a guard that ends it when
+  its whole time is up or the search is cancelled (a socket timeout alone is per read, so a
+  server dripping a byte a second would never time out), and reads at most 16 MB;
+- answers are checked for the shape the album search relies on before anyone uses or caches them,
+  and anything the XML parser raises is a BadResponse, so a strange answer is one reported error;
 - retries with exponential back-off (honouring Retry-After) live in `MusicBrainz._call`, so
   each retry is paced too, and cancellation is checked between them;
 - responses are cached in the library database (`cache_get/cache_put`) with an expiry, so a
@@ -24,10 +28,12 @@ import logging
 import os
 import random
 import re
+import socket
 import threading
 import time
 import urllib.error
 import urllib.parse
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -42,6 +48,7 @@ log = logging.getLogger("musicrec.musicbrainz")
 ENV_HOST, ENV_RATE, ENV_CONTACT = "MUSICREC_MB_HOST", "MUSICREC_MB_RATE", "MUSICREC_CONTACT"
 PUBLIC_HOST = "musicbrainz.org"
 PUBLIC_MAX_RATE = 1.0  # MusicBrainz's published limit per client
+MAX_BODY = 16 * 2**20  # no ws/2 answer we ask for comes near this; a bigger one is not MusicBrainz
 
 
 class MusicBrainzError(MusicRecError):
@@ -94,16 +101,27 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_public(netloc: str) -> bool:
+    """Whether a host is musicbrainz.org or one of its subdomains, however it is spelled:
+    case, a port, brackets or the DNS root's trailing dot ("MusicBrainz.org.") do not matter."""
+    try:
+        name = (urllib.parse.urlsplit("//" + netloc).hostname or "").rstrip(".")
+    except ValueError:
+        name = netloc.lower()
+    return name == PUBLIC_HOST or name.endswith("." + PUBLIC_HOST)
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = PUBLIC_HOST
     rate: float = PUBLIC_MAX_RATE
     contact: str | None = None
     offline: bool = False
-    timeout: float = 20.0  # one attempt; a server that never answers costs this per try
+    timeout: float = 20.0  # one attempt, from connecting to the last byte; a stuck server costs this per try
     retry_budget: float = 30.0  # total back-off sleep before giving up on a busy server
     backoff_base: float = 1.0
     cache_ttl: float = 7 * 24 * 3600.0
+    max_body: int = MAX_BODY
 
     @classmethod
     def from_env(cls, base: Settings | None = None, **overrides) -> Settings:
@@ -135,7 +153,7 @@ class Settings:
     def effective_rate(self) -> float:
         if self.rate <= 0:
             raise MusicBrainzError(f"the MusicBrainz rate must be above 0 requests per second, not {self.rate}")
-        if self.netloc.split(":")[0].endswith(PUBLIC_HOST):
+        if is_public(self.netloc):
             return min(self.rate, PUBLIC_MAX_RATE)
         return self.rate
 
@@ -182,20 +200,131 @@ _context = threading.local()  # interval/timeout/cancel of the request this thre
 _setup_lock = threading.Lock()
 
 
+class _Guard:
+    """Ends one HTTP attempt from outside when its time is up or it is cancelled, by shutting its
+    socket down: the read blocked on it returns at once, in whatever phase it was."""
+
+    def __init__(self, timeout: float, cancel: threading.Event | None):
+        self.deadline, self.cancel = time.monotonic() + timeout, cancel
+        self.sock: socket.socket | None = None
+        self.tripped: str | None = None  # "time" | "cancel"
+        self._done = threading.Event()
+        threading.Thread(target=self._watch, daemon=True, name="musicbrainz-guard").start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.05):
+            if self.cancel is not None and self.cancel.is_set():
+                return self._trip("cancel")
+            if time.monotonic() >= self.deadline:
+                return self._trip("time")
+
+    def _trip(self, why: str) -> None:
+        self.tripped = why
+        self._shutdown()
+
+    def attach(self, sock: socket.socket) -> None:
+        self.sock = sock
+        if self.tripped:
+            self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+def _guarded(cls):
+    """An http.client connection class that hands its socket to this thread's guard."""
+
+    class Guarded(cls):
+        def connect(self):
+            super().connect()
+            guard = getattr(_context, "guard", None)
+            if guard is not None:
+                guard.attach(self.sock)
+
+    return Guarded
+
+
+class _GuardedHTTP(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_guarded(http.client.HTTPConnection), req)
+
+
+class _GuardedHTTPS(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_guarded(http.client.HTTPSConnection), req, context=self._context)
+
+
+_OPENER = urllib.request.build_opener(_GuardedHTTP, _GuardedHTTPS)
+
+
+def _read_capped(f, max_body: int, netloc: str) -> bytes:
+    def too_big():
+        return BadResponse(f"MusicBrainz at {netloc} sent an answer larger than {max_body // 2**20} MB; "
+                           "it was not read")
+
+    declared = None
+    with contextlib.suppress(TypeError, ValueError):
+        declared = int(f.headers.get("Content-Length"))
+    if declared is not None and declared > max_body:
+        raise too_big()
+    chunks, total = [], 0
+    while chunk := f.read(64 * 1024):
+        total += len(chunk)
+        if total > max_body:
+            raise too_big()
+        chunks.append(chunk)
+    if declared is not None and total < declared:  # read(n) returns a cut-off answer quietly
+        raise http.client.IncompleteRead(b"".join(chunks), declared - total)
+    return b"".join(chunks)
+
+
 def _one_attempt(opener, req, body=None):
-    """Replaces musicbrainzngs' `_safe_read`: one paced attempt with a timeout, errors classified."""
+    """Replaces musicbrainzngs' `_safe_read`: one paced attempt, whole-time limited, cancellable
+    and size-capped, errors classified. (musicbrainzngs' opener is not used: ours lets the guard
+    reach the socket.)"""
     interval = getattr(_context, "interval", 1.0 / PUBLIC_MAX_RATE)
     timeout = getattr(_context, "timeout", 30.0)
+    cancel = getattr(_context, "cancel", None)
+    max_body = getattr(_context, "max_body", MAX_BODY)
     base = getattr(_context, "base", None)
     if base:  # musicbrainzngs keeps host and User-Agent in globals: this thread's own settings win
         path = urllib.parse.urlsplit(req.full_url)
         req.full_url = base + path.path + (f"?{path.query}" if path.query else "")
         req.add_header("User-Agent", _context.user_agent)
+    guard, answered = None, False
     try:
-        with LIMITER.slot(interval, getattr(_context, "cancel", None)):
-            f = opener.open(req, body, timeout=timeout) if body else opener.open(req, timeout=timeout)
-        return f.read()
-    except urllib.error.HTTPError as e:
+        with LIMITER.slot(interval, cancel):
+            guard = _context.guard = _Guard(timeout, cancel)
+            f = _OPENER.open(req, body, timeout=timeout) if body else _OPENER.open(req, timeout=timeout)
+        answered = True
+        with f:
+            data = _read_capped(f, max_body, req.host)
+        if guard.tripped:  # the shutdown can look like an orderly end of a short answer
+            raise ConnectionError("stopped")
+        return data
+    except MusicBrainzError:
+        raise
+    except Exception as e:
+        if guard is not None and guard.tripped == "cancel":
+            raise Cancelled("MusicBrainz search cancelled") from e
+        if guard is not None and guard.tripped == "time":
+            raise _Transient(f"no {'complete ' if answered else ''}answer within {timeout:g} s") from e
+        _classify(e, req, timeout)
+        raise
+    finally:
+        if guard is not None:
+            guard.stop()
+        _context.guard = None
+
+
+def _classify(e: Exception, req, timeout: float) -> None:
+    """Raise the error a failed attempt means: retry (_Transient) or a final MusicBrainzError."""
+    if isinstance(e, urllib.error.HTTPError):
         if e.code == 429 or e.code >= 500:
             retry_after = None
             with contextlib.suppress(TypeError, ValueError):
@@ -204,16 +333,16 @@ def _one_attempt(opener, req, body=None):
         if e.code == 404:
             raise NotFound("MusicBrainz has no such entry (HTTP 404)") from e
         raise MusicBrainzError(f"MusicBrainz refused the request (HTTP {e.code} {e.reason})") from e
-    except urllib.error.URLError as e:
+    if isinstance(e, urllib.error.URLError):
         if isinstance(e.reason, TimeoutError):
             raise _Transient(f"no answer within {timeout:g} s") from e
         if isinstance(e.reason, ConnectionResetError):
             raise _Transient("connection reset") from e
         raise Unreachable(f"cannot reach MusicBrainz at {req.host}: {e.reason}; "
                           "check the network or use offline mode") from e
-    except TimeoutError as e:
+    if isinstance(e, TimeoutError):
         raise _Transient(f"no answer within {timeout:g} s") from e
-    except (ConnectionError, http.client.HTTPException) as e:
+    if isinstance(e, OSError | http.client.HTTPException):  # reset, cut short, broken pipe
         raise _Transient(f"connection broke ({e.__class__.__name__})") from e
 
 
@@ -237,7 +366,7 @@ class MusicBrainz:
         if not name:
             raise MusicBrainzError("an artist search needs a name")
         q = f"artist:{_quote(name)}"
-        return self._call("search_artists", {"query": q, "limit": limit}, cancel).get("artist-list", [])
+        return self._call("search_artists", {"query": q, "limit": limit}, cancel, _artists_shape)["artist-list"]
 
     def search_release_groups(self, artist_id: str | None = None, artist: str | None = None,
                               tag: str | None = None, years: tuple[int, int] | None = None,
@@ -257,14 +386,14 @@ class MusicBrainz:
         if albums_only:
             terms.append("primarytype:album")
         q = " AND ".join(terms)
-        return self._call("search_release_groups", {"query": q, "limit": limit}, cancel).get(
-            "release-group-list", [])
+        return self._call("search_release_groups", {"query": q, "limit": limit}, cancel,
+                          _release_groups_shape)["release-group-list"]
 
     def release_with_recordings(self, release_id: str, cancel=None) -> dict:
         """One request: the release with every medium's tracks and their recordings."""
         _check_mbid(release_id, "release")
         return self._call("get_release_by_id", {"id": release_id, "includes": ["recordings", "artist-credits"]},
-                          cancel)["release"]
+                          cancel, _release_shape)["release"]
 
     def is_cached(self, method: str, **kwargs) -> bool:
         return self.cache is not None and self.cache.cache_get(self._key(method, kwargs)) is not None
@@ -273,16 +402,23 @@ class MusicBrainz:
     def _key(self, method: str, kwargs: dict) -> str:
         return "mb:" + json.dumps([self.settings.netloc, method, kwargs], sort_keys=True)
 
-    def _call(self, method: str, kwargs: dict, cancel: threading.Event | None) -> dict:
+    def _call(self, method: str, kwargs: dict, cancel: threading.Event | None, shape) -> dict:
+        """The answer, from the cache or the server, in the shape `shape` normalises it to;
+        only an answer of the right shape is cached."""
         key = self._key(method, kwargs)
         if self.cache is not None:
             hit = self.cache.cache_get(key)
             if hit is not None:
-                return json.loads(hit)
+                with contextlib.suppress(ValueError, _Shape):  # a bad entry is asked for again
+                    return shape(json.loads(hit))
         if self.settings.offline:
             raise Offline("offline mode: this MusicBrainz answer is not in the cache yet")
         self._configure()
-        value = self._with_retries(method, kwargs, cancel)
+        try:
+            value = shape(self._with_retries(method, kwargs, cancel))
+        except _Shape as e:
+            raise BadResponse(f"MusicBrainz at {self.settings.netloc} sent an answer of an unexpected shape ({e})"
+                              ) from None
         if self.cache is not None:
             self.cache.cache_put(key, json.dumps(value).encode(), self.settings.cache_ttl)
         return value
@@ -307,6 +443,7 @@ class MusicBrainz:
         fn = getattr(musicbrainzngs, method)
         slept, attempt = 0.0, 0
         _context.interval, _context.timeout, _context.cancel = s.interval, s.timeout, cancel
+        _context.max_body = s.max_body
         _context.base = f"{'https' if s.use_https else 'http'}://{s.netloc}"
         _context.user_agent = f"{APP_NAME}/{__version__} python-musicbrainzngs/{_ngs._version} ( {s.contact} )"
         try:
@@ -334,8 +471,73 @@ class MusicBrainz:
                                       f"({e.cause or e})") from e
                 except musicbrainzngs.UsageError as e:
                     raise MusicBrainzError(f"invalid MusicBrainz query: {e}") from e
+                except MusicBrainzError:
+                    raise
+                except Exception as e:  # the XML parser on well-formed XML of a shape it does not expect
+                    raise BadResponse(f"MusicBrainz at {s.netloc} sent an answer of an unexpected shape "
+                                      f"({type(e).__name__}: {e})") from e
         finally:
             _context.cancel = _context.base = None
+
+
+class _Shape(Exception):
+    """An answer without what the album search relies on; says what is wrong."""
+
+
+def _items(d, key: str, what: str) -> list[dict]:
+    if not isinstance(d, dict):
+        raise _Shape(f"{what} is not a record")
+    v = d.setdefault(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+        raise _Shape(f"{key} is not a list of records")
+    return v
+
+
+def _text(d: dict, key: str, what: str, required: bool = False) -> None:
+    v = d.get(key)
+    if (v is None and required) or (v is not None and not isinstance(v, str)):
+        raise _Shape(f"a {what} without a valid {key}")
+
+
+def _artists_shape(value) -> dict:
+    for a in _items(value, "artist-list", "the answer"):
+        _text(a, "id", "artist", required=True)
+        _text(a, "name", "artist")
+    return value
+
+
+def _release_groups_shape(value) -> dict:
+    for rg in _items(value, "release-group-list", "the answer"):
+        _text(rg, "id", "release group", required=True)
+        for key in ("title", "first-release-date", "artist-credit-phrase"):
+            _text(rg, key, "release group")
+        for r in _items(rg, "release-list", "a release group"):
+            _text(r, "id", "release", required=True)
+        for t in _items(rg, "tag-list", "a release group"):
+            _text(t, "name", "tag")
+            try:
+                float(t.get("count") or 1)
+            except (TypeError, ValueError):
+                raise _Shape(f"a tag count of {t.get('count')!r}") from None
+    return value
+
+
+def _release_shape(value) -> dict:
+    rel = value.get("release") if isinstance(value, dict) else None
+    if not isinstance(rel, dict):
+        raise _Shape("no release in the answer")
+    _text(rel, "id", "release", required=True)
+    for key in ("title", "date", "artist-credit-phrase"):
+        _text(rel, key, "release")
+    for m in _items(rel, "medium-list", "the release"):
+        for t in _items(m, "track-list", "a medium"):
+            rec = t.setdefault("recording", {})
+            if not isinstance(rec, dict):
+                raise _Shape("a track whose recording is not a record")
+            for key in ("id", "title", "artist-credit-phrase"):
+                _text(rec, key, "recording")
+            _text(t, "title", "track")
+    return value
 
 
 def _quote(value: str) -> str:
