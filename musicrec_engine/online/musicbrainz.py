@@ -42,6 +42,10 @@ import musicbrainzngs.musicbrainz as _ngs
 
 from musicrec_engine import APP_NAME, __version__
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.online.ws2_shapes import Shape as _Shape
+from musicrec_engine.online.ws2_shapes import artists as _artists_shape
+from musicrec_engine.online.ws2_shapes import release as _release_shape
+from musicrec_engine.online.ws2_shapes import release_groups as _release_groups_shape
 
 log = logging.getLogger("musicrec.musicbrainz")
 
@@ -478,66 +482,6 @@ class MusicBrainz:
                                       f"({type(e).__name__}: {e})") from e
         finally:
             _context.cancel = _context.base = None
-
-
-class _Shape(Exception):
-    """An answer without what the album search relies on; says what is wrong."""
-
-
-def _items(d, key: str, what: str) -> list[dict]:
-    if not isinstance(d, dict):
-        raise _Shape(f"{what} is not a record")
-    v = d.setdefault(key, [])
-    if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
-        raise _Shape(f"{key} is not a list of records")
-    return v
-
-
-def _text(d: dict, key: str, what: str, required: bool = False) -> None:
-    v = d.get(key)
-    if (v is None and required) or (v is not None and not isinstance(v, str)):
-        raise _Shape(f"a {what} without a valid {key}")
-
-
-def _artists_shape(value) -> dict:
-    for a in _items(value, "artist-list", "the answer"):
-        _text(a, "id", "artist", required=True)
-        _text(a, "name", "artist")
-    return value
-
-
-def _release_groups_shape(value) -> dict:
-    for rg in _items(value, "release-group-list", "the answer"):
-        _text(rg, "id", "release group", required=True)
-        for key in ("title", "first-release-date", "artist-credit-phrase"):
-            _text(rg, key, "release group")
-        for r in _items(rg, "release-list", "a release group"):
-            _text(r, "id", "release", required=True)
-        for t in _items(rg, "tag-list", "a release group"):
-            _text(t, "name", "tag")
-            try:
-                float(t.get("count") or 1)
-            except (TypeError, ValueError):
-                raise _Shape(f"a tag count of {t.get('count')!r}") from None
-    return value
-
-
-def _release_shape(value) -> dict:
-    rel = value.get("release") if isinstance(value, dict) else None
-    if not isinstance(rel, dict):
-        raise _Shape("no release in the answer")
-    _text(rel, "id", "release", required=True)
-    for key in ("title", "date", "artist-credit-phrase"):
-        _text(rel, key, "release")
-    for m in _items(rel, "medium-list", "the release"):
-        for t in _items(m, "track-list", "a medium"):
-            rec = t.setdefault("recording", {})
-            if not isinstance(rec, dict):
-                raise _Shape("a track whose recording is not a record")
-            for key in ("id", "title", "artist-credit-phrase"):
-                _text(rec, key, "recording")
-            _text(t, "title", "track")
-    return value
 
 
 def _quote(value: str) -> str:
