@@ -174,3 +174,17 @@ def test_manifest_records_source_licence_and_vocabularies():
     assert tuple(manifest["models"]["msd"]["tags"]) == MSD_TAGS
     assert tuple(manifest["models"]["mtt"]["tags"]) == MTT_TAGS
     assert "tensorflow" not in sys.modules
+
+
+def test_listening_imports_neither_librosa_nor_tensorflow():
+    """librosa drags in numba (a long compile on an installed app's first start); TensorFlow is only
+    for the converter. A fresh process that listens must load neither."""
+    import subprocess
+
+    code = ("import sys, numpy as np\n"
+            "from musicrec_engine import listening\n"
+            "r = listening.listen(np.random.default_rng(0).standard_normal(30000).astype(np.float32), 22050)\n"
+            "print(','.join(m for m in ('librosa', 'numba', 'tensorflow', 'keras') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
