@@ -121,7 +121,7 @@ class MusiCNN:
         (also in float arithmetic), so the maximum can be taken first, on the convolution output,
         and the ReLU and batch norm applied to the (batch, channel, time) maxima only. Where a
         channel's batch-norm scale is negative the maximum of the result comes from the minimum
-        of the convolution; that channel's filter and bias are stored negated (see _front_weights),
+        of the convolution; that channel's filter and bias are stored negated (see __init__),
         so one max serves both and the sign is put back afterwards (negation is exact)."""
         import torch.nn.functional as F
 
