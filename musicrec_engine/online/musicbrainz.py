@@ -28,7 +28,6 @@ import logging
 import os
 import random
 import re
-import socket
 import threading
 import time
 import urllib.error
@@ -42,6 +41,7 @@ import musicbrainzngs.musicbrainz as _ngs
 
 from musicrec_engine import APP_NAME, __version__
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.online import http_guard
 from musicrec_engine.online.ws2_shapes import Shape as _Shape
 from musicrec_engine.online.ws2_shapes import artists as _artists_shape
 from musicrec_engine.online.ws2_shapes import release as _release_shape
@@ -204,89 +204,6 @@ _context = threading.local()  # interval/timeout/cancel of the request this thre
 _setup_lock = threading.Lock()
 
 
-class _Guard:
-    """Ends one HTTP attempt from outside when its time is up or it is cancelled, by shutting its
-    socket down: the read blocked on it returns at once, in whatever phase it was."""
-
-    def __init__(self, timeout: float, cancel: threading.Event | None):
-        self.deadline, self.cancel = time.monotonic() + timeout, cancel
-        self.sock: socket.socket | None = None
-        self.tripped: str | None = None  # "time" | "cancel"
-        self._done = threading.Event()
-        threading.Thread(target=self._watch, daemon=True, name="musicbrainz-guard").start()
-
-    def _watch(self) -> None:
-        while not self._done.wait(0.05):
-            if self.cancel is not None and self.cancel.is_set():
-                return self._trip("cancel")
-            if time.monotonic() >= self.deadline:
-                return self._trip("time")
-
-    def _trip(self, why: str) -> None:
-        self.tripped = why
-        self._shutdown()
-
-    def attach(self, sock: socket.socket) -> None:
-        self.sock = sock
-        if self.tripped:
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        if self.sock is not None:
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RDWR)
-
-    def stop(self) -> None:
-        self._done.set()
-
-
-def _guarded(cls):
-    """An http.client connection class that hands its socket to this thread's guard."""
-
-    class Guarded(cls):
-        def connect(self):
-            super().connect()
-            guard = getattr(_context, "guard", None)
-            if guard is not None:
-                guard.attach(self.sock)
-
-    return Guarded
-
-
-class _GuardedHTTP(urllib.request.HTTPHandler):
-    def http_open(self, req):
-        return self.do_open(_guarded(http.client.HTTPConnection), req)
-
-
-class _GuardedHTTPS(urllib.request.HTTPSHandler):
-    def https_open(self, req):
-        return self.do_open(_guarded(http.client.HTTPSConnection), req, context=self._context)
-
-
-_OPENER = urllib.request.build_opener(_GuardedHTTP, _GuardedHTTPS)
-
-
-def _read_capped(f, max_body: int, netloc: str) -> bytes:
-    def too_big():
-        return BadResponse(f"MusicBrainz at {netloc} sent an answer larger than {max_body // 2**20} MB; "
-                           "it was not read")
-
-    declared = None
-    with contextlib.suppress(TypeError, ValueError):
-        declared = int(f.headers.get("Content-Length"))
-    if declared is not None and declared > max_body:
-        raise too_big()
-    chunks, total = [], 0
-    while chunk := f.read(64 * 1024):
-        total += len(chunk)
-        if total > max_body:
-            raise too_big()
-        chunks.append(chunk)
-    if declared is not None and total < declared:  # read(n) returns a cut-off answer quietly
-        raise http.client.IncompleteRead(b"".join(chunks), declared - total)
-    return b"".join(chunks)
-
-
 def _one_attempt(opener, req, body=None):
     """Replaces musicbrainzngs' `_safe_read`: one paced attempt, whole-time limited, cancellable
     and size-capped, errors classified. (musicbrainzngs' opener is not used: ours lets the guard
@@ -303,14 +220,12 @@ def _one_attempt(opener, req, body=None):
     guard, answered = None, False
     try:
         with LIMITER.slot(interval, cancel):
-            guard = _context.guard = _Guard(timeout, cancel)
-            f = _OPENER.open(req, body, timeout=timeout) if body else _OPENER.open(req, timeout=timeout)
+            guard = http_guard.start(timeout, cancel)
+            f = http_guard.OPENER.open(req, body, timeout=timeout)
         answered = True
         with f:
-            data = _read_capped(f, max_body, req.host)
-        if guard.tripped:  # the shutdown can look like an orderly end of a short answer
-            raise ConnectionError("stopped")
-        return data
+            return http_guard.read_capped(f, max_body, lambda: BadResponse(
+                f"MusicBrainz at {req.host} sent an answer larger than {max_body // 2**20} MB; it was not read"))
     except MusicBrainzError:
         raise
     except Exception as e:
@@ -321,9 +236,7 @@ def _one_attempt(opener, req, body=None):
         _classify(e, req, timeout)
         raise
     finally:
-        if guard is not None:
-            guard.stop()
-        _context.guard = None
+        http_guard.stop(guard)
 
 
 def _classify(e: Exception, req, timeout: float) -> None:
