@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from provenance import announce
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
@@ -80,6 +82,7 @@ def main() -> int:
     ap.add_argument("--bundle", default=str(ROOT / "dist" / "MusicRec"))
     ap.add_argument("--runs", type=int, default=3, help="later starts to time (the best is reported)")
     args = ap.parse_args()
+    announce(args)
     bundle = Path(args.bundle)
     if not (bundle / "musicrec-app").exists():
         print(f"no bundle at {bundle}: run ./dev bundle first", file=sys.stderr)

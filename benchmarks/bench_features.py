@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from audio_fixtures import music, write  # noqa: E402
+from provenance import announce  # noqa: E402
 
 from musicrec_engine import features  # noqa: E402
 from musicrec_engine.analysis.pipeline import analyze_file, analyze_paths  # noqa: E402
@@ -267,7 +268,7 @@ HWM = "int(next(ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')
 MEMORY_CODE = """
 import json, sys
 from musicrec_engine import features
-from musicrec_engine.audio import decode as audio  # noqa: E402
+from musicrec_engine.audio import decode as audio
 from musicrec_engine.analysis.pipeline import analyze_file
 mode, path = sys.argv[1], sys.argv[2]
 if mode == "features":
@@ -323,7 +324,7 @@ import sys, time
 from threadpoolctl import threadpool_limits
 threadpool_limits(1)
 from musicrec_engine import features
-from musicrec_engine.audio import decode as audio  # noqa: E402
+from musicrec_engine.audio import decode as audio
 from musicrec_engine.features.spectrum import Spectrum
 features.extract(Spectrum(audio.decode(sys.argv[1]).y))  # warm-up: imports, kernels, filter banks
 best = (float("inf"), float("inf"))
@@ -390,6 +391,7 @@ def main() -> None:
     ap.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR",
                     help="coldstart: another checkout to compare with this one (repeatable)")
     args = ap.parse_args()
+    announce(args)
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     if any("=" not in t for t in args.tree):

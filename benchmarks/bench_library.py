@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from provenance import announce
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -154,6 +155,7 @@ def main() -> None:
     ap.add_argument("--phase")
     ap.add_argument("rest", nargs="*")
     a = ap.parse_args()
+    announce(a)
     if a.phase:
         fn = {"reference": phase_reference, "import": phase_import, "query": phase_query}[a.phase]
         args = a.rest

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_musicbrainz import FakeMusicBrainz  # noqa: E402
+from provenance import announce  # noqa: E402
 
 from musicrec_engine.engine import Engine  # noqa: E402
 from musicrec_engine.library.store import Library  # noqa: E402
@@ -176,6 +177,7 @@ def main() -> None:
     ap.add_argument("--catalog-rows", type=int, default=100_000)
     ap.add_argument("--only", choices=["pacing", "search", "cache", "catalog"])
     a = ap.parse_args()
+    announce(a)
     if a.only in (None, "pacing"):
         pacing(a.threads, a.per_thread)
     if a.only in (None, "search"):

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from provenance import announce
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -195,6 +196,7 @@ def main() -> None:
     ap.add_argument("--keep", help="folder for the rendered audio (reused when present)")
     ap.add_argument("--dev-only", action="store_true", help="only the development set (for choosing settings)")
     a = ap.parse_args()
+    announce(a)
     work = Path(a.keep or tempfile.mkdtemp(prefix="bench-simq-"))
     t0 = time.perf_counter()
     from musicrec_engine.search.similarity import SoundSpace

@@ -1,18 +1,18 @@
-"""Taste model benchmark (issue 7): accuracy on seed 004's real data, training and scoring speed.
+"""Taste model benchmark: accuracy on the album-recommender's real ratings, training and scoring speed.
 
-  .venv/bin/python benchmarks/bench_taste.py [--data DIR] [--folds 5] [--quick] [--tune]
+  .venv/bin/python benchmarks/bench_taste.py [--data DIR] [--folds 5] [--repeats 5] [--only accuracy] [--tune]
 
-Accuracy: 5-fold cross-validation, stratified and grouped by artist, of the preference net with
+Accuracy: repeated cross-validation (5 split seeds x 5 folds by default) of the preference net with
 its default settings beside scikit-learn's HistGradientBoostingClassifier (defaults) on the same
-folds and the same inputs (the 122 AcousticBrainz/year features plus the artist, label and genre
-columns, fitted the same way). Every fold fits scaling, the artist/label/genre shares, nets,
-early stopping (on a split of the training fold) and calibration on its training rows only.
-Two more net rows show what the context adds: "label+genre" (no artist identity) and "none"
-(sound and release year only, the previous recipe). `--tune` adds the net with hyper-parameters
-chosen inside each training fold by an inner CV of the same kind (nested; slow). Two row sets: "unique" counts each
-recording once (the honest one: the file repeats 92 recordings row for row, and a repeat in
-the test fold of a training row inflates accuracy); "as given" keeps the 1,517 rows, the protocol
-behind the 0.845 / 0.736 baseline figures in DESIGN.md.
+folds and the same inputs (the AcousticBrainz/year features plus the artist, label and genre
+columns, fitted the same way), each with a 95% interval (taste.cv). Two questions: artists
+already rated (stratified folds, scored on test rows whose primary artist has training ratings)
+and new artists (folds grouped by primary artist: "X feat. Y", "X & Y" and case variants are X).
+Every fold fits scaling, the artist/label/genre shares, nets, early stopping (on a split of the
+training fold) and calibration on its training rows only. Two more net rows show what the context
+adds: "label+genre" (no artist identity) and "sound+year only". Each recording counts once (the
+file repeats 92 recordings row for row; a repeat in the test fold of a training row would inflate
+accuracy). `--tune` adds the net with hyper-parameters chosen inside each training fold (slow).
 
 Speed (one thread, torch.set_num_threads(1)): training on ~1,500 rated tracks (CPU seconds, the
 machine is shared, and wall seconds), and scoring 1.2M taste-space rows, each against gradient
@@ -30,6 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # the baseline on one thread too,
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from provenance import announce  # noqa: E402
 
 from musicrec_engine.taste.bench import bench, gbm_fit_predict  # noqa: E402
 from musicrec_engine.taste.cv import cross_validate  # noqa: E402
@@ -48,31 +49,34 @@ def timed(fn):
     return out, time.perf_counter() - t, time.process_time() - c
 
 
-def accuracy(data_dir: Path, folds: int, cvs, tune: bool) -> None:
-    print(f"\n## Accuracy, {folds}-fold cross-validation (mean ± std over folds)")
-    print(f"{'rows':<14} {'cv':<11} {'model':<22} {'accuracy':>15} {'ROC AUC':>15} {'ratio acc':>9} {'cpu s':>6}")
-    for label, dedupe in (("unique", True), ("as given", False)):
-        d = load_ab_training(data_dir / FEATURES, dedupe=dedupe)
-        for cv in cvs:
+def accuracy(data_dir: Path, folds: int, repeats: int, tune: bool) -> None:
+    """Each model on the same folds (same split seeds), for artists already rated and new ones."""
+    d = load_ab_training(data_dir / FEATURES)
+    print(f"\n## Accuracy, {repeats} x {folds}-fold cross-validation, {len(d.y)} unique rated recordings "
+          f"({int(d.y.sum())} likes); mean [95% corrected-t interval]")
+    print("# 'artists already rated': stratified folds scored on test rows whose primary artist has training "
+          "ratings; 'new artists': folds grouped by primary artist")
+    print(f"{'for':<22} {'model':<22} {'accuracy':>22} {'ROC AUC':>22} {'majority':>8} {'scored':>7} {'cpu s':>6}")
+    variants = [("net, all context", TasteParams(), False), ("net, label+genre", TasteParams(context=("label", "genre")), False),
+                ("net, sound+year only", TasteParams(context=()), False)]
+    if tune:
+        variants.append(("net, tuned in folds", TasteParams(), True))
+    for kind in ("stratified", "artist"):
+        rows = []
+        for name, params, tuned in variants:
             c0 = time.process_time()
-            r = bench(d.enc.rows(), d.y, d.artists, cv, folds, TasteParams(), baseline=False)
-            c1 = time.process_time()
-            r["gbm"] = cross_validate(d.enc.rows(), d.y, gbm_fit_predict, cv, folds, d.artists).summary()
-            rows = [("net, all context", r["net"], c1 - c0), ("GBM, same inputs", r["gbm"], time.process_time() - c1)]
-            variants = [("net, label+genre", {"context": ("label", "genre")}),
-                        ("net, none", {"context": ()})]
-            if tune:
-                variants.append(("net, tuned in folds", {"tune": True}))
-            for name, v in variants:
-                c0 = time.process_time()
-                params = TasteParams.from_dict({k: x for k, x in v.items() if k != "tune"})
-                rv = bench(d.enc.rows(), d.y, d.artists, cv, folds, params, baseline=False, tune=v.get("tune", False))
-                rows.append((name, rv["net"], time.process_time() - c0))
-            ref = r["gbm"]["accuracy_mean"]
-            for name, m, cpu in rows:
-                print(f"{label + ' ' + str(r['rows']):<14} {cv:<11} {name:<22} {m['accuracy_mean']:>7.3f} ± "
-                      f"{m['accuracy_std']:.3f} {m['roc_auc_mean']:>7.3f} ± {m['roc_auc_std']:.3f} "
-                      f"{m['accuracy_mean'] / ref:>9.3f} {cpu:>6.0f}", flush=True)
+            r = bench(d.enc.rows(), d.y, d.artists, kind, folds, params, baseline=False, tune=tuned, repeats=repeats)
+            rows.append((name, r["net"], time.process_time() - c0))
+        c0 = time.process_time()
+        gbm = cross_validate(d.enc.rows(), d.y, gbm_fit_predict, kind, folds, d.artists, repeats=repeats,
+                             seen_artists_only=kind == "stratified").summary()
+        rows.append(("GBM, same inputs", gbm, time.process_time() - c0))
+        for name, m, cpu in rows:
+            lo, hi = m["accuracy_ci95"]
+            rlo, rhi = m["roc_auc_ci95"]
+            print(f"{m['kind']:<22} {name:<22} {m['accuracy_mean']:>8.3f} [{lo:.3f}, {hi:.3f}] "
+                  f"{m['roc_auc_mean']:>8.3f} [{rlo:.3f}, {rhi:.3f}] {m['majority_accuracy']:>8.3f} "
+                  f"{m['rows_scored']:>7} {cpu:>6.0f}", flush=True)
 
 
 def speed(data_dir: Path) -> None:
@@ -151,20 +155,19 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=5, help="cross-validation repeats (split seeds)")
     ap.add_argument("--quick", action="store_true", help="speed only")
     ap.add_argument("--tune", action="store_true", help="also the net tuned inside each fold (nested CV)")
     ap.add_argument("--only", choices=["speed", "accuracy", "cold"])
     args = ap.parse_args()
+    announce(args)
     torch.set_num_threads(1)
-    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                if ln.startswith("model name")), "?")
-    print(f"# bench_taste: {os.cpu_count()} cores ({cpu}), torch {torch.__version__}, load {os.getloadavg()[0]:.1f}")
     if args.only in (None, "speed"):
         speed(args.data)
     if args.only in (None, "cold"):
         cold_start(args.data)
     if not args.quick and args.only in (None, "accuracy"):
-        accuracy(args.data, args.folds, ("stratified", "artist"), args.tune)
+        accuracy(args.data, args.folds, args.repeats, args.tune)
 
 
 if __name__ == "__main__":
