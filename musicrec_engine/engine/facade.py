@@ -13,11 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from musicrec_engine import paths as _paths
+from musicrec_engine.engine.playlists import PlaylistsArea
 
 Progress = Callable[[int, int, str], None]
 
 
-class Engine:
+class Engine(PlaylistsArea):
     def __init__(self, home: str | Path | None = None):
         self.paths = _paths.resolve(home).ensure()
         self._lock = threading.RLock()

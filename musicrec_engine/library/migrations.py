@@ -145,6 +145,26 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (catalog_id, external_id)
     );
     """,
+    # 4: saved playlists: a name, when it was made, the rules that made it (JSON, so it can be
+    # made again) and its tracks in order, each with the reason it is there. A track removed from
+    # the library leaves its playlists (ON DELETE CASCADE); positions may then have gaps.
+    """
+    CREATE TABLE playlists (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        rules TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE playlist_tracks (
+        playlist_id INTEGER NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        why TEXT,
+        PRIMARY KEY (playlist_id, position)
+    ) WITHOUT ROWID;
+    CREATE INDEX playlist_tracks_track ON playlist_tracks(track_id);
+    """,
 ]
 
 # Indexes a bulk catalog import drops while it loads and builds again at the end (a sort is far

@@ -129,6 +129,10 @@ class Library:
             except sqlite3.Error as e:
                 raise self._explain(e) from None
 
+    def query(self, sql: str, params: Iterable = ()) -> list[tuple]:
+        """Run one statement and return its rows (for the library's own modules: playlists)."""
+        return self._q(sql, params)
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:

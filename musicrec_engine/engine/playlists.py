@@ -1,0 +1,169 @@
+"""The playlists area of the facade: make a playlist (seeds, taste radio, path, filter), keep it in
+the library, export it for other players."""
+
+from __future__ import annotations
+
+SOUND_COVERAGE = 0.9  # below this share of playable tracks with audio features, use the attribute space
+
+
+class PlaylistsArea:
+    PLAYLIST_KINDS = ("seeds", "taste", "path", "filter")
+
+    def playlist_pool(self, need_predictions: bool = False):
+        """The playable library tracks and their vectors (generate.Pool). Tracks analysed since
+        the taste model was trained get their p(like) first when the playlist needs it."""
+        import numpy as np
+
+        from musicrec_engine.playlists.generate import Pool
+        from musicrec_engine.search import encoding
+
+        tracks = self.library.tracks()
+        if need_predictions:
+            missing = [t["id"] for t in tracks if t.get("attributes") and t.get("predicted_like") is None]
+            # loading the model imports torch (seconds): only when a saved model can fill a gap
+            if missing and self.taste_store.manifest(self.TASTE_SLOT) is not None:
+                self.predict_like(missing)
+                tracks = self.library.tracks()
+        tracks = [t for t in tracks if t.get("status") == "ok" and t.get("path")]
+        sound = self.similarity.sound_space() if tracks else None
+        if sound is not None:
+            ids, mat, _ = sound
+            pos = {int(i): n for n, i in enumerate(ids.tolist())}
+            with_sound = [t for t in tracks if t["id"] in pos]
+            if len(with_sound) >= 2 and len(with_sound) >= SOUND_COVERAGE * len(tracks):
+                vecs = mat[[pos[t["id"]] for t in with_sound]] if with_sound else np.zeros((0, 1), np.float32)
+                return Pool(with_sound, np.ascontiguousarray(vecs, dtype=np.float32), "sound")
+        with_attrs = [t for t in tracks if t.get("attributes")]
+        attrs = encoding.encode(with_attrs, self.similarity.weights) if with_attrs else np.zeros((0, encoding.DIM))
+        return Pool(with_attrs, encoding.normalise(np.asarray(attrs, np.float32)), "attributes", attr_vecs=attrs)
+
+    def make_playlist(self, kind: str, seeds=(), start=None, end=None, expression: str | None = None,
+                      **options) -> dict:
+        """A playlist: {"mode", "space", "rules", "tracks": [{id, path, title, artist, ..., "why":
+        [reasons]}], "seconds", "notes", "discover": [catalog rows to look for, not playable]}.
+
+        kind: "seeds" (seeds = track ids or paths), "taste", "path" (start, end), "filter"
+        (expression). Options: generate.Options (size, minutes, diversity, artist_gap,
+        exclude_disliked, exclude_rated, smooth, harmonic, discover)."""
+        from musicrec_engine.errors import MusicRecError, UsageError
+        from musicrec_engine.playlists import generate as gen
+
+        if kind not in self.PLAYLIST_KINDS:
+            raise UsageError(f"unknown playlist kind {kind!r}: one of {', '.join(self.PLAYLIST_KINDS)}")
+        try:
+            opts = gen.Options(**options).check()
+        except TypeError as e:
+            raise UsageError(f"playlist option: {e}") from None
+        pool = self.playlist_pool(need_predictions=kind in ("taste", "filter"))
+        if len(pool) == 0:
+            raise MusicRecError("the library has no analysed tracks yet: add music or load the demo library first")
+        if kind == "seeds":
+            ids = [self._playlist_track_id(s) for s in seeds]
+            out = gen.from_seeds(pool, ids, opts)
+            out["discover"] = self._discover_like(ids, opts.discover)
+        elif kind == "taste":
+            out = gen.taste_radio(pool, opts)
+            if opts.discover:
+                from musicrec_engine.library.playlists import likely_catalog_rows
+
+                out["discover"] = likely_catalog_rows(self.library, opts.discover)
+        elif kind == "path":
+            if start is None or end is None:
+                raise UsageError("a path needs a start and an end track")
+            out = gen.path(pool, self._playlist_track_id(start), self._playlist_track_id(end), opts)
+        else:
+            if not expression:
+                raise UsageError("give a filter expression, e.g. 'tag:jazz energy<0.4'")
+            out = gen.filtered(pool, expression, opts)
+        return out
+
+    def _playlist_track_id(self, id_or_path) -> int:
+        from musicrec_engine.errors import MusicRecError
+
+        t = self.library.track(id_or_path)
+        if t is None:
+            raise MusicRecError(f"{id_or_path}: not in the library; analyse it first (musicrec analyze PATH)")
+        if t.get("status") != "ok":
+            raise MusicRecError(f"{id_or_path}: could not be analysed, so it cannot seed a playlist")
+        return int(t["id"])
+
+    def _discover_like(self, seed_ids: list[int], k: int) -> list[dict]:
+        """Catalog rows near the seeds in the attribute space: shown to look for, never played."""
+        if not k or not any(c["complete"] for c in self.library.catalogs()):
+            return []
+        best: dict[int, dict] = {}
+        for sid in seed_ids[:3]:
+            seed = self.library.track(sid)
+            for r in self.similar(track_id=sid, top=k, source="catalog"):
+                why = f"like “{seed.get('title') or 'your seed'}” ({r['score']:.2f} in the attribute space)"
+                if r["id"] not in best or r["score"] > best[r["id"]]["score"]:
+                    best[r["id"]] = {"catalog_track_id": r["id"], "title": r["title"], "artist": r["artist"],
+                                     "album": r["album"], "catalog": r["catalog"], "score": r["score"],
+                                     "why": [why]}
+        return sorted(best.values(), key=lambda r: -r["score"])[:k]
+
+    # --- saved playlists -------------------------------------------------------------------
+    def save_playlist(self, name: str, playlist: dict | list, replace: bool = False) -> dict:
+        """Save a made playlist (the dict make_playlist returns) or a list of track ids under name."""
+        from musicrec_engine.library import playlists as store
+
+        if isinstance(playlist, dict):
+            entries = [{"track_id": t["id"], "why": t.get("why") or []} for t in playlist.get("tracks", [])]
+            rules = playlist.get("rules") or {}
+        else:
+            entries, rules = [{"track_id": i, "why": ["added by you"]} for i in playlist], {"mode": "by hand"}
+        return self._playlist_view(store.save(self.library, name, entries, rules, replace=replace))
+
+    def playlists(self) -> list[dict]:
+        from musicrec_engine.library import playlists as store
+
+        return store.all_playlists(self.library)
+
+    def playlist(self, name_or_id) -> dict:
+        """A saved playlist with its tracks in order (each with "why" and "exists": is the file there)."""
+        from musicrec_engine.errors import MusicRecError
+        from musicrec_engine.library import playlists as store
+
+        p = store.get(self.library, name_or_id)
+        if p is None:
+            raise MusicRecError(f"no playlist named {name_or_id!r} (see 'musicrec playlist list')")
+        return self._playlist_view(p)
+
+    def _playlist_view(self, p: dict) -> dict:
+        import os
+
+        entries = p.pop("entries")
+        rows = {t["id"]: t for t in self.library.tracks(include_missing=True, ids=[e["track_id"] for e in entries])}
+        p["tracks"] = []
+        for e in entries:
+            t = rows.get(e["track_id"])
+            if t is None:
+                continue
+            p["tracks"].append({"id": t["id"], "path": t["path"], "title": t.get("title"), "artist": t.get("artist"),
+                                "album": t.get("album"), "duration": t.get("duration"), "rating": t.get("rating"),
+                                "why": e["why"], "exists": bool(t["path"]) and os.path.isfile(t["path"])})
+        return p
+
+    def set_playlist_tracks(self, name_or_id, track_ids: list[int]) -> dict:
+        """Reorder, remove or add tracks: the playlist becomes exactly these ids in this order."""
+        from musicrec_engine.library import playlists as store
+
+        return self._playlist_view(store.set_tracks(self.library, name_or_id, list(track_ids)))
+
+    def rename_playlist(self, name_or_id, new_name: str) -> dict:
+        from musicrec_engine.library import playlists as store
+
+        return self._playlist_view(store.rename(self.library, name_or_id, new_name))
+
+    def delete_playlist(self, name_or_id) -> bool:
+        from musicrec_engine.library import playlists as store
+
+        return store.delete(self.library, name_or_id)
+
+    def export_playlist(self, playlist, out_file, relative: bool = False) -> dict:
+        """Write a saved playlist (name or id) or a made one (dict) as .m3u8 or .xspf; files that no
+        longer exist are left out and listed under "skipped"."""
+        from musicrec_engine.playlists import export
+
+        p = playlist if isinstance(playlist, dict) else self.playlist(playlist)
+        return export.write(p.get("name") or "MusicRec playlist", p["tracks"], out_file, relative=relative)
