@@ -169,9 +169,10 @@ def sequence(pool: Pool, ranked: list[int], opts: Options, fixed_first: int | No
             notes.append(f"stopped at {len(out)} tracks: every other candidate is by an artist heard within the "
                          f"last {gap} tracks")
             break
-        out.append(eligible[0])
-        remaining.remove(eligible[0])
-        seconds += pool.tracks[eligible[0]].get("duration") or 0
+        pick = eligible[0]
+        out.append(pick)
+        remaining.remove(pick)
+        seconds += pool.tracks[pick].get("duration") or 0
     if not full() and not any(n.startswith("stopped") for n in notes):
         notes.append(f"only {len(out)} tracks could be chosen")
     if opts.smooth and len(out) > 2:
