@@ -1,25 +1,31 @@
-"""Accuracy and cost of the measured attributes (tempo, key, mode) on audio with known answers.
+"""Accuracy, calibration and cost of the measured attributes (tempo, key, mode) on audio with known answers.
 
-    .venv/bin/python benchmarks/bench_attributes.py [--root DIR] [--tune-seed 0] [--heldout-seed 1]
-        [--count 48] [--music21 24] [--only tune|heldout] [--no-essentia] [--cost]
+    .venv/bin/python benchmarks/bench_attributes.py [--root DIR] [--only tune|heldout]
+        [--tune-seed 0] [--heldout-seed 1] [--count 48] [--music21 24] [--no-essentia] [--errors] [--cost]
 
-Builds (or reuses) corpora with tools.corpus: the TUNING corpus (seed 0), which the
-methods were developed on, and HELD-OUT corpora (other seeds, default 1 and 2), never looked at
-while tuning. Each is reported per set (composed, music21) and per condition (clean FLAC, degraded
-MP3/M4A with noise and gain). Every file is decoded once; this engine and, where the `essentia`
-package is installed, Essentia's KeyExtractor and RhythmExtractor2013 see the same samples
-(resampled to 44.1 kHz for Essentia, its native rate). Seed 000's reported classifier accuracies
-are printed as a reference row (its own data, not these files).
+Builds (or reuses) two corpora with tools.corpus (`python -m tools.corpus build DIR --part P --seed N
+--count C --music21 M`): the TUNING part (generator family "a", FluidR3_GM, one half of the Bach
+chorales), on which every method and constant was chosen, and the HELD-OUT part (family "b",
+MuseScore_General, the other half of the chorales), scored once at the end. Each is reported
+per set (composed, music21) and condition (clean FLAC, degraded MP3/M4A with noise and gain),
+and the composed set by metre, drums, tempo range and reverb. Every file is decoded once; this
+engine and, where the `essentia` package is installed (dev-only), Essentia's KeyExtractor and
+RhythmExtractor2013 see the same samples (resampled to 44.1 kHz, Essentia's native rate).
+Essentia's answers are cached next to the corpus (essentia.json), since they do not change when
+this engine does.
 
 Metrics: MIREX weighted key score (same key 1, fifth 0.5, relative 0.3, parallel 0.2), exact key,
-mode, tempo Accuracy1 (within 4 %), Accuracy2 (also x2, x1/2, x3, x1/3, within 4 %), tempo bin
-(seed 000's six bins). `--cost` times the four attributes on a 4-minute track against the shared
-spectrum work in the same run.
+mode, tempo Accuracy1 (within 4 %), Accuracy2 (also x2, x1/2, x3, x1/3, within 4 %), tempo bin.
+Reliability: per confidence band, how often the key (exact key and mode) and the tempo (Acc1)
+are right. `--cost` times the four attributes on a 4-minute track against the shared spectrum
+work in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,13 +35,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from musicrec_engine import corpus  # noqa: E402
 from musicrec_engine.attributes import measured, tempo_bin  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
+from tools import corpus  # noqa: E402
 
-SEED_REFERENCE = {"key_exact": 0.3613, "mode": 0.6821, "bin": 0.3613}  # seed 000, its README
 ESSENTIA_KEYS = {n: i for i, n in enumerate(["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"])}
 ESSENTIA_KEYS.update({"Db": 1, "Eb": 3, "Gb": 6, "Ab": 8, "Bb": 10})
+METRICS = ["mirex", "key_exact", "mode", "acc1", "acc2", "bin"]
+BANDS = [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)]
 
 
 def mirex(pk: int, pm: int, tk: int, tm: int) -> float:
@@ -74,26 +81,54 @@ def run_engine(y: np.ndarray, channels: int) -> tuple[dict, float]:
     t0 = time.perf_counter()
     a = measured.measure(spec)
     cost = time.perf_counter() - t0
-    return {"key": a["key"].value, "mode": a["mode"].value, "tempo": a["tempo"].value}, cost
+    return {"key": a["key"].value, "mode": a["mode"].value, "tempo": a["tempo"].value,
+            "key_conf": a["key"].confidence, "tempo_conf": a["tempo"].confidence}, cost
 
 
 class Essentia:
-    def __init__(self):
+    """KeyExtractor (defaults, and the EDMA profile) and RhythmExtractor2013, answers cached per file."""
+
+    def __init__(self, cache: Path):
         import essentia
         import essentia.standard as es
 
         essentia.log.infoActive = False
         essentia.log.warningActive = False
-        self.key = es.KeyExtractor(sampleRate=44100)
+        self.version = essentia.__version__
+        self.key = es.KeyExtractor(sampleRate=44100, profileType="edma")
         self.rhythm = es.RhythmExtractor2013(method="multifeature")
+        self.cache_path = cache
+        self.cache = json.loads(cache.read_text()) if cache.exists() else {}
 
-    def __call__(self, y: np.ndarray) -> dict:
-        import soxr
+    def __call__(self, y: np.ndarray, path: Path) -> dict:
+        stamp = f"{path.name}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
+        if stamp not in self.cache:
+            import soxr
 
-        y44 = soxr.resample(y, 22050, 44100).astype(np.float32)
-        k, scale, _ = self.key(y44)
-        bpm = self.rhythm(y44)[0]
-        return {"key": ESSENTIA_KEYS.get(k, -1), "mode": 1 if scale == "major" else 0, "tempo": float(bpm)}
+            y44 = soxr.resample(y, 22050, 44100).astype(np.float32)
+            k, scale, _ = self.key(y44)
+            bpm = float(self.rhythm(y44)[0])
+            self.cache[stamp] = {"key": ESSENTIA_KEYS.get(k, -1), "mode": 1 if scale == "major" else 0, "tempo": bpm}
+            self.cache_path.write_text(json.dumps(self.cache))
+        return self.cache[stamp]
+
+
+def outcome(p: dict, r: dict) -> dict:
+    spec = json.loads(r["source"]) if r["set"] == "composed" else {}
+    return {
+        "set": r["set"], "variant": "clean" if r["variant"] == "clean" else "degraded",
+        "meter": r["meter"], "drums": spec.get("drum_style", "none"), "reverb": r["reverb_s"] > 0,
+        "tempo_range": "< 90" if r["tempo"] < 90 else "> 156" if r["tempo"] > 156 else "90-156",
+        "mirex": mirex(p["key"], p["mode"], r["key"], r["mode"]),
+        "key_exact": p["key"] == r["key"] and p["mode"] == r["mode"],
+        "key_fourth_up": p["key"] == (r["key"] + 5) % 12 and p["mode"] == r["mode"],
+        "mode": p["mode"] == r["mode"],
+        "acc1": acc1(p["tempo"], r["tempo"]), "acc2": acc2(p["tempo"], r["tempo"]),
+        "bin": tempo_bin(p["tempo"]) == r["tempo_bin"],
+        "key_conf": p.get("key_conf"), "tempo_conf": p.get("tempo_conf"),
+        "pred": {k: p[k] for k in ("key", "mode", "tempo")}, "truth": (r["key"], r["mode"], r["tempo"]),
+        "path": r["path"], "spec": spec,
+    }
 
 
 def evaluate(rows: list[dict], systems: dict) -> dict[str, list[dict]]:
@@ -102,47 +137,65 @@ def evaluate(rows: list[dict], systems: dict) -> dict[str, list[dict]]:
     for i, r in enumerate(rows):
         y, ch = decode(r["file"])
         for name, fn in systems.items():
-            p = fn(y, ch)
-            out[name].append({
-                "set": r["set"], "variant": "clean" if r["variant"] == "clean" else "degraded",
-                "mirex": mirex(p["key"], p["mode"], r["key"], r["mode"]),
-                "key_exact": p["key"] == r["key"] and p["mode"] == r["mode"],
-                "mode": p["mode"] == r["mode"],
-                "acc1": acc1(p["tempo"], r["tempo"]), "acc2": acc2(p["tempo"], r["tempo"]),
-                "bin": tempo_bin(p["tempo"]) == r["tempo_bin"],
-                "pred": p, "truth": (r["key"], r["mode"], r["tempo"]), "path": r["path"],
-            })
+            out[name].append(outcome(fn(y, ch, r["file"]), r))
         if (i + 1) % 20 == 0:
             print(f"  {i + 1}/{len(rows)} files", file=sys.stderr, flush=True)
     return out
 
 
-METRICS = ["mirex", "key_exact", "mode", "acc1", "acc2", "bin"]
+def _line(label: str, system: str, sel: list[dict]) -> str:
+    vals = [f"{np.mean([r[m] for r in sel]):.3f}" for m in METRICS]
+    return f"| {label} | {system} | {len(sel)} | " + " | ".join(vals) + " |"
 
 
 def table(title: str, results: dict[str, list[dict]]) -> str:
-    lines = [f"### {title}", "",
-             "| set | condition | system | n | MIREX key | exact key | mode | tempo Acc1 | tempo Acc2 | tempo bin |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    head = "| set / condition | system | n | MIREX key | exact key | mode | tempo Acc1 | tempo Acc2 | tempo bin |"
+    lines = [f"### {title}", "", head, "|---|---|---|---|---|---|---|---|---|"]
     for set_name in ("composed", "music21"):
-        for cond in ("clean", "degraded", "all"):
+        for cond in ("all", "clean", "degraded"):
             for system, res in results.items():
                 sel = [r for r in res if r["set"] == set_name and (cond == "all" or r["variant"] == cond)]
-                if not sel:
-                    continue
-                vals = [f"{np.mean([r[m] for r in sel]):.3f}" for m in METRICS]
-                lines.append(f"| {set_name} | {cond} | {system} | {len(sel)} | " + " | ".join(vals) + " |")
-    s = SEED_REFERENCE
-    lines.append(f"| (seed 000's own data) | — | seed 000 reported | — | — | {s['key_exact']:.3f} | "
-                 f"{s['mode']:.3f} | — | — | {s['bin']:.3f} |")
+                if sel:
+                    lines.append(_line(f"{set_name} {cond}", system, sel))
+    for system, res in results.items():
+        lines.append(_line("**both sets**", system, res))
+    lines += ["", "Composed set by condition:", "", head, "|---|---|---|---|---|---|---|---|---|"]
+    groups = [("meter", ["4/4", "3/4", "6/8"]), ("drums", ["full", "sparse", "none"]),
+              ("tempo_range", ["< 90", "90-156", "> 156"]), ("reverb", [True, False])]
+    for field, values in groups:
+        for v in values:
+            for system, res in results.items():
+                sel = [r for r in res if r["set"] == "composed" and r[field] == v]
+                if sel:
+                    label = f"{field} {'yes' if v is True else 'no' if v is False else v}"
+                    lines.append(_line(label, system, sel))
+    for system, res in results.items():
+        n4 = sum(r["key_fourth_up"] for r in res)
+        lines.append(f"\n{system}: {n4} of {len(res)} keys a fourth above the truth "
+                     f"(the subdominant taken for the tonic)")
     return "\n".join(lines)
 
 
-def errors(title: str, res: list[dict], limit: int = 15) -> str:
+def reliability(res: list[dict]) -> str:
+    """Per confidence band: files, and how often they are right (key exact; tempo Acc1)."""
+    lines = ["| confidence | key n | key right | tempo n | tempo right (Acc1) |", "|---|---|---|---|---|"]
+    for lo, hi in BANDS:
+        k = [r["key_exact"] for r in res if lo <= r["key_conf"] < hi]
+        t = [r["acc1"] for r in res if lo <= r["tempo_conf"] < hi]
+        lines.append(f"| {lo:.1f}–{min(hi, 1.0):.1f} | {len(k)} | {np.mean(k) if k else float('nan'):.3f} | "
+                     f"{len(t)} | {np.mean(t) if t else float('nan'):.3f} |")
+    return "\n".join(lines)
+
+
+def errors(title: str, res: list[dict], limit: int = 60) -> str:
     bad = [r for r in res if not (r["key_exact"] and r["acc1"])]
     lines = [f"{title}: {len(bad)} files with a key or tempo miss"]
     for r in bad[:limit]:
-        lines.append(f"  {r['path']}: truth {r['truth']} pred {r['pred']}")
+        s = r["spec"]
+        extra = (f" {s.get('meter')} {s.get('drum_style')} {s.get('accompaniment')} prog={s.get('progression')}"
+                 f" prog={s.get('chord_program')},{s.get('melody_program')},{s.get('bass_program')}" if s else "")
+        lines.append(f"  {r['path']}: truth {r['truth']} pred {r['pred']} conf k={r['key_conf']} "
+                     f"t={r['tempo_conf']}{extra}")
     return "\n".join(lines)
 
 
@@ -180,11 +233,12 @@ def cost_table(reps: int = 5) -> str:
     return "\n".join(lines)
 
 
-def ensure(root: Path, seed: int, count: int, m21: int) -> Path:
-    csv_path = root / f"seed{seed}" / corpus.TRUTH_CSV
+def ensure(root: Path, part: str, seed: int, count: int, m21: int) -> Path:
+    csv_path = root / f"{part}-seed{seed}" / corpus.TRUTH_CSV
     if not csv_path.exists():
-        print(f"building corpus seed {seed} in {csv_path.parent} ...", file=sys.stderr, flush=True)
-        corpus.build(csv_path.parent, seed=seed, count=count, music21=m21,
+        print(f"building: python -m tools.corpus build {csv_path.parent} --part {part} --seed {seed} "
+              f"--count {count} --music21 {m21}", file=sys.stderr, flush=True)
+        corpus.build(csv_path.parent, part=part, seed=seed, count=count, music21=m21,
                      progress=lambda d, t, m: print(f"  [{d}/{t}] {m}", file=sys.stderr, flush=True))
     return csv_path
 
@@ -193,36 +247,40 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", type=Path, default=Path("/tmp/musicrec-corpus"))
     ap.add_argument("--tune-seed", type=int, default=0)
-    ap.add_argument("--heldout-seed", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--heldout-seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=48)
     ap.add_argument("--music21", type=int, default=24)
     ap.add_argument("--only", choices=["tune", "heldout"], default=None)
     ap.add_argument("--no-essentia", action="store_true")
     ap.add_argument("--cost", action="store_true")
-    ap.add_argument("--errors", action="store_true", help="list the misses (tuning set only)")
+    ap.add_argument("--errors", action="store_true", help="list the misses")
     args = ap.parse_args()
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    print(f"bench_attributes.py {' '.join(sys.argv[1:])}  (commit {head.stdout.strip() or '?'})\n")
 
-    systems = {"MusicRec": lambda y, ch: run_engine(y, ch)[0]}
-    if not args.no_essentia:
-        try:
-            ess = Essentia()
-            systems["Essentia 2.1b6"] = lambda y, ch: ess(y)
-        except ImportError:
-            print("essentia is not installed: no Essentia rows (pip install essentia)", file=sys.stderr)
-
-    parts = [("tune", args.tune_seed)] + [("heldout", s) for s in args.heldout_seed]
-    for name, seed in parts:
-        if args.only and name != args.only:
+    parts = [("tune", args.tune_seed), ("heldout", args.heldout_seed)]
+    for part, seed in parts:
+        if args.only and part != args.only:
             continue
-        csv_path = ensure(args.root, seed, args.count, args.music21)
+        csv_path = ensure(args.root, part, seed, args.count, args.music21)
+        systems = {"MusicRec": lambda y, ch, path: run_engine(y, ch)[0]}
+        if not args.no_essentia:
+            try:
+                ess = Essentia(csv_path.parent / "essentia.json")
+                systems[f"Essentia {ess.version}"] = lambda y, ch, path, ess=ess: ess(y, path)
+            except ImportError:
+                print("essentia is not installed: no Essentia rows (pip install essentia)", file=sys.stderr)
         rows = corpus.read_truth(csv_path)
         t0 = time.perf_counter()
         res = evaluate(rows, systems)
-        label = "TUNING corpus" if name == "tune" else "HELD-OUT corpus (never tuned on)"
-        print(table(f"{label}: seed {seed}, {len(rows)} files", res))
+        label = "TUNING part" if part == "tune" else "HELD-OUT part"
+        print(table(f"{label}: seed {seed}, {len(rows)} files ({csv_path.parent})", res))
+        print(f"\nReliability of MusicRec's confidence ({label}):\n")
+        print(reliability(res["MusicRec"]))
         print(f"\n({time.perf_counter() - t0:.0f} s)\n")
-        if args.errors and name == "tune":
-            print(errors("MusicRec", res["MusicRec"], limit=40))
+        if args.errors:
+            for system, r in res.items():
+                print(errors(system, r))
     if args.cost:
         print(cost_table())
 

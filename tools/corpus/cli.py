@@ -17,10 +17,13 @@ def register(sub) -> None:
                                    "MP3/M4A copies with noise and gain changes; writes DIR/truth.csv.")
     p.add_argument("action", choices=["build"])
     p.add_argument("dir", metavar="DIR", help="output folder (created if missing)")
-    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same corpus")
+    p.add_argument("--part", choices=["tune", "heldout"], default="tune",
+                   help="tune: generator family a, FluidR3_GM, one half of the chorales; heldout: family b, "
+                        "MuseScore_General, the other half (default tune)")
+    p.add_argument("--seed", type=int, default=0, help="random seed; the same part and seed give the same corpus")
     p.add_argument("--count", type=_count, default=48, help="composed pieces (default 48: each key/mode twice)")
     p.add_argument("--music21", type=_count, default=24, metavar="N",
-                   help="Bach chorales from music21's corpus (default 24; 0 to skip)")
+                   help="Bach chorales from the part's half of music21's corpus (default 24; 0 to skip)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -44,7 +47,7 @@ def run(args) -> int:
         progress(f"[{done}/{total}] {msg}")
 
     try:
-        csv_path, failures = corpus.build(args.dir, seed=args.seed, count=args.count, music21=args.music21,
+        csv_path, failures = corpus.build(args.dir, part=args.part, seed=args.seed, count=args.count, music21=args.music21,
                                           progress=report, cancel=threading.Event())
     except corpus.CorpusError as e:
         raise MusicRecError(str(e)) from e

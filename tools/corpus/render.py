@@ -1,7 +1,10 @@
-"""MIDI to audio through fluidsynth and the General MIDI soundfont, and audio encoders.
+"""MIDI to audio through fluidsynth and a General MIDI SoundFont, room reverb, and audio encoders.
 
 fluidsynth (Debian `fluidsynth` + `fluid-soundfont-gm`) is a corpus-building tool only; the
-product never needs it. Every render runs under a timeout because some MIDI files never end.
+product never needs it. Two SoundFonts: FluidR3_GM (fluid-soundfont-gm), which the tuning corpus
+uses, and MuseScore_General (musescore-general-soundfont-small, SF3), which only the held-out corpus
+hears. (FluidR3_GS.sf2 from fluid-soundfont-gs holds only the GS variation banks, no bank 0
+instruments, so alone it renders silence.) Every render runs under a timeout because some MIDI files never end.
 Encoders: soundfile for WAV/FLAC/MP3, PyAV for AAC in M4A (no ffmpeg binary involved).
 """
 
@@ -18,6 +21,8 @@ import soundfile as sf
 
 SR = 22050
 SOUNDFONTS = ["/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2"]
+SECOND_SOUNDFONTS = ["/usr/share/sounds/sf3/MuseScore_General.sf3", "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"]
+SOUNDFONT_NAMES = {"FluidR3_GM": SOUNDFONTS, "MuseScore_General": SECOND_SOUNDFONTS}
 RENDER_TIMEOUT_S = 120
 
 
@@ -25,26 +30,28 @@ class RenderError(RuntimeError):
     pass
 
 
-def soundfont() -> str:
-    for sf2 in SOUNDFONTS:
+def soundfont(name: str = "FluidR3_GM") -> str:
+    for sf2 in SOUNDFONT_NAMES[name]:
         if Path(sf2).exists():
             return sf2
-    raise RenderError("no General MIDI soundfont found (install Debian's fluid-soundfont-gm)")
+    package = "fluid-soundfont-gm" if name == "FluidR3_GM" else "musescore-general-soundfont-small"
+    raise RenderError(f"SoundFont {name} not found (install Debian's {package})")
 
 
-def available() -> str | None:
-    """None when rendering works here, else the one-line reason it does not."""
+def available(*names: str) -> str | None:
+    """None when rendering works here (with the named SoundFonts), else the one-line reason it does not."""
     if shutil.which("fluidsynth") is None:
         return "fluidsynth is not installed (Debian package 'fluidsynth')"
     try:
-        soundfont()
+        for name in names or ("FluidR3_GM",):
+            soundfont(name)
     except RenderError as e:
         return str(e)
     return None
 
 
 def render_midi(midi_path: Path, seconds: float | None = None, sr: int = SR,
-                timeout: float = RENDER_TIMEOUT_S) -> np.ndarray:
+                timeout: float = RENDER_TIMEOUT_S, font: str = "FluidR3_GM") -> np.ndarray:
     """Mono float32 audio of the MIDI file at `sr`, cut to `seconds` if given.
 
     fluidsynth writes headerless 16-bit stereo, so the output can be read at any moment: once
@@ -52,7 +59,7 @@ def render_midi(midi_path: Path, seconds: float | None = None, sr: int = SR,
     long after their last note (a music21 chorale rendered for over half an hour of silence);
     they cost only what is needed, and the timeout still bounds everything else.
     """
-    why = available()
+    why = available(font)
     if why:
         raise RenderError(why)
     name = Path(midi_path).name
@@ -60,7 +67,7 @@ def render_midi(midi_path: Path, seconds: float | None = None, sr: int = SR,
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.raw"
         cmd = ["fluidsynth", "-ni", "-q", "-T", "raw", "-O", "s16", "-E", "little", "-F", str(out),
-               "-r", str(sr), soundfont(), str(midi_path)]
+               "-r", str(sr), soundfont(font), str(midi_path)]
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         start = time.monotonic()
         try:
@@ -89,6 +96,18 @@ def render_midi(midi_path: Path, seconds: float | None = None, sr: int = SR,
 def normalise(y: np.ndarray, peak: float = 0.9) -> np.ndarray:
     m = float(np.max(np.abs(y))) if len(y) else 0.0
     return (y * (peak / m)).astype(np.float32) if m > 0 else y.astype(np.float32)
+
+
+def reverb(y: np.ndarray, rng: np.random.Generator, rt60: float, wet: float, sr: int = SR) -> np.ndarray:
+    """A room: convolution with exponentially decaying noise (60 dB down after `rt60` s), mixed `wet`."""
+    from scipy.signal import fftconvolve
+
+    n = int(rt60 * sr)
+    ir = rng.standard_normal(n) * np.exp(-6.9 * np.arange(n) / n)
+    ir[: int(0.01 * sr)] *= np.linspace(0, 1, int(0.01 * sr))  # no direct spike: the dry path is separate
+    tail = fftconvolve(y, ir)[: len(y)]
+    tail *= np.sqrt(np.mean(y**2) / (np.mean(tail**2) + 1e-12))
+    return ((1 - wet) * y + wet * tail).astype(np.float32)
 
 
 def degrade(y: np.ndarray, rng: np.random.Generator, gain_db: float, snr_db: float) -> np.ndarray:

@@ -1,9 +1,20 @@
 """Key (pitch class, -1 when there is no tonal centre) and mode from the shared magnitude spectrogram.
 
-Method: a pitch-class profile of the whole track from spectral peaks (track_chroma), square-root
-compressed, correlated with the 24 rotations of a published key profile that has been smeared by
-the harmonics every played note carries (which otherwise pull the estimate a fifth up).
-No tonal centre: drums, noise and speech give a flat chroma whose best key correlation stays low.
+Three kinds of evidence, each from the same spectral peaks (parabolically refined, tuning-corrected):
+  1. The pitch-class distribution of the whole track, scored as a log-likelihood under a
+     published key profile (Albrecht & Shanahan). Unlike a correlation, a log-likelihood punishes
+     notes a key does not have, so a piece that dwells on its subdominant still shows the
+     leading tone its dominant chord brings, and the subdominant key (which lacks it) loses.
+     The profile is NOT smeared by harmonics: how many harmonics a note carries depends on the
+     instrument, and a smear that fits bright timbres pulls dull ones (flutes, pads) a fourth up.
+  2. The bass: the lowest clear peak of each frame, scored the same way at a lower weight (the
+     bass sits on the tonic and dominant, but also on the chord roots of a subdominant-heavy loop).
+  3. Chords: every half second the best-matching major or minor triad, scored by how likely that
+     chord is in each key (I, IV, V, vi, ii... ; V major in minor keys too). A dominant chord
+     with its leading tone exists in one key only, which separates a key from the keys a fifth
+     either side of it, the usual confusions; the opening chord adds a little weight to its key.
+The three are z-scored over the 24 keys and summed. No tonal centre: drums, noise and speech give
+a flat chroma whose best correlation with any key profile stays low.
 Accuracy on audio with known keys: benchmarks/bench_attributes.py, docs/BENCHMARKS.md.
 """
 
@@ -33,14 +44,13 @@ PROFILES = {
         [0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052],
     ),
 }
-# Albrecht-Shanahan alone scored best on the tuning corpus (composed, chorales and the test
-# fixtures alike); Temperley's leans to major and Krumhansl's to minor on rendered audio, and
-# averaging them in made it worse. The others stay for experiments (correlate(vec, _templates(...))).
+# Albrecht-Shanahan scored best on the tuning corpus, as a correlation and as a likelihood.
 DEFAULT_PROFILES = ("albrecht",)
 F_MIN, F_MAX = 80.0, 2500.0
-# A played note also sounds its harmonics: the 3rd is a fifth up, the 5th a major third up.
-# Profiles are smeared by the first HARMONICS partials (amplitude HARMONIC_SLOPE**(h-1)) so a
-# strong dominant in the chroma is not mistaken for the tonic (the classic fifth error).
+BASS_MIN, BASS_MAX = 50.0, 300.0
+# The atonal test correlates with profiles smeared by the first HARMONICS partials (amplitude
+# HARMONIC_SLOPE**(h-1)): a flat chroma (noise, drums) stays flat either way, and the thresholds
+# below were set with this smear.
 HARMONIC_PC = [0, 0, 7, 0, 4, 7, 10, 0]
 HARMONICS = 4
 HARMONIC_SLOPE = 0.8
@@ -49,6 +59,18 @@ HARMONIC_SLOPE = 0.8
 # <= 0.62, flatness >= 0.97) and the tuning corpus (best >= 0.75, flatness <= 0.94).
 MIN_CORRELATION = 0.68
 MAX_FLATNESS = 0.955
+# Log-likelihood floor: a note outside the key costs log(p + floor), about -4.5 for Albrecht's rarest.
+LL_FLOOR = 0.01
+SEGMENT_S = 0.5
+# Weights of the bass, the chords and the opening chord against the pitch-class distribution
+# (z-scored over the 24 keys), chosen on the tuning corpus (composed pieces and chorales).
+W_BASS, W_CHORDS, W_OPENING = 0.3, 1.0, 0.25
+# How likely each chord is in a key: (root above the tonic, 1 major / 0 minor triad) -> p.
+CHORDS_MAJOR = {(0, 1): .30, (5, 1): .15, (7, 1): .18, (9, 0): .09, (2, 0): .08, (4, 0): .03}
+CHORDS_MINOR = {(0, 0): .30, (5, 0): .14, (7, 1): .16, (7, 0): .04, (8, 1): .09, (3, 1): .07, (10, 1): .06}
+CHORD_FLOOR = 0.01
+# Key confidence: the margin of the best key over the runner-up, in z units, at which it is 1.
+CONFIDENT_MARGIN = 1.0
 
 
 @dataclass
@@ -78,42 +100,141 @@ def _templates(names=DEFAULT_PROFILES, harmonics=HARMONICS, slope=HARMONIC_SLOPE
 _TEMPLATES = _templates()
 
 
-def track_chroma(spec: Spectrum) -> np.ndarray:
-    """One 12-vector for the track from spectral peaks (an HPCP-like pitch-class profile).
+def _peaks(spec: Spectrum) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Spectral peaks 50..2500 Hz: (frame, frequency Hz, pitch class, weight), sorted by frame then frequency.
 
     Spectral peaks, refined by parabolic interpolation, resolve pitch far better than spreading
-    every STFT bin over the chroma (2048-point bins are a semitone wide near 180 Hz). Only
-    80..2500 Hz counts: below, the bins are too coarse; above, mostly upper harmonics and
-    cymbals. Each peak adds sqrt(magnitude / frame maximum) times a cosine window around the
-    nearest equal-tempered pitch, after a global tuning correction.
+    every STFT bin over the chroma (2048-point bins are a semitone wide near 180 Hz). Each peak
+    weighs sqrt(magnitude / frame maximum) times a cosine window around the nearest equal-tempered
+    pitch, after a global tuning correction.
     """
-    cached = spec.extras.get("key.track_chroma")
+    cached = spec.extras.get("key.peaks")
     if cached is not None:
         return cached
     mag = spec.magnitude
     df = spec.sr / spec.n_fft
-    lo, hi = max(1, int(F_MIN / df)), min(mag.shape[0] - 1, int(F_MAX / df) + 1)
+    lo, hi = max(1, int(BASS_MIN / df)), min(mag.shape[0] - 1, int(F_MAX / df) + 1)
     a, b, c = mag[lo - 1:hi - 1], mag[lo:hi], mag[lo + 1:hi + 1]
     frame_max = mag.max(axis=0) + 1e-12
     peaks = (b > a) & (b >= c) & (b > frame_max * 1e-3)
-    fi, ti = np.nonzero(peaks)
+    ti, fi = np.nonzero(peaks.T)  # frame-major, so each frame's lowest peak comes first
     A, B, C = a[fi, ti], b[fi, ti], c[fi, ti]
     den = A - 2 * B + C
     delta = np.where(den < 0, 0.5 * (A - C) / np.where(den < 0, den, -1.0), 0.0)
     freq = (fi + lo + delta) * df
     weight = np.sqrt(np.maximum(B - 0.25 * (A - C) * delta, 0) / frame_max[ti])
-    vec = np.zeros(12)
+    pc = np.zeros(len(freq), np.int64)
     if len(freq):
         pitch = 12 * np.log2(freq / 440.0) + 69
         # Global tuning: the weighted circular mean of every peak's distance to the semitone grid.
         dev = pitch - np.round(pitch)
         pitch -= np.angle(np.sum(weight**2 * np.exp(2j * np.pi * dev))) / (2 * np.pi)
         near = np.round(pitch)
-        dev = pitch - near
-        w = weight * np.cos(np.pi * dev) ** 2  # 1 on the semitone, 0 half a semitone away
-        vec = np.bincount(near.astype(int) % 12, weights=w, minlength=12)
-    spec.extras["key.track_chroma"] = vec
-    return vec
+        weight = weight * np.cos(np.pi * (pitch - near)) ** 2  # 1 on the semitone, 0 half a semitone away
+        pc = near.astype(np.int64) % 12
+    out = (ti, freq, pc, weight)
+    spec.extras["key.peaks"] = out
+    return out
+
+
+def track_chroma(spec: Spectrum) -> np.ndarray:
+    """One 12-vector for the track from the spectral peaks at 80..2500 Hz (an HPCP-like profile).
+
+    Below 80 Hz the bins are too coarse for a reliable pitch; above 2500 Hz it is mostly upper
+    harmonics and cymbals.
+    """
+    ti, freq, pc, w = _peaks(spec)
+    keep = freq >= F_MIN
+    return np.bincount(pc[keep], weights=w[keep], minlength=12)
+
+
+def bass_chroma(spec: Spectrum) -> np.ndarray:
+    """Pitch classes of each frame's lowest clear peak (50..300 Hz): the bass line."""
+    ti, freq, pc, w = _peaks(spec)
+    sel = (w >= 0.3) & (freq < BASS_MAX)
+    t, p, ws = ti[sel], pc[sel], w[sel]
+    first = np.r_[True, t[1:] != t[:-1]] if len(t) else np.zeros(0, bool)
+    return np.bincount(p[first], weights=ws[first], minlength=12)
+
+
+def segment_chroma(spec: Spectrum) -> np.ndarray:
+    """(segments, 12) chroma of consecutive SEGMENT_S stretches, for chords."""
+    ti, freq, pc, w = _peaks(spec)
+    n_seg = max(1, int(spec.n_frames * spec.hop / spec.sr / SEGMENT_S) + 1)
+    seg = np.minimum((ti * (spec.hop / spec.sr / SEGMENT_S)).astype(np.int64), n_seg - 1)
+    keep = freq >= F_MIN
+    return np.bincount(seg[keep] * 12 + pc[keep], weights=w[keep], minlength=n_seg * 12).reshape(n_seg, 12)
+
+
+def _triads() -> np.ndarray:
+    """(24, 12) unit-norm triad templates, 0..11 major and 12..23 minor, with a faint fifth-up
+    partial per note (the strongest harmonic that is not an octave; faint, as timbres differ)."""
+    rows = []
+    for third in (4, 3):
+        t = np.zeros(12)
+        t[[0, third, 7]] = 1.0
+        t = t + 0.11 * np.roll(t, 7)
+        rows += [np.roll(t, k) for k in range(12)]
+    t = np.array(rows)
+    return t / np.linalg.norm(t, axis=1, keepdims=True)
+
+
+def _chord_loglik() -> np.ndarray:
+    """(24 keys, 24 chords) log-probability of each triad in each key."""
+    table = np.full((24, 24), np.log(CHORD_FLOOR))
+    for key in range(24):
+        tonic, major = key % 12, key < 12
+        for (rel, quality), p in (CHORDS_MAJOR if major else CHORDS_MINOR).items():
+            table[key, (tonic + rel) % 12 + (0 if quality else 12)] = np.log(p)
+    return table
+
+
+def _key_loglik(names=DEFAULT_PROFILES) -> np.ndarray:
+    """(24, 12) log-probability of each pitch class in each key (0..11 major, 12..23 minor)."""
+    rows = []
+    for prof in PROFILES[names[0]]:
+        p = np.asarray(prof, float)
+        p = p / p.sum()
+        rows += [np.roll(p, k) for k in range(12)]
+    return np.log(np.array(rows) + LL_FLOOR)
+
+
+_TRIADS = _triads()
+_CHORD_LL = _chord_loglik()
+_KEY_LL = _key_loglik()
+
+
+def chords(seg: np.ndarray) -> np.ndarray:
+    """Best triad (0..23) of each segment that has notes in it."""
+    energy = seg.sum(axis=1)
+    if not (energy > 0).any():
+        return np.zeros(0, np.int64)
+    seg = seg[energy > 0.05 * np.median(energy[energy > 0])]
+    c = np.sqrt(seg)
+    c = c / (np.linalg.norm(c, axis=1, keepdims=True) + 1e-12)
+    return np.argmax(c @ _TRIADS.T, axis=1)
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    sd = x.std()
+    return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
+
+
+def key_scores(spec: Spectrum) -> np.ndarray:
+    """24 summed z-scores (0..11 major, 12..23 minor): pitch classes, bass, chords, opening chord."""
+    vec, bass = track_chroma(spec), bass_chroma(spec)
+    scores = _z(_KEY_LL @ (vec / (vec.sum() + 1e-12)))
+    if bass.sum() > 0:
+        scores = scores + W_BASS * _z(_KEY_LL @ (bass / bass.sum()))
+    ch = chords(segment_chroma(spec))
+    if len(ch):
+        scores = scores + W_CHORDS * _z(_CHORD_LL[:, ch].mean(axis=1))
+        # The triad index is also the index of the key it is the tonic of.
+        for c in ch[:2]:
+            scores[c] += W_OPENING / 2
+        for c in ch[-2:]:
+            scores[c] += W_OPENING / 4
+    return scores
 
 
 def correlate(vec: np.ndarray, templates: np.ndarray = _TEMPLATES) -> np.ndarray:
@@ -134,20 +255,20 @@ def flatness(vec: np.ndarray) -> float:
 
 def estimate(spec: Spectrum) -> KeyEstimate:
     vec = track_chroma(spec)
-    scores = correlate(np.sqrt(vec))  # compressed, so one loud sustained note does not decide
+    corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
+    flat = flatness(vec) if vec.any() else 1.0
+    tonal = corr.max() >= MIN_CORRELATION and flat <= MAX_FLATNESS and spec.duration >= 1.0
+    scores = key_scores(spec) if tonal else corr
     best = int(np.argmax(scores))
     key, mode = best % 12, 1 if best < 12 else 0
     order = np.sort(scores)[::-1]
-    margin = order[0] - order[1]
-    flat = flatness(vec) if vec.any() else 1.0
-    tonal = order[0] >= MIN_CORRELATION and flat <= MAX_FLATNESS and spec.duration >= 1.0
-    # Clear keys correlate well above the atonal level and beat the runner-up by a margin.
-    confidence = float(np.clip((order[0] - MIN_CORRELATION) / (0.95 - MIN_CORRELATION), 0, 1)
-                       * np.clip(0.4 + 3 * margin, 0, 1))
+    # A clear key beats the runner-up (usually a fifth away or the relative key) by a margin.
+    confidence = float(np.clip((order[0] - order[1]) / CONFIDENT_MARGIN, 0, 1))
     # Mode: the best major against the best minor reading of the same evidence.
     maj, mnr = scores[:12].max(), scores[12:].max()
-    mode_conf = float(np.clip(abs(maj - mnr) * 5, 0, 1))
+    mode_conf = float(np.clip(abs(maj - mnr) / CONFIDENT_MARGIN, 0, 1))
     if not tonal:
+        order = np.sort(corr)[::-1]
         # Confidence that there is no key: how far the evidence sits from a tonal track's.
         sure = max((flat - MAX_FLATNESS) / (1 - MAX_FLATNESS), (MIN_CORRELATION - order[0]) / 0.3)
         return KeyEstimate(-1, mode, float(np.clip(0.5 + sure, 0, 1)), 0.0, scores)

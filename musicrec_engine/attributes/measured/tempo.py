@@ -1,18 +1,23 @@
-"""Tempo in BPM from the shared magnitude spectrogram, with explicit octave-error handling.
+"""Tempo in BPM from the shared magnitude spectrogram; the metrical level is read from the music.
 
-1. Onset envelope: half-wave rectified spectral flux of the log magnitude (0..6 kHz, 557 bins).
-   The 40-band mel onset envelope misses the soft note changes of legato organ or strings;
-   per-bin flux hears them (tempo Accuracy2 on rendered chorales went from 0.88 to 0.98).
-2. Autocorrelation of that envelope (one FFT), detrended so crescendos do not look periodic.
-3. For every candidate tempo on a fine log grid (30..300 BPM), the comb of the autocorrelation
-   at the whole multiples of its period: the mean over all multiples (salience), and separately
-   over odd and even multiples. Long lags pin the period to a fraction of a frame, which 1-frame
-   lag resolution could not (4 % at 190 BPM is less than one frame).
-4. Octave decision. A tempo's odd multiples are its off-beats: if they are much weaker than its
-   even multiples, the pulse is a subdivision of a slower beat (eighth notes under a 65 BPM
-   ballad), and it is penalised. Between a tempo and its half, whose combs agree when beats are
-   not accented, a log-normal prior decides. The score is salience x prior x off-beat factor;
-   the best relative at x2, x1/2, x3, x1/3, x3/2, x2/3 is reported with the runner-up.
+1. Onset envelopes: half-wave rectified spectral flux of the log magnitude in three bands
+   (0..200 Hz: kick and bass; 200..2000 Hz: notes and snare body; 2..6 kHz: snare, hats, attacks).
+   Per-bin flux hears the soft note changes of legato organ or strings that a mel envelope misses.
+   Each band is detrended and scaled to its own mean before they are summed, so a kick (a few
+   low bins) counts as much as a snare (hundreds of bins): the beat is where either sounds.
+2. Pulse: the autocorrelation of that envelope, and for every tempo on a fine log grid the mean
+   autocorrelation at the whole multiples of its period (a comb). Long lags pin the period to a
+   fraction of a frame. The strongest pulse fixes the FAMILY of related levels (x1/4 .. x4, via
+   halves and thirds) but not which of them is the beat.
+3. Metrical level: the envelope is folded at each level's period (its average pattern over one
+   beat). A level is TOO SLOW when onsets half-way or a third of the way through its beat are
+   nearly as strong as those on it (the snare of a backbeat half-way through a "beat" twice as
+   long; the second and third beat of a 3/4 bar). A level is the beat when it is not too slow and
+   every slower parent (half or third of its tempo) is. So kick and snare on every beat of a slow
+   piece keep it slow, and a fast piece whose every beat is marked is not halved; 3/4 and 6/8 are
+   read through the thirds.
+4. Only when the pattern does not decide (even eighths with nothing marking the beat, say) does
+   a mild prior on the tempo tip the choice, and the confidence says the choice was close.
 """
 
 from __future__ import annotations
@@ -25,54 +30,81 @@ from musicrec_engine.features.spectrum import Spectrum
 
 MIN_BPM, MAX_BPM = 30.0, 300.0
 GRID = MIN_BPM * (MAX_BPM / MIN_BPM) ** np.linspace(0, 1, 1200)  # 0.19 % steps
-PRIOR_CENTER = 140.0  # BPM: best summed Accuracy1 over both tuning sets (120, 130, 140 tried)
-PRIOR_OCTAVES = 1.0  # standard deviation of the prior, in octaves
-OFFBEAT_MIN = 0.85  # odd/even comb ratio at which a pulse counts as a full beat level
-OFFBEAT_POWER = 2.0
+BEAT_RANGE = (40.0, 250.0)  # a reported beat lies here; slower parents are still looked at
+# A mild log-normal prior, only for ties: 1.5 octaves wide, so a level and its double differ by
+# at most 20 % when the metrical evidence is equal.
+PRIOR_CENTER = 110.0
+PRIOR_OCTAVES = 1.5
+# Subdivision strength (onsets half or a third of a beat in, relative to those on the beat) at
+# which a level counts as too slow: 0 below TOO_SLOW_LO, 1 above TOO_SLOW_HI. On the tuning
+# corpus the notated beat has <= 0.25 (composed pieces) and its half >= 0.4.
+TOO_SLOW_LO, TOO_SLOW_HI = 0.25, 0.45
+REF_MIN_BPM = 60.0
+FOLD_BINS = 24  # divisible by 2 and 3
 MAX_LAG_S = 8.0
 MAX_HARMONICS = 24
 FLUX_MAX_HZ = 6000.0
+BAND_EDGES_HZ = (0.0, 200.0, 2000.0, FLUX_MAX_HZ)
 FLUX_BLOCK = 2048  # frames
 # log(1 + c * magnitude / max): c = 100 rather than 1000 keeps the fluctuations of a noise floor
 # (MP3/M4A copies with added noise) from swamping soft onsets; chosen on the tuning corpus.
 FLUX_COMPRESSION = 100.0
-RELATIVES = (1.0, 2.0, 0.5, 3.0, 1 / 3, 1.5, 2 / 3)
+# Levels related to the strongest pulse (products of halves and thirds).
+FAMILY = (1 / 6, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 3 / 4, 1.0, 4 / 3, 3 / 2, 2.0, 3.0, 4.0, 6.0)
 
 
 @dataclass
 class TempoEstimate:
     bpm: float  # 0.0 when there is no pulse (silence, too short)
     confidence: float  # 0..1
-    candidates: list[tuple[float, float]]  # (bpm, score) of the octave relatives, best first
+    candidates: list[tuple[float, float]]  # (bpm, score) of the metrical levels considered, best first
 
 
-def onset_envelope(spec: Spectrum) -> np.ndarray:
-    """Spectral flux of the log magnitude, one value per STFT frame (cached in spec.extras).
+def band_flux(spec: Spectrum) -> np.ndarray:
+    """Spectral flux of the log magnitude per band, frames x 3 (cached in spec.extras).
 
     Worked through in blocks of frames (each with the frame before it), so a 10-minute track
     never needs a full-size log spectrogram next to the shared one.
     """
-    cached = spec.extras.get("tempo.flux")
+    cached = spec.extras.get("tempo.band_flux")
     if cached is not None:
         return cached
     frames = spec.magnitude.T  # frames x bins; contiguous with the shared frame-major storage
     top = min(frames.shape[1], int(FLUX_MAX_HZ * spec.n_fft / spec.sr) + 1)
+    starts = [int(e * spec.n_fft / spec.sr) for e in BAND_EDGES_HZ[:-1]]
     scale = np.float32(FLUX_COMPRESSION / (float(frames[:, :top].max()) + 1e-12))
-    flux = np.zeros(frames.shape[0], np.float64)
+    flux = np.zeros((frames.shape[0], len(starts)), np.float64)
     for i in range(1, frames.shape[0], FLUX_BLOCK):
         block = frames[i - 1:i + FLUX_BLOCK, :top] * scale
         np.log1p(block, out=block)
         d = np.diff(block, axis=0)
         np.maximum(d, 0, out=d)
-        flux[i:i + len(d)] = d.sum(axis=1, dtype=np.float64)
-    spec.extras["tempo.flux"] = flux
+        flux[i:i + len(d)] = np.add.reduceat(d, starts, axis=1, dtype=np.float64)
+    spec.extras["tempo.band_flux"] = flux
     return flux
 
 
-def _acf(env: np.ndarray, fps: float) -> np.ndarray:
-    k = int(round(fps))  # one second of trend
-    if len(env) > 2 * k:
-        env = env - np.convolve(env, np.ones(k) / k, mode="same")
+def onset_envelope(spec: Spectrum) -> np.ndarray:
+    """The bands' flux, each detrended (one-second mean) and scaled to its own mean, summed."""
+    cached = spec.extras.get("tempo.envelope")
+    if cached is not None:
+        return cached
+    flux = band_flux(spec)
+    k = max(1, int(round(spec.sr / spec.hop)))
+    env = np.zeros(len(flux))
+    for b in range(flux.shape[1]):
+        e = flux[:, b]
+        if len(e) > 2 * k:
+            e = e - np.convolve(e, np.ones(k) / k, mode="same")
+        e = np.maximum(e, 0)
+        m = e.mean()
+        if m > 1e-9:
+            env += e / m
+    spec.extras["tempo.envelope"] = env
+    return env
+
+
+def _acf(env: np.ndarray) -> np.ndarray:
     env = env - env.mean()
     n = len(env)
     f = np.fft.rfft(env, 2 * n)
@@ -81,29 +113,72 @@ def _acf(env: np.ndarray, fps: float) -> np.ndarray:
     return acf / (acf[0] + 1e-12)
 
 
-def combs(acf: np.ndarray, fps: float, bpms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(all, odd, even) mean autocorrelation at multiples of each tempo's period."""
+def combs(acf: np.ndarray, fps: float, bpms: np.ndarray) -> np.ndarray:
+    """Mean autocorrelation at the multiples of each tempo's period (pulse salience)."""
     max_lag = min(len(acf) - 1, MAX_LAG_S * fps)
     ks = np.arange(1, MAX_HARMONICS + 1)
     lags = (60.0 * fps / bpms)[:, None] * ks[None, :]
     valid = lags <= max_lag
     vals = np.where(valid, np.interp(np.where(valid, lags, 0), np.arange(len(acf)), acf), 0.0)
-    odd, even = valid & (ks % 2 == 1), valid & (ks % 2 == 0)
-
-    def mean(mask):
-        return (vals * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
-
-    return mean(valid), mean(odd), mean(even)
+    return (vals * valid).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
 
 
 def prior(bpm: np.ndarray | float) -> np.ndarray:
     return np.exp(-0.5 * (np.log2(np.asarray(bpm) / PRIOR_CENTER) / PRIOR_OCTAVES) ** 2)
 
 
-def score(sal: np.ndarray, odd: np.ndarray, even: np.ndarray, bpms: np.ndarray) -> np.ndarray:
-    ratio = np.clip(odd / np.maximum(even, 1e-3), 0, 1)
-    offbeat = np.minimum(1.0, ratio / OFFBEAT_MIN) ** OFFBEAT_POWER
-    return np.maximum(sal, 0) * prior(bpms) * offbeat
+def fold(env: np.ndarray, period: float, bins: int = FOLD_BINS) -> np.ndarray:
+    """The envelope's mean pattern over one period (in frames), lightly smoothed, `bins` long."""
+    idx = ((np.arange(len(env)) / period) % 1.0 * bins).astype(np.int64) % bins
+    h = np.bincount(idx, env, bins) / np.maximum(np.bincount(idx, minlength=bins), 1)
+    return 0.5 * h + 0.25 * np.roll(h, 1) + 0.25 * np.roll(h, -1)
+
+
+def subdivision(env: np.ndarray, period: float) -> float:
+    """Onset strength half or a third of a beat in, relative to the beat's own (0 = none, 1 = as strong)."""
+    h = fold(env, period)
+    n = len(h)
+    phase = int(np.argmax(h))
+    base = float(h.min())
+    top = float(h[phase]) - base
+    if top <= 1e-9:
+        return 1.0
+    half = h[(phase + n // 2) % n] - base
+    third = 0.5 * (h[(phase + n // 3) % n] + h[(phase + 2 * n // 3) % n]) - base
+    return float(max(half, third) / top)
+
+
+def too_slow(s: float) -> float:
+    return float(np.clip((s - TOO_SLOW_LO) / (TOO_SLOW_HI - TOO_SLOW_LO), 0.0, 1.0))
+
+
+def levels(env: np.ndarray, fps: float, sal: np.ndarray) -> list[tuple[float, float, float]]:
+    """(bpm, score, salience) for each metrical level related to the strongest pulse."""
+    # The reference pulse is looked for at 60 BPM and up: a slow tempo's comb has few multiples
+    # within MAX_LAG_S, all of which any faster pulse shares, so slow combs score high by accident.
+    lo = int(np.searchsorted(GRID, REF_MIN_BPM))
+    ref = float(GRID[lo + int(np.argmax(sal[lo:]))])
+    slow_cache: dict[float, float] = {}
+
+    def q(bpm: float) -> float:
+        key = round(bpm, 3)
+        if key not in slow_cache:
+            slow_cache[key] = too_slow(subdivision(env, 60.0 * fps / bpm))
+        return slow_cache[key]
+
+    out = []
+    for r in FAMILY:
+        bpm = ref * r
+        if not BEAT_RANGE[0] <= bpm <= BEAT_RANGE[1]:
+            continue
+        near = np.abs(GRID / bpm - 1) < 0.02  # refine to the local salience peak
+        j = np.flatnonzero(near)[int(np.argmax(sal[near]))] if near.any() else None
+        if j is not None:
+            bpm = float(GRID[j])
+        s = float(sal[j]) if j is not None else 0.0
+        parent = min(q(bpm / 2), q(bpm / 3))  # a parent that is a valid beat makes this one its subdivision
+        out.append((bpm, (1.0 - q(bpm)) * parent * float(prior(bpm)), s))
+    return out
 
 
 def estimate(spec: Spectrum) -> TempoEstimate:
@@ -113,22 +188,18 @@ def estimate(spec: Spectrum) -> TempoEstimate:
     env = onset_envelope(spec)
     if len(env) < 4 or env.std() < 1e-8:
         return TempoEstimate(0.0, 0.0, [])
-    acf = _acf(env, fps)
-    sal, odd, even = combs(acf, fps, GRID)
-    sc = score(sal, odd, even, GRID)
-    i = int(np.argmax(sc))
-    bpm = float(GRID[i])
-    if sc[i] <= 0:
+    sal = combs(_acf(env), fps, GRID)
+    if sal.max() <= 0:
         return TempoEstimate(0.0, 0.0, [])
-    # The octave relatives, each at its own local best, tell how sure the octave choice is.
-    cands = []
-    for r in RELATIVES:
-        near = np.abs(GRID / (bpm * r) - 1) < 0.03
-        if near.any():
-            j = np.flatnonzero(near)[int(np.argmax(sc[near]))]
-            cands.append((round(float(GRID[j]), 2), float(sc[j])))
-    cands.sort(key=lambda c: -c[1])
+    cands = sorted(levels(env, fps, sal), key=lambda c: -c[1])
+    if not cands:
+        return TempoEstimate(0.0, 0.0, [])
+    bpm, best, s = cands[0]
+    if best <= 0:  # no level's pattern decides: the most salient pulse, with the prior
+        bpm, best, s = max(((b, float(prior(b)) * max(v, 0), v) for b, _, v in cands), key=lambda c: c[1])
+        return TempoEstimate(round(bpm, 2), float(np.clip(s, 0, 1) * 0.3),
+                             [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
     runner = cands[1][1] if len(cands) > 1 else 0.0
-    clarity = 1.0 - max(runner, 0.0) / sc[i]
-    confidence = float(np.clip(sal[i], 0, 1) * (0.5 + 0.5 * clarity))
-    return TempoEstimate(round(bpm, 2), confidence, cands)
+    clarity = 1.0 - runner / best
+    confidence = float(np.clip(s * 2.0, 0, 1) * clarity)
+    return TempoEstimate(round(bpm, 2), confidence, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
