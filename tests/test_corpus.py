@@ -26,19 +26,62 @@ def _notes(mid):
     return out
 
 
-@pytest.mark.parametrize("key,mode", [(0, 1), (9, 0), (6, 1), (1, 0)])
-def test_composed_piece_stays_in_its_key_and_tempo(key, mode):
-    rng = np.random.default_rng(key)
-    spec = compose.random_spec(rng, key=key, mode=mode)
+@pytest.mark.parametrize("key,mode,family", [(0, 1, "a"), (9, 0, "a"), (6, 1, "b"), (1, 0, "b")])
+def test_composed_piece_stays_in_its_key_and_tempo(key, mode, family):
+    for seed in range(6):  # several draws: metres, minor forms, accompaniments differ
+        rng = np.random.default_rng([key, seed])
+        spec = compose.random_spec(rng, key=key, mode=mode, family=family)
+        mid = compose.compose(spec, rng)
+        scale = {(key + s) % 12 for s in (compose.MAJOR if mode == 1 else compose.NATURAL_MINOR)}
+        pitched = [n for ch, n in _notes(mid) if ch != 9]
+        assert pitched and {n % 12 for n in pitched} <= compose.pitch_classes(spec)
+        if mode == 0:  # raised notes only where minor keys raise them: the 7th, and the 6th in melodic minor
+            assert compose.pitch_classes(spec) - scale <= {(key + 11) % 12, (key + 9) % 12}
+        tempos = [m.tempo for t in mid.tracks for m in t if m.type == "set_tempo"]
+        quarter_bpm = spec.bpm * compose.METERS[spec.meter][1]  # 6/8 counts dotted quarters
+        assert len(tempos) == 1 and abs(60e6 / tempos[0] - quarter_bpm) < 0.01
+        assert mid.length >= spec.seconds  # long enough to trim to the drawn length
+
+
+def test_generator_families_and_parts_share_nothing_learnable():
+    draws = {f: [compose.random_spec(np.random.default_rng(i), family=f) for i in range(60)] for f in ("a", "b")}
+    for part in ("accompaniment", "chord_program", "melody_program", "bass_program"):
+        a, b = ({getattr(s, part) for s in draws[f]} for f in ("a", "b"))
+        assert a - b and b - a  # each family has its own figures and timbres
+        if part != "accompaniment":
+            assert not a & b
+    seen = {s.meter for f in draws for s in draws[f]}
+    assert seen == {"4/4", "3/4", "6/8"}
+    assert {s.drum_style for f in draws for s in draws[f]} == {"none", "sparse", "full"}
+    assert any(s.progression[0] != 0 for s in draws["a"]) and any(s.progression[0] != 0 for s in draws["b"])
+    assert corpus.PARTS["tune"][1] != corpus.PARTS["heldout"][1]  # SoundFonts
+
+
+def test_six_eight_beat_is_the_dotted_quarter():
+    rng = np.random.default_rng(1)
+    spec = compose.random_spec(rng, key=2, mode=1, bpm=60.0)
+    spec.meter, spec.beats_per_bar, spec.drum_style, spec.drums = "6/8", 2, "full", True
     mid = compose.compose(spec, rng)
-    scale = {(key + s) % 12 for s in (compose.MAJOR if mode == 1 else compose.NATURAL_MINOR)}
-    if mode == 0:
-        scale.add((key + 11) % 12)  # the harmonic-minor leading tone of the dominant chord
-    pitched = [n for ch, n in _notes(mid) if ch != 9]
-    assert pitched and {n % 12 for n in pitched} <= scale
-    tempos = [m.tempo for t in mid.tracks for m in t if m.type == "set_tempo"]
-    assert len(tempos) == 1 and abs(60e6 / tempos[0] - spec.bpm) < 0.01
-    assert mid.length >= spec.seconds  # long enough to trim to the drawn length
+    ts = [m for t in mid.tracks for m in t if m.type == "time_signature"][0]
+    assert (ts.numerator, ts.denominator) == (6, 8)
+    kicks = []
+    for track in mid.tracks:
+        now = 0
+        for m in track:
+            now += m.time
+            if m.type == "note_on" and m.channel == 9 and m.note == compose.DRUM["kick"] and m.velocity:
+                kicks.append(now / compose.TPB)
+    # One kick per bar of two dotted quarters (three quarter notes).
+    assert np.allclose(np.diff(kicks[:4]), 3.0)
+
+
+@needs_music21
+def test_chorale_halves_are_disjoint_and_stable():
+    paths = scores.chorale_paths()
+    halves = [scores.chorale_half(p) for p in paths]
+    assert 0.4 < np.mean(halves) < 0.6
+    # The half depends on the file name only, not on where it sits in the list.
+    assert [scores.chorale_half(p) for p in reversed(paths)] == halves[::-1]
 
 
 def test_drum_only_piece_has_only_drum_notes():
@@ -97,7 +140,10 @@ def test_build_writes_truth_next_to_the_audio_and_is_reproducible(tmp_path):
         d = audio.decode(r["file"])
         assert d.duration == pytest.approx(r["duration"], abs=0.2)
         assert r["tempo_bin"] == tempo_bin(r["tempo"]) and 0 <= r["key"] <= 11
-    assert 60 <= rows[0]["tempo"] <= 190
+    assert 50 <= rows[0]["tempo"] <= 210
+    assert {r["part"] for r in rows} == {"tune"} and {r["soundfont"] for r in rows} == {"FluidR3_GM"}
+    tuning_chorale = [r for r in rows if r["set"] == "music21"][0]["piece"].split("_", 1)[1]
+    assert scores.chorale_half(scores.chorale_paths()[0].with_name(tuning_chorale + ".mxl")) == 0
     csv_b, _ = corpus.build(tmp_path / "b", seed=5, count=2, music21=0, max_seconds=6.0)
     with open(csv_a) as fa, open(csv_b) as fb:
         assert list(csv.reader(fa))[:5] == list(csv.reader(fb))[:5]

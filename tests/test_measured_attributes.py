@@ -22,6 +22,111 @@ def measure(y: np.ndarray, **extras) -> dict:
     return measured.measure(spec)
 
 
+# A second, independent generator for the failure classes below: metre, progression, timbre
+# (harmonic richness) and drums are chosen per test, unlike audio_fixtures.music().
+METERS = {"4/4": (4, 2), "3/4": (3, 2), "6/8": (2, 3)}  # beats per bar, subdivisions per beat
+MAJOR = [0, 2, 4, 5, 7, 9, 11]
+HARMONIC_MINOR = [0, 2, 3, 5, 7, 8, 11]
+
+
+def _tone(midi: float, seconds: float, bright: float) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    f = 440.0 * 2 ** ((midi - 69) / 12)
+    env = np.minimum(1.0, t / 0.01) * np.exp(-3.0 * t / max(seconds, 1e-3))
+    return (env * sum(bright**k * np.sin(2 * np.pi * f * (k + 1) * t) for k in range(6))).astype(np.float32)
+
+
+def piece(key=0, mode=1, bpm=120.0, meter="4/4", degrees=(0, 3, 4, 0), drums=True, bright=0.5,
+          seconds=12.0, seed=0) -> np.ndarray:
+    """One chord per bar (held), bass on every beat, melody on every subdivision (chord tones on
+    the beat). With drums, kick and snare mark every beat (kick on the bar's first beat and the
+    third of 4/4) and hats every subdivision. `bpm` counts beats: dotted quarters in 6/8.
+    `bright` is the harmonic roll-off: 0.15 is nearly a sine (flute, pad), 0.5 a bright synth."""
+    rng = np.random.default_rng(seed)
+    bpb, sub = METERS[meter]
+    scale = MAJOR if mode == 1 else HARMONIC_MINOR
+    beat = 60.0 / bpm
+    y = np.zeros(int((seconds + 2) * SR), np.float32)
+    tonic = 48 + key
+    tk = np.arange(int(0.15 * SR)) / SR
+    kick = (np.sin(2 * np.pi * (50 + 100 * np.exp(-30 * tk)) * tk) * np.exp(-25 * tk)).astype(np.float32)
+
+    def add(x, at, gain):
+        i = int(at * SR)
+        n = min(len(x), len(y) - i)
+        y[i:i + n] += gain * x[:n]
+
+    def noise(seconds, decay):
+        t = np.arange(int(seconds * SR)) / SR
+        return (rng.standard_normal(len(t)) * np.exp(-decay * t)).astype(np.float32)
+
+    for b in range(int(seconds / beat) + 1):
+        bar, pos = divmod(b, bpb)
+        deg = degrees[bar % len(degrees)]
+        chord = [scale[(deg + i) % 7] + 12 * ((deg + i) // 7) for i in (0, 2, 4)]
+        t0 = b * beat
+        if pos == 0:
+            for c in chord:
+                add(_tone(tonic + c, bpb * beat, bright), t0, 0.12)
+        add(_tone(tonic - 12 + chord[0], beat * 0.9, bright * 0.6), t0, 0.25)
+        for s in range(sub):
+            note = tonic + 12 + (chord[int(rng.integers(0, 3))] if s == 0 else scale[int(rng.integers(0, 7))])
+            add(_tone(note, beat / sub * 0.95, bright), t0 + s * beat / sub, 0.13 if s == 0 else 0.1)
+        if drums:
+            if pos == 0 or (bpb == 4 and pos == 2):
+                add(kick, t0, 0.6)
+            else:
+                add(np.convolve(noise(0.15, 30), np.ones(4) / 4, mode="same"), t0, 0.3)  # snare
+            for s in range(sub):
+                add(noise(0.04, 120), t0 + s * beat / sub, 0.08 if s == 0 else 0.05)
+    y = y[: int(seconds * SR)]
+    return (0.8 * y / (np.abs(y).max() + 1e-9)).astype(np.float32)
+
+
+def assert_key_and_tempo(a: dict, key: int, mode: int, bpm: float) -> None:
+    assert (a["key"].value, a["mode"].value) == (key, mode), (a["key"].value, a["mode"].value)
+    assert abs(a["tempo"].value - bpm) <= 0.04 * bpm, a["tempo"].value
+
+
+@pytest.mark.parametrize("key,mode,degrees,bright", [
+    (0, 1, (3, 3, 0, 4), 0.15),  # C major, IV IV I V, dull timbre: was read as F major
+    (7, 1, (3, 3, 0, 0, 3, 3, 4, 0), 0.5),  # G major, only IV and I in the first 12 s: was C major
+    (9, 0, (3, 0, 3, 4), 0.15),  # A minor, iv i iv V: was D minor
+])
+def test_subdominant_heavy_progression_keeps_its_tonic(key, mode, degrees, bright):
+    a = measure(piece(key=key, mode=mode, bpm=105.0, degrees=degrees, bright=bright))
+    assert (a["key"].value, a["mode"].value) == (key, mode), (a["key"].value, a["mode"].value)
+    assert a["key"].value != (key + 5) % 12
+
+
+@pytest.mark.parametrize("bpm", [62.0, 75.0])
+def test_slow_piece_with_a_clear_backbeat_is_not_doubled(bpm):
+    a = measure(piece(key=2, mode=1, bpm=bpm, seconds=14.0))
+    assert_key_and_tempo(a, 2, 1, bpm)
+    assert a["tempo"].confidence >= 0.8  # kick and snare on every beat: no doubt about the level
+
+
+@pytest.mark.parametrize("bpm,key,mode", [(190.0, 4, 1), (172.0, 10, 0)])
+def test_fast_piece_is_not_halved(bpm, key, mode):
+    assert_key_and_tempo(measure(piece(key=key, mode=mode, bpm=bpm, degrees=(0, 5, 3, 4))), key, mode, bpm)
+
+
+@pytest.mark.parametrize("bpm", [96.0, 150.0])
+def test_three_four_counts_quarter_notes(bpm):
+    assert_key_and_tempo(measure(piece(key=8, mode=0, bpm=bpm, meter="3/4")), 8, 0, bpm)
+
+
+@pytest.mark.parametrize("bpm", [70.0, 100.0])
+def test_six_eight_counts_dotted_quarters(bpm):
+    # Not the eighth notes (x3), not the bar (x1/2), not the quarter-note reading (x3/2).
+    assert_key_and_tempo(measure(piece(key=11, mode=1, bpm=bpm, meter="6/8")), 11, 1, bpm)
+
+
+@pytest.mark.parametrize("bpm,meter", [(100.0, "4/4"), (140.0, "3/4")])
+def test_no_drums_tempo_from_bass_and_melody(bpm, meter):
+    assert_key_and_tempo(measure(piece(key=6, mode=1, bpm=bpm, meter=meter, drums=False)), 6, 1, bpm)
+
+
 @pytest.mark.parametrize("key,mode,bpm,drums_on", [
     (0, 1, 120.0, True),     # C major
     (9, 0, 96.0, True),      # A minor: same notes as C major, the tonic decides

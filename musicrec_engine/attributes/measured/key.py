@@ -69,6 +69,9 @@ W_BASS, W_CHORDS, W_OPENING = 0.3, 1.0, 0.25
 CHORDS_MAJOR = {(0, 1): .30, (5, 1): .15, (7, 1): .18, (9, 0): .09, (2, 0): .08, (4, 0): .03}
 CHORDS_MINOR = {(0, 0): .30, (5, 0): .14, (7, 1): .16, (7, 0): .04, (8, 1): .09, (3, 1): .07, (10, 1): .06}
 CHORD_FLOOR = 0.01
+# A neighbour a fifth away wins when within NEIGHBOUR_GAP in score and its distinguishing note
+# is NEIGHBOUR_RATIO times as strong as the best key's.
+NEIGHBOUR_GAP, NEIGHBOUR_RATIO = 1.5, 3.0
 # Key confidence: the margin of the best key over the runner-up, in z units, at which it is 1.
 CONFIDENT_MARGIN = 1.0
 
@@ -253,13 +256,49 @@ def flatness(vec: np.ndarray) -> float:
     return float(np.exp(np.mean(np.log(p + 1e-9))) * 12)
 
 
+def _scale_set(key: int) -> set[int]:
+    """Pitch classes of a key's natural scale (0..11 major, 12..23 natural minor)."""
+    steps = (0, 2, 4, 5, 7, 9, 11) if key < 12 else (0, 2, 3, 5, 7, 8, 10)
+    return {(key % 12 + s) % 12 for s in steps}
+
+
+def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
+    """The best key, or its neighbour a fifth either side when the one note that tells them
+    apart says so.
+
+    Keys a fifth apart share six of seven notes; the seventh decides (C major has B where F
+    major has B flat, F where G major has F sharp). The summed scores can still prefer the
+    neighbour when the harmony dwells on it (a loop of IV and I never reaching V); when the
+    neighbour is close in score and its distinguishing note is NEIGHBOUR_RATIO times stronger
+    than the best key's, the neighbour is the key. Major keys only: in minor the notes that
+    tell neighbours apart are the 6th and 7th, which melodic and harmonic minor raise, so the
+    test would read a raised 6th as the neighbour's key (on the tuning chorales it did).
+    """
+    best = int(np.argmax(scores))
+    if best >= 12:
+        return best
+    for step in (5, 7):
+        alt = (best + step) % 12
+        if scores[best] - scores[alt] > NEIGHBOUR_GAP:
+            continue
+        mine = _scale_set(best) - _scale_set(alt)
+        theirs = _scale_set(alt) - _scale_set(best)
+        a, b = sum(vec[i] for i in mine), sum(vec[i] for i in theirs)
+        if b > NEIGHBOUR_RATIO * a and b > 0.1 * vec.max():
+            return alt
+    return best
+
+
 def estimate(spec: Spectrum) -> KeyEstimate:
     vec = track_chroma(spec)
     corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
     flat = flatness(vec) if vec.any() else 1.0
     tonal = corr.max() >= MIN_CORRELATION and flat <= MAX_FLATNESS and spec.duration >= 1.0
     scores = key_scores(spec) if tonal else corr
-    best = int(np.argmax(scores))
+    best = neighbour_check(scores, vec) if tonal else int(np.argmax(scores))
+    if best != int(np.argmax(scores)):
+        scores = scores.copy()
+        scores[best] = scores.max() + 1e-6
     key, mode = best % 12, 1 if best < 12 else 0
     order = np.sort(scores)[::-1]
     # A clear key beats the runner-up (usually a fifth away or the relative key) by a margin.

@@ -34,7 +34,7 @@ BEAT_RANGE = (40.0, 250.0)  # a reported beat lies here; slower parents are stil
 # A mild log-normal prior, only for ties: 1.5 octaves wide, so a level and its double differ by
 # at most 20 % when the metrical evidence is equal.
 PRIOR_CENTER = 110.0
-PRIOR_OCTAVES = 1.5
+PRIOR_OCTAVES = 1.0
 # Subdivision strength (onsets half or a third of a beat in, relative to those on the beat) at
 # which a level counts as too slow: 0 below TOO_SLOW_LO, 1 above TOO_SLOW_HI. On the tuning
 # corpus the notated beat has <= 0.25 (composed pieces) and its half >= 0.4.
