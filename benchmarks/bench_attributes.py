@@ -1,6 +1,6 @@
 """Accuracy, calibration and cost of the measured attributes (tempo, key, mode) on audio with known answers.
 
-    .venv/bin/python benchmarks/bench_attributes.py [--root DIR] [--only tune|heldout]
+    .venv/bin/python benchmarks/bench_attributes.py [--root DIR] [--only tune|heldout|none]
         [--tune-seed 0] [--heldout-seed 1] [--count 48] [--music21 24] [--no-essentia] [--errors] [--cost]
 
 Builds (or reuses) two corpora with tools.corpus (`python -m tools.corpus build DIR --part P --seed N
@@ -19,6 +19,13 @@ mode, tempo Accuracy1 (within 4 %), Accuracy2 (also x2, x1/2, x3, x1/3, within 4
 Reliability: per confidence band, how often the key (exact key and mode) and the tempo (Acc1)
 are right. `--cost` times the four attributes on a 4-minute track against the shared spectrum
 work in the same run.
+
+`--real` runs both systems on real recordings from Debian packages (benchmarks/realmusic.py's
+albums when that module is there, else ASC's and Drascula's soundtracks and the Frets on Fire
+songs, stems summed) and reports how often they AGREE: agreement is not truth, but a large
+disagreement on real music is a finding to explain. The Frets on Fire songs carry a tempo of
+their own: the game's note chart (notes.mid) is synchronised to the recording, so its tempo is
+an independent reference for those eight songs.
 """
 
 from __future__ import annotations
@@ -101,7 +108,7 @@ class Essentia:
         self.cache = json.loads(cache.read_text()) if cache.exists() else {}
 
     def __call__(self, y: np.ndarray, path: Path) -> dict:
-        stamp = f"{path.name}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
+        stamp = f"{path}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
         if stamp not in self.cache:
             import soxr
 
@@ -233,6 +240,82 @@ def cost_table(reps: int = 5) -> str:
     return "\n".join(lines)
 
 
+REAL_DIRS = ["/usr/share/games/asc/music/*.mp3", "/usr/share/scummvm/drascula/audio/*.ogg"]
+FOF_SONGS = "/usr/share/games/fretsonfire/data/songs/*/*/"
+
+
+def real_tracks() -> list[tuple[str, list[Path], float | None]]:
+    """(name, files to sum, chart tempo or None) for the real recordings installed here."""
+    import glob
+
+    import mido
+
+    out = []
+    try:
+        from benchmarks import realmusic  # another engineer's evaluation set, when it is there
+
+        realmusic.materialize()
+        for album in realmusic.albums():
+            for t in album.items:
+                out.append((t.key, [Path(t.path)], None))
+    except ImportError:
+        for pattern in REAL_DIRS:
+            out += [(str(Path(p).relative_to("/usr/share")), [Path(p)], None) for p in sorted(glob.glob(pattern))]
+    for d in sorted(glob.glob(FOF_SONGS)):
+        stems = [Path(d) / n for n in ("song.ogg", "guitar.ogg", "rhythm.ogg") if (Path(d) / n).exists()]
+        tempos = [mido.tempo2bpm(m.tempo) for tr in mido.MidiFile(Path(d) / "notes.mid").tracks
+                  for m in tr if m.type == "set_tempo"]
+        chart = tempos[0] if tempos and max(tempos) - min(tempos) < 0.5 else None
+        name = "fretsonfire/" + "/".join(Path(d).parts[-2:])
+        out = [o for o in out if not o[0].endswith(Path(d).name)] + [(name, stems, chart)]
+    return out
+
+
+def real_music(ess: Essentia | None) -> str:
+    """Agreement of MusicRec with Essentia (and with the chart tempo where there is one)."""
+    from musicrec_engine.audio import decode as audio
+
+    rows = []
+    for name, files, chart in real_tracks():
+        parts = [audio.decode(f) for f in files]
+        n = max(len(d.y) for d in parts)
+        y = np.zeros(n, np.float32)
+        for d in parts:
+            y[:len(d.y)] += d.y
+        y /= max(1.0, float(np.abs(y).max()))
+        ours = run_engine(y, max(d.channels for d in parts))[0]
+        theirs = ess(y, files[0]) if ess else None
+        rows.append((name, chart, ours, theirs))
+        print(f"  {name}", file=sys.stderr, flush=True)
+    lines = [f"Real recordings: {len(rows)} tracks", "",
+             "| comparison | n | key same | key MIREX-weighted | mode same | tempo within 4 % | tempo within 4 % up to x2, x3 |",
+             "|---|---|---|---|---|---|---|"]
+    both = [r for r in rows if r[3] is not None and r[2]["key"] >= 0]
+    if both:
+        lines.append(f"| MusicRec vs Essentia | {len(both)} | "
+                     f"{np.mean([o['key'] == t['key'] and o['mode'] == t['mode'] for _, _, o, t in both]):.3f} | "
+                     f"{np.mean([mirex(o['key'], o['mode'], t['key'], t['mode']) for _, _, o, t in both]):.3f} | "
+                     f"{np.mean([o['mode'] == t['mode'] for _, _, o, t in both]):.3f} | "
+                     f"{np.mean([acc1(o['tempo'], t['tempo']) for _, _, o, t in both]):.3f} | "
+                     f"{np.mean([acc2(o['tempo'], t['tempo']) for _, _, o, t in both]):.3f} |")
+    charted = [r for r in rows if r[1]]
+    for label, idx in (("MusicRec vs chart tempo", 2), ("Essentia vs chart tempo", 3)):
+        sel = [(r[1], r[idx]["tempo"]) for r in charted if r[idx] is not None]
+        if sel:
+            lines.append(f"| {label} (Frets on Fire) | {len(sel)} | — | — | — | "
+                         f"{np.mean([acc1(p, c) for c, p in sel]):.3f} | {np.mean([acc2(p, c) for c, p in sel]):.3f} |")
+    lines += ["", "| track | chart BPM | MusicRec key, BPM (conf) | Essentia key, BPM |", "|---|---|---|---|"]
+    names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+
+    def k(a):
+        return "none" if a["key"] < 0 else names[a["key"]] + ("" if a["mode"] else "m")
+
+    for name, chart, o, t in rows:
+        lines.append(f"| {name} | {chart or '—'} | {k(o)} ({o['key_conf']:.2f}), {o['tempo']:.1f} ({o['tempo_conf']:.2f}) | "
+                     f"{k(t) + ', ' + format(t['tempo'], '.1f') if t else '—'} |")
+    return "\n".join(lines)
+
+
 def ensure(root: Path, part: str, seed: int, count: int, m21: int) -> Path:
     csv_path = root / f"{part}-seed{seed}" / corpus.TRUTH_CSV
     if not csv_path.exists():
@@ -250,10 +333,12 @@ def main() -> None:
     ap.add_argument("--heldout-seed", type=int, default=1)
     ap.add_argument("--count", type=int, default=48)
     ap.add_argument("--music21", type=int, default=24)
-    ap.add_argument("--only", choices=["tune", "heldout"], default=None)
+    ap.add_argument("--only", choices=["tune", "heldout", "none"], default=None,
+                    help="one part only, or none (just --real and --cost)")
     ap.add_argument("--no-essentia", action="store_true")
     ap.add_argument("--cost", action="store_true")
     ap.add_argument("--errors", action="store_true", help="list the misses")
+    ap.add_argument("--real", action="store_true", help="agreement with Essentia on real recordings")
     args = ap.parse_args()
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     print(f"bench_attributes.py {' '.join(sys.argv[1:])}  (commit {head.stdout.strip() or '?'})\n")
@@ -281,6 +366,16 @@ def main() -> None:
         if args.errors:
             for system, r in res.items():
                 print(errors(system, r))
+    if args.real:
+        ess = None
+        if not args.no_essentia:
+            try:
+                cache = args.root / "real-essentia.json"
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                ess = Essentia(cache)
+            except ImportError:
+                print("essentia is not installed: MusicRec alone", file=sys.stderr)
+        print(real_music(ess))
     if args.cost:
         print(cost_table())
 
