@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import provenance  # noqa: E402
 from musicrec_engine.attributes import measured, tempo_bin  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
 from tools import corpus  # noqa: E402
@@ -340,8 +340,8 @@ def main() -> None:
     ap.add_argument("--errors", action="store_true", help="list the misses")
     ap.add_argument("--real", action="store_true", help="agreement with Essentia on real recordings")
     args = ap.parse_args()
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-    print(f"bench_attributes.py {' '.join(sys.argv[1:])}  (commit {head.stdout.strip() or '?'})\n")
+    provenance.announce(args)
+    print()
 
     parts = [("tune", args.tune_seed), ("heldout", args.heldout_seed)]
     for part, seed in parts:
