@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec_engine import features, paths
+from musicrec_engine.analysis import listening_step
 from musicrec_engine.attributes import Attribute, tempo_bin
 from musicrec_engine.audio import decode as audio
 from musicrec_engine.audio.files import content_hash, iter_audio_files
@@ -49,6 +50,12 @@ class AnalysisResult:
     cached: bool = False  # came from the feature cache
     seconds: float = 0.0  # wall time spent on this file
     warning: str | None = None  # ok, but something is missing (then it is not cached: a re-run tries again)
+    # What the listening model heard (analysis/listening_step.py): vocabulary -> tag -> probability,
+    # vocabulary -> 200-value embedding, the settings they were computed with, or why there are none.
+    tags: dict[str, dict[str, float]] = field(default_factory=dict)
+    embeddings: dict[str, np.ndarray] = field(default_factory=dict)
+    listening_schema: str | None = None
+    listening_error: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -72,6 +79,10 @@ class AnalysisResult:
                              "n": int(len(v))} for p, v in self.features.items()},
             "attributes": {k: _attr_dict(a) for k, a in self.attributes.items()},
             "tempo_bin": tempo_bin(float(tempo.value)) if tempo is not None else None,
+            "tags": {v: {t: round(p, 4) for t, p in probs.items()} for v, probs in self.tags.items()},
+            "embedding": ({"schema": self.listening_schema,
+                           "pipelines": {v: len(e) for v, e in self.embeddings.items()}}
+                          if self.embeddings else None),
         })
         return out
 
@@ -90,6 +101,7 @@ def analysis_key(window: str = "full", models_dir: str | os.PathLike | None = No
     h = hashlib.sha256()
     for p in PIPELINES:
         h.update(features.schema(p, window).hash.encode())
+    h.update(str(listening_step.schema()).encode())
     pkg = Path(__file__).resolve().parents[1] / "attributes"
     for f in sorted(pkg.rglob("*.py")):
         h.update(f.relative_to(pkg).as_posix().encode())
@@ -273,10 +285,16 @@ def _from_cache(path: str, h: str, window: str, cache: FeatureCache, key: str, t
             return None
         vecs[p], names[p], hashes[p] = v, list(sch.names), sch.hash
     attrs = {k: Attribute(**d) for k, d in row["attributes"].items()}
+    lschema = listening_step.schema()
+    heard = listening_step.from_cache(cache, h, lschema)
+    if heard is None and lschema is not None:  # listened with other settings, or not at all: redo
+        return None
+    tags, embeddings = heard or ({}, {})
     return AnalysisResult(path=path, status="ok", duration=row["duration"], content_hash=h, features=vecs,
                           feature_names=names, schema_hash=hashes, attributes=attrs,
                           analysed_seconds=row["analysed_seconds"], window=window, cached=True,
-                          seconds=time.perf_counter() - t0)
+                          seconds=time.perf_counter() - t0, tags=tags, embeddings=embeddings,
+                          listening_schema=lschema if heard else None)
 
 
 def _analyze(path: str, window: str, cache: FeatureCache | None, key: str):
@@ -297,13 +315,18 @@ def _analyze(path: str, window: str, cache: FeatureCache | None, key: str):
         spec.extras["channels"] = dec.channels
         vecs = features.extract(spec)
         attrs, warning = _attributes(path, spec, vecs)
+        heard, listening_error = listening_step.listen(dec.y, dec.sr)
+        if heard is not None:
+            attrs = listening_step.ground(attrs, heard.tags, spec.extras.get("descriptors"))
+        warning = warning or listening_error
         schemas = {p: features.schema(p, window) for p in PIPELINES}
         return AnalysisResult(
             path=path, status="ok", duration=float(dec.duration), content_hash=h, features=vecs,
             feature_names={p: list(s.names) for p, s in schemas.items()},
             schema_hash={p: s.hash for p, s in schemas.items()}, attributes=attrs,
             analysed_seconds=dec.analysed_seconds, window=window, seconds=time.perf_counter() - t0,
-            warning=warning), skey
+            warning=warning, tags=heard.tags if heard else {}, embeddings=heard.embeddings if heard else {},
+            listening_schema=heard.schema if heard else None, listening_error=listening_error), skey
     except audio.AudioError as e:
         return _error(path, str(e), t0), None
     except MemoryError:
@@ -332,7 +355,9 @@ def _store(cache: FeatureCache, result: AnalysisResult, skey, key: str) -> None:
         if not result.cached and not result.warning:  # an incomplete analysis is not remembered as done
             cache.put_analysis(result.content_hash, key, result.duration, result.analysed_seconds,
                                {k: _attr_dict(a) for k, a in result.attributes.items()},
-                               {p: (result.schema_hash[p], v) for p, v in result.features.items()})
+                               {**{p: (result.schema_hash[p], v) for p, v in result.features.items()},
+                                **listening_step.cache_vectors(result.tags, result.embeddings,
+                                                               result.listening_schema)})
     except Exception:  # a full disk or locked cache costs speed next time, not this result
         log.exception("could not cache the analysis of %s", result.path)
 

@@ -23,9 +23,17 @@ class Attribute:
     value: float
     provenance: str  # measured | learned | estimated
     confidence: float  # 0..1
+    # What produced it, when more than the provenance says (e.g. "MusiCNN tags (MSD+MTT)"), and
+    # what the confidence rests on, in words; None for the measured, estimated and model-file values.
+    source: str | None = None
+    basis: str | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        for k in ("source", "basis"):
+            if d[k] is None:
+                del d[k]
+        return d
 
 
 def tempo_bin(bpm: float) -> int:

@@ -132,6 +132,36 @@ class Engine(PlaylistsArea):
                     result = replace(result, status="error", error=f"analysed, but not stored in the library: {why}")
             yield result
 
+    def track_tags(self, file_or_id, analyse: bool = True) -> dict:
+        """What the listening model heard in a library track (by id or path), or in a file, which is
+        analysed and added to the library first when it is not there yet (`analyse`): {"track_id",
+        "path", "tags": {"msd": {tag: prob}, "mtt": {...}}, "schema", "error"}. Raises MusicRecError
+        when the file cannot be analysed."""
+        from musicrec_engine.errors import MusicRecError
+        from musicrec_engine.library import tags as tagstore
+
+        t = self.library.track(file_or_id)
+        error = None
+        if (t is None or t["status"] != "ok" or not tagstore.track_tags(self.library, t["id"])) and analyse \
+                and not isinstance(file_or_id, int):
+            result = next(iter(self.analyze([file_or_id], jobs=1)), None)
+            if result is None:
+                raise MusicRecError(f"{file_or_id}: not an audio file")
+            if result.status != "ok":
+                raise MusicRecError(f"{file_or_id}: {result.error}")
+            error = result.listening_error
+            t = self.library.track(result.path)
+        if t is None:
+            raise MusicRecError(f"{file_or_id}: not in the library; analyse it first (musicrec analyze PATH)")
+        return {"track_id": t["id"], "path": t["path"], "tags": tagstore.track_tags(self.library, t["id"]),
+                "schema": tagstore.listening_schema(self.library, t["id"]), "error": error}
+
+    def tag_vocabulary(self) -> dict[str, list[str]]:
+        """Every tag the listening model can give, per vocabulary ("msd", "mtt")."""
+        from musicrec_engine.library import tags as tagstore
+
+        return tagstore.vocabulary()
+
     def features(self, path, pipeline: str = "mfcc", window: str = "full") -> dict:
         """One file's named feature vector: {"pipeline", "version", "schema_hash", "names", "values"}."""
         from musicrec_engine.analysis.pipeline import file_features

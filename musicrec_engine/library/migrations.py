@@ -165,6 +165,26 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX playlist_tracks_track ON playlist_tracks(track_id);
     """,
+    # 5: what the listening model (MusiCNN) hears: tag probabilities of both vocabularies per
+    # track, and the settings they were computed with (its embeddings go to `features` under the
+    # pipelines musicnn-msd and musicnn-mtt). Attributes say what produced them and what their
+    # confidence rests on.
+    """
+    CREATE TABLE track_tags (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        vocabulary TEXT NOT NULL,
+        tag TEXT NOT NULL,
+        prob REAL NOT NULL,
+        PRIMARY KEY (track_id, vocabulary, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX track_tags_tag ON track_tags(tag COLLATE NOCASE, prob);
+    CREATE TABLE track_listening (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        schema TEXT NOT NULL
+    );
+    ALTER TABLE attributes ADD COLUMN source TEXT;
+    ALTER TABLE attributes ADD COLUMN basis TEXT;
+    """,
 ]
 
 # Indexes a bulk catalog import drops while it loads and builds again at the end (a sort is far

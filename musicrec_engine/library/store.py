@@ -22,6 +22,7 @@ import numpy as np
 
 from musicrec_engine.attributes import ALL_ATTRIBUTES
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.library import tags as listened_tags
 from musicrec_engine.library.migrations import BULK_INDEXES, MIGRATIONS, SCHEMA_VERSION
 
 TAG_FIELDS = ["title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
@@ -182,9 +183,12 @@ class Library:
                               (track_id, pipeline, sh, np.asarray(vec, dtype=np.float32).tobytes()))
                 for name, a in (getattr(result, "attributes", {}) or {}).items():
                     d = a if isinstance(a, dict) else a.to_dict()
-                    c.execute("INSERT INTO attributes VALUES (?,?,?,?,?)",
+                    c.execute("INSERT INTO attributes (track_id, name, value, provenance, confidence, source, basis) "
+                              "VALUES (?,?,?,?,?,?,?)",
                               (track_id, name, _num(d.get("value")), d.get("provenance", "estimated"),
-                               _num(d.get("confidence"))))
+                               _num(d.get("confidence")), d.get("source"), d.get("basis")))
+            listened_tags.write(c, track_id, getattr(result, "tags", None) if ok else None,
+                                getattr(result, "embeddings", None), getattr(result, "listening_schema", None))
         return track_id
 
     def _upsert_track(self, c: sqlite3.Connection, values: dict) -> int:
@@ -270,6 +274,7 @@ class Library:
                "t.disc_no, t.track_no, t.path")
         rows = self._q(sql, params)
         attrs = self._attributes([r[0] for r in rows] if ids is not None else None)
+        heard = listened_tags.shown_tags(self, [r[0] for r in rows] if ids is not None else None)
         out = []
         for r in rows:
             d = dict(zip(_TRACK_COLS, r[: len(_TRACK_COLS)], strict=True))
@@ -279,12 +284,13 @@ class Library:
             d["rating"] = r[-2]
             d["predicted_like"] = r[-1]
             d["attributes"] = attrs.get(d["id"], {})
+            d["tags"] = heard.get(d["id"], [])
             d["source"] = "library"
             out.append(d)
         return out
 
     def _attributes(self, ids: list[int] | None) -> dict[int, dict]:
-        sql = "SELECT track_id, name, value, provenance, confidence FROM attributes"
+        sql = "SELECT track_id, name, value, provenance, confidence, source, basis FROM attributes"
         params: list = []
         if ids is not None:
             if not ids:
@@ -292,8 +298,11 @@ class Library:
             sql += f" WHERE track_id IN ({','.join('?' * len(ids))})"
             params = ids
         out: dict[int, dict] = {}
-        for tid, name, value, prov, conf in self._q(sql, params):
-            out.setdefault(tid, {})[name] = {"value": value, "provenance": prov, "confidence": conf}
+        for tid, name, value, prov, conf, source, basis in self._q(sql, params):
+            d = {"value": value, "provenance": prov, "confidence": conf}
+            if source or basis:
+                d.update(source=source, basis=basis)
+            out.setdefault(tid, {})[name] = d
         return out
 
     def track(self, id_or_path: int | str | os.PathLike) -> dict | None:
