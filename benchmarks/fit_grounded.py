@@ -5,13 +5,10 @@ product's patch placement, PATCHES patches), computes each recipe's raw score pe
 the raw scores' quantiles onto the Spotify sample's quantiles of the same attribute:
 
 - every album weighs the same (UFO:AI's 48 tracks must not outvote Asc's 3);
-- instrumentalness: sung tracks (Frets on Fire songs, which ship a vocals stem) and the rest
-  (game soundtracks, instrumental) are weighted to the Spotify sample's share of tracks with
-  instrumentalness >= 0.5, so the mapped values follow Spotify's mix of sung and instrumental music.
-
-Confidence: for instrumentalness the ROC AUC of the raw score separating the sung tracks from the
-rest; for the others, which have no ground truth among these recordings, a fixed 0.5 and a basis
-that says so.
+- energy is fitted on the Spotify sample itself (energy against loudness and tempo), the tags
+  moving a track along that fit; instrumentalness is a logistic map whose slope sends the real
+  (instrumental) recordings' median to the median of Spotify's instrumental tracks (see
+  attributes/grounded.py for why these two are not quantile maps).
 
     PYTHONPATH=. .venv/bin/python benchmarks/fit_grounded.py [--cache DIR] [--patches 4] [--write]
 """
@@ -51,7 +48,7 @@ def load_rows(cache: Path, patches: int) -> list[dict]:
         if f"p{patches}_msd_probs" not in d:
             continue
         tags = {m: dict(zip(TAGS[m], d[f"p{patches}_{m}_probs"].mean(axis=0).tolist(), strict=True)) for m in TAGS}
-        rows.append({"album": item["album"], "key": item["key"], "sung": bool(item.get("sung")) or "Frets on Fire" in item["album"], "tags": tags,
+        rows.append({"album": item["album"], "key": item["key"], "tags": tags,
                      "attrs": json.loads(str(d["attributes"])),
                      "descriptors": dict(zip(names, d["descriptors"].tolist(), strict=False)),
                      "file": f})
@@ -65,12 +62,15 @@ def weighted_quantiles(x: np.ndarray, w: np.ndarray, levels: np.ndarray) -> np.n
     return np.interp(levels, cw, x)
 
 
-def auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    if len(pos) == 0 or len(neg) == 0:
-        return float("nan")
-    s = np.concatenate([pos, neg])
-    r = np.argsort(np.argsort(s)) + 1.0
-    return float((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+def energy_fit(spot) -> tuple[np.ndarray, float]:
+    """energy ~ sigmoid(a + b * loudness + c * tempo) over the Spotify sample: (a, b, c), r."""
+    from scipy.optimize import least_squares
+
+    d = spot[spot["tempo"] > 0]
+    X = np.c_[np.ones(len(d)), d["loudness"].clip(-60, 0), d["tempo"].clip(40, 220)]
+    y = d["energy"].to_numpy(float)
+    w = least_squares(lambda w: 1 / (1 + np.exp(-(X @ w))) - y, np.zeros(3)).x
+    return w, float(np.corrcoef(1 / (1 + np.exp(-(X @ w))), y)[0, 1])
 
 
 def fit(rows: list[dict]) -> dict:
@@ -82,33 +82,42 @@ def fit(rows: list[dict]) -> dict:
     albums = sorted({r["album"] for r in rows})
     per_album = {a: sum(r["album"] == a for r in rows) for a in albums}
     w_album = np.array([1.0 / per_album[r["album"]] for r in rows])
-    sung = np.array([r["sung"] for r in rows])
     raw = {n: np.array([grounded.RAW[n](r["tags"], r["attrs"], r["descriptors"]) for r in rows])
            for n in grounded.ATTRIBUTES}
-    share_instr = float((spot["instrumentalness"] >= 0.5).mean())
-    out = {"source": (f"raw scores of {len(rows)} real recordings in {len(albums)} albums "
-                      f"({int(sung.sum())} sung) from benchmarks/realmusic.py, every album weighted equally; "
-                      f"targets: quantiles of {SPOTIFY.name} ({len(spot)} tracks)"),
+    instr = spot["instrumentalness"].to_numpy(float)
+    out = {"source": (f"raw scores of {len(rows)} real recordings in {len(albums)} albums from "
+                      f"benchmarks/realmusic.py, every album weighted equally; targets: {SPOTIFY.name} "
+                      f"({len(spot)} tracks)"),
            "attributes": {}}
+    w, r = energy_fit(spot)
+    ev = np.array([grounded._evidence(r_["tags"], grounded.ENERGETIC, grounded.CALM) for r_ in rows])
+    out["energy_fit"] = {"coefficients": w.round(4).tolist(), "r": round(r, 3),
+                         "tag_evidence_mean": round(float(np.average(ev, weights=w_album)), 3)}
     for name in grounded.ATTRIBUTES:
-        w = w_album.copy()
-        if name == "instrumentalness" and sung.any() and (~sung).any():
-            w[sung] *= (1 - share_instr) / w[sung].sum()
-            w[~sung] *= share_instr / w[~sung].sum()
-        raw_q = weighted_quantiles(raw[name], w, LEVELS)
-        target_q = np.quantile(spot[name].to_numpy(float), LEVELS)
+        if name == "energy":
+            out["attributes"][name] = {
+                "kind": "logistic", "slope": 1.0, "shift": 0.0, "confidence": round(r, 2),
+                "basis": (f"loudness and tempo as they give energy over the Spotify sample (r = {r:.2f}), "
+                          "moved by real-music tags (loud, fast, metal, punk against quiet, soft, ambient, Mellow)")}
+            continue
         if name == "instrumentalness":
-            a = auc(raw[name][~sung], raw[name][sung])
-            basis = (f"real-music tags: separates {int((~sung).sum())} instrumental game-soundtrack tracks from "
-                     f"{int(sung.sum())} sung rock songs at ROC AUC {a:.2f}; scale matched to Spotify's "
-                     f"({share_instr:.0%} instrumental)")
-            conf = round(max(0.0, 2 * a - 1), 3) if a == a else 0.5
-        else:
-            basis = ("real-music tags mapped onto the Spotify sample's spread; no real recordings with "
-                     f"known {name} to check it against")
-            conf = 0.5
-        out["attributes"][name] = {"levels": LEVELS.round(4).tolist(), "raw_q": raw_q.round(5).tolist(),
-                                   "target_q": target_q.round(5).tolist(), "confidence": conf, "basis": basis}
+            target = float(np.median(instr[instr >= 0.5]))
+            med = float(weighted_quantiles(raw[name], w_album, np.array([0.5]))[0])
+            slope = float(np.log(target / (1 - target)) / med) if med > 0 else 1.0
+            out["attributes"][name] = {
+                "kind": "logistic", "slope": round(slope, 4), "shift": 0.0, "confidence": 0.5,
+                "basis": (f"real-music voice tags of both models (MusiCNN separates sung from instrumental "
+                          f"real recordings at ROC AUC 0.91-0.93); the {len(rows)} real recordings here are all "
+                          f"instrumental (median {med:.2f} in log-odds, mapped to Spotify's instrumental median "
+                          f"{target:.2f}); the sung side has not been checked on real songs here")}
+            continue
+        raw_q = weighted_quantiles(raw[name], w_album, LEVELS)
+        target_q = np.quantile(spot[name].to_numpy(float), LEVELS)
+        out["attributes"][name] = {
+            "kind": "quantile", "levels": LEVELS.round(4).tolist(), "raw_q": raw_q.round(5).tolist(),
+            "target_q": target_q.round(5).tolist(), "confidence": 0.5,
+            "basis": ("real-music tags, their spread over real recordings mapped onto the Spotify sample's; "
+                      f"no real recordings with known {name} to check it against")}
     return out
 
 
@@ -124,6 +133,9 @@ if __name__ == "__main__":
     cal = fit(rows)
     cal["patches"] = ns.patches
     print(cal["source"])
+    print(f"energy over the Spotify sample: sigmoid({' + '.join(map(str, cal['energy_fit']['coefficients']))} "
+          f"x [1, loudness, tempo]), r = {cal['energy_fit']['r']}; tag evidence mean over the real tracks "
+          f"{cal['energy_fit']['tag_evidence_mean']} (grounded.ENERGY_TAG_CENTRE)")
     for name, c in cal["attributes"].items():
         print(f"{name:17s} confidence {c['confidence']:.2f}  {c['basis']}")
     if ns.write:

@@ -14,6 +14,7 @@ result keeps its features and attributes, carries no tags, and says why in `list
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 
@@ -61,9 +62,7 @@ def listen(y: np.ndarray, sr: int):
 
 # --- the feature cache holds tags and embeddings as vectors, keyed by schema and model -----------
 def _cache_key(schema: str, vocabulary: str, what: str) -> str:
-    from musicrec_engine.library.tags import embedding_schema_hash
-
-    return embedding_schema_hash(schema, vocabulary) + (":tags" if what == "tags" else "")
+    return "listen-" + hashlib.sha256(f"{schema}|{vocabulary}|{what}".encode()).hexdigest()[:16]
 
 
 def cache_vectors(tags: dict | None, embeddings: dict | None, schema: str | None) -> dict[str, tuple[str, np.ndarray]]:

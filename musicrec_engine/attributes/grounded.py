@@ -7,13 +7,22 @@ real recordings, so these five attributes now come from their tag probabilities 
 loudness and tempo, and the pulse of the onset envelope, where Spotify's definitions name them).
 
 Each recipe below turns tag evidence into a raw score: the log-odds of the tags that speak for the
-attribute against those that speak against it (`_evidence`). A raw score has no scale of its own;
-`resources/models/grounded_calibration.json` maps it onto 0..1 with a monotone quantile map: the raw
-score's quantiles over real recordings (the Debian game soundtracks and Frets on Fire songs of
-benchmarks/realmusic.py, each album weighted equally, and for instrumentalness sung and
-instrumental tracks weighted to Spotify's share of instrumental tracks) are sent to the same
-quantiles of the attribute over the Spotify sample (shared/data/spotify-sample, 1,000 tracks).
-benchmarks/fit_grounded.py writes that file and prints what it rests on.
+attribute against those that speak against it (`_evidence`). `resources/models/grounded_calibration.json`
+(written by benchmarks/fit_grounded.py, which prints what it rests on) maps raw scores onto 0..1,
+in one of two ways:
+
+- quantile map (acousticness, danceability, valence): the raw score's quantiles over real
+  recordings (the Debian game soundtracks and songs of benchmarks/realmusic.py, every album
+  weighted equally) are sent to the same quantiles of the attribute over the Spotify sample
+  (shared/data/spotify-sample, 1,000 tracks), so over such music the values spread as Spotify's do;
+- logistic (energy, instrumentalness), where a population map would mislead. Energy: Spotify's
+  own tracks give energy as a logistic function of loudness and tempo (fitted on the sample:
+  r = 0.86), and the tag evidence moves the track along it; a quantile map over game music, most of
+  it quieter than released pop, would put every loud pop song at the very top. Instrumentalness:
+  the real recordings at hand are all instrumental (none ships a vocals stem and the taggers hear no
+  voice in them), so there is no sung population to take quantiles of; balanced evidence maps to
+  0.5 and the slope is set so that the real instrumental tracks' median maps to the median of
+  Spotify's instrumental tracks (instrumentalness >= 0.5).
 
 Provenance is "learned" (the evidence is a trained model's output), source "MusiCNN tags (MSD+MTT)";
 confidence and its basis come from the calibration file: what was measured on real recordings,
@@ -120,15 +129,20 @@ ENERGETIC = _m("metal", "punk", "hard rock", "heavy metal", "rock", "electro", "
     "loud", "fast", "metal", "rock", "drums", "techno")
 CALM = _m("ambient", "Mellow", "chillout", "chill", "easy listening", "beautiful", "acoustic") + _t(
     "quiet", "soft", "slow", "ambient", "classical", "new age")
-# Over the Spotify sample, energy ~ 0.034 per dB of loudness + 0.0008 per BPM (r = 0.82): the same
-# weights here, and the tag evidence scaled to the spread the loudness term has on real recordings.
-ENERGY_DB, ENERGY_BPM, ENERGY_TAGS = 0.034, 0.0008, 0.08
+# Over the Spotify sample, energy = sigmoid(1.83 + 0.217 per dB of loudness + 0.0053 per BPM)
+# (least squares, r = 0.86 with the true values; benchmarks/fit_grounded.py prints the fit). The
+# tag evidence, centred on its mean over the real recordings, adds ENERGY_TAGS per unit of log-odds:
+# a track whose tags are one unit more energetic than usual reads like one about 1.6 dB louder.
+ENERGY_FIT = (1.83, 0.217, 0.0053)
+ENERGY_TAGS, ENERGY_TAG_CENTRE = 0.35, 0.0
 
 
 def raw_energy(tags: dict, attrs: dict, desc: dict) -> float:
+    """Log-odds of energy (the calibration's logistic map has slope 1 and no shift for it)."""
     loud = min(max(_value(attrs, "loudness", -12.0), -60.0), 0.0)
     tempo = min(max(_value(attrs, "tempo", 120.0), 40.0), 220.0)
-    return ENERGY_DB * loud + ENERGY_BPM * tempo + ENERGY_TAGS * _evidence(tags, ENERGETIC, CALM)
+    a, b, c = ENERGY_FIT
+    return a + b * loud + c * tempo + ENERGY_TAGS * (_evidence(tags, ENERGETIC, CALM) - ENERGY_TAG_CENTRE)
 
 
 # "Musical positiveness conveyed by a track. Tracks with high valence sound more positive (e.g.
@@ -158,8 +172,10 @@ def calibration() -> dict:
 
 
 def to_unit(name: str, raw: float, cal: dict | None = None) -> float:
-    """raw score -> 0..1 through the quantile map of `name` (piecewise linear, flat outside)."""
+    """raw score -> 0..1 through the map of `name`: logistic, or quantile (piecewise linear, flat outside)."""
     c = (cal or calibration())["attributes"][name]
+    if c.get("kind") == "logistic":
+        return float(1.0 / (1.0 + math.exp(-float(c["slope"]) * (raw - float(c["shift"])))))
     levels = np.asarray(c["levels"], float)
     raw_q = np.asarray(c["raw_q"], float)
     # equal raw quantiles (ties) would make interp jump: spread them by a hair in order
@@ -190,14 +206,15 @@ def attributes(tags: dict, attrs: dict | None = None, descriptors: dict | None =
 
 def user_model_attributes() -> set[str]:
     """Attributes the user's own trained model gives (`musicrec attributes train`): those keep its
-    values, since the user trained it on labels of their choosing."""
+    values, since the user trained it on labels of their choosing. Read from the manifest beside
+    the model in the data folder (the model itself is checked, or refused, by attributes.learned)."""
     try:
-        from musicrec_engine.attributes import learned
+        from musicrec_engine import paths
+        from musicrec_engine.attributes.modelfile import USER_MODEL
 
-        path = learned.user_model_path()
-        if not path.exists():
+        manifest = paths.resolve().models / f"{USER_MODEL}.manifest.json"
+        if not manifest.is_file():
             return set()
-        mpath = path.with_name(path.name.removesuffix(".joblib") + ".manifest.json")
-        return set(json.loads(mpath.read_text()).get("attributes", []))
+        return set(json.loads(manifest.read_text()).get("attributes", []))
     except Exception:  # an unreadable manifest: the learned module refuses that model anyway
         return set()

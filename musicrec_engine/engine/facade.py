@@ -138,7 +138,7 @@ class Engine(PlaylistsArea):
         "path", "tags": {"msd": {tag: prob}, "mtt": {...}}, "schema", "error"}. Raises MusicRecError
         when the file cannot be analysed."""
         from musicrec_engine.errors import MusicRecError
-        from musicrec_engine.library import tags as tagstore
+        from musicrec_engine.library import heard_tags as tagstore
 
         t = self.library.track(file_or_id)
         error = None
@@ -158,7 +158,7 @@ class Engine(PlaylistsArea):
 
     def tag_vocabulary(self) -> dict[str, list[str]]:
         """Every tag the listening model can give, per vocabulary ("msd", "mtt")."""
-        from musicrec_engine.library import tags as tagstore
+        from musicrec_engine.library import heard_tags as tagstore
 
         return tagstore.vocabulary()
 

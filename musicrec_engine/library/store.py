@@ -22,7 +22,7 @@ import numpy as np
 
 from musicrec_engine.attributes import ALL_ATTRIBUTES
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.library import tags as listened_tags
+from musicrec_engine.library import heard_tags as listened_tags
 from musicrec_engine.library.migrations import BULK_INDEXES, MIGRATIONS, SCHEMA_VERSION
 
 TAG_FIELDS = ["title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
