@@ -32,8 +32,8 @@ def track_file(out: Path, key: str) -> Path:
 
 def analyse(path: Path, patch_counts: list[int]) -> dict:
     from musicrec_engine import features, listening
-    from musicrec_engine.attributes.compute import compute_all
     from musicrec_engine.attributes import estimated
+    from musicrec_engine.attributes.compute import compute_all
     from musicrec_engine.audio import decode as audio
 
     t0 = time.process_time()

@@ -56,13 +56,18 @@ def _logit(p: float) -> float:
 
 
 def _evidence(tags: dict, pro: list[tuple[str, str]], con: list[tuple[str, str]]) -> float:
-    """Mean log-odds of the `pro` tags minus mean log-odds of the `con` tags ((vocabulary, tag) pairs).
-    Means, not sums: both models name the same thing in several overlapping tags ("vocal",
-    "vocals", "singing", ...), and a sum would count one voice five times."""
-    def mean(pairs):
-        vals = [_logit(tags[v][t]) for v, t in pairs if t in tags.get(v, {})]
+    """How much more the tags speak for an attribute than against it, in log-odds: per side and per
+    vocabulary the strongest tag (both models name one thing in several overlapping tags, "vocal",
+    "vocals", "singing", "female", ..., and a singer is rarely both "male" and "female", so a mean
+    would dilute a clear voice), averaged over the two vocabularies; then `pro` minus `con`."""
+    def side(pairs):
+        best: dict[str, float] = {}
+        for v, t in pairs:
+            if t in tags.get(v, {}):
+                best[v] = max(best.get(v, 0.0), float(tags[v][t]))
+        vals = [_logit(p) for p in best.values()]
         return sum(vals) / len(vals) if vals else 0.0
-    return mean(pro) - mean(con)
+    return side(pro) - side(con)
 
 
 def _m(*names: str) -> list[tuple[str, str]]:
