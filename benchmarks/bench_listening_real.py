@@ -1,14 +1,12 @@
-"""CPU cost of listening (MusiCNN tags + embeddings) per track, by number of patches.
+"""The listening model on real recordings: same-album neighbours, cost by patch count, tags per
+album, and the grounded attributes against the Spotify sample.
 
-    .venv/bin/python benchmarks/bench_listening.py [--seconds 240] [--sr 22050] [--repeats 3]
+Reads what benchmarks/real_listening_cache.py saved for the tracks of benchmarks/realmusic.py
+(Debian's game soundtracks and Frets on Fire songs): the product's decode, today's feature
+vectors and attributes, and both MusiCNN models' outputs per patch for several patch counts,
+placed exactly as `listening.listen` places them. Every space is computed here in the same run on
+the same tracks, so the ratios are fair:
 
-<<<<<<<< HEAD:benchmarks/bench_listening.py
-Measures process time (CPU-seconds, torch on one thread, as in the analysis' one process per core)
-of `listening.listen` on a synthetic 4-minute mono signal at the decoder's rate (22.05 kHz, so
-the partial resampling to 16 kHz is included), for MSD alone, MTT alone and both; plus the time to
-import torch and load both models once per process. The best of --repeats runs is reported
-(the machine may be shared). Target: both models <= 0.5 CPU-s per 4-minute track.
-========
 - seed baseline: cosine over z-scored MFCC-273 (the seed's method);
 - today's sound space: MFCC + statistical features, sound columns, whitened (search.similarity);
 - the MusiCNN embeddings (mean 200-value penultimate layer over the patches), each model and both;
@@ -18,89 +16,170 @@ Same-album precision@5: for every track, the share of its 5 nearest others that 
 album (albums with fewer than 6 tracks cap it below 1 for every method alike).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_listening_real.py [--cache DIR] [--patches 1,2,4,8]
->>>>>>>> 584ae50 (benchmarks: bench_listening_real.py (bench_listening.py is the port's cost benchmark)):benchmarks/bench_listening_real.py
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-PATCHES = (1, 2, 3, 4, 6, 8, 12)
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
+
+DEFAULT_CACHE = Path("~/.cache/musicrec-bench/listening").expanduser()
 
 
-def signal(seconds: float, sr: int) -> np.ndarray:
-    """Drums-and-chords-like test audio: noise bursts on a beat over a few tones."""
-    rng = np.random.default_rng(0)
-    t = np.arange(int(seconds * sr)) / sr
-    y = 0.1 * sum(np.sin(2 * np.pi * f * t) for f in (110.0, 220.0, 277.2, 329.6))
-    env = np.exp(-((t * 2) % 1.0) * 20)
-    y += 0.3 * env * rng.standard_normal(len(t))
-    return y.astype(np.float32)
+def precision_at(v: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
+    s = v @ v.T
+    np.fill_diagonal(s, -np.inf)  # the query itself is excluded
+    top = np.argsort(-s, axis=1)[:, :k]
+    return float(np.mean(labels[top] == labels[:, None]))
 
 
-def cpu(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
+def load(cache: Path, patch_counts: list[int]) -> tuple[list[dict], dict]:
+    index = json.loads((cache / "index.json").read_text())
+    rows = []
+    for item in index:
+        f = cache / item["file"]
+        if not f.exists():
+            continue
+        d = dict(np.load(f))
+        if not all(f"p{n}_msd_emb" in d for n in patch_counts):
+            continue
+        d.update(item)
+        d["sung"] = bool(item.get("sung")) or "Frets on Fire" in item["album"]
+        rows.append(d)
+    return rows, {"tracks": len(rows), "albums": len({r["album"] for r in rows})}
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description="CPU-seconds of listening per track")
-    ap.add_argument("--seconds", type=float, default=240.0)
-    ap.add_argument("--sr", type=int, default=22050)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--patches", type=int, nargs="+", default=list(PATCHES))
-    args = ap.parse_args(argv)
+def spaces(rows: list[dict], n: int) -> dict[str, np.ndarray]:
+    """name -> unit vectors of every row, for patch count n."""
+    from musicrec_engine.features import mfcc as mfcc_pipeline
+    from musicrec_engine.features import stats as stats_pipeline
+    from musicrec_engine.search import similarity as sim
+    from musicrec_engine.search.encoding import normalise
+
+    mfcc = np.stack([r["mfcc"] for r in rows])
+    both = np.hstack([mfcc, np.stack([r["stats"] for r in rows])])
+    names = mfcc_pipeline.names() + stats_pipeline.names()
+    today = sim.SoundSpace(names=names).fit(both).transform(both)
+    emb = {m: np.stack([r[f"p{n}_{m}_emb"].mean(axis=0) for r in rows]) for m in ("msd", "mtt")}
+    out = {"seed baseline: z-scored MFCC-273 cosine": sim.zscore_cosine_space(mfcc),
+           "today's sound space (MFCC + stats, whitened)": today}
+    for m in ("msd", "mtt"):
+        out[f"{m.upper()} embedding, raw cosine"] = normalise(emb[m].astype(np.float32))
+        out[f"{m.upper()} embedding, z-scored"] = sim.zscore_cosine_space(emb[m])
+    cat = np.hstack([emb["msd"], emb["mtt"]])
+    out["MSD+MTT embeddings, raw cosine"] = normalise(cat.astype(np.float32))
+    zz = np.hstack([sim.zscore_cosine_space(emb["msd"]), sim.zscore_cosine_space(emb["mtt"])])
+    out["MSD+MTT embeddings, z-scored per model"] = normalise(zz)
+    out["MSD+MTT embeddings, whitened"] = sim.SoundSpace(max_components=32).fit(cat).transform(cat)
+    if hasattr(sim, "listening_space"):
+        out["product sound space (search.similarity.listening_space)"] = sim.listening_space(
+            {"musicnn-msd": emb["msd"], "musicnn-mtt": emb["mtt"]}, both, names)
+    for w in (0.2, 0.35, 0.5):
+        out[f"embeddings z-scored + today's space (weight {w:.2f})"] = normalise(np.hstack(
+            [np.sqrt(1 - w) * normalise(zz), np.sqrt(w) * today]))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", default=str(DEFAULT_CACHE))
+    ap.add_argument("--patches", default="1,2,4,8")
+    ap.add_argument("--default", type=int, default=4, help="patch count of the detailed tables")
+    ns = ap.parse_args()
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-<<<<<<<< HEAD:benchmarks/bench_listening.py
-    print(f"bench_listening  args: {' '.join(sys.argv[1:]) or '(defaults)'}  {vars(args)}  git {rev or '?'}")
-========
     counts = [int(c) for c in ns.patches.split(",")]
     print(f"bench_listening_real.py --cache {ns.cache} --patches {ns.patches} --default {ns.default}  (git {rev})")
     rows, info = load(Path(ns.cache), counts)
     labels = np.array([r["album"] for r in rows])
     print(f"{info['tracks']} real tracks in {info['albums']} albums "
           f"({sum(r['sung'] for r in rows)} sung), {sum(float(r['duration']) for r in rows) / 60:.0f} min\n")
->>>>>>>> 584ae50 (benchmarks: bench_listening_real.py (bench_listening.py is the port's cost benchmark)):benchmarks/bench_listening_real.py
 
-    t0 = time.process_time()
-    w0 = time.perf_counter()
-    import torch
+    print("## Same-album precision@5 by space and patch count")
+    table = {n: {k: precision_at(v, labels) for k, v in spaces(rows, n).items()} for n in counts}
+    names = list(table[counts[0]])
+    base = table[counts[0]]["seed baseline: z-scored MFCC-273 cosine"]
+    print("| space | " + " | ".join(f"{n} patches" for n in counts) + f" | vs seed ({ns.default} p.) |")
+    print("|---|" + "---|" * (len(counts) + 1))
+    for k in names:
+        ref = table.get(ns.default, table[counts[-1]])[k]
+        print(f"| {k} | " + " | ".join(f"{table[n][k]:.3f}" for n in counts) + f" | {ref / base:.2f}x |")
 
-    from musicrec_engine import listening
+    print("\n## Cost of listening (both models), CPU-s per track on one core, by patch count")
+    print("| patches | mean | max | per 4-min track |")
+    print("|---|---|---|---|")
+    for n in counts:
+        t = np.array([float(r[f"t_listen_p{n}"]) for r in rows])
+        t = t[t < np.median(t) * 4]  # the first track of a process also loads the models
+        print(f"| {n} | {t.mean():.2f} | {t.max():.2f} | {t.mean():.2f} (length-independent) |")
+    dec = np.array([float(r["t_decode"]) + float(r["t_features"]) for r in rows])
+    dur = np.array([float(r["duration"]) for r in rows])
+    print(f"reference in the same run: decode + features + today's attributes "
+          f"{np.mean(dec / dur) * 240:.2f} CPU-s per 4-min track")
 
-    listening.load("msd")
-    listening.load("mtt")
-    print(f"import torch + load both models: {time.process_time() - t0:.2f} CPU-s ({time.perf_counter() - w0:.2f} s wall), "
-          f"torch threads {torch.get_num_threads()}")
-    y = signal(args.seconds, args.sr)
-    listening.listen(y, args.sr, n_patches=1)  # first call sets up oneDNN's kernels
+    from musicrec_engine.listening.vocab import TAGS
 
-    rows = []
-    for n in args.patches:
-        row = [n]
-        for models in (("msd",), ("mtt",), ("msd", "mtt")):
-            row.append(cpu(lambda m=models, n=n: listening.listen(y, args.sr, n_patches=n, models=m), args.repeats))
-        rows.append(row)
-    print(f"\n{args.seconds:.0f} s signal at {args.sr} Hz, CPU-s per track (best of {args.repeats})")
-    print(f"{'patches':>8} {'audio s':>8} {'MSD':>7} {'MTT':>7} {'both':>7} {'both/patch':>11}")
-    for n, a, b, c in rows:
-        print(f"{n:>8} {n * 3:>8} {a:>7.3f} {b:>7.3f} {c:>7.3f} {c / n:>11.3f}")
-    ok = [n for n, *_r, c in rows if c <= 0.5]
-    print(f"\nmost patches within 0.5 CPU-s for both models: {max(ok) if ok else 'none'}; "
-          f"default is {listening.DEFAULT_PATCHES}")
-    return 0
+    print(f"\n## Tags per album (top 5 of each vocabulary, mean probability over its tracks, {ns.default} patches)")
+    print("| album | tracks | MSD | MTT |")
+    print("|---|---|---|---|")
+    for album in sorted(set(labels)):
+        sel = [r for r in rows if r["album"] == album]
+        cells = []
+        for m in ("msd", "mtt"):
+            p = np.mean([r[f"p{ns.default}_{m}_probs"].mean(axis=0) for r in sel], axis=0)
+            top = np.argsort(-p)[:5]
+            cells.append(", ".join(f"{TAGS[m][i]} {p[i]:.2f}" for i in top))
+        print(f"| {album} | {len(sel)} | {cells[0]} | {cells[1]} |")
+
+    grounded_tables(rows, ns.default)
+
+
+def auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    s = np.concatenate([pos, neg])
+    r = np.argsort(np.argsort(s)) + 1.0
+    return float((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def grounded_tables(rows: list[dict], n: int) -> None:
+    from musicrec_engine.attributes import estimated, grounded
+    from musicrec_engine.listening.vocab import TAGS
+
+    names = estimated.descriptor_names()
+    sung = np.array([r["sung"] for r in rows])
+    today, new = {}, {}
+    for r in rows:
+        tags = {m: dict(zip(TAGS[m], r[f"p{n}_{m}_probs"].mean(axis=0).tolist(), strict=True)) for m in TAGS}
+        attrs = json.loads(str(r["attributes"]))
+        g = grounded.attributes(tags, attrs, dict(zip(names, r["descriptors"].tolist(), strict=False)))
+        for a in grounded.ATTRIBUTES:
+            today.setdefault(a, []).append(attrs.get(a, np.nan))
+            new.setdefault(a, []).append(g[a].value if a in g else np.nan)
+    if not any(np.isfinite(v).any() for v in map(np.array, new.values())):
+        print("\n(no grounded_calibration.json yet: grounded attributes not shown)")
+        return
+    print(f"\n## Instrumentalness: {int((~sung).sum())} instrumental game tracks against {int(sung.sum())} sung songs")
+    print("| attribute source | ROC AUC | median on sung | median on instrumental |")
+    print("|---|---|---|---|")
+    for label, vals in (("today (generated-audio model)", np.array(today["instrumentalness"], float)),
+                        ("grounded (MusiCNN tags)", np.array(new["instrumentalness"], float))):
+        print(f"| {label} | {auc(vals[~sung], vals[sung]):.2f} | {np.median(vals[sung]):.2f} | "
+              f"{np.median(vals[~sung]):.2f} |")
+    print("\n## Attributes over the real tracks: median and share >= 0.95, today against grounded")
+    print("| attribute | today median | today >= 0.95 | grounded median | grounded >= 0.95 | sung songs: today / grounded median |")
+    print("|---|---|---|---|---|---|")
+    for a in grounded.ATTRIBUTES:
+        t, g = np.array(today[a], float), np.array(new[a], float)
+        print(f"| {a} | {np.nanmedian(t):.2f} | {np.nanmean(t >= 0.95):.0%} | {np.nanmedian(g):.2f} | "
+              f"{np.nanmean(g >= 0.95):.0%} | {np.nanmedian(t[sung]):.2f} / {np.nanmedian(g[sung]):.2f} |")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
