@@ -45,6 +45,8 @@ def run(args, where) -> int:
     for r in results:
         where_ = r["path"] or f"{r['catalog']}:{r['external_id']}"
         why = ", ".join(b["attribute"] for b in r["because"])
+        shared = ", ".join(r.get("shared_tags") or [])
         print(f"{r['score']:.3f}  [{r['source']}/{r['space']}]  {r['artist'] or '?'} - {r['title'] or '?'}"
-              f"  ({r['album'] or '-'})  {where_}" + (f"  close in: {why}" if why else ""))
+              f"  ({r['album'] or '-'})  {where_}" + (f"  close in: {why}" if why else "")
+              + (f"  both sound: {shared}" if shared else ""))
     return 0

@@ -206,8 +206,9 @@ class Engine(PlaylistsArea):
                 if res.status != "ok":
                     raise MusicRecError(f"{file}: {res.error}")
                 tags = read_tags(file)
-                q = Query(features=res.features, attributes=res.attributes, artist=tags.get("artist"),
-                          album=tags.get("album"), content_hash=res.content_hash)
+                heard = {f"musicnn-{v}": e for v, e in res.embeddings.items()}
+                q = Query(features={**res.features, **heard}, attributes=res.attributes, artist=tags.get("artist"),
+                          album=tags.get("album"), content_hash=res.content_hash, tags=res.tags)
         elif track_id is not None:
             q = Query(track_id=int(track_id))
         elif catalog_track_id is not None:

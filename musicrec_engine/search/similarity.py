@@ -5,11 +5,16 @@ Attribute (taste) space: the encoding in encoding.py, for anything with Spotify-
 matrix on disk, unit-normalised so cosine is a dot product, memory-mapped on load and built once
 per catalog import (and weight setting).
 
-Sound space: for library tracks whose audio was analysed. The full feature vectors (MFCC-273 and
-the statistical pipeline) are z-scored and then whitened with a regularised PCA fitted on the
-library, so that no group of correlated features (e.g. 40 mel bands that move together)
-dominates the cosine the way it does over raw z-scores. Kept in memory and updated incrementally:
-only tracks not seen before are read from the database.
+Sound space: for library tracks whose audio was analysed. Mostly what the listening model
+(MusiCNN) hears: its two 200-value embeddings (MSD and MTT models), each z-scored over the library
+so neither model's scale dominates, joined with a smaller share (EMBEDDING_SHARE) of the older
+signal-feature space: the MFCC-273 and statistical vectors, z-scored and whitened with a
+regularised PCA fitted on the library (so that no group of correlated features, e.g. 40 mel bands
+that move together, dominates the cosine). On real recordings the embeddings find same-album
+neighbours far more often than the signal features, and the mix a little more often than the
+embeddings alone (docs/BENCHMARKS.md, "Listening: same-album neighbours"). A library analysed
+before the listening model has no embeddings: it keeps the signal-feature space until re-analysed.
+Kept in memory and updated incrementally: only tracks not seen before are read from the database.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ from musicrec_engine.search import encoding
 log = logging.getLogger("musicrec.similarity")
 Progress = Callable[[int, int, str], None]
 SOUND_PIPELINES = ("mfcc", "stats")
+LISTENING_PIPELINES = ("musicnn-msd", "musicnn-mtt")
+# The embeddings' share of the sound space's cosine; the signal features have the rest. Chosen on
+# the real recordings of benchmarks/bench_listening_real.py (see its table of shares).
+EMBEDDING_SHARE = 0.8
 BUILD_CHUNK = 200_000
 
 
@@ -98,6 +107,49 @@ class SoundSpace:
         return encoding.normalise(np.nan_to_num(z).astype(np.float32))
 
 
+class ListeningSpace:
+    """The product's sound space: z-scored MusiCNN embeddings (both models) with EMBEDDING_SHARE of
+    the cosine, the signal-feature SoundSpace with the rest. `fit` and `transform` take
+    {pipeline: matrix} with LISTENING_PIPELINES and SOUND_PIPELINES (features in that order)."""
+
+    def __init__(self, names: list[str] | None = None, share: float = EMBEDDING_SHARE):
+        self.names, self.share = names, share
+
+    def fit(self, parts: Mapping[str, np.ndarray]) -> ListeningSpace:
+        self.stats = {}
+        for p in LISTENING_PIPELINES:
+            x = np.asarray(parts[p], np.float64)
+            if len(x) < MIN_TRACKS_TO_CENTRE:
+                # too few tracks to centre on: the embeddings come batch-normalised (about zero mean,
+                # unit spread over the models' training music), so they compare as they are
+                self.stats[p] = (np.zeros(x.shape[1]), np.ones(x.shape[1]))
+            else:
+                std = x.std(axis=0)
+                self.stats[p] = (x.mean(axis=0), np.where(std > 1e-9, std, 1.0))
+        self.signal = SoundSpace(names=self.names).fit(_signal(parts)) if self.share < 1 else None
+        return self
+
+    @property
+    def dim(self) -> int:
+        return int(self.signal.dim) if self.signal is not None else 0
+
+    def transform(self, parts: Mapping[str, np.ndarray]) -> np.ndarray:
+        blocks = []
+        for p in LISTENING_PIPELINES:
+            mean, std = self.stats[p]
+            blocks.append(encoding.normalise(np.nan_to_num((np.asarray(parts[p], np.float64) - mean) / std)
+                                             .astype(np.float32)))
+        emb = encoding.normalise(np.hstack(blocks))
+        if self.signal is None:
+            return emb
+        sig = self.signal.transform(_signal(parts))
+        return encoding.normalise(np.hstack([np.sqrt(self.share) * emb, np.sqrt(1 - self.share) * sig]))
+
+
+def _signal(parts: Mapping[str, np.ndarray]) -> np.ndarray:
+    return np.hstack([np.asarray(parts[p], np.float64) for p in SOUND_PIPELINES])
+
+
 def zscore_cosine_space(x: np.ndarray) -> np.ndarray:
     """Seed 000's plain method, kept as the benchmark baseline: cosine over z-scored features."""
     x = np.asarray(x, np.float64)
@@ -109,6 +161,13 @@ def zscore_cosine_space(x: np.ndarray) -> np.ndarray:
 def sound_vector(features: Mapping[str, np.ndarray]) -> np.ndarray | None:
     parts = [np.asarray(features.get(p), np.float32).ravel() for p in SOUND_PIPELINES if features.get(p) is not None]
     return np.concatenate(parts) if len(parts) == len(SOUND_PIPELINES) else None
+
+
+def sound_parts(features: Mapping[str, np.ndarray], pipelines) -> dict[str, np.ndarray] | None:
+    """One track's vectors as (1, n) rows per pipeline, or None when one is missing."""
+    if not all(features.get(p) is not None for p in pipelines):
+        return None
+    return {p: np.asarray(features[p], np.float32).reshape(1, -1) for p in pipelines}
 
 
 # --- catalog index -------------------------------------------------------------------------------
@@ -323,6 +382,9 @@ class Query:
     artist: str | None = None
     album: str | None = None
     content_hash: str | None = None
+    # the tags the listening model gave it: [{"tag", "prob", ...}] as Library.tracks() shows them,
+    # or {"msd": {tag: prob}, "mtt": {...}} straight from an analysis
+    tags: list | Mapping | None = None
 
 
 class Similarity:
@@ -356,16 +418,24 @@ class Similarity:
         with self._lock:
             self._catalogs.pop(catalog_id, None)
 
-    def sound_space(self) -> tuple[np.ndarray, np.ndarray, SoundSpace] | None:
-        """(track ids, unit vectors, fitted space) over the library; reads only new tracks' features."""
+    def sound_space(self) -> tuple[np.ndarray, np.ndarray, SoundSpace | ListeningSpace] | None:
+        """(track ids, unit vectors, fitted space) over the library; reads only new tracks' vectors.
+        The listening space when every track with signal features also has embeddings, else the
+        signal-feature space alone (a library analysed before the listening model)."""
         with self._lock:
-            index = [self.lib.feature_index(p) for p in SOUND_PIPELINES]
-            # one schema per pipeline (the most common): vectors of an older feature version never mix
-            schema = tuple(max(set(ix.values()), key=list(ix.values()).count) if ix else None for ix in index)
-            if schema != self._sound_schema:
-                self._sound_raw, self._sound_schema, self._sound = {}, schema, None
-            common = set.intersection(*[{i for i, h in ix.items() if h == sh} for ix, sh in zip(index, schema,
-                                                                                                 strict=True)])
+            all_pipes = SOUND_PIPELINES + LISTENING_PIPELINES
+            index = {p: self.lib.feature_index(p) for p in all_pipes}
+            # one schema per pipeline (the most common): vectors of an older version never mix
+            schema = {p: max(set(ix.values()), key=list(ix.values()).count) if ix else None
+                      for p, ix in index.items()}
+            members = {p: {i for i, h in index[p].items() if h == schema[p]} for p in all_pipes}
+            signal = set.intersection(*[members[p] for p in SOUND_PIPELINES])
+            heard = signal & set.intersection(*[members[p] for p in LISTENING_PIPELINES])
+            pipes = all_pipes if heard and heard == signal else SOUND_PIPELINES
+            common = heard if pipes == all_pipes else signal
+            key = tuple((p, schema[p]) for p in pipes)
+            if key != self._sound_schema:
+                self._sound_raw, self._sound_schema, self._sound = {}, key, None
             if not common:
                 return None
             stamps = self.lib.analysed_stamps()
@@ -375,17 +445,22 @@ class Similarity:
             self._stamps = {i: stamps.get(i) for i in common}
             new = sorted((common - set(self._sound_raw)) | changed)
             if new:
-                parts = [self.lib.features(p, ids=new) for p in SOUND_PIPELINES]
-                self._sound_names = [n for part in parts for n in part[2]]
-                rows = [dict(zip(part[0].tolist(), part[1], strict=True)) for part in parts]
+                parts = {p: self.lib.features(p, ids=new) for p in pipes}
+                self._sound_names = [n for p in SOUND_PIPELINES for n in parts[p][2]]
+                rows = {p: dict(zip(part[0].tolist(), part[1], strict=True)) for p, part in parts.items()}
                 for i in new:
-                    if all(i in r for r in rows):
-                        self._sound_raw[i] = np.concatenate([r[i] for r in rows])
+                    if all(i in r for r in rows.values()):
+                        self._sound_raw[i] = {p: rows[p][i] for p in pipes}
             self._sound_raw = {i: v for i, v in self._sound_raw.items() if i in common}
             ids = np.array(sorted(self._sound_raw), dtype=np.int64)
-            raw = np.stack([self._sound_raw[i] for i in ids])
-            space = SoundSpace(names=getattr(self, "_sound_names", None)).fit(raw)
-            self._sound = (ids, space.transform(raw), space)
+            raw = {p: np.stack([self._sound_raw[i][p] for i in ids]) for p in pipes}
+            names = getattr(self, "_sound_names", None)
+            if pipes == SOUND_PIPELINES:
+                space = SoundSpace(names=names).fit(_signal(raw))
+                self._sound = (ids, space.transform(_signal(raw)), space)
+            else:
+                space = ListeningSpace(names=names).fit(raw)
+                self._sound = (ids, space.transform(raw), space)
             return self._sound
 
     def library_attribute_space(self) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -418,13 +493,14 @@ class Similarity:
     def _resolve(self, query: Query) -> dict:
         q = {"features": query.features, "attributes": query.attributes, "artist": query.artist,
              "album": query.album, "track_id": query.track_id, "catalog_track_id": query.catalog_track_id,
-             "content_hash": query.content_hash, "album_id": None, "external_id": None}
+             "content_hash": query.content_hash, "album_id": None, "external_id": None,
+             "tags": _tag_names(query.tags)}
         if query.track_id is not None:
             t = self.lib.track(int(query.track_id))
             if t is None:
                 raise ValueError(f"no library track with id {query.track_id}")
             q.update(attributes=t["attributes"], artist=t["album_artist"] or t["artist"], album=t["album"],
-                     content_hash=t["content_hash"], title=t["title"])
+                     content_hash=t["content_hash"], title=t["title"], tags=_tag_names(t.get("tags")))
             q["artists"] = {_fold(t["artist"]), _fold(t["album_artist"])} - {""}
             q["all_artists"] = q["artists"]
         elif query.catalog_track_id is not None:
@@ -457,10 +533,8 @@ class Similarity:
             ids, mat, fitted = sound
             if q["track_id"] is not None and q["track_id"] in set(ids.tolist()):
                 qvec = mat[int(np.searchsorted(ids, q["track_id"]))]
-            elif q["features"] is not None and sound_vector(q["features"]) is not None:
-                v = sound_vector(q["features"])
-                if v.shape[0] == fitted.dim:
-                    qvec = fitted.transform(v[None, :])[0]
+            elif q["features"] is not None:
+                qvec = _query_vector(fitted, q["features"])
         if qvec is None:  # no audio for the query: fall back to the attribute space
             if not q["has_attrs"]:
                 return []
@@ -536,7 +610,8 @@ class Similarity:
         return {"id": t["id"], "source": source, "space": space, "score": round(score, 4), "title": t.get("title"),
                 "artist": t.get("artist"), "album": t.get("album"), "path": t.get("path"),
                 "catalog": t.get("catalog"), "catalog_id": t.get("catalog_id"), "external_id": t.get("external_id"),
-                "album_id": t.get("album_id"), "because": [], "_attributes": t.get("attributes") or {}}
+                "album_id": t.get("album_id"), "because": [], "_attributes": t.get("attributes") or {},
+                "shared_tags": [x for x in _tag_names(t.get("tags")) if x in q["tags"]]}
 
     def _explain(self, q: dict, results: list[dict]) -> list[dict]:
         """Fill each result's `because`: the attributes with the largest shares of the cosine
@@ -557,6 +632,37 @@ class Similarity:
                     r["because"].append({"attribute": name, "query": _val(q["attributes"], name),
                                          "result": _val(a, name)})
         return results
+
+
+def _query_vector(fitted, features: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """A file's unit vector in the fitted sound space, or None when it lacks a vector the space needs."""
+    if isinstance(fitted, ListeningSpace):
+        parts = sound_parts(features, SOUND_PIPELINES + LISTENING_PIPELINES)
+        if parts is None or (fitted.signal is not None and
+                             parts["mfcc"].shape[1] + parts["stats"].shape[1] != fitted.signal.cols.size):
+            return None
+        return fitted.transform(parts)[0]
+    v = sound_vector(features)
+    return fitted.transform(v[None, :])[0] if v is not None and v.shape[0] == fitted.dim else None
+
+
+def _tag_names(tags) -> list[str]:
+    """The names of the tags a track has, most probable first: from Library.tracks()' shown list,
+    or from an analysis' full probabilities (the same rule: heard_tags.SHOWN per vocabulary)."""
+    if not tags:
+        return []
+    if isinstance(tags, Mapping):
+        from musicrec_engine.library.heard_tags import LIKELY, SHOWN
+
+        pairs = [(p, t) for probs in tags.values()
+                 for i, (t, p) in enumerate(sorted(probs.items(), key=lambda kv: -kv[1])) if i < SHOWN or p >= LIKELY]
+        tags = [{"tag": t, "prob": p} for p, t in sorted(pairs, reverse=True)]
+    out: list[str] = []
+    for d in tags:
+        name = d["tag"] if isinstance(d, Mapping) else str(d)
+        if name.casefold() not in (o.casefold() for o in out):
+            out.append(name)
+    return out
 
 
 def _val(attrs: Mapping | None, name: str):
