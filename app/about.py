@@ -30,6 +30,23 @@ COMPONENTS = [
 ]
 
 
+def musicnn_credit() -> str:
+    """The listening model's credit and licence, read from the manifest shipped with its weights."""
+    import json
+
+    from musicrec_engine.paths import SHIPPED_MODELS
+
+    try:
+        m = json.loads((SHIPPED_MODELS / "musicnn" / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return "<p>The listening model (MusiCNN) is not installed.</p>"
+    text = html.escape(m.get("licence_text", "")).replace("\n\n", "<br><br>")
+    return (f"<p><b>Listening model:</b> MusiCNN {html.escape(m.get('version', ''))} (MSD and MTT models) by "
+            "Jordi Pons and Xavier Serra, Music Technology Group, Universitat Pompeu Fabra — "
+            f"{html.escape(m.get('upstream', ''))}, licence {html.escape(m.get('licence', ''))}. Its weights were "
+            f"converted to numpy arrays for MusicRec.</p><p style='font-size:small'>{text}</p>")
+
+
 def _version(dist: str) -> str:
     try:
         return version(dist)
@@ -50,6 +67,7 @@ def about_html(data_folder: str) -> str:
         "<table cellspacing='0' cellpadding='3'><tr><th align='left'>Component</th><th align='left'>Version</th>"
         f"<th align='left'>Licence</th></tr>{rows}</table>"
         "<p>Album data and cover art come from MusicBrainz (CC0) and the Cover Art Archive.</p>"
+        f"{musicnn_credit()}"
     )
 
 

@@ -103,7 +103,7 @@ class LibraryPage(QStackedWidget):
         top.setSpacing(8)
         self.filter = QLineEdit()
         self.filter.setObjectName("filterField")
-        self.filter.setPlaceholderText("Filter by title, artist, album, key, genre, year…")
+        self.filter.setPlaceholderText("Filter by title, artist, album, key, genre, year, tag:jazz…")
         self.filter.setClearButtonEnabled(True)
         self.filter.textChanged.connect(self._filter_changed)
         self.count_label = QLabel("")
@@ -139,6 +139,7 @@ class LibraryPage(QStackedWidget):
         sl.setContentsMargins(0, 0, 0, 0)
         sl.setSpacing(10)
         self.detail = DetailPanel()
+        self.detail.tag_clicked.connect(self.filter_by_tag)
         self.rating = RatingPanel()
         self.rating.rate.connect(self.rate_requested.emit)
         self.similar = SimilarPanel()
@@ -196,6 +197,12 @@ class LibraryPage(QStackedWidget):
     def _filter_changed(self, text: str) -> None:
         self.proxy.set_text(text)
         self.refresh()
+
+    def filter_by_tag(self, tag: str) -> None:
+        """Show the tracks the listening model gave `tag` (a click on a tag chip)."""
+        from app.widgets.tag_chips import filter_term
+
+        self.filter.setText(filter_term(tag))
 
     def focus_filter(self) -> None:
         self.filter.setFocus()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.widgets.library_model import attr_value, fmt_duration, track_title
+from app.widgets.tag_chips import TagChips
 from musicrec_engine.attributes import KEY_NAMES, UNIT_ATTRIBUTES
 
 PROVENANCE_TEXT = {
@@ -23,8 +24,13 @@ def attr_tip(track: dict, name: str, shown: str) -> str:
         return f"{name}: not available for this track"
     prov = a.get("provenance") if isinstance(a, dict) else getattr(a, "provenance", "")
     conf = a.get("confidence") if isinstance(a, dict) else getattr(a, "confidence", None)
+    source = a.get("source") if isinstance(a, dict) else getattr(a, "source", None)
+    basis = a.get("basis") if isinstance(a, dict) else getattr(a, "basis", None)
     conf_txt = f", confidence {float(conf):.0%}" if conf is not None else ""
-    return f"{name}: {shown} — {PROVENANCE_TEXT.get(prov, prov or 'unknown origin')}{conf_txt}"
+    how = PROVENANCE_TEXT.get(prov, prov or "unknown origin")
+    if source:  # e.g. the tag-grounded attributes: which model, and what the confidence rests on
+        how = f"{how} ({source})"
+    return f"{name}: {shown} — {how}{conf_txt}" + (f"\n{basis}" if basis else "")
 
 
 def provenance_of(track: dict, name: str) -> str:
@@ -68,6 +74,8 @@ class AttributeBar(QWidget):
 
 
 class DetailPanel(QFrame):
+    tag_clicked = Signal(str)  # a tag chip was clicked: show the tracks with that tag
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("detailPanel")
@@ -83,6 +91,10 @@ class DetailPanel(QFrame):
         self.subtitle.setWordWrap(True)
         lay.addWidget(self.title)
         lay.addWidget(self.subtitle)
+        self.tags = TagChips()
+        self.tags.setToolTip("What the listening model hears in this track (MusiCNN), most probable first")
+        self.tags.tag_clicked.connect(self.tag_clicked.emit)
+        lay.addWidget(self.tags)
 
         facts = QGridLayout()
         facts.setHorizontalSpacing(14)
@@ -138,11 +150,13 @@ class DetailPanel(QFrame):
             for lab in self.fact_labels.values():
                 lab.setText("–")
                 lab.setToolTip("")
+            self.tags.set_tags([])
             return
         self.title.setText(track_title(track))
         bits = [track.get("artist"), track.get("album"), track.get("year")]
         self.subtitle.setText(" · ".join(str(b) for b in bits if b) or str(track.get("path") or ""))
         self.subtitle.setToolTip(str(track.get("path") or ""))
+        self.tags.set_tags(track.get("tags"))
         for name in UNIT_ATTRIBUTES:
             v = attr_value(track, name)
             shown = f"{v:.2f}" if v is not None else "n/a"

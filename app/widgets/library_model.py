@@ -19,10 +19,12 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 2
 TRACK_ROLE = Qt.ItemDataRole.UserRole + 3
 
 COLUMNS = ["Title", "Artist", "Album", "Time", "BPM", "Key", "Mode", "Energy", "Valence",
-           "Dance", "Like %", "Rating"]
+           "Dance", "Like %", "Rating", "Tags"]
+TAGS_SHOWN = 3  # in the Tags column; the detail panel shows more
 COLUMN_TIPS = {"BPM": "Tempo in beats per minute", "Dance": "Danceability (0–1)",
                "Like %": "How likely you are to like the track, predicted by your taste model",
-               "Energy": "Energy (0–1)", "Valence": "Valence: musical positiveness (0–1)"}
+               "Energy": "Energy (0–1)", "Valence": "Valence: musical positiveness (0–1)",
+               "Tags": "What the listening model (MusiCNN) hears, most probable first; filter with tag:NAME"}
 NUMERIC = {3, 4, 7, 8, 9, 10}
 CENTRED = {5, 6, 11}  # key, mode, rating: short words that read best apart from the numbers beside them
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -75,18 +77,24 @@ def _row(track: dict) -> tuple[list, list, str]:
         *[f"{u:.2f}" if u is not None else "" for u in units],
         f"{pred * 100:.0f}%" if pred is not None else "",
         {1: "♥ liked", 0: "✕ disliked"}.get(rating, ""),
+        ", ".join(t["tag"] for t in (track.get("tags") or [])[:TAGS_SHOWN]),
     ]
     # Sort keys of one type per column (Qt compares them natively); missing values sort first.
     keys = [
         texts[0].casefold(), texts[1].casefold(), texts[2].casefold(), float(dur) if dur is not None else -1.0,
         tempo if tempo is not None else -1.0, float(key) if key is not None else -2.0,
         mode if mode is not None else -1.0, *[u if u is not None else -1.0 for u in units],
-        float(pred) if pred is not None else -1.0, {1: 2.0, 0: 0.0}.get(rating, 1.0),
+        float(pred) if pred is not None else -1.0, {1: 2.0, 0: 0.0}.get(rating, 1.0), texts[12].casefold(),
     ]
     hay = " ".join((texts[0], texts[1], texts[2], texts[6], str(track.get("album_artist") or ""),
                     str(track.get("genre") or ""), str(track.get("year") or ""),
-                    str(track.get("path") or ""))).casefold()
+                    str(track.get("path") or ""), *tag_words(track))).casefold()
     return texts, keys, hay
+
+
+def tag_words(track: dict) -> list[str]:
+    """The filter words of a track's tags, one per tag ("tag:hard_rock"), matched whole by LibraryFilter."""
+    return ["tag:" + str(t["tag"]).replace(" ", "_") for t in track.get("tags") or []]
 
 
 class LibraryModel(QAbstractTableModel):
@@ -196,19 +204,24 @@ class LibraryFilter(QSortFilterProxyModel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._words: list[str] = []
+        self._tags: list[str] = []
         self.setSortRole(SORT_ROLE)
         self.setDynamicSortFilter(False)  # re-sorting on every arriving row would make rows jump
 
     def set_text(self, text: str) -> None:
         self.beginFilterChange()
-        self._words = text.casefold().split()
+        words = text.casefold().split()
+        # "tag:jazz" matches the tag exactly (a word of its own in the haystack), so "tag:electro"
+        # does not also bring in "electronic"
+        self._tags = [f" {w} " for w in words if w.startswith("tag:") and len(w) > 4]
+        self._words = [w for w in words if not (w.startswith("tag:") and len(w) > 4)]
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row, source_parent):
-        if not self._words:
+        if not self._words and not self._tags:
             return True
         hay = self.sourceModel().haystack[source_row]
-        return all(w in hay for w in self._words)
+        return all(w in hay for w in self._words) and all(t in f" {hay} " for t in self._tags)
 
 
 class CellDelegate(QStyledItemDelegate):
@@ -241,6 +254,6 @@ class CellDelegate(QStyledItemDelegate):
         if text:
             painter.setPen(self.sel_text if selected else self.text)
             inner = rect.adjusted(8, 0, -8, 0)
-            if col < 3:  # the only columns whose text can outgrow them
+            if col < 3 or col == 12:  # title, artist, album and tags: the only texts that can outgrow their column
                 text = option.fontMetrics.elidedText(text, Qt.TextElideMode.ElideRight, inner.width())
             painter.drawText(inner, _ALIGN[col], text)

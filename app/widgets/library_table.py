@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from app.widgets.library_model import COLUMNS, CellDelegate
 
-COLUMN_WIDTHS = [200, 130, 120, 56, 52, 74, 64, 70, 74, 64, 70, 84]
+COLUMN_WIDTHS = [200, 130, 120, 56, 52, 74, 64, 70, 74, 64, 70, 84, 190]
 HIDDEN_COLUMNS = {"Mode"}  # the key column already says "maj"/"min"; the header menu shows it again
 
 
