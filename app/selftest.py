@@ -1,7 +1,7 @@
 """`musicrec-app --self-test`: prove an installed bundle works, headless, in a throw-away home.
 
-It makes WAV, MP3 and M4A audio, analyses them through the facade, trains a tiny taste model and
-opens the main window offscreen. One line per check; exit 0 only when every check passes.
+It makes WAV, MP3 and M4A audio, analyses them through the facade, checks the listening model
+tagged them, trains a tiny taste model and opens the main window offscreen. One line per check; exit 0 only when every check passes.
 """
 
 from __future__ import annotations
@@ -48,6 +48,26 @@ def check_analyze(ctx: Context) -> str:
     return ", ".join(f"{Path(r.path).suffix[1:]} {r.attributes['tempo'].value:.0f} BPM" for r in results)
 
 
+def check_listening(ctx: Context) -> str:
+    """The listening model loads (its weights ship in resources/models/musicnn and match their
+    manifest), tags the clips, and grounds their instrumentalness."""
+    from musicrec_engine import listening
+
+    for model in listening.MODELS:
+        listening.load(model)  # raises WeightsError with the reason: missing, altered or unreadable
+    tracks = ctx.engine.tracks()
+    untagged = [Path(t["path"]).name for t in tracks if not t.get("tags")]
+    if untagged:
+        raise AssertionError(f"no tags for {untagged}")
+    inst = [t["attributes"].get("instrumentalness", {}) for t in tracks]
+    wrong = [a for a in inst if a.get("provenance") != "learned" or "MusiCNN" not in (a.get("source") or "")]
+    if wrong:
+        raise AssertionError(f"instrumentalness not grounded in the listening model's tags: {wrong[:1]}")
+    t = tracks[0]
+    return (f"{len(tracks)} clips tagged, e.g. {', '.join(x['tag'] for x in t['tags'][:3])}; "
+            f"instrumentalness {inst[0]['value']:.2f} from {inst[0]['source']}")
+
+
 def check_library(ctx: Context) -> str:
     tracks = ctx.engine.library.tracks()
     if len(tracks) != len(FORMATS):
@@ -92,6 +112,7 @@ CHECKS: list[tuple[str, Callable[[Context], str]]] = [
     ("generate WAV, MP3 and M4A audio", check_encode),
     ("decode and analyse them", check_analyze),
     ("store them in the library", check_library),
+    ("tag them with the listening model", check_listening),
     ("train a tiny taste model", check_taste),
     ("open the main window offscreen", check_window),
 ]

@@ -93,3 +93,17 @@ def test_tags_command_refuses_bad_input_in_one_line(tmp_path, home):
     assert bad.returncode == 1 and "text file" in bad.stderr and "Traceback" not in bad.stderr
     usage = run_cli("tags", str(text), "--top", "0", home=home)
     assert usage.returncode == 2
+
+
+def test_self_test_names_the_reason_when_the_listening_model_cannot_load(tmp_path, monkeypatch):
+    import shutil
+
+    from app import selftest
+    from musicrec_engine import listening
+
+    broken = tmp_path / "musicnn"
+    shutil.copytree(listening.weights_dir(), broken)
+    (broken / "msd_musicnn.npz").unlink()
+    monkeypatch.setattr(listening, "weights_dir", lambda: broken)
+    with pytest.raises(listening.WeightsError, match="MSD listening model .* is missing"):
+        selftest.check_listening(selftest.Context(tmp_path))
