@@ -52,6 +52,7 @@ class AlbumTrack:
     attributes: dict[str, float] = field(default_factory=dict)
     rated: int | None = None
     ref: str | None = None  # library/catalog track id or recording MBID
+    tags: tuple[str, ...] = ()  # what the listening model heard (library tracks only), most probable first
 
 
 @dataclass
@@ -128,7 +129,23 @@ def score_album(album: Album, th: Thresholds, reference: dict[str, tuple[float, 
         described = describe_attributes([t.attributes for t in liked], reference or {})
         if described:
             reasons.append("what they share: " + ", ".join(described))
+        shared = shared_tags([t.tags for t in liked])
+        if shared:
+            reasons.append("they sound " + ", ".join(shared) + " (tags the listening model gave most of them)")
     return AlbumScore(album=album, reasons=reasons, **s)
+
+
+def shared_tags(tag_lists: list[tuple[str, ...]], top: int = 3) -> list[str]:
+    """Tags that at least half of the tracks (and two of them) have, the most shared first."""
+    lists = [t for t in tag_lists if t]
+    if len(lists) < 2:
+        return []
+    counts: dict[str, int] = {}
+    for tags in lists:
+        for tag in dict.fromkeys(tags):
+            counts[tag] = counts.get(tag, 0) + 1
+    need = max(2, (len(lists) + 1) // 2)
+    return [t for t, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n >= need][:top]
 
 
 def describe_attributes(rows: list[dict[str, float]], reference: dict[str, tuple[float, float]],
@@ -198,7 +215,8 @@ def _attrs(row: dict) -> dict[str, float]:
 
 
 def _album_track(row: dict, ref) -> AlbumTrack:
-    return AlbumTrack(row.get("title") or "(untitled)", track_probability(row), _attrs(row), row.get("rating"), ref)
+    return AlbumTrack(row.get("title") or "(untitled)", track_probability(row), _attrs(row), row.get("rating"), ref,
+                      tuple(t["tag"] for t in row.get("tags") or ()))
 
 
 def library_albums(tracks: Iterable[dict]) -> list[Album]:

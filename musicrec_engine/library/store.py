@@ -411,10 +411,11 @@ class Library:
                       "t.mb_recording_id, t.content_hash, t.path, t.genre FROM ratings r JOIN tracks t ON t.id=r.track_id "
                       "ORDER BY r.rated_at")
         attrs = self._attributes([r[0] for r in lib])
+        heard = listened_tags.shown_tags(self, [r[0] for r in lib])
         for tid, v, at, title, artist, album, aa, mbid, h, path, genre in lib:
             d = {"source": "library", "id": tid, "rating": v, "rated_at": at, "title": title, "artist": artist,
                  "album": album, "album_id": f"{aa or artist or ''}|{album or ''}", "genre": genre, "mbid": mbid,
-                 "content_hash": h, "path": path_from_db(path)}
+                 "content_hash": h, "path": path_from_db(path), "tags": heard.get(tid, [])}
             for name in ALL_ATTRIBUTES:
                 d[name] = attrs.get(tid, {}).get(name, {}).get("value")
             out.append(d)

@@ -104,9 +104,18 @@ def row_context(rows, is_frame: bool) -> dict[str, np.ndarray] | None:
     if is_frame:
         ctx = {f: rows[f].to_numpy(dtype=object) for f in FIELDS if f in rows.columns}
     else:
+        rows = [_with_heard_genre(r) for r in rows]
         ctx = {f: np.array([r.get(f) for r in rows], dtype=object) for f in FIELDS
                if any(r.get(f) for r in rows)}
     return ctx or None
+
+
+def _with_heard_genre(row: dict) -> dict:
+    """A library track without a genre tag gets the tags the listening model heard in it as its genre
+    words ("rock", "jazz", "piano", ...), so the taste model can still learn from what it sounds like."""
+    if row.get("genre") or not row.get("tags"):
+        return row
+    return {**row, "genre": " ".join(t["tag"] if isinstance(t, dict) else str(t) for t in row["tags"])}
 
 
 def ab_high_level_columns(columns) -> list[str]:
