@@ -9,19 +9,23 @@ attributes/estimated.py (its schema hash goes into the manifest).
     .venv/bin/python $B generate --seed 1 --count 800 --start 0 --out W/train_a.npz     # these two
     .venv/bin/python $B generate --seed 1 --count 800 --start 800 --out W/train_b.npz   # in parallel
     .venv/bin/python $B generate --seed 2 --count 300 --out W/test.npz
-    .venv/bin/python $B train --train W/train_a.npz,W/train_b.npz --test W/test.npz [--budget N]
+    .venv/bin/python $B train --train W/train_a.npz,W/train_b.npz --test W/test.npz [--budget N] \
+        [--keep-fitted W/fitted.joblib]
     .venv/bin/python $B calibrate --data W/train_a.npz,W/train_b.npz
-    .venv/bin/python $B compile     # numpy-only copy of the shipped model (train also writes it)
+    .venv/bin/python $B convert --fitted W/fitted.joblib   # the fitted model to ONNX again
     .venv/bin/python $B compare --data W/test.npz
 
 While choosing descriptors, evaluate on another seed (e.g. --seed 3 as --test) and keep seed 2
 for the one final evaluation.
 
-`train` writes resources/models/default_attributes.joblib + default_attributes.manifest.json and
-prints the held-out table; `calibrate` writes resources/models/estimated_calibration.json.
-`compile` writes default_attributes.compiled.npz (attributes/compiled.py: the app loads and runs the
-model without importing sklearn or XGBoost) and records it under "compiled" in the manifest,
-changing nothing else there; `train` does the same through training.save_model.
+`train` writes resources/models/default_attributes.onnx + default_attributes.manifest.json
+(training.save_model: converted to ONNX and checked against the fitted model) and prints the
+held-out table; with --keep-fitted it also keeps the fitted scikit-learn/XGBoost groups as a joblib
+file for developers (never shipped, never read by the app). `calibrate` writes
+resources/models/estimated_calibration.json.
+`convert` converts such a fitted file again (e.g. after a converter fix) and rewrites the model and
+the manifest's format, checksum and groups, keeping its metrics and dates. The model shipped until
+the change to ONNX is that file too: `git show 4d163f0:resources/models/default_attributes.joblib`.
 """
 
 from __future__ import annotations
@@ -29,8 +33,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -44,7 +46,8 @@ from musicrec_engine.attributes import estimated, modelfile  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
 from tools import trainset  # noqa: E402
 
-MODEL = ROOT / "resources" / "models" / "default_attributes.joblib"
+MODEL_DIR = ROOT / "resources" / "models"
+MODEL_NAME = "default_attributes"
 SPOTIFY_SAMPLE = ROOT.parent / "shared" / "data" / "spotify-sample" / "tracks_features_sample_1k.csv"
 
 
@@ -82,10 +85,13 @@ def cmd_train(a) -> None:
     budget = training.DEFAULT_BUDGET if a.budget is None else a.budget
     result = training.train_default(tr, te, budget=budget, report_dir=a.report,
                                     progress=lambda d, n, m: print(f"  {m}", file=sys.stderr, flush=True))
-    out = training.save_model(result, MODEL.parent, MODEL.stem)
+    if a.keep_fitted:
+        import joblib
+
+        joblib.dump({"groups": result.groups, "manifest": result.manifest}, a.keep_fitted, compress=3)
+        print(f"kept the fitted groups in {a.keep_fitted}")
+    out = training.save_model(result, MODEL_DIR, MODEL_NAME)
     print(f"wrote {out}")
-    if "compiled" not in json.loads(_manifest_path(out).read_text()):
-        print("the model did not compile (see the log above): the app will load it through joblib", file=sys.stderr)
     print(f"\nHeld-out generated clips (seed {int(te['seed'])}, {len(te['X'])} clips of {float(te['seconds']):.0f} s; "
           f"trained on seed {int(tr['seed'])}, {len(tr['X'])} clips)\n")
     print("| attribute | held-out task | AUC | R2 | rows |")
@@ -104,37 +110,27 @@ def cmd_train(a) -> None:
           f"{cpu:.0f} s CPU (all processes, including loading)")
 
 
-def _manifest_path(model: Path) -> Path:
-    return model.with_name(model.stem + ".manifest.json")
-
-
-def compile_model(model: Path = MODEL) -> Path | None:
-    """Write the compiled copy of a saved model and add its entry to the manifest; the rest of the
-    manifest stays byte for byte (same key order and json.dumps settings as training.save_model)."""
+def convert_fitted(fitted: Path) -> Path:
+    """Convert a fitted file (`train --keep-fitted`, or the joblib model shipped before ONNX) and
+    save it as the shipped model. The manifest keeps its description, dates and metrics; format,
+    file, checksum and groups are the new model's. The fitted file is a pickle: open only your own."""
     import joblib
 
     from musicrec_engine.attributes.training import train as training
 
-    mpath = _manifest_path(model)
-    manifest = json.loads(mpath.read_text())
-    if modelfile.file_sha256(model) != manifest.get("sha256"):
-        raise SystemExit(f"{model.name} does not match its manifest's checksum; retrain it instead")
-    entry = training.compile_next_to(joblib.load(model), model)
-    if entry is None:
-        return None
-    manifest["compiled"] = entry
-    tmp = mpath.with_name(f".{mpath.name}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, mpath)
-    return model.with_name(entry["file"])
+    fitted_data = joblib.load(fitted)
+    mpath = modelfile.manifest_path(modelfile.model_path(MODEL_DIR, MODEL_NAME))
+    manifest = fitted_data.get("manifest") or json.loads(mpath.read_text())
+    manifest = {k: v for k, v in manifest.items() if k not in ("file", "sha256", "compiled", "groups")}
+    if "names" in fitted_data.get("input", {}):
+        manifest["input"] = dict(manifest["input"], names=fitted_data["input"]["names"])
+    # save_model also removes the pickled and numpy copies of the same name
+    return training.save_model(training.TrainResult(fitted_data["groups"], manifest), MODEL_DIR, MODEL_NAME)
 
 
-def cmd_compile(a) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # NotCompilable's sentence, if any
-    out = compile_model(Path(a.model))
-    if out is None:
-        raise SystemExit("the model does not compile: the app will load it through joblib")
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and its entry in {_manifest_path(Path(a.model)).name}")
+def cmd_convert(a) -> None:
+    out = convert_fitted(Path(a.fitted))
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB) and {modelfile.manifest_path(out).name}")
 
 
 def _spotify_quantiles(col: str, qs: np.ndarray) -> np.ndarray:
@@ -217,11 +213,14 @@ def main() -> None:
     c.add_argument("--data", required=True)
     q = sub.add_parser("compare")
     q.add_argument("--data", required=True)
-    k = sub.add_parser("compile")
-    k.add_argument("--model", default=str(MODEL), help="a saved NAME.joblib (default: the shipped model)")
+    t.add_argument("--keep-fitted", default=None, metavar="FILE",
+                   help="also keep the fitted groups (joblib, for developers; never shipped)")
+    k = sub.add_parser("convert")
+    k.add_argument("--fitted", required=True, metavar="FILE", help="fitted groups: train --keep-fitted's file, or the "
+                   "pre-ONNX shipped model (git show 4d163f0:resources/models/default_attributes.joblib)")
     a = p.parse_args()
     {"generate": cmd_generate, "train": cmd_train, "calibrate": cmd_calibrate, "compare": cmd_compare,
-     "compile": cmd_compile}[a.cmd](a)
+     "convert": cmd_convert}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ def trained(tmp_path_factory):
         write(audio / f"t{i:02d}.wav", gain * music(2.5, key=i % 12, mode=mode, bpm=80 + 3 * i, drums=drums, seed=i))
         rows.append([f"t{i:02d}.wav", round(0.3 * gain + 0.5 * drums, 3), mode])
     labels = _write_csv(audio / "labels.csv", ["path", "energy", "mode"], rows)
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "attributes.joblib").write_bytes(b"a model pickled by an earlier version")
     r = run_cli("attributes", "train", "--labels", str(labels), "--budget", "0", "--report", str(root / "report"),
                 home=home)
     return {"root": root, "audio": audio, "home": home, "run": r}
@@ -42,7 +44,10 @@ def test_training_prints_held_out_metrics_and_saves_model_with_manifest(trained)
     assert "energy_mood" in r.stdout and "mode" in r.stdout and "R2" in r.stdout
     models = trained["home"] / "models"
     manifest = json.loads((models / "attributes.manifest.json").read_text())
-    assert (models / "attributes.joblib").exists()
+    # the earlier version's pickled model is replaced, so status no longer reports it refused
+    assert sorted(p.name for p in models.iterdir()) == ["attributes.manifest.json", "attributes.onnx"]
+    status = run_cli("attributes", "status", home=trained["home"]).stdout
+    assert "refused" not in status and f"used: {models / 'attributes.onnx'} (energy, mode;" in status
     assert manifest["input"]["schema_hash"].startswith("feat-")
     assert manifest["rows"] == {"train": 32, "test": 8}
     assert set(manifest["attributes"]) == {"energy", "mode"}
@@ -94,7 +99,7 @@ def test_model_with_other_feature_schema_is_refused_with_a_sentence(trained, tmp
 def test_tampered_model_file_is_not_loaded(trained, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(trained["home"] / "models", home / "models")
-    with open(home / "models" / "attributes.joblib", "ab") as f:
+    with open(home / "models" / "attributes.onnx", "ab") as f:
         f.write(b"\0")
     r = run_cli("attributes", "status", home=home)
     assert "refused" in r.stdout and "checksum" in r.stdout

@@ -1,4 +1,5 @@
-"""The shipped default learned model: loaded with its manifest, right on audio it never saw, fast."""
+"""The shipped default learned model: loaded with its manifest, right on audio it never saw; and a
+pickle in the data folder is never loaded."""
 
 import json
 import shutil
@@ -35,7 +36,7 @@ def test_default_model_ships_with_a_manifest_of_held_out_metrics():
     assert "held-out seed" in m["protocol"]
     for name in FOUR:
         assert 0.5 < m["metrics"]["attributes"][name]["auc"] <= 1.0
-    assert (learned.DEFAULT_DIR / "default_attributes.joblib").stat().st_size < 8e6  # "a few MB"
+    assert learned.default_model_path().stat().st_size < 8e6  # "a few MB"
 
 
 def test_learned_values_carry_provenance_and_manifest_confidence(home):
@@ -94,14 +95,54 @@ def test_no_inputs_means_no_learned_values_rather_than_an_error(home):
     assert learned.predict({"descriptors": np.zeros(3, np.float32)}) == {}  # wrong width
 
 
-def test_fast_prediction_path_matches_sklearn_exactly(home):
-    """modelfile.fast_output must give sklearn's own numbers."""
-    from musicrec_engine.attributes import modelfile
+class _Marker:
+    """Unpickling this creates the marker file: what a crafted model file could do instead."""
 
-    model = learned.active_models(None)[0]
-    X = np.stack([estimated.descriptor_vector(Spectrum(music(3.0, key=k, bpm=90 + 10 * k, drums=k % 2 == 0, seed=k)))
-                  for k in range(4)])
-    for group in model.bundle["groups"]:
-        st = group["model"]
-        ref = st.predict_proba(X) if group["kind"] == "classification" else st.predict(X)
-        np.testing.assert_allclose(modelfile.fast_output(st, X), ref, rtol=1e-5, atol=1e-6)
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_crafted_pickle_in_the_data_folder_is_refused_never_loaded(tmp_path):
+    """The pickled model file of earlier versions, with a manifest that matches it in every way
+    (kind, format, checksum, the current feature schema): status and analysis must not unpickle it."""
+    import pickle
+
+    from conftest import run_cli
+
+    from musicrec_engine import features
+    from musicrec_engine.attributes import modelfile
+    from musicrec_engine.audio.synth import write
+
+    home, marker = tmp_path / "home", tmp_path / "unpickled-marker"
+    models = home / "models"
+    models.mkdir(parents=True)
+    crafted = models / "attributes.joblib"
+    crafted.write_bytes(pickle.dumps(_Marker(marker)))
+    hashes = {p: features.schema(p).hash for p in features.PIPELINES}
+    manifest = {"format": 1, "kind": "musicrec-attributes", "name": "user", "sha256": modelfile.file_sha256(crafted),
+                "input": {"pipeline": "mfcc+stats", "schema_hash": modelfile.combined_schema_hash(hashes),
+                          "n_features": 503}, "attributes": ["energy"], "metrics": {}}
+    (models / "attributes.manifest.json").write_text(json.dumps(manifest))
+
+    r = run_cli("attributes", "status", home=home)
+    assert not marker.exists(), "the crafted pickle ran"
+    assert r.returncode == 0, r.stderr
+    refused = [ln for ln in r.stdout.splitlines() if ln.startswith("refused:")]
+    assert len(refused) == 1 and "attributes.joblib" in refused[0] and "pickle" in refused[0]
+    assert "never loaded" in refused[0]
+    r = run_cli("attributes", "status", "--json", home=home)
+    st = json.loads(r.stdout)
+    assert [s["used"] for s in st if s["path"].endswith("attributes.joblib")] == [False]
+
+    song = tmp_path / "song.wav"
+    write(song, music(3.0, seed=4))
+    r = run_cli("analyze", str(song), "--json", home=home)
+    assert not marker.exists(), "the crafted pickle ran during analysis"
+    assert r.returncode == 0, r.stderr
+    attrs = json.loads(r.stdout.splitlines()[0])["attributes"]
+    assert attrs["energy"]["provenance"] == "estimated"  # the refused model gave nothing
+    assert attrs["speechiness"]["provenance"] == "learned"  # the shipped model still works
+    assert "attributes.joblib is a pickle" in (home / "logs" / "musicrec.log").read_text()

@@ -1,15 +1,15 @@
 """Learned attributes: predictions of trained stacking models, with provenance "learned".
 
 Two sources, the user's own model first:
-  DATA/models/attributes.joblib (+ .manifest.json)   written by `musicrec attributes train`
-  resources/models/default_attributes.joblib          shipped: speechiness, acousticness,
-                                                       liveness, instrumentalness (trainset.py)
+  DATA/models/attributes.onnx (+ .manifest.json)   written by `musicrec attributes train`
+  resources/models/default_attributes.onnx          shipped: speechiness, acousticness,
+                                                     liveness, instrumentalness (tools/trainset.py)
 A model is used only if its manifest says it was written by this program (kind, format, the
-SHA-256 of the joblib file) and its feature-schema hash equals the current one; otherwise it is
+SHA-256 of the ONNX file) and its feature-schema hash equals the current one; otherwise it is
 refused with a sentence (see `status()`), and the attribute falls back to the next source.
-When NAME.compiled.npz sits next to the joblib file and the manifest records its SHA-256, the model
-is read from those arrays (attributes/compiled.py): unpickling the joblib file would import sklearn,
-XGBoost, pandas and scipy.stats, seconds of every cold start.
+Models run in onnxruntime (modelfile.py describes the files). Nothing is ever unpickled: a pickle
+in the data folder (attributes.joblib from an earlier version, or any *.pkl put there) could run
+any code when loaded, so it is refused with a sentence and never opened.
 Each prediction's confidence comes from the manifest's held-out metrics for that attribute.
 """
 
@@ -23,17 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from musicrec_engine.attributes import Attribute
-from musicrec_engine.attributes import compiled as npmodel
-from musicrec_engine.attributes.modelfile import (
-    FORMAT,
-    KIND,
-    USER_MODEL,
-    combined_schema_hash,
-    file_sha256,
-    group_values,
-    manifest_path,
-)
+from musicrec_engine.attributes import Attribute, modelfile
 from musicrec_engine.paths import SHIPPED_MODELS
 
 log = logging.getLogger("musicrec.attributes.learned")
@@ -42,6 +32,7 @@ DEFAULT_NAME = "default_attributes"
 _UNIT = {"energy", "valence", "danceability", "acousticness", "instrumentalness", "liveness", "speechiness"}
 _lock = threading.Lock()
 _cache: dict = {}
+_pickles_told: set = set()
 
 
 class ModelRefused(Exception):
@@ -52,23 +43,15 @@ class ModelRefused(Exception):
 class LoadedModel:
     path: Path
     manifest: dict
-    compiled: dict | None = None  # the arrays of NAME.compiled.npz, when the model has them
-    _bundle: dict | None = None
-
-    @property
-    def bundle(self) -> dict:
-        """The joblib bundle; a compiled model unpickles it (importing sklearn) only when asked."""
-        if self._bundle is None:
-            self._bundle = _read_joblib(self.path, self.manifest)
-        return self._bundle
+    session: object  # onnxruntime.InferenceSession
 
     def groups(self) -> list[dict]:
-        return npmodel.groups(self.compiled) if self.compiled is not None else self.bundle["groups"]
+        return self.manifest["groups"]
 
-    def group_values(self, group: dict, X: np.ndarray) -> dict[str, np.ndarray]:
-        if self.compiled is not None:
-            return npmodel.predict_group(self.compiled, group, X)
-        return group_values(group, X)
+    def outputs(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """Every group's ONNX output for the float32 rows X, by output name."""
+        names = [g["onnx_output"] for g in self.groups()]
+        return dict(zip(names, self.session.run(names, {"input": np.asarray(X, np.float32)}), strict=True))
 
     @property
     def pipeline(self) -> str:
@@ -79,18 +62,53 @@ class LoadedModel:
         return self.manifest["input"]["schema_hash"]
 
 
+def session_for(model: bytes):
+    """An onnxruntime session for a serialised model."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    # One row per call, and the analysis already runs one process per core: a thread pool per
+    # session would only compete with them.
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3  # errors only: its warnings are about graph optimisation, not the user
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
 def forget_loaded() -> None:
     """Drop the loaded models, so a model written since is read again."""
     with _lock:
         _cache.clear()
 
 
-def user_model_path(models_dir: Path | None = None) -> Path:
+def _models_dir(models_dir: Path | None) -> Path:
     if models_dir is None:
         from musicrec_engine import paths
 
         models_dir = paths.resolve().models
-    return Path(models_dir) / f"{USER_MODEL}.joblib"
+    return Path(models_dir)
+
+
+def user_model_path(models_dir: Path | None = None) -> Path:
+    return modelfile.model_path(_models_dir(models_dir), modelfile.USER_MODEL)
+
+
+def default_model_path() -> Path:
+    return modelfile.model_path(DEFAULT_DIR, DEFAULT_NAME)
+
+
+def pickles(models_dir: Path | None = None) -> list[Path]:
+    """Pickled model files in the data folder's models folder: each is refused, never opened."""
+    folder = _models_dir(models_dir)
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in modelfile.PICKLE_SUFFIXES and p.is_file())
+    except OSError:
+        return []
+
+
+def pickle_refusal(path: Path) -> str:
+    return (f"{path.name} is a pickle, which can run any code when it is loaded, so it is never loaded; "
+            "train again with `musicrec attributes train` (models are saved as ONNX now)")
 
 
 def current_schema_hash(pipeline: str, schema_hash: dict | None = None) -> str | None:
@@ -100,72 +118,47 @@ def current_schema_hash(pipeline: str, schema_hash: dict | None = None) -> str |
 
         return estimated.descriptor_schema_hash()
     if schema_hash and all(p in schema_hash for p in pipeline.split("+")):
-        return combined_schema_hash(schema_hash)
+        return modelfile.combined_schema_hash(schema_hash)
     return None
 
 
 def load(path: Path, expected_schema: str | None = None) -> LoadedModel:
     """Load a model written by this program; raises ModelRefused with a reason otherwise."""
     path = Path(path)
-    mpath = manifest_path(path)
+    if path.suffix.lower() in modelfile.PICKLE_SUFFIXES:
+        raise ModelRefused(pickle_refusal(path))
+    mpath = modelfile.manifest_path(path)
     try:
         manifest = json.loads(mpath.read_text())
     except FileNotFoundError:
         raise ModelRefused(f"{path.name} has no manifest ({mpath.name}), so it is not loaded") from None
     except (OSError, ValueError) as e:
         raise ModelRefused(f"the manifest {mpath.name} is unreadable ({e}), so {path.name} is not loaded") from None
-    if manifest.get("kind") != KIND or manifest.get("format") != FORMAT:
-        raise ModelRefused(f"{path.name} is not an attribute model of this version (format {manifest.get('format')})")
+    if not isinstance(manifest, dict) or manifest.get("kind") != modelfile.KIND \
+            or manifest.get("format") != modelfile.FORMAT:
+        fmt = manifest.get("format") if isinstance(manifest, dict) else None
+        raise ModelRefused(f"{path.name} is not an attribute model of this version (format {fmt})")
     if expected_schema is not None and manifest.get("input", {}).get("schema_hash") != expected_schema:
         raise ModelRefused(f"{path.name} was trained on features with schema {manifest.get('input', {}).get('schema_hash')}"
                            f" but current features have schema {expected_schema}; retrain it with "
                            "`musicrec attributes train`")
-    arrays = _read_compiled(path, manifest)
-    if arrays is not None:
-        return LoadedModel(path, manifest, compiled=arrays)
-    return LoadedModel(path, manifest, _bundle=_read_joblib(path, manifest))
-
-
-def _checked(path: Path, sha256: str | None) -> None:
-    if file_sha256(path) != sha256:
-        raise ModelRefused(f"{path.name} does not match the checksum in its manifest (changed since it was "
-                           "written), so it is not loaded")
-
-
-def _read_joblib(path: Path, manifest: dict) -> dict:
     try:
-        _checked(path, manifest.get("sha256"))
-        import joblib
-
-        return joblib.load(path)
-    except ModelRefused:
-        raise
-    except Exception as e:  # a corrupt file is a refusal, not a crash of the analysis
-        raise ModelRefused(f"{path.name} could not be read ({type(e).__name__}: {e})") from None
-
-
-def _read_compiled(path: Path, manifest: dict) -> dict | None:
-    """The compiled arrays, or None when the manifest records none or they cannot be used (then the
-    joblib file is). Both files must match their checksums: a changed file is refused as before."""
-    entry = manifest.get("compiled")
-    if not isinstance(entry, dict) or not entry.get("file"):
-        return None
-    cpath = path.with_name(Path(entry["file"]).name)
-    if not cpath.is_file():
-        log.info("%s has no %s; reading it through joblib", path.name, cpath.name)
-        return None
-    try:
-        _checked(path, manifest.get("sha256"))
-        _checked(cpath, entry.get("sha256"))
-        return npmodel.load(cpath)
-    except ModelRefused:
-        raise
+        data = path.read_bytes()
     except OSError as e:
         raise ModelRefused(f"{path.name} could not be read ({type(e).__name__}: {e})") from None
-    except Exception as e:  # e.g. a compiled format this version does not know: the joblib file still works
-        log.warning("%s could not be read (%s: %s); reading %s through joblib", cpath.name, type(e).__name__, e,
-                    path.name)
-        return None
+    # The checksum of the bytes that are loaded, not of the file at some other moment.
+    if modelfile.bytes_sha256(data) != manifest.get("sha256"):
+        raise ModelRefused(f"{path.name} does not match the checksum in its manifest (changed since it was "
+                           "written), so it is not loaded")
+    try:
+        session = session_for(data)
+        outputs = {o.name for o in session.get_outputs()}
+        missing = [g["onnx_output"] for g in manifest["groups"] if g["onnx_output"] not in outputs]
+    except Exception as e:  # a model onnxruntime cannot run is a refusal, not a crash of the analysis
+        raise ModelRefused(f"{path.name} could not be loaded ({type(e).__name__}: {e})") from None
+    if missing:
+        raise ModelRefused(f"{path.name} lacks the output(s) {', '.join(missing)} that its manifest names")
+    return LoadedModel(path, manifest, session)
 
 
 def _cached(path: Path, expected_schema: str | None) -> LoadedModel | None:
@@ -174,12 +167,7 @@ def _cached(path: Path, expected_schema: str | None) -> LoadedModel | None:
         st = path.stat()
     except OSError:
         return None
-    try:
-        cst = npmodel.path_for(path).stat()
-        cversion = (cst.st_mtime_ns, cst.st_size)
-    except OSError:
-        cversion = None
-    key = (str(path), st.st_mtime_ns, st.st_size, cversion, expected_schema)
+    key = (str(path), st.st_mtime_ns, st.st_size, expected_schema)
     with _lock:
         if key not in _cache:
             try:
@@ -193,15 +181,24 @@ def _cached(path: Path, expected_schema: str | None) -> LoadedModel | None:
 
 def _manifest_input(path: Path) -> dict | None:
     try:
-        return json.loads(manifest_path(path).read_text())["input"]
-    except (OSError, ValueError, KeyError):
+        return json.loads(modelfile.manifest_path(path).read_text())["input"]
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _tell_pickles(models_dir: Path | None) -> None:
+    """Log each refused pickle once per process (the analysis asks for the models on every file)."""
+    for p in pickles(models_dir):
+        if p not in _pickles_told:
+            _pickles_told.add(p)
+            log.warning("%s", pickle_refusal(p))
 
 
 def active_models(schema_hash: dict | None = None, models_dir: Path | None = None) -> list[LoadedModel]:
     """The usable models, user's first."""
+    _tell_pickles(models_dir)
     out = []
-    for path in (user_model_path(models_dir), DEFAULT_DIR / f"{DEFAULT_NAME}.joblib"):
+    for path in (user_model_path(models_dir), default_model_path()):
         inp = _manifest_input(path)
         if inp is None:
             continue
@@ -216,8 +213,8 @@ def active_models(schema_hash: dict | None = None, models_dir: Path | None = Non
 
 def status(schema_hash: dict | None = None, models_dir: Path | None = None) -> list[dict]:
     """One entry per model file found: which attributes it gives, or why it is refused."""
-    out = []
-    for path in (user_model_path(models_dir), DEFAULT_DIR / f"{DEFAULT_NAME}.joblib"):
+    out = [{"path": str(p), "used": False, "reason": pickle_refusal(p)} for p in pickles(models_dir)]
+    for path in (user_model_path(models_dir), default_model_path()):
         if not path.exists():
             continue
         inp = _manifest_input(path) or {}
@@ -265,11 +262,14 @@ def predict(features: dict, schema_hash: dict | None = None, models_dir: Path | 
         if x is None:
             continue
         metrics = model.manifest.get("metrics", {}).get("attributes", {})
+        try:
+            outputs = model.outputs(x)
+        except Exception as e:  # a model that fails leaves its attributes to the next source
+            log.warning("model %s failed: %s", model.path.name, e)
+            continue
         for group in model.groups():
-            if all(t in out for t in group["targets"]):
-                continue
             try:
-                values = model.group_values(group, x)
+                values = modelfile.group_values(group, outputs[group["onnx_output"]])
             except Exception as e:  # one broken group must not cost the other attributes
                 log.warning("model %s, group %s failed: %s", model.path.name, group["name"], e)
                 continue

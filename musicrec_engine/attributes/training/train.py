@@ -21,16 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from musicrec_engine.attributes import UNIT_ATTRIBUTES, tempo_bin
-from musicrec_engine.attributes.modelfile import (
-    FORMAT,
-    KIND,
-    PIPELINES,
-    USER_MODEL,
-    combined_schema_hash,
-    file_sha256,
-    group_values,
-)
+from musicrec_engine.attributes import UNIT_ATTRIBUTES, modelfile, tempo_bin
+from musicrec_engine.attributes.training import onnx_export
 from musicrec_engine.attributes.training.stacking import CLASSIFICATION_GROUPS, REGRESSION_GROUPS, GroupSpec
 from musicrec_engine.errors import MusicRecError, UsageError
 
@@ -44,9 +36,13 @@ class LabelError(MusicRecError):
     """A label file that cannot be trained on, with the reason."""
 
 
+class ModelNotSaved(MusicRecError):
+    """A trained model that has no faithful ONNX form: nothing is saved, the last good model stays."""
+
+
 @dataclass
 class TrainResult:
-    bundle: dict
+    groups: list  # fitted groups: name, kind, targets, output (value | proba), model (a fitted estimator)
     manifest: dict
     report_rows: list = field(default_factory=list)
     report_files: list = field(default_factory=list)
@@ -57,53 +53,41 @@ class TrainResult:
 
 
 def save_model(result: TrainResult, folder: Path, name: str) -> Path:
-    """Write NAME.joblib, NAME.compiled.npz when the model compiles, then NAME.manifest.json, each
-    atomically (a half-written model never loads)."""
-    import joblib
-
+    """Write NAME.onnx and NAME.manifest.json (modelfile.py), each atomically, the manifest last, so
+    a half-written model never loads. The ONNX graph must give the fitted models' values on rows
+    around the training data, or nothing is written and ModelNotSaved says why. A pickled model
+    of the same name left by an earlier version is removed once its replacement is saved."""
     folder = Path(folder)
+    n_features = int(result.manifest["input"]["n_features"])
+    try:
+        data, described = onnx_export.convert(result.groups, n_features)
+        onnx_export.check(result.groups, data, described, onnx_export.check_rows(result.groups, n_features))
+    except onnx_export.NotConvertible as e:
+        raise ModelNotSaved(f"the trained model was not saved: {e}") from None
     folder.mkdir(parents=True, exist_ok=True)
-    model_path = folder / f"{name}.joblib"
-    tmp = folder / f".{name}.joblib.tmp"
-    joblib.dump(result.bundle, tmp, compress=3)
-    manifest = dict(result.manifest, file=model_path.name, sha256=file_sha256(tmp))
-    manifest.pop("compiled", None)
-    entry = compile_next_to(result.bundle, model_path)
-    if entry is not None:
-        manifest["compiled"] = entry
+    path = modelfile.model_path(folder, name)
+    manifest = dict(result.manifest, format=modelfile.FORMAT, kind=modelfile.KIND, file=path.name,
+                    sha256=modelfile.bytes_sha256(data), groups=described)
+    tmp = folder / f".{path.name}.tmp"
+    tmp.write_bytes(data)
     mtmp = folder / f".{name}.manifest.json.tmp"
     mtmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, model_path)
-    os.replace(mtmp, folder / f"{name}.manifest.json")
-    return model_path
-
-
-def compile_next_to(bundle: dict, model_path: Path) -> dict | None:
-    """Write NAME.compiled.npz next to NAME.joblib and return its manifest entry, so the model loads
-    and predicts without sklearn (attributes/compiled.py). None, and no such file, when the model
-    does not compile: it is then used through joblib."""
-    from musicrec_engine.attributes import compiled
-
-    out = compiled.path_for(model_path)
-    try:
-        arrays = compiled.compile_bundle(bundle)
-        compiled.check(bundle, arrays)
-    except compiled.NotCompilable as e:
-        log.info("%s is used through joblib: %s", Path(model_path).name, e)
-        out.unlink(missing_ok=True)
-        return None
-    tmp = out.with_name(f".{out.name}.tmp")
-    compiled.save(arrays, tmp)
-    entry = {"file": out.name, "sha256": file_sha256(tmp)}
-    os.replace(tmp, out)
-    return entry
+    os.replace(tmp, path)
+    os.replace(mtmp, modelfile.manifest_path(path))
+    for old in (f"{name}.joblib", f"{name}.compiled.npz"):
+        (folder / old).unlink(missing_ok=True)
+    return path
 
 
 def _versions() -> dict:
+    import onnx
+    import onnxruntime
+    import skl2onnx
     import sklearn
     import xgboost
 
-    return {"sklearn": sklearn.__version__, "xgboost": xgboost.__version__, "numpy": np.__version__}
+    return {"sklearn": sklearn.__version__, "xgboost": xgboost.__version__, "numpy": np.__version__,
+            "onnx": onnx.__version__, "skl2onnx": skl2onnx.__version__, "onnxruntime": onnxruntime.__version__}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -193,7 +177,7 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
         g, m = by[target], metrics["attributes"][target]
         ok = ~np.isnan(np.asarray(test[truth], float))
         X = test["X"][ok]
-        score = group_values(g, X)[target]
+        score = onnx_export.fitted_values(g, X)[target]
         m["auc"] = round(float(roc_auc_score(np.asarray(test[truth])[ok].astype(int), score)), 4)
         m["task"] = {"speechiness": "speech present vs absent", "acousticness": "acoustic vs synthetic",
                      "liveness": "audience+hall vs studio", "instrumentalness": "no voice/speech vs voice or speech"}[target]
@@ -201,20 +185,18 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
             m["r2"] = round(float(r2_score(np.asarray(test[target])[ok], score)), 4)
         m["confidence"] = _confidence(m)
     files = stacking.write_report(report, report_dir) if report_dir else []
-    bundle = {"format": FORMAT, "input": {"pipeline": "descriptors", "schema_hash": estimated.descriptor_schema_hash(),
-                                          "names": estimated.descriptor_names()}, "groups": groups}
     manifest = {
-        "format": FORMAT, "kind": KIND, "name": "default",
-        "description": "Default model trained on generated clips with exact ground truth (attributes/trainset.py)",
+        "format": modelfile.FORMAT, "kind": modelfile.KIND, "name": "default",
+        "description": "Default model trained on generated clips with exact ground truth (tools/trainset.py)",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "input": {"pipeline": "descriptors", "schema_hash": bundle["input"]["schema_hash"],
-                  "n_features": int(train["X"].shape[1])},
+        "input": {"pipeline": "descriptors", "schema_hash": estimated.descriptor_schema_hash(),
+                  "n_features": int(train["X"].shape[1]), "names": estimated.descriptor_names()},
         "rows": {"train": int(len(train["X"])), "test": int(len(test["X"]))},
         "protocol": f"trained on trainset seed {int(train['seed'])}, evaluated on held-out seed {int(test['seed'])}",
         "budget": budget, "attributes": sorted(metrics["attributes"]), "metrics": metrics,
         "training_seconds": round(time.time() - t0, 1), "versions": _versions(),
     }
-    return TrainResult(bundle, manifest, report, files)
+    return TrainResult(groups, manifest, report, files)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -443,7 +425,7 @@ def collect_features(labels: Labels, audio_dir: Path | None, csv_dir: Path, anal
     lib_feats = {}
     if any(isinstance(x, int) for _, x in items):
         ids = [x for _, x in items]
-        for p in PIPELINES:
+        for p in modelfile.PIPELINES:
             tids, mat, _names, sh = library.features(p, ids)
             lib_feats[p] = ({int(t): mat[i] for i, t in enumerate(tids)}, sh)
     for n, (r, src) in enumerate(items):
@@ -452,11 +434,11 @@ def collect_features(labels: Labels, audio_dir: Path | None, csv_dir: Path, anal
         if progress:
             progress(n, len(items), f"features {src}")
         if isinstance(src, int):
-            if not all(src in lib_feats[p][0] for p in PIPELINES):
+            if not all(src in lib_feats[p][0] for p in modelfile.PIPELINES):
                 failed.append(f"row {r['line']}: the library track has no current features (re-analyse it)")
                 continue
-            vec = np.concatenate([lib_feats[p][0][src] for p in PIPELINES])
-            sh = {p: lib_feats[p][1] for p in PIPELINES}
+            vec = np.concatenate([lib_feats[p][0][src] for p in modelfile.PIPELINES])
+            sh = {p: lib_feats[p][1] for p in modelfile.PIPELINES}
         else:
             if not src.exists():
                 failed.append(f"row {r['line']}: {src} does not exist")
@@ -465,9 +447,9 @@ def collect_features(labels: Labels, audio_dir: Path | None, csv_dir: Path, anal
             if res.status != "ok":
                 failed.append(f"row {r['line']}: {src.name}: {res.error}")
                 continue
-            vec = np.concatenate([np.asarray(res.features[p], np.float32) for p in PIPELINES])
-            sh = {p: res.schema_hash[p] for p in PIPELINES}
-        key = combined_schema_hash(sh)
+            vec = np.concatenate([np.asarray(res.features[p], np.float32) for p in modelfile.PIPELINES])
+            sh = {p: res.schema_hash[p] for p in modelfile.PIPELINES}
+        key = modelfile.combined_schema_hash(sh)
         hashes_seen[key] = hashes_seen.get(key, 0) + 1
         vecs.append((key, vec))
         rows.append(r)
@@ -511,17 +493,16 @@ def train_user(labels: Labels, X: np.ndarray, rows: list[dict], schema_hash: str
         raise LabelError("no attribute group had enough labelled rows to train (need "
                          f"{MIN_ROWS} training rows with every value of the group)")
     files = stacking.write_report(report, report_dir) if report_dir else []
-    bundle = {"format": FORMAT, "input": {"pipeline": "+".join(PIPELINES), "schema_hash": schema_hash}, "groups": groups}
     manifest = {
-        "format": FORMAT, "kind": KIND, "name": "user",
+        "format": modelfile.FORMAT, "kind": modelfile.KIND, "name": "user",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "input": {"pipeline": "+".join(PIPELINES), "schema_hash": schema_hash, "n_features": int(X.shape[1])},
+        "input": {"pipeline": "+".join(modelfile.PIPELINES), "schema_hash": schema_hash, "n_features": int(X.shape[1])},
         "rows": {"train": int(len(tr)), "test": int(len(te))},
         "protocol": f"random {int(TEST_SHARE * 100)}% of the matched rows held out (seed {seed}), never used in fitting",
         "budget": budget, "attributes": sorted(metrics["attributes"]), "metrics": metrics,
         "training_seconds": round(time.time() - t0, 1), "versions": _versions(),
     }
-    return TrainResult(bundle, manifest, report, files)
+    return TrainResult(groups, manifest, report, files)
 
 
 def train_from_labels(labels_path: Path, models_dir: Path, analyse, library=None, audio_dir: Path | None = None,
@@ -549,5 +530,5 @@ def train_from_labels(labels_path: Path, models_dir: Path, analyse, library=None
     if warn:
         warn(f"training on {len(rows)} tracks, {X.shape[1]} features, budget {budget}")
     result = train_user(labels, X, rows, schema, budget, report_dir=report_dir, progress=progress, cancel=cancel)
-    path = save_model(result, models_dir, USER_MODEL)
+    path = save_model(result, models_dir, modelfile.USER_MODEL)
     return result, path, warnings
