@@ -23,9 +23,11 @@ from app.about import AboutDialog
 from app.controllers.albums import AlbumsController
 from app.controllers.analysis import AnalysisQueue
 from app.controllers.library import LibraryController
+from app.controllers.playlists import PlaylistsController
 from app.controllers.taste import TasteController
 from app.pages.albums import AlbumsPage
 from app.pages.library import LibraryPage
+from app.pages.playlists import PlaylistsPage
 from app.pages.taste import TastePage
 from app.settings import AppSettings, SettingsDialog, ask_contact, restore_window_state, save_window_state
 from app.widgets.drop_overlay import DropOverlay
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.analysis = AnalysisQueue(engine, self.workers, lambda: self.settings.get("workers"), self)
         self.taste_jobs = TasteController(engine, self.workers, self)
         self.album_jobs = AlbumsController(engine, self.workers, self)
+        self.playlist_jobs = PlaylistsController(engine, self.workers, self)
         self._build_actions()
         self._build_ui()
         self._connect()
@@ -101,9 +104,12 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.library = LibraryPage(demo_marker=DEMO_FOLDER)
         self.library.set_preview_device(*playback.output_device())
+        self.playlists = PlaylistsPage()
+        self.playlists.set_preview_device(*playback.output_device())
         self.albums = AlbumsPage()
         self.taste = TastePage()
-        for page, name in ((self.library, "Library"), (self.albums, "Albums"), (self.taste, "Taste")):
+        for page, name in ((self.library, "Library"), (self.playlists, "Playlists"), (self.albums, "Albums"),
+                           (self.taste, "Taste")):
             self.tabs.addTab(page, name)
         self.progress = JobProgress("Analysing")  # analysis and catalog imports take turns in it
         self.progress.cancel_requested.connect(lambda: self.progress_cancel())
@@ -162,6 +168,7 @@ class MainWindow(QMainWindow):
         self.albums.attach(albums)
         albums.shown.connect(self._albums_shown)
         self.tabs.currentChanged.connect(self._tab_changed)
+        self._connect_playlists()
 
     # --- library ---------------------------------------------------------------------------
     def _loaded(self, tracks: list) -> None:
@@ -250,6 +257,66 @@ class MainWindow(QMainWindow):
         self._progress_start("Importing", f"Importing {Path(csv).name}…", self.jobs.cancel_import)
         self.jobs.import_catalog(csv)
 
+    # --- playlists -----------------------------------------------------------------------------
+    def _connect_playlists(self) -> None:
+        page, jobs = self.playlists, self.playlist_jobs
+        self.library.playlist_wanted.connect(self.playlist_from)
+        self.library.table.selectionModel().selectionChanged.connect(
+            lambda *_a: page.set_selection(self.library.selected_tracks()))
+        page.make_requested.connect(lambda kind, args: jobs.make(kind, **args))
+        page.open_requested.connect(jobs.open)
+        page.save_requested.connect(jobs.save)
+        page.edit_requested.connect(jobs.set_tracks)
+        page.delete_requested.connect(jobs.delete)
+        page.export_requested.connect(self.export_playlist_dialog)
+        page.open_in_player_requested.connect(jobs.export_for_player)
+        page.add_selection_requested.connect(lambda: page.add_tracks(self.library.selected_tracks()))
+        page.play_requested.connect(jobs.play_from)
+        page.toggle_requested.connect(jobs.toggle)
+        page.stop_requested.connect(jobs.stop)
+        page.next_requested.connect(jobs.next)
+        page.seek_requested.connect(jobs.seek)
+        page.volume_changed.connect(jobs.set_volume)
+        jobs.made.connect(lambda p: page.show_playlist(p, saved=False))
+        jobs.opened.connect(lambda p: page.show_playlist(p, saved=True))
+        jobs.listed.connect(page.set_saved)
+        jobs.failed.connect(page.show_message)
+        jobs.busy.connect(page.set_busy)
+        jobs.exported.connect(self._playlist_exported)
+        jobs.now_playing.connect(page.now_playing)
+        jobs.position.connect(page.set_position)
+        jobs.stopped.connect(page.playback_stopped)
+        jobs.play_failed.connect(lambda m: self.statusBar().showMessage(m, 8000))
+
+    def playlist_from(self, tracks: list) -> None:
+        """"Make playlist from this": more like the selected tracks, on the Playlists page."""
+        self.playlists.set_selection(tracks)
+        self.playlists.kind.setCurrentIndex(self.playlists.kind.findData("seeds"))
+        self.tabs.setCurrentWidget(self.playlists)
+        self.playlist_jobs.make("seeds", seeds=[t["id"] for t in tracks], **self.playlists.options())
+
+    def export_playlist_dialog(self, playlist: dict) -> None:
+        file, chosen = QFileDialog.getSaveFileName(
+            self, "Export playlist", str(Path.home() / f"{playlist['name']}.m3u8"),
+            "M3U8 playlist (*.m3u8);;M3U8, paths relative to the playlist (*.m3u8);;XSPF playlist (*.xspf)")
+        if file:
+            if not file.lower().endswith((".m3u8", ".xspf")):
+                file += ".xspf" if "XSPF" in chosen else ".m3u8"
+            self.playlist_jobs.export(playlist, file, relative="relative" in chosen)
+
+    def _playlist_exported(self, rep: dict) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        left = f"; {len(rep['skipped'])} missing file(s) left out" if rep["skipped"] else ""
+        if rep.get("open"):
+            if not QDesktopServices.openUrl(QUrl.fromLocalFile(rep["file"])):
+                self.statusBar().showMessage(f"No player opened {rep['file']}", 8000)
+                return
+            self.statusBar().showMessage(f"Opened the playlist in your player ({rep['written']} tracks{left})", 8000)
+        else:
+            self.statusBar().showMessage(f"Exported {rep['written']} tracks to {rep['file']}{left}", 8000)
+
     # --- problems ------------------------------------------------------------------------------
     def add_problem(self, where: str, reason: str) -> None:
         self.problems.add(where, reason)
@@ -260,6 +327,9 @@ class MainWindow(QMainWindow):
         page = self.tabs.widget(index)
         if page is self.taste and not self.taste_jobs.status_loaded:
             self.taste_jobs.refresh_status()
+        if page is self.playlists:
+            self.playlists.set_selection(self.library.selected_tracks())
+            self.playlist_jobs.refresh_list()
         if page is self.albums and not self.albums.cards and not self.album_jobs.refreshing:
             self.refresh_albums(self.album_jobs.source)
 
@@ -288,6 +358,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.closing = self.analysis.closing = True
         self.taste_jobs.stop()
+        self.playlist_jobs.stop()
         self.library.similar_timer.stop()
         if self.persist_state:
             save_window_state(self, self.settings.q, self.library)

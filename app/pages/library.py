@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -33,6 +34,7 @@ class LibraryPage(QStackedWidget):
     rate_requested = Signal(object)  # LIKE, DISLIKE or CLEAR, for the selected tracks
     preview_requested = Signal()
     similar_wanted = Signal(object)  # the track the user settled on
+    playlist_wanted = Signal(object)  # "Make playlist from this": the selected tracks
     counts_changed = Signal(int, int)  # likes, dislikes
 
     def __init__(self, demo_marker: str = "", parent=None):
@@ -131,6 +133,8 @@ class LibraryPage(QStackedWidget):
         self.table = LibraryTable(self.model, self.proxy)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _i: self.preview_requested.emit())
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._table_menu)
 
         side = QWidget()
         side.setObjectName("sidePanel")
@@ -145,6 +149,12 @@ class LibraryPage(QStackedWidget):
         self.similar = SimilarPanel()
         self.similar.track_activated.connect(self.select_track_id)
         sl.addWidget(self.detail)
+        self.playlist_button = QPushButton("Make playlist from this")
+        self.playlist_button.setObjectName("playlistFromThis")
+        self.playlist_button.setToolTip("A playlist of tracks that sound like the selected ones (Playlists page)")
+        self.playlist_button.setEnabled(False)
+        self.playlist_button.clicked.connect(self._want_playlist)
+        sl.addWidget(self.playlist_button)
         sl.addWidget(self.rating)
         sl.addWidget(self.similar, 1)
 
@@ -238,10 +248,26 @@ class LibraryPage(QStackedWidget):
         track = self.current_track()
         self.detail.show_track(track)
         self.rating.set_enabled(bool(self.selected_tracks()))
+        self.playlist_button.setEnabled(bool(self.selected_tracks()))
         self.play_button.setEnabled(bool(track) and bool(self.play_button.property("deviceAvailable")))
         self.similar.looking(track)
         if track is not None:
             self.similar_timer.start()
+
+    def table_menu(self) -> QMenu:
+        """The table's context menu for the current selection (built, not shown: tests use it too)."""
+        menu = QMenu(self)
+        act = menu.addAction("Make playlist from this", self._want_playlist)
+        act.setEnabled(bool(self.selected_tracks()))
+        return menu
+
+    def _table_menu(self, pos) -> None:
+        self.table_menu().exec(self.table.viewport().mapToGlobal(pos))
+
+    def _want_playlist(self) -> None:
+        tracks = [t for t in self.selected_tracks() if t]
+        if tracks:
+            self.playlist_wanted.emit(tracks)
 
     def _want_similar(self) -> None:
         track = self.current_track()
