@@ -30,11 +30,18 @@ from musicrec_engine.features.spectrum import Spectrum
 
 MIN_BPM, MAX_BPM = 30.0, 300.0
 GRID = MIN_BPM * (MAX_BPM / MIN_BPM) ** np.linspace(0, 1, 1200)  # 0.19 % steps
-BEAT_RANGE = (40.0, 250.0)  # a reported beat lies here; slower parents are still looked at
+# A reported beat lies here; slower parents are still looked at. Above 220 BPM real recordings
+# (Debian's game soundtracks) offered only eighth notes of a 110-120 BPM beat.
+BEAT_RANGE = (40.0, 220.0)
 # A mild log-normal prior, only for ties: 1.5 octaves wide, so a level and its double differ by
 # at most 20 % when the metrical evidence is equal.
 PRIOR_CENTER = 110.0
 PRIOR_OCTAVES = 1.0
+# When no level's pattern decides (best score at most MIN_DECISIVE), the fallback weighs each
+# level's salience by its off-beat ratio and a prior centred on FALLBACK_CENTER, the tempo
+# listeners tap most readily (about 2 Hz: Moelants 2002, van Noorden & Moelants 1999).
+MIN_DECISIVE = 0.1
+FALLBACK_CENTER = 120.0
 # Subdivision strength (onsets half or a third of a beat in, relative to those on the beat) at
 # which a level counts as too slow: 0 below TOO_SLOW_LO, 1 above TOO_SLOW_HI. On the tuning
 # corpus the notated beat has <= 0.25 (composed pieces) and its half >= 0.4.
@@ -49,8 +56,10 @@ FLUX_BLOCK = 2048  # frames
 # log(1 + c * magnitude / max): c = 100 rather than 1000 keeps the fluctuations of a noise floor
 # (MP3/M4A copies with added noise) from swamping soft onsets; chosen on the tuning corpus.
 FLUX_COMPRESSION = 100.0
-# Levels related to the strongest pulse (products of halves and thirds).
-FAMILY = (1 / 6, 1 / 4, 1 / 3, 1 / 2, 2 / 3, 3 / 4, 1.0, 4 / 3, 3 / 2, 2.0, 3.0, 4.0, 6.0)
+# Levels related to the strongest pulse: octaves and thirds. Mixed ratios (2/3, 3/4 and their
+# inverses) are left out: on the tuning chorales they were only ever wrong answers when the
+# pattern did not decide (Accuracy2 0.90 with them, 1.00 without; composed pieces unchanged).
+FAMILY = (1 / 6, 1 / 4, 1 / 3, 1 / 2, 1.0, 2.0, 3.0, 4.0, 6.0)
 
 
 @dataclass
@@ -113,18 +122,25 @@ def _acf(env: np.ndarray) -> np.ndarray:
     return acf / (acf[0] + 1e-12)
 
 
-def combs(acf: np.ndarray, fps: float, bpms: np.ndarray) -> np.ndarray:
-    """Mean autocorrelation at the multiples of each tempo's period (pulse salience)."""
+def combs(acf: np.ndarray, fps: float, bpms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(salience, off-beat ratio) per tempo: the mean autocorrelation at the multiples of its
+    period, and the mean at its odd multiples over that at its even ones (a pulse whose odd
+    multiples are weak is a subdivision of a slower beat)."""
     max_lag = min(len(acf) - 1, MAX_LAG_S * fps)
     ks = np.arange(1, MAX_HARMONICS + 1)
     lags = (60.0 * fps / bpms)[:, None] * ks[None, :]
     valid = lags <= max_lag
     vals = np.where(valid, np.interp(np.where(valid, lags, 0), np.arange(len(acf)), acf), 0.0)
-    return (vals * valid).sum(axis=1) / np.maximum(valid.sum(axis=1), 1)
+
+    def mean(mask):
+        return (vals * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1)
+
+    odd, even = mean(valid & (ks % 2 == 1)), mean(valid & (ks % 2 == 0))
+    return mean(valid), np.clip(odd / np.maximum(even, 1e-3), 0, 1)
 
 
-def prior(bpm: np.ndarray | float) -> np.ndarray:
-    return np.exp(-0.5 * (np.log2(np.asarray(bpm) / PRIOR_CENTER) / PRIOR_OCTAVES) ** 2)
+def prior(bpm: np.ndarray | float, center: float = PRIOR_CENTER) -> np.ndarray:
+    return np.exp(-0.5 * (np.log2(np.asarray(bpm) / center) / PRIOR_OCTAVES) ** 2)
 
 
 def fold(env: np.ndarray, period: float, bins: int = FOLD_BINS) -> np.ndarray:
@@ -152,8 +168,8 @@ def too_slow(s: float) -> float:
     return float(np.clip((s - TOO_SLOW_LO) / (TOO_SLOW_HI - TOO_SLOW_LO), 0.0, 1.0))
 
 
-def levels(env: np.ndarray, fps: float, sal: np.ndarray) -> list[tuple[float, float, float]]:
-    """(bpm, score, salience) for each metrical level related to the strongest pulse."""
+def levels(env: np.ndarray, fps: float, sal: np.ndarray, offbeat: np.ndarray) -> list[tuple[float, float, float, float]]:
+    """(bpm, score, salience, fallback score) for each metrical level related to the strongest pulse."""
     # The reference pulse is looked for at 60 BPM and up: a slow tempo's comb has few multiples
     # within MAX_LAG_S, all of which any faster pulse shares, so slow combs score high by accident.
     lo = int(np.searchsorted(GRID, REF_MIN_BPM))
@@ -177,7 +193,8 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray) -> list[tuple[float, fl
             bpm = float(GRID[j])
         s = float(sal[j]) if j is not None else 0.0
         parent = min(q(bpm / 2), q(bpm / 3))  # a parent that is a valid beat makes this one its subdivision
-        out.append((bpm, (1.0 - q(bpm)) * parent * float(prior(bpm)), s))
+        fallback = max(s, 0.0) * float(prior(bpm, FALLBACK_CENTER)) * (float(offbeat[j]) if j is not None else 0.0)
+        out.append((bpm, (1.0 - q(bpm)) * parent * float(prior(bpm)), s, fallback))
     return out
 
 
@@ -188,18 +205,24 @@ def estimate(spec: Spectrum) -> TempoEstimate:
     env = onset_envelope(spec)
     if len(env) < 4 or env.std() < 1e-8:
         return TempoEstimate(0.0, 0.0, [])
-    sal = combs(_acf(env), fps, GRID)
+    sal, offbeat = combs(_acf(env), fps, GRID)
     if sal.max() <= 0:
         return TempoEstimate(0.0, 0.0, [])
-    cands = sorted(levels(env, fps, sal), key=lambda c: -c[1])
+    cands = sorted(levels(env, fps, sal, offbeat), key=lambda c: -c[1])
     if not cands:
         return TempoEstimate(0.0, 0.0, [])
-    bpm, best, s = cands[0]
-    if best <= 0:  # no level's pattern decides: the most salient pulse, with the prior
-        bpm, best, s = max(((b, float(prior(b)) * max(v, 0), v) for b, _, v in cands), key=lambda c: c[1])
-        return TempoEstimate(round(bpm, 2), float(np.clip(s, 0, 1) * 0.3),
-                             [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
+    bpm, best, s, _ = cands[0]
+    if best <= MIN_DECISIVE:
+        # The pattern does not decide (every eighth as loud as the beat, as in much real rock and
+        # pop): the salient pulse whose off-beats are not weak, with the prior, and a confidence
+        # that says the level was a guess.
+        ranked = sorted(cands, key=lambda c: -c[3])
+        bpm, _, s, fb = ranked[0]
+        runner = ranked[1][3] if len(ranked) > 1 else 0.0
+        clarity = 1.0 - runner / fb if fb > 0 else 0.0
+        return TempoEstimate(round(bpm, 2), float(np.clip(s, 0, 1) * 0.4 * clarity),
+                             [(round(b, 2), round(sc, 4)) for b, _, _, sc in ranked])
     runner = cands[1][1] if len(cands) > 1 else 0.0
     clarity = 1.0 - runner / best
     confidence = float(np.clip(s * 2.0, 0, 1) * clarity)
-    return TempoEstimate(round(bpm, 2), confidence, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
+    return TempoEstimate(round(bpm, 2), confidence, [(round(b, 2), round(sc, 4)) for b, sc, _, _ in cands])
