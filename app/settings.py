@@ -34,6 +34,8 @@ DEFAULTS = {
     "liked_probability": 0.5,  # seed 004's LIKED_SONG_THRESHOLD
     "liked_share": 0.5,  # ALBUM_RECOMMENDATION_THRESHOLD
     "min_tracks": 5,  # ALBUM_TRACK_LENGTH_THRESHOLD
+    "metadata_probability": 0.65,  # albums judged by artist, label and tags (albums/metadata.py)
+    "metadata_min_ratings": 3,
     "workers": max(2, os.cpu_count() or 2),  # >= 2 puts batches in worker processes, off the GUI process
 }
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -75,7 +77,8 @@ class AppSettings:
         self.q.sync()
 
     def thresholds(self) -> dict:
-        return {k: self.get(k) for k in ("liked_probability", "liked_share", "min_tracks")}
+        return {k: self.get(k) for k in ("liked_probability", "liked_share", "min_tracks", "metadata_probability",
+                                         "metadata_min_ratings")}
 
     def musicbrainz(self) -> dict:
         """{host, rate, contact} as the engine will use them (saved < environment)."""
@@ -137,6 +140,17 @@ class SettingsDialog(QDialog):
         f.addRow("A track counts as liked above", self.liked)
         f.addRow("Recommend when this share is liked", self.share)
         f.addRow("Only albums with at least (tracks)", self.min_tracks)
+        self.meta_p = QDoubleSpinBox()
+        self.meta_p.setRange(0.0, 1.0)
+        self.meta_p.setSingleStep(0.05)
+        self.meta_p.setValue(settings.get("metadata_probability"))
+        self.meta_p.setToolTip("Albums none of whose tracks can be judged by sound are judged by their artist, "
+                               "label and tags: a weaker guess, so it has its own bar")
+        self.meta_n = QSpinBox()
+        self.meta_n.setRange(1, 1000)
+        self.meta_n.setValue(settings.get("metadata_min_ratings"))
+        f.addRow("By metadata: recommend above", self.meta_p)
+        f.addRow("By metadata: resting on at least (ratings)", self.meta_n)
         lay.addWidget(alb)
 
         sim = QGroupBox("Similarity weights")
@@ -210,6 +224,8 @@ class SettingsDialog(QDialog):
         s.set("liked_probability", self.liked.value())
         s.set("liked_share", self.share.value())
         s.set("min_tracks", self.min_tracks.value())
+        s.set("metadata_probability", self.meta_p.value())
+        s.set("metadata_min_ratings", self.meta_n.value())
         s.set("workers", self.workers.value())
         s.set_weights({n: b.value() for n, b in self.weights.items()})
         us = user_settings()

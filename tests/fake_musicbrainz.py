@@ -5,8 +5,11 @@
     with FakeMusicBrainz() as mb:
         mb.host                  "127.0.0.1:PORT" -> MUSICREC_MB_HOST (plain HTTP)
         mb.url                   "http://127.0.0.1:PORT"
-        art = mb.add_artist("Name", tags=("rock",), albums=3, tracks=8, first_year=1990)
-                                 generated artist with albums; returns a FakeArtist with .id, .name,
+        art = mb.add_artist("Name", tags=("rock",), albums=3, tracks=8, first_year=1990, label=None,
+                            artist_tags=None)
+                                 generated artist with albums (each on `label`, if given, tagged
+                                 `tags`; the artist tagged `artist_tags`, default `tags`); returns
+                                 a FakeArtist with .id, .name,
                                  .albums (FakeAlbum: .rgid, .release_id, .title, .year, .tags, .tracks
                                  [(recording_id, title, length_ms)], .has_art)
         mb.fail_next(n, status=503, retry_after=None)   next n requests get that HTTP error
@@ -26,7 +29,7 @@
                                  user_agent, status); mb.clear_requests(); mb.gaps() -> seconds
                                  between consecutive arrivals
 
-Served: /ws/2/artist?query=, /ws/2/release-group?query= (arid:, artist:, tag:, primarytype:,
+Served: /ws/2/artist?query=, /ws/2/artist/<id> (with its tags), /ws/2/release-group?query= (arid:, artist:, tag:, primarytype:,
 firstreleasedate:[A TO B] joined by AND), /ws/2/release/<id>?inc=..., /ws/2/release-group/<id>,
 and Cover Art Archive style /release/<id>/front-250 (an 8x8 PNG of colour #c04060, valid for any
 image decoder, when the album has art).
@@ -85,6 +88,7 @@ class FakeAlbum:
     tracks: list[tuple[str, str, int]]
     has_art: bool = True
     primary_type: str = "Album"
+    label: str | None = None
 
 
 @dataclass
@@ -136,14 +140,15 @@ class FakeMusicBrainz:
         self.close()
 
     # --- content ----------------------------------------------------------------------
-    def add_artist(self, name, tags=(), albums=3, tracks=8, first_year=1990, has_art=True) -> FakeArtist:
-        art = FakeArtist(_id("artist", name), name, tuple(tags))
+    def add_artist(self, name, tags=(), albums=3, tracks=8, first_year=1990, has_art=True, label=None,
+                   artist_tags=None) -> FakeArtist:
+        art = FakeArtist(_id("artist", name), name, tuple(tags if artist_tags is None else artist_tags))
         for a in range(albums):
             title = f"{name} Album {a + 1}"
             recs = [(_id("rec", name, a, t), f"{name} Song {a + 1}.{t + 1}", 180_000 + 1000 * t)
                     for t in range(tracks)]
             art.albums.append(FakeAlbum(_id("rg", name, a), _id("rel", name, a), title,
-                                        first_year + a, tuple(tags), recs, has_art))
+                                        first_year + a, tuple(tags), recs, has_art, label=label))
         with self._lock:
             self.artists.append(art)
         return art
@@ -328,6 +333,9 @@ class FakeMusicBrainz:
         return None
 
     def _lookup(self, entity: str, mbid: str, inc: str) -> bytes | None:
+        art = next((a for a in self.artists if a.id == mbid), None)
+        if art is not None and entity == "artist":
+            return _doc(_artist_xml(art, score=False))
         found = self.album(mbid)
         if found and entity == "release" and mbid == found[1].release_id:
             return _doc(_release_xml(*found))
@@ -404,8 +412,9 @@ def _tags(tags) -> str:
     return "<tag-list>" + "".join(f'<tag count="1"><name>{escape(t)}</name></tag>' for t in tags) + "</tag-list>"
 
 
-def _artist_xml(art: FakeArtist) -> str:
-    return (f'<artist ext:score="100" type="Group" id="{art.id}"><name>{escape(art.name)}</name>'
+def _artist_xml(art: FakeArtist, score: bool = True) -> str:
+    scored = ' ext:score="100"' if score else ""  # search hits carry a score, look-ups do not
+    return (f'<artist{scored} type="Group" id="{art.id}"><name>{escape(art.name)}</name>'
             f'<sort-name>{escape(art.name)}</sort-name>{_tags(art.tags)}</artist>')
 
 
@@ -428,7 +437,10 @@ def _release_xml(art: FakeArtist, alb: FakeAlbum) -> str:
             f"<date>{alb.year}</date>{_credit(art)}"
             f'<release-group id="{alb.rgid}" type="{alb.primary_type}"><title>{escape(alb.title)}</title>'
             f"<first-release-date>{alb.year}</first-release-date></release-group>"
-            f"<cover-art-archive><artwork>{art_flag}</artwork><count>{int(alb.has_art)}</count>"
+            + (f'<label-info-list count="1"><label-info><catalog-number>CAT-{alb.year}</catalog-number>'
+               f'<label id="{_id("label", alb.label)}"><name>{escape(alb.label)}</name></label></label-info>'
+               f"</label-info-list>" if alb.label else "")
+            + f"<cover-art-archive><artwork>{art_flag}</artwork><count>{int(alb.has_art)}</count>"
             f"<front>{art_flag}</front><back>false</back></cover-art-archive>"
             f'<medium-list count="1"><medium><position>1</position>'
             f'<track-list count="{len(alb.tracks)}" offset="0">{tracks}</track-list></medium></medium-list>'

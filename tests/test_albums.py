@@ -14,6 +14,7 @@ from musicrec_engine.albums import scoring as alb
 from musicrec_engine.engine import Engine
 from musicrec_engine.library.catalogs import import_csv
 from musicrec_engine.online.coverart import CoverArt
+from musicrec_engine.online.musicbrainz import RELEASE_INCLUDES
 
 TH = alb.Thresholds(liked_probability=0.5, liked_share=0.5, min_tracks=5, min_coverage=0.5)
 
@@ -141,18 +142,24 @@ def test_a_twenty_album_search_costs_one_request_per_album_and_none_when_repeate
     art, eng = twenty_albums(mb_env, home, tmp_path)
     messages = []
     report = eng.search_albums(artist="Twenty", progress=lambda d, t, m: messages.append(m))
-    assert len(mb_env.requests) == 1 + 20  # one search, one release lookup per album
-    assert report["musicbrainz"]["requests"] == 21 and report["errors"] == []
+    # one search, one release lookup per album, and the artist's tags for the 10 albums that
+    # cannot be judged by sound
+    assert len(mb_env.requests) == 1 + 20 + 1
+    assert [r.path for r in mb_env.requests].count(f"/ws/2/artist/{art.id}") == 1
+    assert report["musicbrainz"]["requests"] == 22 and report["errors"] == []
     recommended = [a["title"] for a in report["albums"] if a["recommended"]]
     assert sorted(recommended) == sorted(art.albums[i].title for i in range(5))
     unknown = [a for a in report["albums"] if a["title"] == art.albums[15].title][0]
-    assert unknown["coverage"] == 0 and "features for only 0 of 6 tracks" in unknown["reasons"][0]
+    # judged by metadata instead: half of the artist's 60 rated tracks were liked, so no
+    assert unknown["coverage"] == 0 and unknown["basis"] == "metadata" and not unknown["recommended"]
+    assert unknown["reasons"][0] == "by metadata, like probability 0.50 < 0.65"
+    assert "you liked 30 of 60 tracks by this artist" in unknown["reasons"]
     assert report["musicbrainz"]["albums_with_enough_coverage"] == 10
     assert report["musicbrainz"]["tracks_matched"] == 60 and report["musicbrainz"]["tracks"] == 120
     assert "album 1 of 20" in messages[0] and "about 1 s left" in messages[0]  # 20 lookups at 20/s
 
     again = eng.search_albums(artist="Twenty")
-    assert len(mb_env.requests) == 21  # everything came from the cache
+    assert len(mb_env.requests) == 22  # everything came from the cache
     assert [a["key"] for a in again["albums"]] == [a["key"] for a in report["albums"]]
     eng.close()
 
@@ -177,7 +184,7 @@ def test_search_by_tag_and_years_and_predictions_instead_of_ratings(mb_env, home
 
 def test_liked_artists_seed_the_search_and_a_503_burst_loses_nothing(mb_env, home, tmp_path):
     art, eng = twenty_albums(mb_env, home, tmp_path)
-    mb_env.add_artist("Kindred", tags=("indie",), albums=3, first_year=1995)  # same tag, same years
+    kindred = mb_env.add_artist("Kindred", tags=("indie",), albums=3, first_year=1995)  # same tag, same years
     mb_env.add_artist("Later Kindred", tags=("indie",), albums=2, first_year=2015)  # same tag, later
     mb_env.add_artist("Stranger", tags=("polka",), albums=3, first_year=1995)
     mb_env.fail_next(3, status=503)
@@ -187,7 +194,9 @@ def test_liked_artists_seed_the_search_and_a_503_burst_loses_nothing(mb_env, hom
     assert [r.status for r in mb_env.requests[:4]] == [503, 503, 503, 200]
     # artist look-up, the artist's albums, the tag's albums, then one look-up per album
     paths = [r.path for r in mb_env.requests if r.status == 200]
-    assert paths[:3] == ["/ws/2/artist/", "/ws/2/release-group/", "/ws/2/release-group/"] and len(paths) == 26
+    assert paths[:3] == ["/ws/2/artist/", "/ws/2/release-group/", "/ws/2/release-group/"]
+    # ...and the tags of the two artists whose albums are judged by metadata (Twenty's unheard half, Kindred)
+    assert len(paths) == 26 + 2 and sorted(paths[-2:]) == sorted(f"/ws/2/artist/{a.id}" for a in (art, kindred))
     assert report["errors"] == []
     # `all` adds the MusicBrainz albums from the cache only: no new request
     n = len(mb_env.requests)
@@ -217,7 +226,7 @@ def test_one_bad_album_is_reported_and_the_rest_still_scored(mb_env, home, tmp_p
     art, eng = twenty_albums(mb_env, home, tmp_path)
     eng.search_albums(artist="Twenty", progress=None)  # warm the cache except...
     key = eng.musicbrainz()._key("get_release_by_id", {"id": art.albums[3].release_id,
-                                                       "includes": ["recordings", "artist-credits"]})
+                                                       "includes": RELEASE_INCLUDES})
     eng.library.cache_put(key, b"", -1)  # ...one album (expired at once), which now breaks
     mb_env.malformed_next(1)
     report = eng.search_albums(artist="Twenty")
@@ -231,7 +240,7 @@ def test_a_refused_request_is_one_album_s_error_not_the_search_s(mb_env, home, t
     art, eng = twenty_albums(mb_env, home, tmp_path)
     eng.search_albums(artist="Twenty")
     key = eng.musicbrainz()._key("get_release_by_id", {"id": art.albums[7].release_id,
-                                                       "includes": ["recordings", "artist-credits"]})
+                                                       "includes": RELEASE_INCLUDES})
     eng.library.cache_put(key, b"", -1)  # expire that one album
     mb_env.fail_next(1, status=400)
     report = eng.search_albums(artist="Twenty")
@@ -265,7 +274,7 @@ def test_cli_search_prints_recommended_albums_as_json(mb_env, home, tmp_path):
     assert "s left" in r.stderr
     strict = run_cli("albums", "search", "--artist", "Twenty", "--min-tracks", "7", home=home)
     assert strict.returncode == 0 and "No album passes the thresholds yet" in strict.stdout
-    assert len(mb_env.requests) == 21  # the second run came from the cache
+    assert len(mb_env.requests) == 22  # the second run came from the cache
 
 
 def test_cli_bad_input_is_one_clear_line(mb_env, home, monkeypatch):

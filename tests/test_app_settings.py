@@ -32,6 +32,7 @@ def test_settings_dialog_saves_and_a_new_window_reads_them(qtbot, engine):
     dialog.rate.setValue(4.0)
     dialog.liked.setValue(0.7)
     dialog.min_tracks.setValue(3)
+    dialog.meta_p.setValue(0.8)  # albums judged by metadata have their own bar
     dialog.weights["energy"].setValue(2.5)
     dialog.workers.setValue(1)
     dialog.accept()
@@ -39,7 +40,8 @@ def test_settings_dialog_saves_and_a_new_window_reads_them(qtbot, engine):
 
     again = AppSettings(Engine(engine.paths.data))  # as the next start of the app sees them
     assert again.musicbrainz() == {"host": "127.0.0.1:5000", "rate": 4.0, "contact": "me@example.org"}
-    assert again.thresholds() == {"liked_probability": 0.7, "liked_share": 0.5, "min_tracks": 3}
+    assert again.thresholds() == {"liked_probability": 0.7, "liked_share": 0.5, "min_tracks": 3,
+                                  "metadata_probability": 0.8, "metadata_min_ratings": 3}
     assert again.weights()["energy"] == 2.5 and again.get("workers") == 1
     # The engine (and so the CLI) uses the same MusicBrainz settings.
     assert engine.musicbrainz_settings().contact == "me@example.org"

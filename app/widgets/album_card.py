@@ -86,7 +86,10 @@ class AlbumCard(QFrame):
         stats = []
         if score is not None:
             stats.append(f"score {float(score):.2f}")
-        if share is not None:
+        meta = album.get("metadata") if album.get("basis") == "metadata" else None
+        if meta:  # judged by artist, label and tags: no track of it was heard
+            stats.append(f"by metadata ({', '.join(meta.get('kinds') or []) or 'nothing to go on'})")
+        elif share is not None:
             stats.append(f"{float(share):.0%} of tracks liked")
         if n_tracks:
             stats.append(f"{n_tracks} track{'s' if n_tracks != 1 else ''}")

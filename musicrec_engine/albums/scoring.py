@@ -5,7 +5,12 @@ to be scored (`min_coverage`), and at least `liked_share` of the scored ones rea
 `liked_probability`. Scoring (`score_probabilities`, `score_album`, `rank`) is pure: it only sees
 albums and their track probabilities. Albums come from the library (grouped by tags), imported
 catalogs (by album id) and MusicBrainz (`discover`: liked artists -> release groups -> one
-release lookup each -> recordings matched to tracks we have features for).
+release lookup each -> recordings matched to tracks we have features for). Albums none of whose
+recordings we have features for are judged by metadata instead (albums/metadata.py).
+
+Over 500 lines because the scoring rules and the MusicBrainz discovery share the Album types; the
+discovery part is the one to move out next (it was left here while the engine's reorganisation
+was rewriting it, to keep the two changes apart).
 """
 
 from __future__ import annotations
@@ -34,9 +39,15 @@ class Thresholds:
     liked_share: float = 0.5  # ALBUM_RECOMMENDATION_THRESHOLD
     min_tracks: int = 5  # ALBUM_TRACK_LENGTH_THRESHOLD
     min_coverage: float = 0.5  # share of an album's tracks that must have features to judge it
+    # Albums judged by metadata (albums/metadata.py), when too few tracks can be judged by sound:
+    # a guess from artist, label and tags is weaker evidence, so it has its own, stricter bar.
+    metadata_probability: float = 0.65
+    metadata_min_ratings: int = 3  # ratings of the same artist / label / tags it must rest on
 
     def check(self) -> Thresholds:
-        for name in ("liked_probability", "liked_share", "min_coverage"):
+        if self.metadata_min_ratings < 1:
+            raise ValueError(f"the metadata rating count must be at least 1, not {self.metadata_min_ratings}")
+        for name in ("liked_probability", "liked_share", "min_coverage", "metadata_probability"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name.replace('_', ' ')} must be between 0 and 1, not {v}")
@@ -66,6 +77,8 @@ class Album:
     total_tracks: int | None = None  # tracks on the release; None means len(tracks)
     release_id: str | None = None
     release_group_id: str | None = None
+    metadata: dict | None = None  # {"artist_id", "label", "tags"} where MusicBrainz gave them
+    by_metadata: object | None = None  # metadata.MetadataScore, when it was scored that way
 
     @property
     def total(self) -> int:
@@ -83,6 +96,8 @@ class AlbumScore:
     total: int
     coverage: float
     reasons: list[str]
+    basis: str = "audio"  # "audio": tracks judged by sound; "metadata": artist, label and tags
+    metadata: dict | None = None  # for basis "metadata": probability, coverage, ratings, kinds, label, tags
 
     def to_dict(self) -> dict:
         a = self.album
@@ -116,6 +131,8 @@ def score_probabilities(probs: list[float | None], total: int, th: Thresholds) -
 def score_album(album: Album, th: Thresholds, reference: dict[str, tuple[float, float]] | None = None
                 ) -> AlbumScore:
     s = score_probabilities([t.probability for t in album.tracks], album.total, th)
+    if album.by_metadata is not None and s["coverage"] < th.min_coverage:
+        return _score_by_metadata(album, s, th)
     reasons = list(s.pop("why_not"))
     if s["recommended"]:
         reasons.append(f"{s['liked']} of {s['scored']} scored tracks liked ({s['liked_share']:.0%} ≥ "
@@ -133,6 +150,27 @@ def score_album(album: Album, th: Thresholds, reference: dict[str, tuple[float, 
         if shared:
             reasons.append("they sound " + ", ".join(shared) + " (tags the listening model gave most of them)")
     return AlbumScore(album=album, reasons=reasons, **s)
+
+
+def _score_by_metadata(album: Album, s: dict, th: Thresholds) -> AlbumScore:
+    """Too few tracks to judge by sound: judged by its artist, label and tags (albums/metadata.py)."""
+    m = album.by_metadata
+    why_not = []
+    if s["total"] < th.min_tracks:
+        why_not.append(f"only {s['total']} tracks (needs {th.min_tracks})")
+    if m.evidence < th.metadata_min_ratings:
+        why_not.append(f"by metadata, resting on only {m.evidence} rating{'s' if m.evidence != 1 else ''} "
+                       f"(needs {th.metadata_min_ratings})")
+    elif m.probability < th.metadata_probability:
+        why_not.append(f"by metadata, like probability {m.probability:.2f} < {th.metadata_probability:.2f}")
+    head = (f"by metadata ({', '.join(m.kinds)}; {m.evidence} ratings): like probability {m.probability:.2f}"
+            if m.kinds else "by metadata: nothing to go on")
+    s.pop("why_not")
+    meta = album.metadata or {}
+    info = {"probability": round(m.probability, 4), "coverage": round(m.coverage, 4), "ratings": m.evidence,
+            "kinds": m.kinds, "label": meta.get("label"), "tags": list(meta.get("tags") or [])[:8]}
+    s.update(recommended=not why_not, mean_probability=m.probability)
+    return AlbumScore(album=album, reasons=why_not + [head, *m.reasons], basis="metadata", metadata=info, **s)
 
 
 def shared_tags(tag_lists: list[tuple[str, ...]], top: int = 3) -> list[str]:
@@ -335,10 +373,13 @@ def seed_artists(rows: Iterable[dict], th: Thresholds, limit: int = 10) -> list[
 def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | None, str]] = (),
              artist: str | None = None, tag: str | None = None, years: tuple[int, int] | None = None,
              max_albums: int = 50, related_tags: int = 2, progress: Progress | None = None,
-             cancel: threading.Event | None = None) -> Discovery:
+             cancel: threading.Event | None = None, rates=None, max_artist_lookups: int = 10) -> Discovery:
     """Liked artists (or the given artist/tag) -> release groups (the artists' own, then other
     artists' under their `related_tags` most common tags) -> one lookup per release -> albums whose
-    recordings we can score. Per-release failures are collected, not raised."""
+    recordings we can score. Per-release failures are collected, not raised. With `rates`
+    (metadata.LikeRates from the user's ratings), albums that cannot be judged by sound are scored
+    by metadata: their tags and label came with the search and the release, and one more request
+    per artist (at most `max_artist_lookups`) brings the artist's tags."""
     from musicrec_engine.online import musicbrainz as mbz
 
     out = Discovery()
@@ -405,7 +446,7 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
     todo = list(groups.values())
     # The ETA counts only the look-ups the cache cannot answer, at the limiter's pace.
     to_fetch = [not client.is_cached("get_release_by_id", id=rg["release-list"][0]["id"],
-                                     includes=["recordings", "artist-credits"]) for rg in todo]
+                                     includes=mbz.RELEASE_INCLUDES) for rg in todo]
     for i, rg in enumerate(todo):
         if cancel is not None and cancel.is_set():
             out.cancelled = True
@@ -433,6 +474,10 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
         finally:
             out.lookups += 1
         out.albums.append(_release_album(rg, release, index))
+    if rates and not out.cancelled:
+        from musicrec_engine.albums.metadata import score_discovered
+
+        score_discovered(client, out, th, rates, max_artist_lookups, report, cancel)
     report(len(todo), len(todo), f"{len(out.albums)} albums looked at")
     return out
 
@@ -465,6 +510,17 @@ def _release_album(rg: dict, release: dict, index: TrackIndex) -> Album:
             else:
                 tracks.append(AlbumTrack(title, track_probability(row), _attrs(row), row.get("rating"), rec.get("id")))
     year = (rg.get("first-release-date") or release.get("date") or "")[:4]
+    labels = [li["label"].get("name") for li in release.get("label-info-list", []) if li.get("label", {}).get("name")]
+    meta = {"artist_id": _first_artist_id(release) or _first_artist_id(rg), "label": labels[0] if labels else None,
+            "tags": [t["name"] for t in sorted(rg.get("tag-list", []), key=lambda t: -float(t.get("count") or 1))
+                     if t.get("name")]}
     return Album(f"musicbrainz:{rg['id']}", rg.get("title") or release.get("title") or "", credit or "Unknown artist",
                  "musicbrainz", tracks, year=int(year) if year.isdigit() else None,
-                 release_id=release.get("id"), release_group_id=rg.get("id"))
+                 release_id=release.get("id"), release_group_id=rg.get("id"), metadata=meta)
+
+
+def _first_artist_id(entity: dict) -> str | None:
+    for c in entity.get("artist-credit") or []:
+        if isinstance(c, dict) and isinstance(c.get("artist"), dict) and c["artist"].get("id"):
+            return c["artist"]["id"]
+    return None

@@ -17,6 +17,10 @@ def register(sub) -> None:
     g.add_argument("--liked-probability", type=float, metavar="P", help="a track counts as liked from P (0.5)")
     g.add_argument("--liked-share", type=float, metavar="S", help="share of liked tracks to recommend (0.5)")
     g.add_argument("--min-tracks", type=int, metavar="N", help="albums need at least N tracks (5)")
+    g.add_argument("--metadata-probability", type=float, metavar="P",
+                   help="albums judged by metadata (artist, label, tags) need a like probability of P (0.65)")
+    g.add_argument("--metadata-min-ratings", type=int, metavar="N",
+                   help="...resting on at least N of your ratings (3)")
     g.add_argument("--min-coverage", type=float, metavar="C",
                    help="share of an album's tracks that need features to judge it (0.5)")
     common.add_argument("--all", action="store_true", help="also list albums that are not recommended")
@@ -49,7 +53,8 @@ def _years(text: str) -> tuple[int, int]:
 def _thresholds(args):
     from musicrec_engine.albums.scoring import Thresholds
 
-    given = {k: getattr(args, k) for k in ("liked_probability", "liked_share", "min_tracks", "min_coverage")
+    given = {k: getattr(args, k) for k in ("liked_probability", "liked_share", "min_tracks", "min_coverage",
+                                           "metadata_probability", "metadata_min_ratings")
              if getattr(args, k) is not None}
     try:
         return Thresholds(**given).check()
@@ -118,13 +123,17 @@ def _print(report: dict, args) -> int:
         for a in shown:
             mark = "*" if a["recommended"] else " "
             year = f" ({a['year']})" if a.get("year") else ""
-            out.write(f"{mark} {a['liked_share']:4.0%}  {a['mean_probability']:.2f}  {a['artist']} — {a['title']}"
-                      f"{year}  [{a['source']}, {a['scored']}/{a['total']} tracks scored]\n")
+            basis = (f"by metadata: {', '.join(a['metadata']['kinds']) or 'nothing'}" if a.get("basis") == "metadata"
+                     else f"{a['scored']}/{a['total']} tracks scored")
+            share = "  meta" if a.get("basis") == "metadata" else f"{a['liked_share']:6.0%}"
+            out.write(f"{mark}{share}  {a['mean_probability']:.2f}  {a['artist']} — {a['title']}"
+                      f"{year}  [{a['source']}, {basis}]\n")
             for r in a["reasons"]:
                 out.write(f"      {r}\n")
         if mb and (mb["albums"] or explicit):
             out.write(f"MusicBrainz: {mb['albums']} albums looked at, {mb['albums_with_enough_coverage']} with enough "
                       f"feature coverage ({mb['tracks_matched']} of {mb['tracks']} tracks matched)"
+                      + (f", {mb['by_metadata']} judged by metadata" if mb.get("by_metadata") else "")
                       + (f", {mb['requests']} requests" if "requests" in mb else "") + "\n")
     if mb and mb.get("not_cached") and explicit:
         progress(f"musicrec: {mb['not_cached']} MusicBrainz answers are not in the cache yet (offline); "

@@ -441,7 +441,8 @@ class Engine(PlaylistsArea):
                                     "--artist NAME'")
                 client = self.musicbrainz(**mb_overrides)
                 disc = alb.discover(client, alb.TrackIndex(lib_rows + cat_rows), th, seeds=seeds,
-                                    progress=progress if source == "musicbrainz" else None, cancel=cancel)
+                                    progress=progress if source == "musicbrainz" else None, cancel=cancel,
+                                    rates=self.metadata_like_rates())
                 found += disc.albums
         return self._album_report(found, th, disc, lib_rows + cat_rows, client if disc else None)
 
@@ -459,7 +460,7 @@ class Engine(PlaylistsArea):
             raise UsageError("nothing to search for: give --artist or --tag, or like some tracks first")
         client = self.musicbrainz(**mb_overrides)
         disc = alb.discover(client, alb.TrackIndex(rows), th, seeds=seeds, artist=artist, tag=tag, years=years,
-                            progress=progress, cancel=cancel)
+                            progress=progress, cancel=cancel, rates=self.metadata_like_rates())
         return self._album_report(disc.albums, th, disc, rows, client)
 
     def _scored_catalog_rows(self):
@@ -495,7 +496,8 @@ class Engine(PlaylistsArea):
             out["musicbrainz"] = {"searches": disc.searches, "lookups": disc.lookups, "not_cached": disc.not_cached,
                                   "albums": len(mb), "albums_with_enough_coverage":
                                       sum(s.coverage >= th.min_coverage for s in mb),
-                                  "tracks_matched": sum(s.scored for s in mb), "tracks": sum(s.total for s in mb)}
+                                  "tracks_matched": sum(s.scored for s in mb), "tracks": sum(s.total for s in mb),
+                                  "by_metadata": sum(s.basis == "metadata" for s in mb)}
             if client is not None:
                 out["musicbrainz"]["requests"] = client.requests_made
         return out

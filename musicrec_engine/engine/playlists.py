@@ -102,6 +102,14 @@ class PlaylistsArea:
                                      "why": [why]}
         return sorted(best.values(), key=lambda r: -r["score"])[:k]
 
+    # --- albums by metadata (kept here, beside the other new recommendation, until the albums area
+    # of the facade has a file of its own) ------------------------------------------------------
+    def metadata_like_rates(self):
+        """The user's like-rates per artist, label and tag, from every rating (albums/metadata.py)."""
+        from musicrec_engine.albums.metadata import LikeRates
+
+        return LikeRates.from_rows(self.library.rating_rows())
+
     # --- saved playlists -------------------------------------------------------------------
     def save_playlist(self, name: str, playlist: dict | list, replace: bool = False) -> dict:
         """Save a made playlist (the dict make_playlist returns) or a list of track ids under name."""

@@ -43,6 +43,7 @@ from musicrec_engine import APP_NAME, __version__
 from musicrec_engine.errors import MusicRecError
 from musicrec_engine.online import http_guard
 from musicrec_engine.online.ws2_shapes import Shape as _Shape
+from musicrec_engine.online.ws2_shapes import artist as _artist_shape
 from musicrec_engine.online.ws2_shapes import artists as _artists_shape
 from musicrec_engine.online.ws2_shapes import release as _release_shape
 from musicrec_engine.online.ws2_shapes import release_groups as _release_groups_shape
@@ -52,6 +53,8 @@ log = logging.getLogger("musicrec.musicbrainz")
 ENV_HOST, ENV_RATE, ENV_CONTACT = "MUSICREC_MB_HOST", "MUSICREC_MB_RATE", "MUSICREC_CONTACT"
 PUBLIC_HOST = "musicbrainz.org"
 PUBLIC_MAX_RATE = 1.0  # MusicBrainz's published limit per client
+# A release look-up brings its tracks, their credits and its label in the one request.
+RELEASE_INCLUDES = ["recordings", "artist-credits", "labels"]
 MAX_BODY = 16 * 2**20  # no ws/2 answer we ask for comes near this; a bigger one is not MusicBrainz
 
 
@@ -309,8 +312,15 @@ class MusicBrainz:
     def release_with_recordings(self, release_id: str, cancel=None) -> dict:
         """One request: the release with every medium's tracks and their recordings."""
         _check_mbid(release_id, "release")
-        return self._call("get_release_by_id", {"id": release_id, "includes": ["recordings", "artist-credits"]},
+        return self._call("get_release_by_id", {"id": release_id, "includes": RELEASE_INCLUDES},
                           cancel, _release_shape)["release"]
+
+    def artist_tags(self, artist_id: str, cancel=None) -> dict:
+        """One request: the artist with its tags (MusicBrainz's genres are tags too), for scoring an
+        album by metadata when none of its recordings can be judged by sound."""
+        _check_mbid(artist_id, "artist")
+        return self._call("get_artist_by_id", {"id": artist_id, "includes": ["tags"]}, cancel,
+                          _artist_shape)["artist"]
 
     def is_cached(self, method: str, **kwargs) -> bool:
         return self.cache is not None and self.cache.cache_get(self._key(method, kwargs)) is not None

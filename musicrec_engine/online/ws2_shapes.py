@@ -33,6 +33,26 @@ def artists(value) -> dict:
     return value
 
 
+def _tag_list(d: dict, what: str) -> None:
+    for t in _items(d, "tag-list", what):
+        _text(t, "name", "tag")
+        try:
+            float(t.get("count") or 1)
+        except (TypeError, ValueError):
+            raise Shape(f"a tag count of {t.get('count')!r}") from None
+
+
+def artist(value) -> dict:
+    """An artist look-up with its tags."""
+    a = value.get("artist") if isinstance(value, dict) else None
+    if not isinstance(a, dict):
+        raise Shape("no artist in the answer")
+    _text(a, "id", "artist", required=True)
+    _text(a, "name", "artist")
+    _tag_list(a, "the artist")
+    return value
+
+
 def release_groups(value) -> dict:
     for rg in _items(value, "release-group-list", "the answer"):
         _text(rg, "id", "release group", required=True)
@@ -40,12 +60,7 @@ def release_groups(value) -> dict:
             _text(rg, key, "release group")
         for r in _items(rg, "release-list", "a release group"):
             _text(r, "id", "release", required=True)
-        for t in _items(rg, "tag-list", "a release group"):
-            _text(t, "name", "tag")
-            try:
-                float(t.get("count") or 1)
-            except (TypeError, ValueError):
-                raise Shape(f"a tag count of {t.get('count')!r}") from None
+        _tag_list(rg, "a release group")
     return value
 
 
@@ -56,6 +71,11 @@ def release(value) -> dict:
     _text(rel, "id", "release", required=True)
     for key in ("title", "date", "artist-credit-phrase"):
         _text(rel, key, "release")
+    for li in _items(rel, "label-info-list", "the release"):
+        label = li.setdefault("label", {})
+        if not isinstance(label, dict):
+            raise Shape("a label that is not a record")
+        _text(label, "name", "label")
     for m in _items(rel, "medium-list", "the release"):
         for t in _items(m, "track-list", "a medium"):
             rec = t.setdefault("recording", {})
