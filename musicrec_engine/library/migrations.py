@@ -7,6 +7,9 @@ Append new migrations; never edit one that has shipped.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
@@ -195,3 +198,57 @@ BULK_INDEXES = {
 }
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(c: sqlite3.Connection, too_new: Callable[[int], Exception]) -> None:
+    """Bring the database (autocommit connection) to SCHEMA_VERSION.
+
+    The version is read inside the same write transaction that applies the migrations: two
+    processes opening a fresh file at once would otherwise both see version 0 and the second
+    would fail on "table tracks already exists". The second one waits (busy timeout) and then
+    finds nothing left to do. An up-to-date database costs a read and no write lock."""
+    if _version(c) != SCHEMA_VERSION:
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            version = _version(c)
+            if version > SCHEMA_VERSION:
+                raise too_new(version)
+            for script in MIGRATIONS[version:]:
+                for stmt in _statements(script):
+                    c.execute(stmt)
+            if version < SCHEMA_VERSION:
+                c.execute("DELETE FROM schema_version")
+                c.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+    for sql in BULK_INDEXES.values():
+        c.execute(sql)
+
+
+def _version(c: sqlite3.Connection) -> int:
+    try:
+        row = c.execute("SELECT version FROM schema_version").fetchone()
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return 0
+        raise
+    return row[0] if row else 0
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (sqlite3 executescript would commit on its own)."""
+    out, buf = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buf.append(line)
+        text = "\n".join(buf)
+        if text.strip().endswith(";") and sqlite3.complete_statement(text):
+            out.append(text.strip())
+            buf = []
+    if "\n".join(buf).strip():
+        out.append("\n".join(buf).strip())
+    return out

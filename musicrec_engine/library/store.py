@@ -23,7 +23,7 @@ import numpy as np
 from musicrec_engine.attributes import ALL_ATTRIBUTES
 from musicrec_engine.errors import MusicRecError
 from musicrec_engine.library import heard_tags as listened_tags
-from musicrec_engine.library.migrations import BULK_INDEXES, MIGRATIONS, SCHEMA_VERSION
+from musicrec_engine.library.migrations import SCHEMA_VERSION, migrate
 
 TAG_FIELDS = ["title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
               "mb_recording_id", "mb_track_id", "mb_release_id", "mb_release_group_id",
@@ -74,26 +74,11 @@ class Library:
         return LibraryError(f"the library {where} failed: {e}")
 
     def _migrate(self) -> None:
-        c = self._conn
-        c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = c.execute("SELECT version FROM schema_version").fetchone()
-        version = row[0] if row else 0
-        if version > SCHEMA_VERSION:
-            raise LibraryError(f"the library {self.db_path} was written by a newer MusicRec "
-                               f"(schema {version} > {SCHEMA_VERSION}); update MusicRec")
-        for i in range(version, SCHEMA_VERSION):
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                for stmt in _statements(MIGRATIONS[i]):
-                    c.execute(stmt)
-                c.execute("DELETE FROM schema_version")
-                c.execute("INSERT INTO schema_version VALUES (?)", (i + 1,))
-                c.execute("COMMIT")
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-        for sql in BULK_INDEXES.values():
-            c.execute(sql)
+        def too_new(version: int) -> LibraryError:
+            return LibraryError(f"the library {self.db_path} was written by a newer MusicRec "
+                                f"(schema {version} > {SCHEMA_VERSION}); update MusicRec")
+
+        migrate(self._conn, too_new)
 
     @property
     def schema_version(self) -> int:
@@ -684,22 +669,6 @@ def _num(v) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if f != f else f
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (sqlite3 executescript would commit on its own)."""
-    out, buf = [], []
-    for line in script.splitlines():
-        if line.strip().startswith("--"):
-            continue
-        buf.append(line)
-        text = "\n".join(buf)
-        if text.strip().endswith(";") and sqlite3.complete_statement(text):
-            out.append(text.strip())
-            buf = []
-    if "\n".join(buf).strip():
-        out.append("\n".join(buf).strip())
-    return out
 
 
 def start_afresh(db_path: str | os.PathLike) -> dict:
