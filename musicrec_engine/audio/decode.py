@@ -32,6 +32,10 @@ MIN_SECONDS = 1.0
 SILENCE_DBFS = -60.0  # peak level below which a file counts as silent
 WINDOWS = ("full", "30s")
 _BLOCK_SECONDS = 30.0
+# Surround and ambisonic files have up to a few dozen channels; a header claiming hundreds is
+# damaged or hostile, and each channel costs a decode block of its own (30 s x rate x 4 bytes).
+MAX_CHANNELS = 64
+_BLOCK_CHANNELS = 8  # blocks of wider files are shortened to hold this many channels' worth
 # A decoded length this much shorter than the header promises means a truncated/damaged file.
 _TRUNCATION_TOLERANCE = (0.05, 1.0)  # fraction, seconds: both must be exceeded
 
@@ -143,12 +147,13 @@ def _decode_soundfile(path: Path, limit: float) -> tuple[np.ndarray, float, floa
         sr_in, declared, channels = f.samplerate, f.frames, f.channels
         if sr_in <= 0 or f.channels <= 0:
             raise AudioError("the file's header is invalid (no sample rate or channels)")
+        _check_channels(channels)
         want = int(limit * sr_in)
         rs = _stream_resampler(sr_in)
         got = 0
         expect = min(want, declared if 0 < declared < 2**62 else want)
         out = _Output(int(expect * SR / sr_in) + SR)
-        block = int(_BLOCK_SECONDS * sr_in)
+        block = max(1, int(_BLOCK_SECONDS * sr_in * min(1.0, _BLOCK_CHANNELS / channels)))
         try:
             while got < want:
                 x = f.read(min(block, want - got), dtype="float32", always_2d=True)
@@ -206,6 +211,7 @@ def _decode_pyav(path: Path, limit: float) -> tuple[np.ndarray, float, float | N
         elif container.duration:
             declared_s = container.duration / 1e6
         channels = stream.codec_context.channels or 1
+        _check_channels(channels)
         # FFmpeg only converts the sample format here; the mono mean is the same (L+R)/2 as the
         # soundfile path (FFmpeg's own downmix weights channels differently), soxr changes the rate.
         planar = av.AudioResampler(format="fltp")
@@ -230,6 +236,12 @@ def _decode_pyav(path: Path, limit: float) -> tuple[np.ndarray, float, float | N
     y = out.result()
     duration = declared_s if (got >= want and declared_s) else got / sr_in
     return y, duration, declared_s, channels
+
+
+def _check_channels(channels: int) -> None:
+    if channels > MAX_CHANNELS:
+        raise AudioError(f"the file declares {channels} channels; MusicRec reads files of up to {MAX_CHANNELS} "
+                         "(the header is probably damaged)")
 
 
 def _check_truncation(decoded_s: float, limit: float, declared_s: float | None) -> None:
