@@ -8,6 +8,7 @@ for it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -32,6 +33,8 @@ Progress = Callable[[int, int, str], None]
 PIPELINES = tuple(features.PIPELINES)
 _IN_FLIGHT_PER_WORKER = 2  # queued work per process: keeps workers busy without buffering a whole folder
 _MIN_FILES_PER_WORKER = 3  # smaller batches run in this process (see bench_features: worker start)
+ENV_FILE_TIMEOUT = "MUSICREC_FILE_TIMEOUT"
+FILE_TIMEOUT = 120.0
 
 
 @dataclass
@@ -174,17 +177,55 @@ def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, p
     yield from (report(r) for r in _pool(todo, jobs, window, cache, key, cancel))
 
 
+def file_timeout() -> float:
+    """Seconds one file may take in a worker before the watchdog kills it ($MUSICREC_FILE_TIMEOUT).
+    Files are read up to 10 minutes of audio, which takes seconds; minutes mean a hung decoder."""
+    try:
+        return max(0.5, float(os.environ.get(ENV_FILE_TIMEOUT, "")))
+    except ValueError:
+        return FILE_TIMEOUT
+
+
 def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, key: str,
           cancel: threading.Event) -> Iterator[AnalysisResult]:
+    """Files through a process pool, with a watchdog: each worker notes which file it starts (a
+    small file named by its pid in a private folder: no lock shared with the other workers, which
+    a stuck or killed worker could hold forever), and a
+    file that runs past file_timeout() has its worker killed and is reported; the other files that
+    were in the pool when it broke (after a kill or a decoder crash) are tried again, a started
+    one once, so a crash costs at most the file that caused it."""
+    import signal
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     cache_path = str(cache.path) if cache is not None else None
     queue = list(reversed(todo))
+    limit = file_timeout()
+    import json
+    import shutil
+    import tempfile
+
+    ctx = _mp_context()
+    starts = tempfile.mkdtemp(prefix="musicrec-analysis-")  # <pid> -> [path, time.time()] per worker
+    started: dict[str, tuple[int, float]] = {}
+    tries: dict[str, int] = {}
+    hung: set[str] = set()
 
     def new_pool():
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(), initializer=_worker_init,
-                                   initargs=(cache_path,))
+        for note in os.listdir(starts):  # the dead pool's notes would time out retried files at once
+            os.unlink(os.path.join(starts, note))
+        return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(cache_path, starts))
+
+    def drain() -> None:
+        in_pool = set(running.values())
+        for note in os.listdir(starts):
+            if note.isdigit():
+                with contextlib.suppress(OSError, ValueError):
+                    with open(os.path.join(starts, note), encoding="ascii") as fh:
+                        f, t = json.load(fh)
+                    if f in in_pool:
+                        started[f] = (int(note), t)
 
     ex = new_pool()
     running: dict = {}
@@ -196,6 +237,13 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
             if not running:
                 return
             finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+            drain()
+            for fut, f in running.items():
+                if fut not in finished and f in started and f not in hung and time.time() - started[f][1] > limit:
+                    hung.add(f)
+                    log.warning("analysis of %s took over %g s: killing its worker", f, limit)
+                    with contextlib.suppress(OSError):
+                        os.kill(started[f][0], signal.SIGKILL)
             broken = False
             for fut in finished:
                 f = running.pop(fut)
@@ -203,21 +251,46 @@ def _pool(todo: list[str], jobs: int, window: str, cache: FeatureCache | None, k
                     result, skey = fut.result()
                 except BrokenProcessPool:
                     broken = True
-                    result, skey = _error(f, "the analysis process stopped on this file "
-                                             "(out of memory or a decoder crash)"), None
+                    running[fut] = f  # dealt with below with the rest of the broken pool
+                    continue
+                started.pop(f, None)
                 if cache is not None:
                     _store(cache, result, skey, key)
                 yield result
-            if broken:  # every task still in the dead pool is lost: report them, carry on with a new pool
-                for f in list(running.values()):
-                    yield _error(f, "the analysis process stopped while this file was queued")
+            if broken:
+                drain()
+                for f in running.values():
+                    if f in hung:
+                        yield _error(f, f"the analysis took longer than {limit:g} s and was stopped "
+                                        "(the decoder hung on this file)")
+                    elif f in started and tries.get(f, 0) >= 1:
+                        yield _error(f, "the analysis process stopped on this file "
+                                        "(out of memory or a decoder crash)")
+                    else:  # innocent, or a first suspect: once more in a new pool
+                        tries[f] = tries.get(f, 0) + (f in started)
+                        queue.append(f)
+                    started.pop(f, None)
                 running.clear()
-                ex.shutdown(wait=False, cancel_futures=True)
+                _close_pool(ex)
                 ex = new_pool()
             if cancel.is_set() and not running:
                 return
     finally:
-        ex.shutdown(wait=False, cancel_futures=True)
+        _close_pool(ex)
+        shutil.rmtree(starts, ignore_errors=True)
+
+
+def _close_pool(ex) -> None:
+    """Shut the pool down, killing any worker that has not left a few seconds later: a stuck one
+    would otherwise keep this process from ever exiting (the interpreter joins pool workers)."""
+    procs = list((getattr(ex, "_processes", None) or {}).values())
+    ex.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + 3.0
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            with contextlib.suppress(OSError, ValueError):
+                p.kill()
 
 
 _WORKER_IMPORTS = ["musicrec_engine.analysis.pipeline", "musicrec_engine.features.warmup"]
@@ -240,10 +313,12 @@ def _mp_context():
 
 
 _worker_cache: FeatureCache | None = None
+_worker_starts = None
 
 
-def _worker_init(cache_path: str | None) -> None:
-    global _worker_cache
+def _worker_init(cache_path: str | None, starts=None) -> None:
+    global _worker_cache, _worker_starts
+    _worker_starts = starts
     try:  # one core per worker: N workers use N cores, not N x BLAS threads
         from threadpoolctl import threadpool_limits
 
@@ -254,6 +329,14 @@ def _worker_init(cache_path: str | None) -> None:
 
 
 def _worker_analyze(path: str, window: str, key: str):
+    if _worker_starts is not None:  # for the parent's watchdog: which file, since when
+        import json
+
+        note = os.path.join(_worker_starts, str(os.getpid()))
+        with contextlib.suppress(OSError):
+            with open(note + ".tmp", "w", encoding="ascii") as f:
+                json.dump([path, time.time()], f)  # ASCII: names that are not UTF-8 are escaped
+            os.replace(note + ".tmp", note)
     return _analyze(path, window, _worker_cache, key)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from pathlib import Path
 
 from audio_fixtures import music, write
 from conftest import run_cli
@@ -28,3 +29,75 @@ def test_a_file_declaring_a_thousand_channels_is_a_clear_per_file_error(tmp_path
     assert r.returncode == 1
     assert rows["good.wav"]["status"] == "ok"
     assert rows["wide.wav"]["status"] == "error" and "1000 channels" in rows["wide.wav"]["error"]
+
+
+def _children(pid: int) -> list[int]:
+    import os
+
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "?"
+
+
+def test_a_hung_worker_is_killed_by_the_watchdog_and_the_batch_finishes(tmp_path, home):
+    """A worker that stops making progress in the middle of a file (here: stopped with SIGSTOP,
+    as a decoder stuck in C would be) is killed after MUSICREC_FILE_TIMEOUT; that file is
+    reported, every other file is analysed, and the command exits."""
+    import glob
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from conftest import ROOT
+
+    folder = tmp_path / "music"
+    for i in range(8):
+        write(folder / f"{i:02d}.wav", music(6.0, seed=i))
+    env = {**os.environ, "MUSICREC_HOME": str(home), "MUSICREC_FILE_TIMEOUT": "4", "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "musicrec_engine", "analyze", "--json", "--jobs", "2",
+                             str(folder)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    rows: list[dict] = []
+    reader = threading.Thread(target=lambda: rows.extend(json.loads(x) for x in proc.stdout), daemon=True)
+    reader.start()
+    victim, t0 = None, time.monotonic()
+    while victim is None and time.monotonic() - t0 < 120 and proc.poll() is None:
+        # each worker notes the file it is on (see analysis.pipeline._pool): stop one mid-file
+        for note in glob.glob(str(tmp_path / "musicrec-analysis-*" / "[0-9]*")):
+            pid = int(os.path.basename(note))
+            try:
+                path = json.loads(Path(note).read_text())[0]
+            except (OSError, ValueError):
+                continue
+            if _state(pid) == "R" and path not in {r["path"] for r in rows}:
+                os.kill(pid, signal.SIGSTOP)
+                time.sleep(0.3)
+                if path in {r["path"] for r in rows}:  # it had just finished: try another moment
+                    os.kill(pid, signal.SIGCONT)
+                    continue
+                victim = path
+                break
+        time.sleep(0.02)
+    assert victim is not None, "no worker was seen analysing"
+    assert proc.wait(timeout=120) == 1
+    reader.join(10)
+    errors = {r["path"]: r["error"] for r in rows if r["status"] != "ok"}
+    assert len(rows) == 8 and len({r["path"] for r in rows}) == 8
+    assert list(errors) == [victim] and "longer than 4 s" in errors[victim], errors
