@@ -1,4 +1,5 @@
-"""`musicrec rate`: like, dislike or clear library tracks, or import seed 004's `mbid, liked` CSV."""
+"""`musicrec rate`: like, dislike or clear library tracks, import seed 004's `mbid, liked` CSV, or
+bring ratings back from a backup (`--restore [FILE]`, the newest by default)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ def register(sub) -> None:
     g.add_argument("--dislike", action="store_true")
     g.add_argument("--clear", action="store_true", help="remove the rating")
     p.add_argument("--csv", metavar="FILE", help="import ratings from a CSV with the columns mbid, liked (0/1)")
+    p.add_argument("--restore", nargs="?", const="", metavar="FILE",
+                   help="bring ratings back from a backup (default: the newest in the data folder's ratings-backups)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
@@ -23,6 +26,10 @@ def register(sub) -> None:
 def run(args, where) -> int:
     from musicrec_engine.engine import Engine
 
+    if args.restore is not None:
+        if args.csv or args.paths:
+            raise UsageError("--restore takes no track paths and no --csv")
+        return _restore(args)
     if args.csv and args.paths:
         raise UsageError("give either track paths or --csv FILE, not both")
     if not args.csv and not args.paths:
@@ -76,6 +83,30 @@ def _import_csv(eng, args) -> int:
               + (f"; {len(rf.problems)} rows skipped" if rf.problems else ""))
         _print_status(eng)
     return 1 if rf.problems or not rf.ratings else 0
+
+
+def _restore(args) -> int:
+    from musicrec_engine.engine import Engine
+    from musicrec_engine.library import ratings_backup
+
+    eng = Engine(args.home)
+    try:
+        path = args.restore or ratings_backup.latest(eng.library.db_path)
+        if not path:
+            raise MusicRecError(f"no ratings backup yet in {ratings_backup.folder(eng.library.db_path)}")
+        saved = ratings_backup.read(path)
+        n = eng.library.restore_ratings(saved)
+        out = {"file": str(path), "ratings": len(saved), "restored": n, "waiting": len(saved) - n}
+        if args.json:
+            emit_json(out)
+        else:
+            print(f"{n} ratings restored from {path}" + (f"; {len(saved) - n} wait for their tracks (they attach "
+                                                          "when those files are scanned or catalogs imported)"
+                                                          if len(saved) > n else ""))
+            _print_status(eng)
+        return 0
+    finally:
+        eng.close()
 
 
 def _print_status(eng) -> None:

@@ -10,6 +10,7 @@ lock (the app calls in from a worker pool). Every public write is one transactio
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -25,6 +26,7 @@ from musicrec_engine.errors import MusicRecError
 from musicrec_engine.library import heard_tags as listened_tags
 from musicrec_engine.library.migrations import SCHEMA_VERSION, migrate
 
+log = logging.getLogger("musicrec.library")
 TAG_FIELDS = ["title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
               "mb_recording_id", "mb_track_id", "mb_release_id", "mb_release_group_id",
               "mb_artist_id", "mb_album_artist_id"]
@@ -32,7 +34,6 @@ CATALOG_ATTRS = ["danceability", "energy", "valence", "acousticness", "instrumen
                  "speechiness", "loudness", "tempo", "key", "mode"]
 _TRACK_COLS = ["id", "path", "content_hash", "size", "mtime", *TAG_FIELDS, "duration", "status", "error",
                "missing", "added_at", "analysed_at"]
-RATINGS_BACKUP = "ratings-backup.json"
 
 
 class LibraryError(MusicRecError):
@@ -454,15 +455,14 @@ class Library:
         return out
 
     def _backup_ratings(self) -> None:
-        """Ratings are the one thing a user cannot recompute: keep a copy beside the database so a
-        damaged file can be replaced without losing them."""
+        """Ratings are the one thing a user cannot recompute: a dated copy beside the database
+        (library/ratings_backup.py) after every change, so a damaged file or a slip costs none."""
+        from musicrec_engine.library import ratings_backup
+
         try:
-            data = self.export_ratings()
-            tmp = self.db_path.with_name(RATINGS_BACKUP + ".tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, self.db_path.with_name(RATINGS_BACKUP))
+            ratings_backup.write(self.db_path, self.export_ratings())
         except (OSError, LibraryError):
-            pass  # a backup that cannot be written must not stop rating
+            log.warning("the ratings backup could not be written", exc_info=True)  # must not stop rating
 
     def restore_ratings(self, saved: list[dict]) -> int:
         """Re-attach exported ratings by path, then content hash, then mbid; catalog ones by catalog
@@ -671,24 +671,47 @@ def _num(v) -> float | None:
     return None if f != f else f
 
 
+def _refuse_if_open_elsewhere(db_path: Path) -> None:
+    """Moving the file aside under a process that has it open would leave that process writing
+    into the set-aside file (and its WAL). Leaving WAL mode needs every other connection closed,
+    so trying it tells whether there is one; a file too damaged to answer has no other user."""
+    if not db_path.is_file():
+        return
+    try:
+        c = sqlite3.connect(str(db_path), timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return
+    try:
+        c.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as e:
+        if "locked" in str(e).lower() or "busy" in str(e).lower():
+            raise LibraryError(f"the library {db_path} is open in another MusicRec process (the app, or another "
+                               "command); close it, then start afresh") from None
+    finally:
+        c.close()
+
+
 def start_afresh(db_path: str | os.PathLike) -> dict:
     """Set a damaged library aside (never deleted) and create a new one, bringing back the ratings
     from the old file if it can still be read, else from the backup kept beside it.
 
     Returns {"set_aside": path, "ratings_saved": n, "ratings_file": path}. Library ratings re-attach
     when their files are scanned again (by path or content hash): call restore_ratings after a scan."""
+    from musicrec_engine.library import ratings_backup
+
     db_path = Path(db_path)
+    _refuse_if_open_elsewhere(db_path)
     saved: list[dict] = []
     try:
         old = Library(db_path)
         saved = old.export_ratings()
         old.close()
     except (LibraryError, sqlite3.Error):
-        backup = db_path.with_name(RATINGS_BACKUP)
-        if backup.exists():
+        backup = ratings_backup.latest(db_path)
+        if backup is not None:
             try:
-                saved = json.loads(backup.read_text())
-            except (OSError, ValueError):
+                saved = ratings_backup.read(backup)
+            except MusicRecError:
                 saved = []
     stamp = time.strftime("%Y%m%d-%H%M%S")
     aside = db_path.with_name(f"{db_path.name}.damaged-{stamp}")
