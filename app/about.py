@@ -37,13 +37,10 @@ COMPONENTS = [
 
 def musicnn_credit() -> str:
     """The listening model's credit and licence, read from the manifest shipped with its weights."""
-    import json
+    from musicrec_engine.engine import Engine
 
-    from musicrec_engine.paths import SHIPPED_MODELS
-
-    try:
-        m = json.loads((SHIPPED_MODELS / "musicnn" / "manifest.json").read_text())
-    except (OSError, ValueError):
+    m = Engine.listening_model_info()
+    if not m:
         return "<p>The listening model (MusiCNN) is not installed.</p>"
     text = html.escape(m.get("licence_text", "")).replace("\n\n", "<br><br>")
     return (f"<p><b>Listening model:</b> MusiCNN {html.escape(m.get('version', ''))} (MSD and MTT models) by "

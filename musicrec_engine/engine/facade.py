@@ -156,6 +156,19 @@ class Engine(PlaylistsArea):
         return {"track_id": t["id"], "path": t["path"], "tags": tagstore.track_tags(self.library, t["id"]),
                 "schema": tagstore.listening_schema(self.library, t["id"]), "error": error}
 
+    @staticmethod
+    def listening_model_info() -> dict:
+        """The shipped listening model's manifest (name, version, upstream, licence, licence_text),
+        {} when it is missing: for credits."""
+        import json
+
+        from musicrec_engine.paths import SHIPPED_MODELS
+
+        try:
+            return json.loads((SHIPPED_MODELS / "musicnn" / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
     def tag_vocabulary(self) -> dict[str, list[str]]:
         """Every tag the listening model can give, per vocabulary ("msd", "mtt")."""
         from musicrec_engine.library import heard_tags as tagstore
