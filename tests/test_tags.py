@@ -107,3 +107,28 @@ def test_self_test_names_the_reason_when_the_listening_model_cannot_load(tmp_pat
     monkeypatch.setattr(listening, "weights_dir", lambda: broken)
     with pytest.raises(listening.WeightsError, match="MSD listening model .* is missing"):
         selftest.check_listening(selftest.Context(tmp_path))
+
+
+def test_the_engine_filters_tracks_by_tag(tmp_path, home):
+    """`tag:NAME` in Engine.tracks(filter=...): exactly the tracks the listening model gave that tag."""
+    from musicrec_engine.engine import Engine
+    from musicrec_engine.library import heard_tags
+
+    beat = write(tmp_path / "beat.wav", drums(5.0, bpm=128, seed=3))
+    tune = write(tmp_path / "tune.wav", music(5.0, key=2, bpm=70, seed=8))
+    eng = Engine(home)
+    try:
+        assert all(r.ok for r in eng.analyze([str(beat), str(tune)], jobs=1))
+        by_name = {t["path"].rsplit("/", 1)[-1]: t for t in eng.tracks()}
+        beat_tags = [t["tag"] for t in by_name["beat.wav"]["tags"]]
+        tune_tags = {t["tag"] for t in by_name["tune.wav"]["tags"]}
+        only_beat = next(t for t in beat_tags if t not in tune_tags)
+        term = "tag:" + only_beat.replace(" ", "_")
+        assert [t["path"] for t in eng.tracks(filter=term)] == [by_name["beat.wav"]["path"]]
+        assert [t["path"] for t in eng.tracks(filter=term.upper())] == [by_name["beat.wav"]["path"]]
+        assert eng.tracks(filter=f"{term} tune") == []  # every term must hold
+        assert len(eng.tracks(filter="tag:no_such_tag")) == 0
+        # the same set the library's own tag look-up gives
+        assert heard_tags.tracks_with_tag(eng.library, only_beat) == {by_name["beat.wav"]["id"]}
+    finally:
+        eng.close()

@@ -54,8 +54,21 @@ class Engine(PlaylistsArea):
         run = partial(analyze_paths, cache=self.feature_cache, models_dir=self.paths.models)
         return scan.scan(self.library, folders, progress=progress, cancel=cancel, jobs=jobs, analyze_paths=run)
 
-    def tracks(self, include_missing: bool = False) -> list[dict]:
-        return self.library.tracks(include_missing=include_missing)
+    def tracks(self, include_missing: bool = False, filter: str | None = None) -> list[dict]:
+        """Library tracks; `filter` keeps those with every `tag:NAME` term (a tag the listening model
+        gave the track, heard_tags.SHOWN) and every other word in title, artist, album, genre, year or path."""
+        rows = self.library.tracks(include_missing=include_missing)
+        if filter:
+            from musicrec_engine.library import heard_tags
+
+            tags, words = heard_tags.split_terms(filter)
+            words = [w.casefold() for w in words]
+
+            def text(t):
+                return " ".join(str(t.get(f) or "") for f in ("title", "artist", "album", "album_artist", "genre",
+                                                             "year", "path")).casefold()
+            rows = [t for t in rows if heard_tags.has_tags(t, tags) and all(w in text(t) for w in words)]
+        return rows
 
     def track(self, id_or_path):
         return self.library.track(id_or_path)

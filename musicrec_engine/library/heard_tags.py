@@ -101,6 +101,23 @@ def tracks_with_tag(lib, tag: str, per_vocabulary: int = SHOWN) -> set[int]:
     return {r[0] for r in rows}
 
 
+def split_terms(text: str | None) -> tuple[list[str], list[str]]:
+    """A filter text's `tag:NAME` terms (NAME folded, "_" for a space: "tag:hard_rock") and its other words."""
+    tags, words = [], []
+    for w in (text or "").split():
+        if w.casefold().startswith("tag:") and len(w) > 4:
+            tags.append(w[4:].replace("_", " ").casefold())
+        else:
+            words.append(w)
+    return tags, words
+
+
+def has_tags(track: dict, wanted: list[str]) -> bool:
+    """Whether a track (as Library.tracks() gives it) has every one of the `wanted` tags (folded names)."""
+    have = {str(t["tag"]).casefold() for t in track.get("tags") or []}
+    return all(w in have for w in wanted)
+
+
 def vocabulary() -> dict[str, list[str]]:
     """Every tag each vocabulary can give, in model order (for completion and validation)."""
     from musicrec_engine.listening.vocab import TAGS
