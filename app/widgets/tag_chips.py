@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtWidgets import QLayout, QSizePolicy, QToolButton, QWidget
 
 VOCABULARY_TEXT = {"msd": "Last.fm tag (MusiCNN, MSD model)", "mtt": "MagnaTagATune tag (MusiCNN, MTT model)"}
-MAX_CHIPS = 8
+MAX_CHIPS = 6  # two or three rows: the similar-tracks list below keeps its room
 
 
 def filter_term(tag: str) -> str:
