@@ -5,8 +5,8 @@ In one process, per file: decode, features, the other attributes, then `listenin
 models), each timed in CPU seconds on one core (torch is set to one thread, as the analysis
 workers run), with the models' loading timed apart. Then `musicrec analyze FILE --json` as a user
 runs it, from a cold process in a fresh data folder, several times: wall time to the result, CPU
-time and peak resident memory of the child. The reference in the same run is the analysis without
-the listening step (the steps above it), so the ratios hold on a busy machine.
+time and peak resident memory of the child, with the listening step and without it
+(MUSICREC_LISTEN_PATCHES=0): that reference in the same run keeps the ratios fair on a busy machine.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_listening_cost.py [--repeats 3] [--patches 4]
 """
@@ -56,19 +56,22 @@ def steps(path: Path, patches: int) -> dict[str, float]:
 
 
 def cold(path: Path, patches: int) -> dict[str, float]:
+    """One `musicrec analyze` in a fresh process and data folder; patches=0 is the reference run
+    without the listening step. Resource use of that child alone (os.wait4)."""
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "MUSICREC_HOME": home, "MUSICREC_LISTEN_PATCHES": str(patches),
                "PYTHONPATH": str(ROOT)}
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-m", "musicrec_engine", "analyze", str(path), "--json", "--jobs", "1"],
-                           capture_output=True, text=True, env=env, cwd=ROOT)
+        p = subprocess.Popen([sys.executable, "-m", "musicrec_engine", "analyze", str(path), "--json", "--jobs", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+        first = p.stdout.readline()
         wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        row = json.loads(r.stdout.splitlines()[0])
-        assert row["status"] == "ok" and row["tags"], r.stderr
-    return {"wall": wall, "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-            "peak_mb": after.ru_maxrss / 1024}
+        p.stdout.read()
+        _, _, ru = os.wait4(p.pid, 0)
+        p.returncode = 0
+        row = json.loads(first)
+        assert row["status"] == "ok" and (row["tags"] or not patches), row
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "peak_mb": ru.ru_maxrss / 1024}
 
 
 def main() -> None:
@@ -106,12 +109,14 @@ def main() -> None:
             print(f"| {s} s | " + " | ".join(f"{v:.2f}" for v in med.values())
                   + f" | {med['listening (both models)'] / total:.0%} of {total:.2f} |")
         print("\n## `musicrec analyze FILE --json` from a cold process, fresh data folder (median of repeats)")
-        print("| file | wall s | CPU s | peak RSS MB |")
-        print("|---|---|---|---|")
+        print("| file | listening | wall s to the result | CPU s | peak RSS MB |")
+        print("|---|---|---|---|---|")
         for s, f in files.items():
-            runs = [cold(f, ns.patches) for _ in range(ns.repeats)]
-            med = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
-            print(f"| {s} s | {med['wall']:.2f} | {med['cpu']:.2f} | {max(r['peak_mb'] for r in runs):.0f} |")
+            for patches in (0, ns.patches):
+                runs = [cold(f, patches) for _ in range(ns.repeats)]
+                med = {k: sorted(r[k] for r in runs)[len(runs) // 2] for k in runs[0]}
+                label = f"{patches} patches" if patches else "off (reference)"
+                print(f"| {s} s | {label} | {med['wall']:.2f} | {med['cpu']:.2f} | {max(r['peak_mb'] for r in runs):.0f} |")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ resamples only the stretches under its patches to 16 kHz with soxr. The number o
 patches is bounded (PATCHES), spread over the whole track, so the cost does not grow with length:
 4 patches of both models cost about 0.36 CPU-s per track on one core whatever its duration, under
 the half CPU-second budget; 8 cost 0.7 s and found same-album neighbours no better on the real
-recordings (docs/BENCHMARKS.md, "Listening"). MUSICREC_LISTEN_PATCHES overrides it (tests use 1).
+recordings (docs/BENCHMARKS.md, "Listening"). MUSICREC_LISTEN_PATCHES overrides it (tests use 1;
+0 switches the listening step off, which the cost benchmark uses as its reference).
 
 A failure here (weights missing or altered, an unexpected error) never fails the file: the
 result keeps its features and attributes, carries no tags, and says why in `listening_error`.
@@ -27,16 +28,19 @@ DEFAULT_PATCHES = 4
 
 
 def n_patches() -> int:
+    """Patches per track; 0 when the listening step is switched off."""
     try:
         n = int(os.environ.get(PATCHES_ENV, DEFAULT_PATCHES))
     except ValueError:
         n = DEFAULT_PATCHES
-    return max(1, min(n, 32))
+    return max(0, min(n, 32))
 
 
 def schema() -> str | None:
     """The listening schema of this process's settings (weights' hashes, patch count), or None
-    when the weights' manifest cannot be read."""
+    when the weights' manifest cannot be read or the step is off."""
+    if n_patches() == 0:
+        return None
     try:
         from musicrec_engine import listening
 
@@ -48,6 +52,8 @@ def schema() -> str | None:
 
 def listen(y: np.ndarray, sr: int):
     """(Listening or None, error sentence or None) for a decoded mono signal."""
+    if n_patches() == 0:
+        return None, None
     try:
         from musicrec_engine import listening
 
