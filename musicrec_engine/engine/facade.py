@@ -118,7 +118,13 @@ class Engine(PlaylistsArea):
             if getattr(self, "_feature_cache", None) is None:
                 from musicrec_engine.features.cache import FeatureCache
 
-                self._feature_cache = FeatureCache(self.paths.cache / "features.sqlite3")
+                try:
+                    self._feature_cache = FeatureCache(self.paths.cache / "features.sqlite3")
+                except Exception:  # a full or read-only disk: analyse without the cache, say why in the log
+                    import logging
+
+                    logging.getLogger("musicrec.engine").warning("the feature cache cannot be used", exc_info=True)
+                    return None
             return self._feature_cache
 
     def analyze(self, paths, jobs: int | None = None, progress: Progress | None = None,

@@ -66,6 +66,9 @@ class Library:
         where = self.db_path
         if "locked" in msg or "busy" in msg:
             return LibraryError(f"the library {where} is in use by another MusicRec process; close it and try again")
+        if "disk is full" in msg or "disk full" in msg or ("disk i/o error" in msg and _nearly_full(where)):
+            return LibraryError(f"the disk holding the library {where} is full; free some space and try again "
+                                "(nothing stored before is lost)")
         if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
             return LibraryError(f"the library {where} cannot be written (read-only file or folder); "
                                 "fix its permissions or choose another data folder with --home")
@@ -659,6 +662,16 @@ def db_path(path: str | None) -> str | bytes | None:
 
 def path_from_db(value: str | bytes | None) -> str | None:
     return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+def _nearly_full(db_path: Path) -> bool:
+    """SQLite reports a full disk as an I/O error when it cannot even create its -shm file."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(db_path.parent).free < 1 << 20
+    except OSError:
+        return False
 
 
 def _num(v) -> float | None:
