@@ -11,27 +11,50 @@ class PlaylistsArea:
 
     def playlist_pool(self, need_predictions: bool = False):
         """The playable library tracks and their vectors (generate.Pool). Tracks analysed since
-        the taste model was trained get their p(like) first when the playlist needs it."""
+        the taste model was trained get their p(like) first when the playlist needs it.
+
+        The pool is built once per state of the library (tracks added, re-analysed, gone; the
+        sound space refitted) and kept; ratings and predictions, which change all the time, are
+        read afresh on every call (one light query)."""
+        if need_predictions:
+            missing = [r[0] for r in self.library.query(
+                "SELECT t.id FROM tracks t LEFT JOIN predictions p ON p.track_id=t.id "
+                "WHERE p.track_id IS NULL AND t.status='ok' AND t.missing=0")]
+            # loading the model imports torch (seconds): only when a saved model can fill a gap
+            if missing and self.taste_store.manifest(self.TASTE_SLOT) is not None:
+                self.predict_like(missing)
+        # Features change only when a track is analysed (analysed_at) or comes and goes: while this
+        # stamp and the similarity object (rebuilt when the weights change) stay, so does the pool,
+        # and not even the sound space's own freshness check (a read of every track) is needed.
+        stamp = tuple(self.library.query("SELECT COUNT(*), MAX(analysed_at), MAX(id), SUM(missing), "
+                                         "MAX(mtime) FROM tracks")[0])
+        similarity = self.similarity
+        with self._lock:
+            cached = getattr(self, "_playlist_pool", None)
+            if cached is None or cached[0] != stamp or cached[1] is not similarity:
+                sound = similarity.sound_space() if stamp[0] else None
+                cached = self._playlist_pool = (stamp, similarity, self._build_pool(sound))
+            pool = cached[2]
+            fresh = {r[0]: (r[1], r[2]) for r in self.library.query(
+                "SELECT t.id, r.value, p.prob FROM tracks t LEFT JOIN ratings r ON r.track_id=t.id "
+                "LEFT JOIN predictions p ON p.track_id=t.id")}
+            for t in pool.tracks:
+                t["rating"], t["predicted_like"] = fresh.get(t["id"], (None, None))
+        return pool
+
+    def _build_pool(self, sound):
         import numpy as np
 
         from musicrec_engine.playlists.generate import Pool
         from musicrec_engine.search import encoding
 
-        tracks = self.library.tracks()
-        if need_predictions:
-            missing = [t["id"] for t in tracks if t.get("attributes") and t.get("predicted_like") is None]
-            # loading the model imports torch (seconds): only when a saved model can fill a gap
-            if missing and self.taste_store.manifest(self.TASTE_SLOT) is not None:
-                self.predict_like(missing)
-                tracks = self.library.tracks()
-        tracks = [t for t in tracks if t.get("status") == "ok" and t.get("path")]
-        sound = self.similarity.sound_space() if tracks else None
+        tracks = [t for t in self.library.tracks() if t.get("status") == "ok" and t.get("path")]
         if sound is not None:
             ids, mat, _ = sound
             pos = {int(i): n for n, i in enumerate(ids.tolist())}
             with_sound = [t for t in tracks if t["id"] in pos]
             if len(with_sound) >= 2 and len(with_sound) >= SOUND_COVERAGE * len(tracks):
-                vecs = mat[[pos[t["id"]] for t in with_sound]] if with_sound else np.zeros((0, 1), np.float32)
+                vecs = mat[[pos[t["id"]] for t in with_sound]]
                 return Pool(with_sound, np.ascontiguousarray(vecs, dtype=np.float32), "sound")
         with_attrs = [t for t in tracks if t.get("attributes")]
         attrs = encoding.encode(with_attrs, self.similarity.weights) if with_attrs else np.zeros((0, encoding.DIM))
