@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
     # --- albums ---------------------------------------------------------------------------------
     def _tab_changed(self, index: int) -> None:
         page = self.tabs.widget(index)
-        if page is self.taste and not self.taste_jobs.status_loaded:
+        if page is self.taste:  # every visit: a model trained meanwhile (`musicrec taste train`) shows too
             self.taste_jobs.refresh_status()
         if page is self.playlists:
             self.playlists.set_selection(self.library.selected_tracks())

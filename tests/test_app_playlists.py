@@ -186,6 +186,7 @@ def test_filter_and_path_playlists_from_the_page(win, qtbot):
     # a path needs exactly two tracks selected in the Library
     page.kind.setCurrentIndex(page.kind.findData("path"))
     select(w, {"Song 0-0"})
+    qtbot.waitUntil(page.make.isEnabled, timeout=5000)
     page.make.click()
     assert "exactly two tracks" in page.message.text()
     select(w, {"Song 0-0", "Song 5-0"})
@@ -194,3 +195,25 @@ def test_filter_and_path_playlists_from_the_page(win, qtbot):
     with qtbot.waitSignal(w.playlist_jobs.made, timeout=30000):
         page.make.click()
     assert page.tracks.count() == 6 and {page_titles(page)[0], page_titles(page)[-1]} == {"Song 0-0", "Song 5-0"}
+
+
+def test_the_taste_page_explains_a_model_trained_outside_the_window(qtbot, home, tmp_path):
+    eng = Engine(home)
+    ids = make_library(eng, tmp_path / "music")
+    for a in (0, 1, 4, 5):
+        for i in range(3):
+            eng.rate(ids[(a, i)], int(a >= 4))
+    eng.train_taste(params={"ensemble": 2})  # as `musicrec taste train` does, before the window opens
+    eng.close()
+    eng = Engine(home)
+    w = MainWindow(eng, persist_state=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.model.rowCount() == 36, timeout=10000)
+    w.tabs.setCurrentWidget(w.taste)
+    qtbot.waitUntil(lambda: "Pushes towards" in w.taste.why.toHtml(), timeout=60000)
+    # twelve ratings: a cold-start model, and the page says so rather than pointing at itself
+    qtbot.waitUntil(lambda: w.taste.status.text().startswith("Model: cold start"), timeout=20000)
+    assert "Taste tab" not in w.taste.status.text()
+    w.close()
+    eng.close()
