@@ -59,11 +59,15 @@ def number(track: dict, name: str) -> float | None:
 def track_tags(track: dict) -> list[str]:
     """The words `tag:` looks at: listened tags when the library has them, else the genre tag's
     words (a file's "Jazz; Soul" gives jazz and soul)."""
+    cached = track.get("_tag_words")
+    if cached is not None:  # a pool's track dicts live on between playlists
+        return cached
     heard = track.get("tags") or []
     names = [t.get("tag") if isinstance(t, dict) else str(t) for t in heard]
     names = [fold(n) for n in names if n]
     genre = track.get("genre") or ""
     names += [fold(g) for g in re.split(r"[;,/]|\s+-\s+", genre) if g.strip()]
+    track["_tag_words"] = names
     return names
 
 

@@ -77,6 +77,8 @@ class Pool:
             t.setdefault("_artist", _artist_key(t))
             t.setdefault("tempo", expr.number(t, "tempo"))
             t.setdefault("camelot", order.camelot(expr.number(t, "key"), expr.number(t, "mode")))
+        codes: dict[str, int] = {}
+        self.artist_codes = np.array([codes.setdefault(t["_artist"], len(codes)) for t in self.tracks], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.tracks)
@@ -99,12 +101,15 @@ def _title(t: dict) -> str:
 
 
 def _allowed(pool: Pool, opts: Options, keep: set[int] = frozenset()) -> np.ndarray:
+    rating = np.array([-1 if t.get("rating") is None else t["rating"] for t in pool.tracks])
     ok = np.ones(len(pool), dtype=bool)
-    for i, t in enumerate(pool.tracks):
-        if t["id"] in keep:
-            continue
-        if (opts.exclude_disliked and t.get("rating") == 0) or (opts.exclude_rated and t.get("rating") is not None):
-            ok[i] = False
+    if opts.exclude_disliked:
+        ok &= rating != 0
+    if opts.exclude_rated:
+        ok &= rating == -1
+    for tid in keep:
+        if tid in pool.row_of:
+            ok[pool.row_of[tid]] = True
     return ok
 
 
@@ -318,11 +323,11 @@ def path(pool: Pool, start_id: int, end_id: int, opts: Options) -> dict:
         ok = allowed.copy()
         gap = DEFAULT_GAP if opts.artist_gap is None else opts.artist_gap
         if gap:
-            recent = {pool.tracks[r]["_artist"] for r in out[-gap:]}
-            spaced = ok & np.array([tr["_artist"] not in recent for tr in pool.tracks])
+            codes = pool.artist_codes
+            spaced = ok & ~np.isin(codes, codes[out[-gap:]])
             # the end track must not break the gap either, on the last steps
             if n - 1 - i <= gap:
-                spaced &= np.array([tr["_artist"] != pool.tracks[b]["_artist"] for tr in pool.tracks])
+                spaced &= codes != codes[b]
             ok = spaced if (spaced.any() or opts.artist_gap is not None) else ok
         if not ok.any():
             break
