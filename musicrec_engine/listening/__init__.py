@@ -14,8 +14,9 @@ bounded whatever its length. Only the audio under those patches is resampled and
 
 Weights ship in resources/models/musicnn/ (tools/musicnn/convert.py made them from musicnn's
 TensorFlow checkpoints); each file's sha256 is checked against manifest.json before loading, and
-nothing is ever downloaded. torch is imported on first use, and each model is loaded once per
-process. TensorFlow is never needed.
+nothing is ever downloaded. The models run on onnxruntime from ONNX exports of those weights
+(tools/musicnn/export_onnx.py; see `load`), or on the torch port when there is none; each model is
+loaded once per process. TensorFlow is never needed.
 """
 
 from __future__ import annotations
@@ -98,12 +99,19 @@ def _entry(model: str, folder: Path) -> dict:
                            "reinstall MusicRec.") from None
 
 
-def load(model: str, folder: str | Path | None = None):
+def load(model: str, folder: str | Path | None = None, backend: str | None = None):
     """The network for `model` ("msd" or "mtt"), loaded once per process and folder after its file's
-    sha256 has been checked against the manifest. Sets torch to one thread on first load: the
-    analysis runs one process per core, and these small convolutions gain little from more."""
+    sha256 has been checked against the manifest. Called with a (batch, 187, 96) float32 array it
+    returns numpy (tag probabilities, penultimate).
+
+    It runs on onnxruntime when the folder holds an ONNX export of these very weights (onnx.json,
+    written by tools/musicnn/export_onnx.py, which checks it against the torch port): importing
+    torch alone costs about 2 CPU-s, onnxruntime about 0.1 s, so the first file after a start is
+    analysed seconds sooner. Otherwise, or with backend="torch", it runs the torch port, with torch
+    set to one thread on first load: the analysis runs one process per core, and these small
+    convolutions gain little from more."""
     folder = Path(folder) if folder is not None else weights_dir()
-    key = (folder.resolve(), model)
+    key = (folder.resolve(), model, backend)
     with _lock:
         if key in _models:
             return _models[key]
@@ -118,21 +126,68 @@ def load(model: str, folder: str | Path | None = None):
                                "(damaged or replaced); reinstall MusicRec.")
         import io
 
-        import torch
-
-        from musicrec_engine.listening.network import MusiCNN
+        from musicrec_engine.listening.network import MusiCNN, check_arrays
 
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
-            net = MusiCNN(arrays)
+            problem = check_arrays(arrays)
+            if problem:
+                raise ValueError(problem)
         except (ValueError, OSError, KeyError) as e:
             raise WeightsError(f"The {model.upper()} listening model {path} is unreadable ({e}); "
                                "reinstall MusicRec.") from None
-        if not _models:
-            torch.set_num_threads(1)
+        net = _onnx(model, folder, entry["sha256"]) if backend != "torch" else None
+        if net is None:
+            import torch
+
+            if not any(isinstance(m, MusiCNN) for m in _models.values()):
+                torch.set_num_threads(1)
+            net = MusiCNN(arrays)
         _models[key] = net
         return net
+
+
+class OnnxNet:
+    """One model's ONNX export on onnxruntime, one thread, called like MusiCNN."""
+
+    def __init__(self, data: bytes):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+
+    def __call__(self, x):
+        tags, penultimate = self.session.run(None, {"patches": np.ascontiguousarray(x, dtype=np.float32)})
+        return tags, penultimate
+
+
+def _onnx(model: str, folder: Path, weights_sha256: str) -> OnnxNet | None:
+    """The ONNX export of exactly these weights, or None (no export, made from other weights, or
+    onnxruntime missing: the torch port serves). An export that does not match its checksum is
+    refused like altered weights."""
+    try:
+        entry = json.loads((folder / "onnx.json").read_text())["models"][model]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if entry.get("from_sha256") != weights_sha256:
+        return None
+    path = folder / entry["file"]
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise WeightsError(f"The {model.upper()} listening model {path} does not match onnx.json "
+                           "(damaged or replaced); reinstall MusicRec.")
+    try:
+        return OnnxNet(data)
+    except ImportError:
+        return None
+    except Exception as e:  # onnxruntime refuses the graph: a damaged file
+        raise WeightsError(f"The {model.upper()} listening model {path} is unreadable ({e}); "
+                           "reinstall MusicRec.") from None
 
 
 def schema(models: tuple[str, ...] = MODELS, n_patches: int = DEFAULT_PATCHES,

@@ -130,44 +130,52 @@ class MusiCNN:
         scale, shift = self.bn[f"{block}.bn"]
         return F.relu(y) * scale.view(1, -1, 1) + shift.view(1, -1, 1)
 
-    def forward(self, x):
+    def graph(self, x):
+        """The network on a float32 tensor (batch, 187, 96) -> (tag probabilities, penultimate) as
+        tensors: plain torch operations, so tools/musicnn/export_onnx.py can trace it to ONNX."""
         import torch
         import torch.nn.functional as F
 
         w = self.w
+        # frontend: expand_dims(x, 3) + batch norm of the single input channel. In NCHW that is
+        # (batch, 1, time, mel).
+        x = self._norm(x.unsqueeze(1), "input_bn", 1)
+        feats = []
+        # timbral blocks: pad time by 3 (constant zeros, after the input batch norm), 'valid' 7 x w
+        # convolution, ReLU, batch norm, max over all remaining frequency positions.
+        xp = F.pad(x, (0, 0, 3, 3))
+        for width in TIMBRAL_WIDTHS:
+            feats.append(self._relu_norm_max(xp, f"timbral{width}"))
+        # temporal blocks: TF 'same' padding of a k x 1 kernel over time, ReLU, batch norm, max
+        # over the 96 mel bands.
+        for length in TEMPORAL_LENGTHS:
+            before = (length - 1) // 2
+            feats.append(self._relu_norm_max(F.pad(x, (0, 0, before, length - 1 - before)), f"temporal{length}"))
+        front = torch.cat(feats, dim=1)  # (batch, 561, time)
+        # midend: three 7-frame convolutions over all channels with zero time padding of 3; the
+        # second and third add their input (residual connections).
+        mid = [front]
+        h = front
+        for i in (1, 2, 3):
+            y = F.relu(F.conv1d(F.pad(h, (3, 3)), w[f"mid{i}.weight"], w[f"mid{i}.bias"]))
+            y = self._norm(y, f"mid{i}.bn", 1)
+            h = y if i == 1 else y + h
+            mid.append(h)
+        feat = torch.cat(mid, dim=1)  # (batch, 753, time)
+        # backend: max and mean over time, interleaved per channel as TF's concat + flatten does.
+        pooled = torch.stack([feat.amax(dim=2), feat.mean(dim=2)], dim=2).flatten(1)
+        pooled = self._norm(pooled, "pool_bn", 1)
+        dense = F.relu(F.linear(pooled, w["dense.weight"], w["dense.bias"]))
+        penultimate = self._norm(dense, "dense_bn", 1)
+        logits = F.linear(penultimate, w["out.weight"], w["out.bias"])
+        return torch.sigmoid(logits), penultimate
+
+    def forward(self, x):
+        """numpy (batch, 187, 96) -> numpy (tag probabilities (batch, 50), penultimate (batch, 200))."""
+        import torch
+
         with torch.inference_mode():
-            x = torch.as_tensor(x, dtype=torch.float32)
-            # frontend: expand_dims(x, 3) + batch norm of the single input channel. In NCHW that is
-            # (batch, 1, time, mel).
-            x = self._norm(x.unsqueeze(1), "input_bn", 1)
-            feats = []
-            # timbral blocks: pad time by 3 (constant zeros, after the input batch norm), 'valid' 7 x w
-            # convolution, ReLU, batch norm, max over all remaining frequency positions.
-            xp = F.pad(x, (0, 0, 3, 3))
-            for width in TIMBRAL_WIDTHS:
-                feats.append(self._relu_norm_max(xp, f"timbral{width}"))
-            # temporal blocks: TF 'same' padding of a k x 1 kernel over time, ReLU, batch norm, max
-            # over the 96 mel bands.
-            for length in TEMPORAL_LENGTHS:
-                before = (length - 1) // 2
-                feats.append(self._relu_norm_max(F.pad(x, (0, 0, before, length - 1 - before)), f"temporal{length}"))
-            front = torch.cat(feats, dim=1)  # (batch, 561, time)
-            # midend: three 7-frame convolutions over all channels with zero time padding of 3; the
-            # second and third add their input (residual connections).
-            mid = [front]
-            h = front
-            for i in (1, 2, 3):
-                y = F.relu(F.conv1d(F.pad(h, (3, 3)), w[f"mid{i}.weight"], w[f"mid{i}.bias"]))
-                y = self._norm(y, f"mid{i}.bn", 1)
-                h = y if i == 1 else y + h
-                mid.append(h)
-            feat = torch.cat(mid, dim=1)  # (batch, 753, time)
-            # backend: max and mean over time, interleaved per channel as TF's concat + flatten does.
-            pooled = torch.stack([feat.amax(dim=2), feat.mean(dim=2)], dim=2).flatten(1)
-            pooled = self._norm(pooled, "pool_bn", 1)
-            dense = F.relu(F.linear(pooled, w["dense.weight"], w["dense.bias"]))
-            penultimate = self._norm(dense, "dense_bn", 1)
-            logits = F.linear(penultimate, w["out.weight"], w["out.bias"])
-            return torch.sigmoid(logits).numpy(), penultimate.numpy()
+            tags, penultimate = self.graph(torch.as_tensor(x, dtype=torch.float32))
+            return tags.numpy(), penultimate.numpy()
 
     __call__ = forward
