@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import threading
 import unicodedata
@@ -30,7 +31,9 @@ Progress = Callable[[int, int, str], None]
 DESCRIBED = {"energy": ("energetic", "calm"), "valence": ("cheerful", "sombre"),
              "danceability": ("danceable", "not for dancing"), "acousticness": ("acoustic", "electric"),
              "instrumentalness": ("instrumental", "vocal"), "tempo": ("fast", "slow"),
-             "loudness": ("loud", "quiet"), "speechiness": ("wordy", "sung")}
+             "loudness": ("loud", "quiet"), "speechiness": ("full of speech", None)}
+# (Low speechiness says only that there is little speech: sung and instrumental tracks both have
+# it, so it is never put into words.)
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,7 @@ def describe_attributes(rows: list[dict[str, float]], reference: dict[str, tuple
         vals = [r[name] for r in rows if r.get(name) is not None]
         if vals:
             z = (sum(vals) / len(vals) - mean) / std
-            if abs(z) >= min_z:
+            if abs(z) >= min_z and DESCRIBED[name][0 if z > 0 else 1] is not None:
                 out.append((abs(z), f"{DESCRIBED[name][0 if z > 0 else 1]} ({name} {sum(vals) / len(vals):.2f} "
                                     f"vs {mean:.2f} typical)"))
     return [text for _, text in sorted(out, reverse=True)[:top]]
@@ -257,20 +260,42 @@ def _album_track(row: dict, ref) -> AlbumTrack:
                       tuple(t["tag"] for t in row.get("tags") or ()))
 
 
+def library_album_key(t: dict) -> tuple | None:
+    """Which album a library track belongs to: its MusicBrainz release when tagged; else its album
+    artist and album title; else (a soundtrack or compilation whose tracks name only their own
+    artists) the album title within its folder, a "CD 2" folder counting as its parent."""
+    if not t.get("album"):
+        return None
+    if t.get("mb_release_id"):
+        return ("release", t["mb_release_id"])
+    if t.get("album_artist"):
+        return ("artist", norm(t["album_artist"]), norm(t["album"]))
+    folder = os.path.dirname(str(t.get("path") or ""))
+    if _DISC_FOLDER.match(os.path.basename(folder)):
+        folder = os.path.dirname(folder)
+    return ("folder", folder, norm(t["album"]))
+
+
+_DISC_FOLDER = re.compile(r"^(cd|dis[ck])\s*\d+$", re.IGNORECASE)
+
+
 def library_albums(tracks: Iterable[dict]) -> list[Album]:
-    groups: dict[tuple[str, str], Album] = {}
+    groups: dict[tuple, list[dict]] = {}
     for t in tracks:
-        if not t.get("album"):
-            continue
-        artist = t.get("album_artist") or t.get("artist") or ""
-        k = (norm(artist), norm(t["album"]))
-        a = groups.get(k)
-        if a is None:
-            a = groups[k] = Album(f"library:{artist}|{t['album']}", t["album"], artist or "Unknown artist",
-                                  "library", [], year=t.get("year"),
-                                  release_group_id=t.get("mb_release_group_id"), release_id=t.get("mb_release_id"))
-        a.tracks.append(_album_track(t, str(t.get("id"))))
-    return list(groups.values())
+        k = library_album_key(t)
+        if k is not None:
+            groups.setdefault(k, []).append(t)
+    out = []
+    for rows in groups.values():
+        first = rows[0]
+        artists = {norm(r.get("artist")) for r in rows if r.get("artist")}
+        artist = (first.get("album_artist") or (first.get("artist") if len(artists) <= 1 else None)
+                  or ("Various Artists" if artists else "Unknown artist"))
+        a = Album(f"library:{artist}|{first['album']}|{first.get('mb_release_id') or ''}", first["album"], artist,
+                  "library", [_album_track(t, str(t.get("id"))) for t in rows], year=first.get("year"),
+                  release_group_id=first.get("mb_release_group_id"), release_id=first.get("mb_release_id"))
+        out.append(a)
+    return out
 
 
 def catalog_album_key(row: dict) -> tuple | None:
