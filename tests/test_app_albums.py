@@ -89,3 +89,19 @@ def test_musicbrainz_search_fills_the_albums_tab_with_covers(window, qtbot, monk
         assert (centre.red(), centre.green(), centre.blue()) == (0xC0, 0x40, 0x60)
         assert any(r.path.endswith("/front-250") for r in mb.requests)
         assert window.albums.search.isEnabled()  # the form is usable again after the search
+
+
+def test_a_library_album_shows_the_cover_embedded_in_its_files(window, qtbot, tmp_path):
+    from types import SimpleNamespace
+
+    from test_albums_covers import tagged
+
+    path = tagged(tmp_path / "album", ".flac")
+    window.engine.library.store_analysis(
+        SimpleNamespace(path=str(path), status="ok", error=None, duration=0.5, content_hash="c", features={},
+                        feature_names={}, schema_hash={}, attributes={}),
+        tags={"title": "Only", "artist": "Pictured", "album": "With Art"})
+    with qtbot.waitSignal(window.albums_shown, timeout=30000):
+        window.tabs.setCurrentWidget(window.albums)
+    (card,) = window.albums.cards
+    qtbot.waitUntil(lambda: card.cover.pixmap().toImage().pixelColor(40, 40) == QColor("#c04060"), timeout=10000)

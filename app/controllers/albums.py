@@ -20,6 +20,7 @@ class AlbumsController(QObject):
     busy = Signal(bool)  # a MusicBrainz search is running
     progress = Signal(int, int, str)
     cover_ready = Signal(str, str)  # release id, image path ("" when there is none); from any thread
+    local_cover_ready = Signal(str, str)  # a library album's key, its own picture's path
 
     def __init__(self, engine, workers: Workers, parent=None):
         super().__init__(parent)
@@ -77,6 +78,14 @@ class AlbumsController(QObject):
             log.info("no cover for %s: %s", release_id, exc)
             return None
         return str(path) if path else None
+
+    def want_local_cover(self, key: str, track_ids: list) -> None:
+        """A library album's picture from its own files, read in a worker (mutagen, read-only)."""
+        ids = [i for i in track_ids if str(i).isdigit()]
+        if ids:
+            self.workers.run("local cover", lambda j: self.engine.library_album_cover(ids),
+                             finished=lambda p: p and self.local_cover_ready.emit(key, p),
+                             failed=lambda m: log.info("no cover for %s: %s", key, m))
 
     def _emit_cover(self, release_id, path) -> None:
         with contextlib.suppress(RuntimeError):  # the window has closed meanwhile

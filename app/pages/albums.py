@@ -30,6 +30,7 @@ class AlbumsPage(QWidget):
     search_requested = Signal(dict)  # artist, tag, years
     cancel_requested = Signal()
     cover_wanted = Signal(str)  # release id
+    local_cover_wanted = Signal(str, object)  # a library album's key, its track ids
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -130,7 +131,9 @@ class AlbumsPage(QWidget):
             self.list.setItemWidget(item, card)
             self.cards.append(card)
             rid = a.get("release_id")
-            if rid:
+            if a.get("source") == "library":  # its own picture, from its files: no download
+                self.local_cover_wanted.emit(str(a.get("key")), [t.get("ref") for t in a.get("tracks") or []])
+            elif rid:
                 self.cover_wanted.emit(str(rid))
         if not note:
             good = sum(1 for a in albums if a.get("recommended", True))
@@ -147,6 +150,11 @@ class AlbumsPage(QWidget):
             if path and str(c.album.get("release_id")) == release_id:
                 c.set_cover(path)
 
+    def set_local_cover(self, key: str, path: str) -> None:
+        for c in self.cards:
+            if path and str(c.album.get("key")) == key:
+                c.set_cover(path)
+
     def set_busy(self, busy: bool) -> None:
         self.search.setEnabled(not busy)
         if busy:
@@ -159,6 +167,8 @@ class AlbumsPage(QWidget):
         self.cancel_requested.connect(jobs.cancel_search)
         self.cover_wanted.connect(lambda rid: self.set_cover(rid, jobs.want_cover(rid)))
         jobs.cover_ready.connect(self.set_cover)
+        self.local_cover_wanted.connect(jobs.want_local_cover)
+        jobs.local_cover_ready.connect(self.set_local_cover)
         jobs.message.connect(self.show_message)
         jobs.busy.connect(self.set_busy)
         jobs.progress.connect(self.progress.update_progress)

@@ -133,6 +133,15 @@ class PlaylistsArea:
 
         return LikeRates.from_rows(self.library.rating_rows())
 
+    def library_album_cover(self, track_ids) -> str | None:
+        """A library album's own cover (embedded in its files or beside them), cached; None if none."""
+        from musicrec_engine.albums.covers import album_cover
+
+        paths = [t["path"] for t in self.library.tracks(include_missing=True, ids=[int(i) for i in track_ids])
+                 if t.get("path")]
+        found = album_cover(paths, self.paths.cache / "covers" / "local")
+        return str(found) if found else None
+
     # --- saved playlists -------------------------------------------------------------------
     def save_playlist(self, name: str, playlist: dict | list, replace: bool = False) -> dict:
         """Save a made playlist (the dict make_playlist returns) or a list of track ids under name."""
