@@ -1,4 +1,4 @@
-"""Bundle benchmark: size on disk and cold start to the first analysed file (issue 10).
+"""Bundle benchmark: size on disk and cold start to the first analysed file.
 
     .venv/bin/python benchmarks/bench_bundle.py [--bundle dist/MusicRec] [--runs 3]
 

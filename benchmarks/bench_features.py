@@ -1,5 +1,5 @@
-"""Speed of the analysis pipeline (issue 3) against a straightforward librosa implementation of
-seed 000 and, when the `essentia` package is importable, Essentia's MusicExtractor.
+"""Speed of the analysis pipeline against a straightforward librosa implementation of
+the audio recommender and, when the `essentia` package is importable, Essentia's MusicExtractor.
 
 All timings are per file, wall clock, one core (BLAS/OpenMP pinned to one thread), in one run on
 the same files, so the ratios hold even on a shared, noisy machine. Also measured: a cached
@@ -256,7 +256,7 @@ def cache_and_jobs_table(files: dict[str, list[Path]], workdir: Path) -> list[st
                 f"--jobs 1: {speeds[1]:.2f} files/s | {warm / speeds[1]:.2f}x |")
     t0 = time.perf_counter()
     # What the fork server does before its first fork: the worker imports and one tiny analysis.
-    subprocess.run([sys.executable, "-c", "import musicrec_engine.analysis.pipeline, musicrec_engine.features.warmup"],
+    subprocess.run([sys.executable, "-c", "import musicrec_engine.analysis.pipeline, musicrec_engine.analysis.warmup"],
                    cwd=ROOT, check=True)
     rows.append(f"| start of one worker process (imports + warm-up analysis) | {time.perf_counter() - t0:.1f} s | "
                 f"one 30 s clip: {1 / speeds[1]:.2f} s | {(time.perf_counter() - t0) * speeds[1]:.1f} |")

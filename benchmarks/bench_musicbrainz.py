@@ -83,7 +83,7 @@ def search_cost(albums: int) -> None:
             n = len(mb.requests) - before
             rows.append((label, len(rep["albums"]), n, wall, n * interval))
         mb.fail_next(4, status=503)
-        eng.library._q("DELETE FROM http_cache")
+        eng.library.query("DELETE FROM http_cache")
         before = len(mb.requests)
         t = time.monotonic()
         rep = eng.search_albums(artist="Cost")

@@ -23,21 +23,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tools/
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # the baseline on one thread too, like the net
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from provenance import announce  # noqa: E402
 
-from musicrec_engine.taste.bench import bench, gbm_fit_predict  # noqa: E402
 from musicrec_engine.taste.cv import cross_validate  # noqa: E402
 from musicrec_engine.taste.features import encode_taste_rows  # noqa: E402
 from musicrec_engine.taste.model import TasteModel  # noqa: E402
 from musicrec_engine.taste.net import TasteParams, fit_ensemble  # noqa: E402
 from musicrec_engine.taste.ratings import load_ab_training  # noqa: E402
+from tools.taste_bench import bench, gbm_fit_predict  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "album-recommender"
 FEATURES = "liked_and_disliked_tracks_with_acoustic_and_music_brainz_features.csv"
@@ -120,7 +122,7 @@ def speed(data_dir: Path) -> None:
 
 
 def cold_start(data_dir: Path, n_rated: int = 15, draws: int = 20) -> None:
-    """A new user: a few random ratings from seed 004's file, the rest scored by the cold start."""
+    """A new user: a few random ratings from the album recommender's file, the rest scored by the cold start."""
     d = load_ab_training(data_dir / FEATURES)
     from musicrec_engine.taste.features import Encoded
 
@@ -144,7 +146,7 @@ def cold_start(data_dir: Path, n_rated: int = 15, draws: int = 20) -> None:
         brier.append(float(np.mean((p - d.y[rest]) ** 2)))
         old_brier.append(float(np.mean((old - d.y[rest]) ** 2)))
     s, o = np.mean(spread, axis=0), np.mean(old_spread, axis=0)
-    print(f"\n## Cold start: {n_rated} random ratings from seed 004's file, the other tracks scored "
+    print(f"\n## Cold start: {n_rated} random ratings from the album recommender's file, the other tracks scored "
           f"({len(acc)} draws, means)")
     print(f"p(like) 10th-90th percentile: {s[0]:.2f}-{s[1]:.2f} (the previous 0.5 + score/4 map: "
           f"{o[0]:.2f}-{o[1]:.2f}); accuracy {np.mean(acc):.3f}, ROC AUC {np.mean(auc):.3f}")

@@ -1,4 +1,4 @@
-"""Album recommendations: seed 004's thresholds, and the MusicBrainz search end to end (real library,
+"""Album recommendations: the album recommender's thresholds, and the MusicBrainz search end to end (real library,
 real catalog import, real musicbrainzngs against tests/fake_musicbrainz.py on 127.0.0.1)."""
 
 import csv
@@ -333,7 +333,7 @@ SEED004 = SHARED_DATA / "album-recommender"
 
 
 @pytest.mark.skipif(not (SEED004 / "my_liked_and_disliked_tracks.csv").is_file(),
-                    reason=f"seed 004's data not found in {SEED004}")
+                    reason=f"the album recommender's data not found in {SEED004}")
 def test_seed_004_data_gives_albums_whose_ratings_carry_them(home):
     eng = Engine(home)
     import_csv(eng.library, SEED004 / "liked_and_disliked_tracks_with_acoustic_and_music_brainz_features.csv")

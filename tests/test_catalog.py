@@ -185,7 +185,7 @@ def test_killed_import_then_rerun_is_consistent(tmp_path):
     assert cat["complete"] == 0 and lib.catalog_tracks(cat["id"]) == []  # half an import is never shown
     rep = import_csv(lib, f, name="big")
     assert rep.imported == 20_000 and lib.catalog("big")["complete"] == 1
-    assert lib._q("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM catalog_tracks")[0] == (20_000, 20_000)
+    assert lib.query("SELECT COUNT(*), COUNT(DISTINCT external_id) FROM catalog_tracks")[0] == (20_000, 20_000)
 
 
 def test_cli_import_and_similar(tmp_path, home):

@@ -1,5 +1,5 @@
 """Ratings and the taste model through the engine and the real `musicrec` command: rating library
-tracks, importing seed 004's rating CSV, training, status, explanations and the benchmark."""
+tracks, importing the album recommender's rating CSV, training, status and explanations."""
 
 import json
 from types import SimpleNamespace
@@ -169,7 +169,7 @@ def test_taste_cli_train_status_explain(home, tmp_path, eng):
 
 
 def ab_frame(n, seed=0):
-    """A small file in seed 004's AcousticBrainz layout; likes follow mood_happy and the era."""
+    """A small file in the album recommender's AcousticBrainz layout; likes follow mood_happy and the era."""
     rng = np.random.default_rng(seed)
     high = ["danceable", "mood_happy", "mood_sad", "mood_party", "mood_relaxed", "genre_dortmund_rock",
             "genre_dortmund_pop", "genre_rosamerica_roc", "moods_mirex_Cluster1", "ismir04_rhythm_Waltz",
@@ -187,29 +187,6 @@ def ab_frame(n, seed=0):
     df["mbid"] = [f"00000000-0000-4000-8000-{i:012d}" for i in range(n)]
     df["liked"] = ((df["mood_happy"] + (df["release_year"] > 1990) * 0.5) > 0.8).astype(int)
     return df
-
-
-def test_taste_bench_cli_on_the_acousticbrainz_layout(home, tmp_path):
-    df = ab_frame(150)
-    df.loc[7, "bpm"] = np.nan
-    f = tmp_path / "ab.csv"
-    df.to_csv(f, index=False)
-    r = run_cli("taste", "bench", "--ab-csv", str(f), "--cv", "artist", "--folds", "3", "--repeats", "1",
-                "--ensemble", "2", "--baseline", "--json", home=home)
-    assert r.returncode == 0, r.stderr
-    assert f"{df.mbid[7]}: missing or non-numeric bpm" in r.stderr
-    res = json.loads(r.stdout)
-    assert res["rows"] == 149 and res["cv"] == "artist" and len(res["net"]["accuracy_per_fold"]) == 3
-    assert res["net"]["accuracy_mean"] >= 0.75 and res["gbm"]["accuracy_mean"] >= 0.75
-    assert res["net"]["roc_auc_mean"] > 0.8
-
-    bad = tmp_path / "bad.csv"
-    df.drop(columns=["bpm", "key_key"]).to_csv(bad, index=False)
-    r = run_cli("taste", "bench", "--ab-csv", str(bad), home=home)
-    assert r.returncode == 1
-    assert "not seed 004's AcousticBrainz feature CSV (missing columns: bpm, key_key)" in r.stderr
-    r = run_cli("taste", "bench", home=home)
-    assert r.returncode == 2 and "needs --ab-csv FILE" in r.stderr
 
 
 def test_ab_training_with_a_rating_file_reports_unknown_ids(home, tmp_path):
@@ -231,26 +208,3 @@ def test_ab_training_with_a_rating_file_reports_unknown_ids(home, tmp_path):
     expl = json.loads(r.stdout)
     assert expl["grouped_importance"][0]["group"] in ("mood", "release year")
     assert any(p.endswith("top_10_features.csv") for p in expl["files"])
-
-
-def test_taste_bench_uses_artist_label_and_genre_unless_told_not_to(home, tmp_path):
-    """Likes that follow the artist, not the sound: the net finds them through the artist column,
-    and `--context none` (sound and year only) cannot."""
-    df = ab_frame(150, seed=2)
-    df["liked"] = [int(i % 25 < 12) for i in range(150)]
-    df["label"] = ["Good Records" if v else "Other Records" for v in df["liked"]]
-    df["genre"] = ""
-    f = tmp_path / "ab.csv"
-    df.to_csv(f, index=False)
-    args = ["taste", "bench", "--ab-csv", str(f), "--cv", "stratified", "--folds", "3", "--repeats", "1",
-            "--ensemble", "2", "--json"]
-    r = run_cli(*args, home=home)
-    assert r.returncode == 0, r.stderr
-    with_ctx = json.loads(r.stdout)
-    assert with_ctx["context"] == ["artist", "label", "genre"] and with_ctx["net"]["accuracy_mean"] >= 0.9
-    r = run_cli(*args, "--context", "none", home=home)
-    assert r.returncode == 0, r.stderr
-    without = json.loads(r.stdout)
-    assert without["context"] == [] and without["net"]["accuracy_mean"] < 0.7
-    r = run_cli(*args, "--context", "artist,mood", home=home)
-    assert r.returncode == 2 and "--context takes some of artist,label,genre or 'none'" in r.stderr

@@ -14,8 +14,10 @@ import pytest
 from audio_fixtures import music, write
 from conftest import ROOT
 
+from musicrec_engine.analysis.pipeline import analyze_paths
 from musicrec_engine.library import scan
 from musicrec_engine.library.store import Library
+from musicrec_engine.library.tags import read_tags
 
 REC = "b1a9c0e9-d987-4042-ae91-78d6a3267d69"
 REL = "5c4ebc3b-4a5b-4c7b-a9b3-0a3c2f2c2f11"
@@ -37,7 +39,7 @@ def test_tags_and_musicbrainz_ids_from_flac_mp3_m4a(tmp_path):
         tag_file(p, title="Song", artist="Band", album="Record", albumartist="Various", tracknumber="3/12",
                  discnumber="1/2", date="2004-05-01", genre="Rock", musicbrainz_trackid=REC,
                  musicbrainz_albumid=REL, musicbrainz_artistid=ART)
-        t = scan.read_tags(p)
+        t = read_tags(p)
         assert (t["title"], t["artist"], t["album"], t["album_artist"]) == ("Song", "Band", "Record", "Various"), ext
         assert (t["track_no"], t["disc_no"], t["year"], t["genre"]) == (3, 1, 2004, "Rock"), ext
         assert (t["mb_recording_id"], t["mb_release_id"], t["mb_artist_id"]) == (REC, REL, ART), ext
@@ -54,18 +56,18 @@ def test_wav_with_raw_id3_frames(tmp_path):
     w.tags.add(TPE1(encoding=3, text="Wave Band"))
     w.tags.add(UFID(owner="http://musicbrainz.org", data=REC.encode()))
     w.save()
-    t = scan.read_tags(p)
+    t = read_tags(p)
     assert (t["title"], t["artist"], t["mb_recording_id"]) == ("Wave Song", "Wave Band", REC)
 
 
 def test_file_name_fallback(tmp_path):
     p = write(tmp_path / "Some Artist" / "Some Album" / "07 - The Title.ogg", music(0.5))
-    assert scan.read_tags(p) == {"title": "The Title", "track_no": 7, "album": "Some Album", "artist": "Some Artist"}
+    assert read_tags(p) == {"title": "The Title", "track_no": 7, "album": "Some Album", "artist": "Some Artist"}
     loose = write(tmp_path / "Downloads" / "Band - Tune.wav", music(0.5))
-    assert scan.read_tags(loose) == {"artist": "Band", "title": "Tune"}  # a loose file is not an album
+    assert read_tags(loose) == {"artist": "Band", "title": "Tune"}  # a loose file is not an album
     broken = tmp_path / "Broken.mp3"
     broken.write_bytes(b"\x00garbage" * 10)
-    assert scan.read_tags(broken)["title"] == "Broken"
+    assert read_tags(broken)["title"] == "Broken"
 
 
 def _snapshot(tree):
@@ -80,7 +82,7 @@ def test_incremental_rescan(tmp_path):
     bad = root / "A" / "03 - Bad.mp3"
     bad.write_bytes(b"not audio at all" * 100)
     before = _snapshot(root)
-    rep = scan.scan(lib, [root], jobs=1)
+    rep = scan.scan(lib, [root], analyze_paths, jobs=1)
     assert (rep.found, rep.new, rep.analysed, len(rep.failed)) == (3, 3, 2, 1)
     assert rep.failed[0]["path"].endswith("03 - Bad.mp3") and rep.failed[0]["error"]
     assert _snapshot(root) == before  # the user's files are never written
@@ -89,7 +91,7 @@ def test_incremental_rescan(tmp_path):
     assert tracks["01 - One.wav"]["attributes"]["tempo"]["provenance"] == "measured"
     lib.set_rating(tracks["02 - Two.flac"]["id"], 1)
 
-    rep = scan.scan(lib, [root], jobs=1)  # nothing changed: nothing analysed, the bad file not retried
+    rep = scan.scan(lib, [root], analyze_paths, jobs=1)  # nothing changed: nothing analysed, the bad file not retried
     assert (rep.unchanged, rep.new, rep.changed, rep.analysed, rep.failed) == (3, 0, 0, 0, [])
 
     moved = root / "B" / "renamed.flac"
@@ -97,7 +99,7 @@ def test_incremental_rescan(tmp_path):
     shutil.move(b, moved)
     write(a, music(2.0, key=7, bpm=90))  # changed in place
     os.remove(bad)
-    rep = scan.scan(lib, [root], jobs=1)
+    rep = scan.scan(lib, [root], analyze_paths, jobs=1)
     assert (rep.moved, rep.changed, rep.missing, rep.analysed) == (1, 1, 1, 1)
     now = {os.path.basename(t["path"]): t for t in lib.tracks()}
     assert set(now) == {"01 - One.wav", "renamed.flac"}
@@ -110,9 +112,9 @@ def test_folder_that_disappeared_keeps_its_tracks(tmp_path):
     lib = Library(tmp_path / "lib.sqlite3")
     root = tmp_path / "USB"
     write(root / "x.wav", music(1.0))
-    scan.scan(lib, [root], jobs=1)
+    scan.scan(lib, [root], analyze_paths, jobs=1)
     shutil.rmtree(root)
-    rep = scan.scan(lib, [root], jobs=1)
+    rep = scan.scan(lib, [root], analyze_paths, jobs=1)
     assert "is not there" in rep.messages[0] and rep.missing == 0
     assert len(lib.tracks()) == 1
 
@@ -122,7 +124,7 @@ def test_symlink_loop_is_not_followed(tmp_path):
     root = tmp_path / "M"
     write(root / "sub" / "x.wav", music(1.0))
     os.symlink(root, root / "sub" / "loop")
-    rep = scan.scan(lib, [root], jobs=1)
+    rep = scan.scan(lib, [root], analyze_paths, jobs=1)
     assert rep.found == 1 and len(lib.tracks()) == 1
 
 
@@ -133,9 +135,10 @@ def test_killed_scan_then_rerun_has_no_duplicates(tmp_path):
     db = tmp_path / "lib.sqlite3"
     code = ("import sys; from musicrec_engine.library.store import Library\n"
             "from musicrec_engine.library import scan\n"
+            "from musicrec_engine.analysis.pipeline import analyze_paths\n"
             "lib = Library(sys.argv[1])\n"
             "def p(d, t, m): print(d, flush=True)\n"
-            "scan.scan(lib, [sys.argv[2]], progress=p, jobs=1)\n")
+            "scan.scan(lib, [sys.argv[2]], analyze_paths, progress=p, jobs=1)\n")
     proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(root)], cwd=ROOT, stdout=subprocess.PIPE,
                             text=True)
     lib = Library(db)
@@ -143,7 +146,7 @@ def test_killed_scan_then_rerun_has_no_duplicates(tmp_path):
         proc.stdout.readline()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    rep = scan.scan(lib, [root], jobs=1)
+    rep = scan.scan(lib, [root], analyze_paths, jobs=1)
     paths = [t["path"] for t in lib.tracks()]
     assert len(paths) == 4 == len(set(paths)) and rep.found == 4
     assert all(t["status"] == "ok" for t in lib.tracks())

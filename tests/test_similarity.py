@@ -192,10 +192,11 @@ def test_library_track_in_attribute_space_against_catalog(tmp_path, lib):
 def test_cli_similar_on_a_real_file(tmp_path, home):
     for i, (key, bpm, drums) in enumerate([(0, 90, False), (0, 92, False), (7, 150, True)]):
         write(tmp_path / "m" / f"Artist {i} - Song {i}.wav", music(2.0, key=key, bpm=bpm, drums=drums, seed=i))
+    from musicrec_engine.analysis.pipeline import analyze_paths
     from musicrec_engine.library import scan
 
     lib = Library(home / "library.sqlite3")
-    scan.scan(lib, [tmp_path / "m"], jobs=1)
+    scan.scan(lib, [tmp_path / "m"], analyze_paths, jobs=1)
     lib.close()
     query = write(tmp_path / "q" / "Someone - Query.wav", music(2.0, key=0, bpm=91, drums=False, seed=9))
     r = run_cli("similar", str(query), "--top", "2", "--json", "--source", "library", home=home)

@@ -1,5 +1,5 @@
 """The taste model on its own: learning a known preference, cold start, calibration, explanations,
-saving and refusing files it did not write, and the bad inputs of issue 7."""
+saving and refusing files it did not write, and bad inputs."""
 
 import json
 import threading
@@ -7,9 +7,10 @@ import threading
 import numpy as np
 import pytest
 
+from musicrec_engine.jobs import Cancelled
 from musicrec_engine.taste.features import encode_taste_rows
 from musicrec_engine.taste.model import MIN_RATINGS, ModelStore, TasteError, TasteModel
-from musicrec_engine.taste.net import Cancelled, TasteParams
+from musicrec_engine.taste.net import TasteParams
 
 FAST = {"ensemble": 2, "epochs": 80, "patience": 15}
 UNIT = ["energy", "valence", "danceability", "acousticness", "instrumentalness", "liveness", "speechiness"]

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from musicrec_engine.taste.artists import primary_artist
-from musicrec_engine.taste.bench import net_fit_predict
 from musicrec_engine.taste.context import Rows
 from musicrec_engine.taste.cv import artist_groups, cross_validate, splits
 from musicrec_engine.taste.features import encode_taste_rows
 from musicrec_engine.taste.net import TasteParams
+from tools.taste_bench import net_fit_predict
 
 FAST = TasteParams.from_dict({"ensemble": 2, "epochs": 60, "patience": 10})
 UNIT = ["energy", "valence", "danceability", "acousticness", "instrumentalness", "liveness", "speechiness"]

@@ -1,4 +1,4 @@
-"""Album recommendations: seed 004's three thresholds over track like-probabilities.
+"""Album recommendations: the album recommender's three thresholds over track like-probabilities.
 
 An album is recommended when it has at least `min_tracks` tracks, enough of them have features
 to be scored (`min_coverage`), and at least `liked_share` of the scored ones reach
@@ -21,11 +21,12 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
+from musicrec_engine.jobs import Cancelled, Progress
+
 log = logging.getLogger("musicrec.albums")
-Progress = Callable[[int, int, str], None]
 
 # Attributes worth naming in a reason, with the words for "high" and "low".
 DESCRIBED = {"energy": ("energetic", "calm"), "valence": ("cheerful", "sombre"),
@@ -38,7 +39,7 @@ DESCRIBED = {"energy": ("energetic", "calm"), "valence": ("cheerful", "sombre"),
 
 @dataclass(frozen=True)
 class Thresholds:
-    liked_probability: float = 0.5  # seed 004's LIKED_SONG_THRESHOLD
+    liked_probability: float = 0.5  # the album recommender's LIKED_SONG_THRESHOLD
     liked_share: float = 0.5  # ALBUM_RECOMMENDATION_THRESHOLD
     min_tracks: int = 5  # ALBUM_TRACK_LENGTH_THRESHOLD
     min_coverage: float = 0.5  # share of an album's tracks that must have features to judge it
@@ -395,6 +396,27 @@ def seed_artists(rows: Iterable[dict], th: Thresholds, limit: int = 10) -> list[
     return [(mbid, name) for _, mbid, name in best]
 
 
+def _search(out: Discovery, item: str, call, *args, **kwargs):
+    """One MusicBrainz search for discover(): its answer, or None after noting in `out` why there is
+    none (cancelled, not in the cache while offline, or an error of this one search). A missing
+    contact address or an unreachable server stops every search, so those are raised."""
+    from musicrec_engine.online import musicbrainz as mbz
+
+    try:
+        return call(*args, **kwargs)
+    except Cancelled:
+        out.cancelled = True
+    except mbz.Offline:
+        out.not_cached += 1
+    except (mbz.MissingContact, mbz.Unreachable):
+        raise  # nothing else can work either: one clear message for the whole search
+    except mbz.MusicBrainzError as e:
+        out.errors.append({"item": item, "error": str(e)})
+    finally:
+        out.searches += 1
+    return None
+
+
 def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | None, str]] = (),
              artist: str | None = None, tag: str | None = None, years: tuple[int, int] | None = None,
              max_albums: int = 50, related_tags: int = 2, progress: Progress | None = None,
@@ -415,21 +437,11 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
     for mbid, name in seeds:
         if not mbid:
             report(0, 0, f"looking up artist {name}")
-            try:
-                hits = client.search_artists(name, cancel=cancel)
-            except mbz.Cancelled:
-                out.cancelled = True
+            hits = _search(out, f"artist {name}", client.search_artists, name, cancel=cancel)
+            if out.cancelled:
                 return out
-            except mbz.Offline:
-                out.not_cached += 1
+            if hits is None:
                 continue
-            except (mbz.MissingContact, mbz.Unreachable):
-                raise  # nothing else can work either: one clear message for the whole search
-            except mbz.MusicBrainzError as e:
-                out.errors.append({"item": f"artist {name}", "error": str(e)})
-                continue
-            finally:
-                out.searches += 1
             same = [h for h in hits if norm(h.get("name")) == norm(name)]
             if not same:
                 out.errors.append({"item": f"artist {name}", "error": "MusicBrainz knows no artist by that name"})
@@ -442,22 +454,12 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
     tags_done = not seeds or related_tags <= 0 or bool(artist or tag)
     while pending:
         q = pending.pop(0)
-        try:
-            found = client.search_release_groups(cancel=cancel, **q)
-        except mbz.Cancelled:
-            out.cancelled = True
+        found = _search(out, "album search " + ", ".join(f"{k}={v}" for k, v in q.items() if v),
+                        client.search_release_groups, cancel=cancel, **q)
+        if out.cancelled:
             return out
-        except mbz.Offline:
-            out.not_cached += 1
+        if found is None:
             continue
-        except (mbz.MissingContact, mbz.Unreachable):
-            raise
-        except mbz.MusicBrainzError as e:
-            out.errors.append({"item": "album search " + ", ".join(f"{k}={v}" for k, v in q.items() if v),
-                               "error": str(e)})
-            continue
-        finally:
-            out.searches += 1
         for rg in found:
             if rg.get("release-list") and len(groups) < max_albums:
                 groups.setdefault(rg["id"], rg)
@@ -482,7 +484,7 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
                              f"{math.ceil(left * client.settings.interval - 1e-9)} s left")
         try:
             release = client.release_with_recordings(release_id, cancel=cancel)
-        except mbz.Cancelled:
+        except Cancelled:
             out.cancelled = True
             break
         except mbz.Offline:

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +26,10 @@ from musicrec_engine.attributes import Attribute, tempo_bin
 from musicrec_engine.audio import decode as audio
 from musicrec_engine.audio.files import content_hash, iter_audio_files
 from musicrec_engine.features.cache import FeatureCache, stat_key
+from musicrec_engine.jobs import Progress
 
 log = logging.getLogger("musicrec.analysis")
 
-Progress = Callable[[int, int, str], None]
-PIPELINES = tuple(features.PIPELINES)
 _IN_FLIGHT_PER_WORKER = 2  # queued work per process: keeps workers busy without buffering a whole folder
 _MIN_FILES_PER_WORKER = 3  # smaller batches run in this process (see bench_features: worker start)
 ENV_FILE_TIMEOUT = "MUSICREC_FILE_TIMEOUT"
@@ -102,7 +101,7 @@ def analysis_key(window: str = "full", models_dir: str | os.PathLike | None = No
     files (names, sizes, times), so retraining a model or changing a measurement re-analyses.
     """
     h = hashlib.sha256()
-    for p in PIPELINES:
+    for p in features.PIPELINES:
         h.update(features.schema(p, window).hash.encode())
     h.update(str(listening_step.schema()).encode())
     pkg = Path(__file__).resolve().parents[1] / "attributes"
@@ -293,12 +292,12 @@ def _close_pool(ex) -> None:
                 p.kill()
 
 
-_WORKER_IMPORTS = ["musicrec_engine.analysis.pipeline", "musicrec_engine.features.warmup"]
+_WORKER_IMPORTS = ["musicrec_engine.analysis.pipeline", "musicrec_engine.analysis.warmup"]
 
 
 def _mp_context():
     """Workers come from a fork server where there is one (Linux, macOS): it imports the pipelines and
-    loads the attribute models once (features.warmup), and each worker is then a fork of it, ready
+    loads the attribute models once (analysis.warmup), and each worker is then a fork of it, ready
     in milliseconds,
     instead of paying seconds of imports per worker and per batch. Never a plain fork of this
     process: it may be a GUI with threads, and fork copies their locks. Frozen bundles use spawn."""
@@ -361,7 +360,7 @@ def _from_cache(path: str, h: str, window: str, cache: FeatureCache, key: str, t
     if row is None:
         return None
     vecs, names, hashes = {}, {}, {}
-    for p in PIPELINES:
+    for p in features.PIPELINES:
         sch = features.schema(p, window)
         v = cache.get_vector(h, sch.hash)
         if v is None or len(v) != len(sch):
@@ -402,7 +401,7 @@ def _analyze(path: str, window: str, cache: FeatureCache | None, key: str):
         if heard is not None:
             attrs = listening_step.ground(attrs, heard.tags, spec.extras.get("descriptors"))
         warning = warning or listening_error
-        schemas = {p: features.schema(p, window) for p in PIPELINES}
+        schemas = {p: features.schema(p, window) for p in features.PIPELINES}
         return AnalysisResult(
             path=path, status="ok", duration=float(dec.duration), content_hash=h, features=vecs,
             feature_names={p: list(s.names) for p, s in schemas.items()},
@@ -450,7 +449,7 @@ def file_features(path: str | os.PathLike, pipeline: str, *, window: str = "full
     """One pipeline's named vector for one file: {"pipeline", "version", "schema_hash", "names",
     "values", "cached"}. Raises AudioError with the reason when the file cannot be analysed."""
     if pipeline not in features.PIPELINES:
-        raise ValueError(f"unknown pipeline {pipeline!r}; choose one of {', '.join(PIPELINES)}")
+        raise ValueError(f"unknown pipeline {pipeline!r}; choose one of {', '.join(features.PIPELINES)}")
     path = Path(path)
     audio.check_readable(path)
     sch = features.schema(pipeline, window)

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from musicrec_engine.features import PIPELINES  # the inputs of user-trained models, in this order
+
 FORMAT = 2  # 1 was a joblib pickle, never loaded since
 KIND = "musicrec-attributes"
 USER_MODEL = "attributes"  # models/attributes.onnx in the data folder
 SUFFIX = ".onnx"
 # Files that unpickle when loaded: one found in the data folder is refused, never opened.
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
-PIPELINES = ("mfcc", "stats")  # the inputs of user-trained models, in this order
 
 
 def model_path(folder: Path, name: str) -> Path:

@@ -8,7 +8,7 @@ stream, so a long file is never held twice in memory at its native rate.
 Analysis window policy (default "full"): the whole track up to `MAX_SECONDS` (10 min). Whole-
 track statistics describe the song rather than its intro, and the pipeline is fast enough that
 the cost is linear and small; the cap bounds memory for DJ mixes and audiobooks (a 2-hour file is
-read only up to the cap). window="30s" reproduces seed 000's standardisation: the first 30 s,
+read only up to the cap). window="30s" reproduces the audio recommender's standardisation: the first 30 s,
 zero-padded when shorter, for comparability with models trained that way.
 
 Files are opened read-only and never written.

@@ -7,13 +7,12 @@ import re
 import sys
 
 from musicrec_engine.cli.common import emit_json, progress
-from musicrec_engine.errors import UsageError
 
 
 def register(sub) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    g = common.add_argument_group("thresholds (seed 004)")
+    g = common.add_argument_group("thresholds (the album recommender's defaults in brackets)")
     g.add_argument("--liked-probability", type=float, metavar="P", help="a track counts as liked from P (0.5)")
     g.add_argument("--liked-share", type=float, metavar="S", help="share of liked tracks to recommend (0.5)")
     g.add_argument("--min-tracks", type=int, metavar="N", help="albums need at least N tracks (5)")
@@ -50,16 +49,13 @@ def _years(text: str) -> tuple[int, int]:
     return a, b
 
 
-def _thresholds(args):
-    from musicrec_engine.albums.scoring import Thresholds
+def _thresholds(args) -> dict:
+    """The thresholds given on the command line, checked (Engine.album_thresholds fills in the rest)."""
+    from musicrec_engine.engine import Engine
 
-    given = {k: getattr(args, k) for k in ("liked_probability", "liked_share", "min_tracks", "min_coverage",
-                                           "metadata_probability", "metadata_min_ratings")
-             if getattr(args, k) is not None}
-    try:
-        return Thresholds(**given).check()
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    return Engine.album_thresholds(**{k: getattr(args, k) for k in
+                                      ("liked_probability", "liked_share", "min_tracks", "min_coverage",
+                                       "metadata_probability", "metadata_min_ratings")})
 
 
 def _progress(done: int, total: int, message: str) -> None:
@@ -69,8 +65,7 @@ def _progress(done: int, total: int, message: str) -> None:
 def _remember_contact(eng, args, going_online: bool) -> None:
     """A contact address given once (on the command line, or typed when asked at a terminal) is
     kept for the next runs and the app."""
-    from musicrec_engine.online.musicbrainz import valid_contact
-
+    valid_contact = eng.valid_contact
     if args.contact and valid_contact(args.contact):
         eng.save_musicbrainz_settings(contact=args.contact.strip())
         return

@@ -13,7 +13,7 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=_positive, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--json", action="store_true", help="one JSON line per file on stdout")
     p.add_argument("--window", choices=["full", "30s"], default="full",
-                   help="analyse the whole track up to 10 min (default) or seed 000's first 30 s, padded")
+                   help="analyse the whole track up to 10 min (default) or the audio recommender's first 30 s, padded")
     p.set_defaults(func=run)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 
-from musicrec_engine.cli.common import emit_json, progress
+from musicrec_engine.cli.common import emit_json, print_rating_import, progress
 from musicrec_engine.errors import UsageError
 
 ACTIONS = {
@@ -43,10 +43,10 @@ class _Throttled:
 
 
 def run(args, where) -> int:
-    if args.action == "reset-library":
-        from musicrec_engine.library.store import start_afresh
+    from musicrec_engine.engine import Engine
 
-        info = start_afresh(where.library_db)
+    if args.action == "reset-library":
+        info = Engine(args.home).reset_library()
         if args.json:
             emit_json(info)
         else:
@@ -54,8 +54,6 @@ def run(args, where) -> int:
                   f"{info['ratings_file']} and restored (library tracks get theirs back when their folders are "
                   "scanned again)")
         return 0
-    from musicrec_engine.engine import Engine
-
     if args.action in ("import", "remove", "ratings") and not args.csv:
         raise UsageError(f"'catalog {args.action}' needs {'a NAME' if args.action == 'remove' else 'a CSV file'}")
     eng = Engine(args.home)
@@ -74,13 +72,7 @@ def run(args, where) -> int:
             print(f"removed catalog {args.csv}", file=sys.stderr)
             return 0
         if args.action == "ratings":
-            res = eng.rate_by_mbid_csv(args.csv)
-            if args.json:
-                emit_json(res)
-            else:
-                print(f"{res['matched']} recordings rated; {res['unmatched']} not in the library or any catalog yet "
-                      f"(kept: they attach when a catalog or file with that id arrives); {res['bad_rows']} bad rows")
-            return 0
+            return print_rating_import(eng.rate_by_mbid_csv(args.csv), args.csv, args.json)
         rep = eng.import_catalog(args.csv, name=args.name, progress=_Throttled())
         for m in rep.messages:
             progress(m)

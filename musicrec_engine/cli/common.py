@@ -39,3 +39,20 @@ def not_yet(what: str):
         raise NotAvailableYet(f"'{what}' is not available in this version yet")
 
     return run
+
+
+def print_rating_import(res: dict, csv_path, as_json: bool) -> int:
+    """Report an `mbid, liked` import (Engine.rate_by_mbid_csv); exit 1 when rows were skipped or
+    nothing could be read. Shared by `rate --csv` and `catalog ratings`."""
+    problems = res["problems"]
+    for msg in problems[:20]:
+        progress(f"musicrec: {csv_path}: {msg}")
+    if len(problems) > 20:
+        progress(f"musicrec: ... and {len(problems) - 20} more problems")
+    if as_json:
+        emit_json({**res, "problems": len(problems)})
+    else:
+        print(f"{res['ratings']} ratings read: {res['matched']} attached to library or catalog tracks, "
+              f"{res['unmatched']} ids not found yet (kept: they attach when those tracks arrive)"
+              + (f"; {len(problems)} rows skipped" if problems else ""))
+    return 1 if problems or not res["ratings"] else 0

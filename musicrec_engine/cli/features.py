@@ -12,7 +12,7 @@ def register(sub) -> None:
                    help="mfcc: 13 MFCC + deltas, 7 statistics each (273); stats: spectral, rhythm, chroma, harmonic")
     p.add_argument("--json", action="store_true", help="print {pipeline, version, names, values} as JSON")
     p.add_argument("--window", choices=["full", "30s"], default="full",
-                   help="analyse the whole track up to 10 min (default) or seed 000's first 30 s, padded")
+                   help="analyse the whole track up to 10 min (default) or the audio recommender's first 30 s, padded")
     p.set_defaults(func=run)
 
 

@@ -1,11 +1,11 @@
-"""`musicrec rate`: like, dislike or clear library tracks, import seed 004's `mbid, liked` CSV, or
+"""`musicrec rate`: like, dislike or clear library tracks, import the album recommender's `mbid, liked` CSV, or
 bring ratings back from a backup (`--restore [FILE]`, the newest by default)."""
 
 from __future__ import annotations
 
 import sys
 
-from musicrec_engine.cli.common import emit_json
+from musicrec_engine.cli.common import emit_json, print_rating_import
 from musicrec_engine.errors import MusicRecError, UsageError
 
 
@@ -66,43 +66,25 @@ def _rate(eng, args) -> int:
 
 
 def _import_csv(eng, args) -> int:
-    from musicrec_engine.taste.ratings import read_ratings_csv
-
-    rf = read_ratings_csv(args.csv)
-    for msg in rf.problems[:20]:
-        print(f"musicrec: {args.csv}: {msg}", file=sys.stderr)
-    if len(rf.problems) > 20:
-        print(f"musicrec: ... and {len(rf.problems) - 20} more problems", file=sys.stderr)
-    counts = eng.library.rate_by_mbid(rf.ratings) if rf.ratings else {"matched": 0, "unmatched": 0}
-    out = {"ratings": len(rf.ratings), **counts, "problems": len(rf.problems)}
-    if args.json:
-        emit_json(out)
-    else:
-        print(f"{len(rf.ratings)} ratings read: {counts['matched']} attached to library or catalog tracks, "
-              f"{counts['unmatched']} ids not found yet (kept: they attach when those tracks arrive)"
-              + (f"; {len(rf.problems)} rows skipped" if rf.problems else ""))
+    code = print_rating_import(eng.rate_by_mbid_csv(args.csv), args.csv, args.json)
+    if not args.json:
         _print_status(eng)
-    return 1 if rf.problems or not rf.ratings else 0
+    return code
 
 
 def _restore(args) -> int:
     from musicrec_engine.engine import Engine
-    from musicrec_engine.library import ratings_backup
 
     eng = Engine(args.home)
     try:
-        path = args.restore or ratings_backup.latest(eng.library.db_path)
-        if not path:
-            raise MusicRecError(f"no ratings backup yet in {ratings_backup.folder(eng.library.db_path)}")
-        saved = ratings_backup.read(path)
-        n = eng.library.restore_ratings(saved)
-        out = {"file": str(path), "ratings": len(saved), "restored": n, "waiting": len(saved) - n}
+        out = eng.restore_ratings_backup(args.restore or None)
+        path, n, saved = out["file"], out["restored"], out["ratings"]
         if args.json:
             emit_json(out)
         else:
-            print(f"{n} ratings restored from {path}" + (f"; {len(saved) - n} wait for their tracks (they attach "
+            print(f"{n} ratings restored from {path}" + (f"; {saved - n} wait for their tracks (they attach "
                                                           "when those files are scanned or catalogs imported)"
-                                                          if len(saved) > n else ""))
+                                                          if saved > n else ""))
             _print_status(eng)
         return 0
     finally:

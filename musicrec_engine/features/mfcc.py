@@ -1,4 +1,4 @@
-"""MFCC pipeline (seed 000): 13 MFCC + delta + delta-delta, seven statistics each = 273 features.
+"""MFCC pipeline (after the audio recommender): 13 MFCC + delta + delta-delta, seven statistics each = 273 features.
 
 The MFCCs come from the shared 40-band log-mel spectrogram, so they equal
 librosa.feature.mfcc(y, sr=22050, n_mels=40, n_fft=2048, hop_length=512) without a second STFT

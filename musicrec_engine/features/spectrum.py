@@ -113,7 +113,7 @@ class Spectrum:
 
     @cached_property
     def mel(self) -> np.ndarray:
-        """Mel power spectrogram, N_MELS bands (seed 000's 40), from the shared power spectrogram."""
+        """Mel power spectrogram, N_MELS bands (the audio recommender's 40), from the shared power spectrogram."""
         return self.mel_bands(N_MELS)
 
     @cached_property

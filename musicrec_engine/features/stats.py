@@ -1,6 +1,6 @@
-"""Statistical pipeline (seed 000): 235 named spectral, temporal, rhythm, chroma and harmonic features.
+"""Statistical pipeline (after the audio recommender): 235 named spectral, temporal, rhythm, chroma and harmonic features.
 
-Everything reads the shared Spectrum (one STFT). Where seed 000's straightforward code is slow,
+Everything reads the shared Spectrum (one STFT). Where the audio recommender's straightforward code is slow,
 a cheaper computation of the same quantity is used; each trade is stated where it is made:
 
 - HPSS (librosa: median filters 31x31 on the full 1025-bin STFT, ~10 s for 4 min) runs here on a

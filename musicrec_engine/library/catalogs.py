@@ -1,7 +1,7 @@
 """Catalog import: big CSVs of tracks with Spotify-style attributes, streamed into the library.
 
 Four schemas are recognised from the header: the Spotify 1.2M-track features dataset, the 114k
-dataset (`track_genre`), Exportify playlist exports, and seed 004's AcousticBrainz CSV. The file
+dataset (`track_genre`), Exportify playlist exports, and the album recommender's AcousticBrainz CSV. The file
 is read in chunks (never whole) and each chunk is one transaction. A first import upserts rows
 under a new generation that reads ignore until the catalog switches to it when the whole file is
 in; a re-import of a catalog that has rows loads into a staging table instead and merges it in
@@ -18,7 +18,6 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -28,11 +27,11 @@ import pandas as pd
 
 from musicrec_engine.attributes import KEY_NAMES, UNIT_ATTRIBUTES
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.jobs import Progress
 from musicrec_engine.library.migrations import BULK_INDEXES
 from musicrec_engine.library.store import CATALOG_ATTRS, Library
 
 log = logging.getLogger("musicrec.catalogs")
-Progress = Callable[[int, int, str], None]
 CHUNK_ROWS = 50_000
 IMPORT_CACHE_KIB = 256 * 1024
 
@@ -49,7 +48,7 @@ class Schema:
     fields: dict[str, str]  # our field -> normalised source column
     id_col: str
     artists: str = "plain"  # how the artist column lists several artists: pylist | semicolon | comma | plain
-    extra_numeric: bool = False  # keep every other numeric column (seed 004's model uses them)
+    extra_numeric: bool = False  # keep every other numeric column (the album recommender's model uses them)
 
 
 _FEATURES = {a: a for a in CATALOG_ATTRS}
@@ -66,7 +65,7 @@ SCHEMAS = [
            {"external_id": "track_id", "title": "track_name", "album": "album_name", "artist": "artists",
             "genre": "track_genre", "duration": "duration_ms", **_FEATURES},
            id_col="track_id", artists="semicolon"),
-    Schema("acousticbrainz", "seed 004's AcousticBrainz + MusicBrainz CSV (mbid, danceable, bpm, key_key, ...)",
+    Schema("acousticbrainz", "the album recommender's AcousticBrainz + MusicBrainz CSV (mbid, danceable, bpm, key_key, ...)",
            ["mbid", "artist", "recording_title", "release_title", "bpm", "key_key", "key_scale"],
            {"external_id": "mbid", "mbid": "mbid", "title": "recording_title", "album": "release_title",
             "artist": "artist", "genre": "genre", "year": "release_year", "duration": "duration",
@@ -173,8 +172,8 @@ def import_csv(lib: Library, path: str | Path, name: str | None = None, progress
             c.execute(f"DROP INDEX IF EXISTS {ix}")
     # A page cache that holds the (catalog, id) index: random-order inserts into a 1.2M-row
     # index otherwise re-read its pages over and over (25 % of the import's CPU at 600k rows).
-    old_cache = lib._q("PRAGMA cache_size")[0][0]
-    lib._q(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
+    old_cache = lib.query("PRAGMA cache_size")[0][0]
+    lib.query(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
     try:
         try:
             _load(lib, path, header, schema, catalog_id, gen, staged, encoding, delim, rep, progress, cancel,
@@ -192,7 +191,7 @@ def import_csv(lib: Library, path: str | Path, name: str | None = None, progress
         with lib.batch() as c:
             for sql in BULK_INDEXES.values():
                 c.execute(sql)
-        lib._q(f"PRAGMA cache_size={int(old_cache)}")
+        lib.query(f"PRAGMA cache_size={int(old_cache)}")
     if rep.cancelled:
         rep.messages.append("import cancelled: the catalog keeps its previous contents; import again to finish")
         rep.seconds = time.perf_counter() - t0

@@ -4,7 +4,6 @@ music. Generated, not shipped, so the bundle carries no audio and no licences to
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,9 +91,3 @@ def write_tracks(folder: Path, seconds: float = 12.0) -> list[Path]:
         out.append(path)
     return out
 
-
-def make_library(engine, progress=None, cancel=None, seconds: float = 12.0) -> Iterator:
-    """Generate the demo tracks under the data folder and analyse them into the library."""
-    folder = engine.paths.data / DEMO_FOLDER
-    paths = write_tracks(folder, seconds)
-    yield from engine.analyze([str(p) for p in paths], progress=progress, cancel=cancel)

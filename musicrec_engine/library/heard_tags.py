@@ -58,13 +58,13 @@ def write(c: sqlite3.Connection, track_id: int, tags: dict | None, embeddings: d
 def track_tags(lib, track_id: int) -> dict[str, dict[str, float]]:
     """{"msd": {tag: prob}, "mtt": {...}} of one track ({} when it has not been listened to)."""
     out: dict[str, dict[str, float]] = {}
-    for vocab, tag, p in lib._q("SELECT vocabulary, tag, prob FROM track_tags WHERE track_id=?", (int(track_id),)):
+    for vocab, tag, p in lib.query("SELECT vocabulary, tag, prob FROM track_tags WHERE track_id=?", (int(track_id),)):
         out.setdefault(vocab, {})[tag] = p
     return out
 
 
 def listening_schema(lib, track_id: int) -> str | None:
-    row = lib._q("SELECT schema FROM track_listening WHERE track_id=?", (int(track_id),))
+    row = lib.query("SELECT schema FROM track_listening WHERE track_id=?", (int(track_id),))
     return row[0][0] if row else None
 
 
@@ -78,7 +78,7 @@ def shown_tags(lib, ids: Iterable[int] | None = None, per_vocabulary: int = SHOW
             return {}
         where = f"WHERE track_id IN ({','.join('?' * len(ids))})"
         params = ids
-    rows = lib._q(f"SELECT track_id, vocabulary, tag, prob FROM (SELECT track_id, vocabulary, tag, prob, "
+    rows = lib.query(f"SELECT track_id, vocabulary, tag, prob FROM (SELECT track_id, vocabulary, tag, prob, "
                   f"ROW_NUMBER() OVER (PARTITION BY track_id, vocabulary ORDER BY prob DESC) AS rank "
                   f"FROM track_tags {where}) WHERE rank<=? OR prob>=? ORDER BY track_id, prob DESC",
                   [*params, int(per_vocabulary), LIKELY])
@@ -95,7 +95,7 @@ def shown_tags(lib, ids: Iterable[int] | None = None, per_vocabulary: int = SHOW
 
 def tracks_with_tag(lib, tag: str, per_vocabulary: int = SHOWN) -> set[int]:
     """Ids of the tracks that have `tag` (case-insensitive, either vocabulary; see the module doc)."""
-    rows = lib._q("SELECT track_id FROM (SELECT track_id, tag, prob, ROW_NUMBER() OVER (PARTITION BY track_id, "
+    rows = lib.query("SELECT track_id FROM (SELECT track_id, tag, prob, ROW_NUMBER() OVER (PARTITION BY track_id, "
                   "vocabulary ORDER BY prob DESC) AS rank FROM track_tags) WHERE tag=? COLLATE NOCASE "
                   "AND (rank<=? OR prob>=?)", (tag.strip(), int(per_vocabulary), LIKELY))
     return {r[0] for r in rows}

@@ -18,7 +18,6 @@ from __future__ import annotations
 import http.client
 import logging
 import os
-import re
 import threading
 import time
 import urllib.error
@@ -28,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from musicrec_engine import APP_NAME, __version__
+from musicrec_engine.mbids import is_mbid
 from musicrec_engine.online import http_guard
 from musicrec_engine.online.musicbrainz import LIMITER
 
@@ -61,7 +61,7 @@ class CoverArt:
         return f"{self.base_url}/release/{release_id}/front-{self.size}"
 
     def _file(self, release_id: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f-]{36}", release_id or ""):
+        if not is_mbid(release_id):
             raise ValueError(f"{release_id!r} is not a MusicBrainz release id")
         return self.dir / f"{release_id}-{self.size}.img"
 

@@ -41,6 +41,8 @@ import musicbrainzngs.musicbrainz as _ngs
 
 from musicrec_engine import APP_NAME, __version__
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.jobs import Cancelled
+from musicrec_engine.mbids import is_mbid
 from musicrec_engine.online import http_guard
 from musicrec_engine.online.ws2_shapes import Shape as _Shape
 from musicrec_engine.online.ws2_shapes import artist as _artist_shape
@@ -84,10 +86,6 @@ class BadResponse(MusicBrainzError):
 
 class Offline(MusicBrainzError):
     pass
-
-
-class Cancelled(MusicBrainzError):
-    exit_code = 130
 
 
 class _Transient(Exception):
@@ -412,5 +410,5 @@ def _quote(value: str) -> str:
 
 
 def _check_mbid(mbid: str, what: str) -> None:
-    if not re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", mbid or ""):
+    if not is_mbid(mbid):
         raise NotFound(f"{mbid!r} is not a MusicBrainz {what} id (expected a UUID)")

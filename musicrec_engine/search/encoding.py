@@ -1,10 +1,10 @@
-"""The taste space: one encoding for library tracks and catalog rows alike (seed 000's recipe).
+"""The taste space: one encoding for library tracks and catalog rows alike (the audio recommender's recipe).
 
 Continuous attributes are z-scored with fixed reference statistics (measured on the Spotify
 1.2M-track catalog sample), so a track encodes the same way whichever catalog is loaded and the
 taste model never sees a shifting scale. Tempo is z-scored on a log scale (a half/double-time
-error is then one constant step) and also one-hot binned in seed 000's six tempo bins; key and
-mode are one-hot. Each attribute has a weight (seed 000's "feature weighting"); a one-hot group
+error is then one constant step) and also one-hot binned in the audio recommender's six tempo bins; key and
+mode are one-hot. Each attribute has a weight (the audio recommender's "feature weighting"); a one-hot group
 is scaled by weight/sqrt(2) so that a mismatch costs as much distance as one standard deviation
 of a continuous attribute at the same weight. Missing values encode as the reference mean
 (zeros), i.e. "no information".

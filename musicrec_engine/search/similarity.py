@@ -1,262 +1,49 @@
-"""Cosine top-N over two spaces.
+"""Cosine top-N over two spaces, and why each result is close.
 
 Attribute (taste) space: the encoding in encoding.py, for anything with Spotify-style attributes
-(catalog rows and analysed library tracks). A catalog's vectors live in one contiguous float32
-matrix on disk, unit-normalised so cosine is a dot product, memory-mapped on load and built once
-per catalog import (and weight setting).
+(catalog rows and analysed library tracks). A catalog's vectors live on disk (catalog_index.py),
+unit-normalised so cosine is a dot product, memory-mapped on load and built once per catalog
+import (and weight setting).
 
-Sound space: for library tracks whose audio was analysed. Mostly what the listening model
-(MusiCNN) hears: its two 200-value embeddings (MSD and MTT models), each z-scored over the library
-so neither model's scale dominates, joined with a smaller share (EMBEDDING_SHARE) of the older
-signal-feature space: the MFCC-273 and statistical vectors, z-scored and whitened with a
-regularised PCA fitted on the library (so that no group of correlated features, e.g. 40 mel bands
-that move together, dominates the cosine). On real recordings the embeddings find same-album
-neighbours far more often than the signal features, and the mix a little more often than the
-embeddings alone (docs/BENCHMARKS.md, "Listening: same-album neighbours"). A library analysed
-before the listening model has no embeddings: it keeps the signal-feature space until re-analysed.
-Kept in memory and updated incrementally: only tracks not seen before are read from the database.
+Sound space (sound.py): for library tracks whose audio was analysed — the listening model's
+embeddings with a share of the signal features. Kept in memory and updated incrementally: only
+tracks not seen before are read from the database.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from musicrec_engine.library.store import CATALOG_ATTRS, Library
+from musicrec_engine.jobs import Progress
+from musicrec_engine.library.store import Library
 from musicrec_engine.search import encoding
+from musicrec_engine.search.catalog_index import (
+    CatalogIndex,
+    best_indices,
+    build_catalog_index,
+    load_catalog_index,
+)
+from musicrec_engine.search.sound import (
+    LISTENING_PIPELINES,
+    SOUND_PIPELINES,
+    ListeningSpace,
+    SoundSpace,
+    signal_matrix,
+    sound_parts,
+    sound_vector,
+    zscore_cosine_space,
+)
 
 log = logging.getLogger("musicrec.similarity")
-Progress = Callable[[int, int, str], None]
-SOUND_PIPELINES = ("mfcc", "stats")
-LISTENING_PIPELINES = ("musicnn-msd", "musicnn-mtt")
-# The embeddings' share of the sound space's cosine; the signal features have the rest. Chosen on
-# the real recordings of benchmarks/bench_listening_real.py (see its table of shares).
-EMBEDDING_SHARE = 0.8
-BUILD_CHUNK = 200_000
 
-
-# --- sound space ---------------------------------------------------------------------------------
-# Feature families that describe the notes (key, melody, pitch) rather than the sound: they
-# change from track to track within one album, so they blur "sounds like". Also the MFCC
-# delta-deltas, the noisiest third of the MFCC block.
-NOT_SOUND = ("chroma_", "tonnetz", "f0_", "f0", "tristimulus", "inharmonicity", "ddmfcc")
-
-
-def sound_columns(names: list[str] | None, n: int) -> np.ndarray:
-    """Which feature columns the sound space uses (all when names are unknown)."""
-    if not names:
-        return np.ones(n, dtype=bool)
-    return np.array([not n_.startswith(NOT_SOUND) for n_ in names], dtype=bool)
-
-
-MIN_TRACKS_TO_CENTRE = 10
-
-
-class SoundSpace:
-    """z-score -> regularised PCA whitening -> unit length, fitted on the library's own tracks.
-
-    Settings chosen on the development set of benchmarks/bench_similarity_quality.py only."""
-
-    def __init__(self, shrink: float = 1.0, max_components: int = 16, names: list[str] | None = None):
-        self.shrink = shrink  # added to each eigenvalue as a share of their median: tames noise directions
-        self.max_components = max_components
-        self.names = names
-
-    def fit(self, x: np.ndarray) -> SoundSpace:
-        x = np.asarray(x, np.float64)
-        self.cols = sound_columns(self.names, x.shape[1])
-        x = x[:, self.cols]
-        if len(x) < MIN_TRACKS_TO_CENTRE:
-            # Centring on a handful of tracks makes them mirror images (two tracks always score -1):
-            # scale each column by its RMS instead and let the cosine compare raw profiles.
-            self.mean = np.zeros(x.shape[1])
-            std = np.sqrt(np.mean(np.square(x), axis=0))
-        else:
-            self.mean = x.mean(axis=0)
-            std = x.std(axis=0)
-        self.std = np.where(std > 1e-9, std, 1.0)
-        z = (x - self.mean) / self.std
-        n = len(z)
-        # Whitening as many directions as there are tracks makes every pair equally far apart:
-        # keep well under n.
-        k = min(self.max_components, n // 3, z.shape[1])
-        if k < 2 or n < MIN_TRACKS_TO_CENTRE:  # too few tracks to estimate a covariance
-            self.proj = None
-            return self
-        _, s, vt = np.linalg.svd(z, full_matrices=False)
-        eig = (s[:k] ** 2) / max(1, n - 1)
-        self.proj = (vt[:k].T / np.sqrt(eig + self.shrink * np.median(eig))).astype(np.float64)
-        return self
-
-    @property
-    def dim(self) -> int:
-        return int(self.cols.size)
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        z = (np.asarray(x, np.float64)[:, self.cols] - self.mean) / self.std
-        if self.proj is not None:
-            z = z @ self.proj
-        return encoding.normalise(np.nan_to_num(z).astype(np.float32))
-
-
-class ListeningSpace:
-    """The product's sound space: z-scored MusiCNN embeddings (both models) with EMBEDDING_SHARE of
-    the cosine, the signal-feature SoundSpace with the rest. `fit` and `transform` take
-    {pipeline: matrix} with LISTENING_PIPELINES and SOUND_PIPELINES (features in that order)."""
-
-    def __init__(self, names: list[str] | None = None, share: float = EMBEDDING_SHARE):
-        self.names, self.share = names, share
-
-    def fit(self, parts: Mapping[str, np.ndarray]) -> ListeningSpace:
-        self.stats = {}
-        for p in LISTENING_PIPELINES:
-            x = np.asarray(parts[p], np.float64)
-            if len(x) < MIN_TRACKS_TO_CENTRE:
-                # too few tracks to centre on: the embeddings come batch-normalised (about zero mean,
-                # unit spread over the models' training music), so they compare as they are
-                self.stats[p] = (np.zeros(x.shape[1]), np.ones(x.shape[1]))
-            else:
-                std = x.std(axis=0)
-                self.stats[p] = (x.mean(axis=0), np.where(std > 1e-9, std, 1.0))
-        self.signal = SoundSpace(names=self.names).fit(_signal(parts)) if self.share < 1 else None
-        return self
-
-    @property
-    def dim(self) -> int:
-        return int(self.signal.dim) if self.signal is not None else 0
-
-    def transform(self, parts: Mapping[str, np.ndarray]) -> np.ndarray:
-        blocks = []
-        for p in LISTENING_PIPELINES:
-            mean, std = self.stats[p]
-            blocks.append(encoding.normalise(np.nan_to_num((np.asarray(parts[p], np.float64) - mean) / std)
-                                             .astype(np.float32)))
-        emb = encoding.normalise(np.hstack(blocks))
-        if self.signal is None:
-            return emb
-        sig = self.signal.transform(_signal(parts))
-        return encoding.normalise(np.hstack([np.sqrt(self.share) * emb, np.sqrt(1 - self.share) * sig]))
-
-
-def _signal(parts: Mapping[str, np.ndarray]) -> np.ndarray:
-    return np.hstack([np.asarray(parts[p], np.float64) for p in SOUND_PIPELINES])
-
-
-def zscore_cosine_space(x: np.ndarray) -> np.ndarray:
-    """Seed 000's plain method, kept as the benchmark baseline: cosine over z-scored features."""
-    x = np.asarray(x, np.float64)
-    std = x.std(axis=0)
-    z = (x - x.mean(axis=0)) / np.where(std > 1e-9, std, 1.0)
-    return encoding.normalise(z.astype(np.float32))
-
-
-def sound_vector(features: Mapping[str, np.ndarray]) -> np.ndarray | None:
-    parts = [np.asarray(features.get(p), np.float32).ravel() for p in SOUND_PIPELINES if features.get(p) is not None]
-    return np.concatenate(parts) if len(parts) == len(SOUND_PIPELINES) else None
-
-
-def sound_parts(features: Mapping[str, np.ndarray], pipelines) -> dict[str, np.ndarray] | None:
-    """One track's vectors as (1, n) rows per pipeline, or None when one is missing."""
-    if not all(features.get(p) is not None for p in pipelines):
-        return None
-    return {p: np.asarray(features[p], np.float32).reshape(1, -1) for p in pipelines}
-
-
-# --- catalog index -------------------------------------------------------------------------------
-N_CONT = len(encoding.CONTINUOUS)
-ONE_HOT = ("key", "mode", "tempo_bin")
-
-
-@dataclass
-class CatalogIndex:
-    """A catalog's unit vectors in a compact layout, memory-mapped: the continuous part as an
-    (n, 9) float32 matrix; the one-hot groups (key, mode, tempo bin) as one int16 code per row
-    naming the combination; and the row's 1/norm. Cosine = cont @ q_cont + inv * table[code]:
-    the same numbers as the full 29-dimension dot product, reading 38 bytes a row instead of 116."""
-    catalog_id: int
-    ids: np.ndarray  # catalog_track ids, int64
-    cont: np.ndarray  # (n, 9) float32: continuous part of each unit-length row
-    inv: np.ndarray  # (n,) float32: 1 / norm of the encoded row (0 for an empty row)
-    code: np.ndarray  # (n,) int16: combination of key, mode, tempo bin codes (see combine_codes)
-    onehot_value: tuple[float, float, float]  # the encoded value of a set one-hot entry, per group
-    generation: int = 0  # the catalog import it was built from
-
-    def _table(self, q: np.ndarray, squares: bool = False, groups: tuple = ONE_HOT) -> np.ndarray:
-        """Per combined code: the one-hot part's dot with q (or its squared norm, for `groups`)."""
-        g = encoding.groups()
-        parts = []
-        for name, v in zip(ONE_HOT, self.onehot_value, strict=True):
-            size = g[name].stop - g[name].start
-            if squares:
-                t = np.full(size + 1, v * v if name in groups else 0.0)
-                t[size] = 0.0
-            else:
-                t = np.append(q[g[name]] * v, 0.0)
-            parts.append(t)
-        kt, mt, tt = parts
-        return (kt[:, None, None] + mt[None, :, None] + tt[None, None, :]).ravel().astype(np.float32)
-
-    def top(self, q: np.ndarray, k: int, mask: np.ndarray | None = None,
-            chunk: int = 262_144) -> tuple[np.ndarray, np.ndarray]:
-        """(row indices, scores) of the k best cosines, best first; with `mask`, the cosine only
-        over the query's known attributes (see _top_masked)."""
-        n = len(self.ids)
-        if n == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        q = np.asarray(q, np.float32) * (mask if mask is not None else 1)
-        qn = float(np.linalg.norm(q)) or 1.0
-        table = self._table(q)
-        scores = self.cont @ (q[:N_CONT] / qn)
-        scores += self.inv * (table[self.code] / qn)
-        if mask is not None:
-            g = encoding.groups()
-            sq_table = self._table(q, squares=True, groups=tuple(a for a in ONE_HOT if mask[g[a]].any()))
-            mc = mask[:N_CONT].astype(np.float32)
-            for start in range(0, n, chunk):  # chunks: never a squared copy of the whole map
-                sl = slice(start, min(n, start + chunk))
-                part = self.cont[sl]
-                norms = np.sqrt((part * part) @ mc + np.square(self.inv[sl]) * sq_table[self.code[sl]])
-                scores[sl] /= np.where(norms > 0, norms, 1.0)
-        k = min(k, n)
-        idx = _best(scores, k)
-        return idx, scores[idx]
-
-    def vector(self, i: int) -> np.ndarray:
-        """Row i as the full unit vector (for checks and explanations)."""
-        out = np.zeros(encoding.DIM, np.float32)
-        out[:N_CONT] = self.cont[i]
-        g = encoding.groups()
-        for name, c, v in zip(ONE_HOT, split_code(int(self.code[i])), self.onehot_value, strict=True):
-            if c < g[name].stop - g[name].start:
-                out[g[name].start + c] = v * self.inv[i]
-        return out
-
-
-_SIZES = (13, 3, 7)  # key 0..11, mode 0..1, tempo bin 0..5, each plus "none"
-
-
-def combine_codes(key: np.ndarray, mode: np.ndarray, tbin: np.ndarray) -> np.ndarray:
-    return (key.astype(np.int16) * (_SIZES[1] * _SIZES[2]) + mode.astype(np.int16) * _SIZES[2]
-            + tbin.astype(np.int16)).astype(np.int16)
-
-
-def split_code(c: int) -> tuple[int, int, int]:
-    return c // (_SIZES[1] * _SIZES[2]), (c // _SIZES[2]) % _SIZES[1], c % _SIZES[2]
-
-
-def _best(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores, best first (partitioning from the top end avoids
-    negating, i.e. copying, a 1.2M-element array)."""
-    idx = np.argpartition(scores, len(scores) - k)[len(scores) - k:]
-    return idx[np.argsort(-scores[idx], kind="stable")]
+__all__ = ["CatalogIndex", "ListeningSpace", "Query", "Similarity", "SoundSpace", "build_catalog_index",
+           "zscore_cosine_space"]
 
 
 def _top(mat: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -265,7 +52,7 @@ def _top(mat: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
     scores = mat @ q.astype(np.float32)
     k = min(k, len(scores))
-    idx = _best(scores, k)
+    idx = best_indices(scores, k)
     return idx, scores[idx]
 
 
@@ -285,93 +72,10 @@ def _top_masked(mat: np.ndarray, q: np.ndarray, mask: np.ndarray, k: int,
         norms = np.linalg.norm(part, axis=1)
         scores[start:start + len(part)] = (part @ qm) / (qn * np.where(norms > 0, norms, 1.0))
     k = min(k, len(scores))
-    idx = _best(scores, k)
+    idx = best_indices(scores, k)
     return idx, scores[idx]
 
 
-def _weights_tag(weights: Mapping[str, float]) -> str:
-    return hashlib.sha1(json.dumps(sorted(weights.items())).encode()).hexdigest()[:8]
-
-
-def _index_paths(base: Path) -> dict[str, Path]:
-    return {k: Path(f"{base}.{k}.npy") for k in ("ids", "inv", "code", "cont")}
-
-
-def build_catalog_index(lib: Library, catalog_id: int, index_dir: Path, weights: Mapping[str, float] | None = None,
-                        progress: Progress | None = None, cancel: threading.Event | None = None) -> CatalogIndex | None:
-    """Encode a catalog chunk by chunk straight into memory-mapped .npy files."""
-    w = encoding.weights_from(weights)
-    cat = lib.catalog(catalog_id)
-    if cat is None:
-        raise ValueError(f"no catalog {catalog_id}")
-    base = index_dir / f"catalog-{cat['id']}-g{cat['generation']}-w{_weights_tag(w)}"
-    index_dir.mkdir(parents=True, exist_ok=True)
-    n = lib._q("SELECT COUNT(*) FROM catalog_tracks WHERE catalog_id=? AND generation=?",
-               (cat["id"], cat["generation"]))[0][0]
-    final = _index_paths(base)
-    tmp = {k: p.with_name(p.name.replace(".npy", ".tmp.npy")) for k, p in final.items()}
-    arrays = {
-        "ids": np.lib.format.open_memmap(tmp["ids"], mode="w+", dtype=np.int64, shape=(n,)),
-        "inv": np.lib.format.open_memmap(tmp["inv"], mode="w+", dtype=np.float32, shape=(n,)),
-        "code": np.lib.format.open_memmap(tmp["code"], mode="w+", dtype=np.int16, shape=(n,)),
-        "cont": np.lib.format.open_memmap(tmp["cont"], mode="w+", dtype=np.float32, shape=(n, N_CONT)),
-    }
-    g = encoding.groups()
-    done, last = 0, -1
-    while done < n:
-        if cancel is not None and cancel.is_set():
-            del arrays
-            for p in tmp.values():
-                p.unlink(missing_ok=True)
-            return None
-        # "+catalog_id": walk the rowid range instead of the album index and a sort (6x less CPU)
-        rows = lib._q(f"SELECT id, {', '.join(CATALOG_ATTRS)} FROM catalog_tracks WHERE +catalog_id=? AND "
-                      "generation=? AND id>? ORDER BY id LIMIT ?", (cat["id"], cat["generation"], last, BUILD_CHUNK))
-        if not rows:
-            break
-        arr = np.array([r[1:] for r in rows], dtype=float)  # None -> nan
-        enc = encoding.encode({a: arr[:, i] for i, a in enumerate(CATALOG_ATTRS)}, w)
-        norms = np.linalg.norm(enc, axis=1)
-        inv = np.where(norms > 0, 1.0 / np.where(norms > 0, norms, 1.0), 0.0).astype(np.float32)
-        sl = slice(done, done + len(rows))
-        arrays["ids"][sl] = [r[0] for r in rows]
-        arrays["inv"][sl] = inv
-        arrays["cont"][sl] = enc[:, :N_CONT] * inv[:, None]
-        per_group = []
-        for name in ONE_HOT:
-            block = enc[:, g[name]]
-            per_group.append(np.where(block.any(axis=1), block.argmax(axis=1), block.shape[1]))
-        arrays["code"][sl] = combine_codes(*per_group)
-        done += len(rows)
-        last = rows[-1][0]
-        if progress:
-            progress(done, n, f"indexing catalog '{cat['name']}': {done} of {n}")
-    for a in arrays.values():
-        a.flush()
-    del arrays
-    for k in ("ids", "inv", "code", "cont"):  # the continuous part appearing last marks the index complete
-        tmp[k].replace(final[k])
-    for old in index_dir.glob(f"catalog-{cat['id']}-*.npy"):
-        if old not in final.values() and ".tmp." not in old.name:
-            old.unlink(missing_ok=True)
-    return load_catalog_index(lib, catalog_id, index_dir, weights)
-
-
-def load_catalog_index(lib: Library, catalog_id: int, index_dir: Path,
-                       weights: Mapping[str, float] | None = None) -> CatalogIndex | None:
-    cat = lib.catalog(catalog_id)
-    if cat is None:
-        return None
-    w = encoding.weights_from(weights)
-    paths = _index_paths(index_dir / f"catalog-{cat['id']}-g{cat['generation']}-w{_weights_tag(w)}")
-    if not all(p.exists() for p in paths.values()):
-        return None
-    a = {k: np.load(p, mmap_mode="r") for k, p in paths.items()}
-    value = tuple(w[name] / math.sqrt(2) for name in ONE_HOT)
-    return CatalogIndex(cat["id"], a["ids"], a["cont"], a["inv"], a["code"], value, cat["generation"])
-
-
-# --- the search --------------------------------------------------------------------------------
 @dataclass
 class Query:
     """What to look for: a library track, a catalog track, or an analysed file not in the library."""
@@ -456,8 +160,8 @@ class Similarity:
             raw = {p: np.stack([self._sound_raw[i][p] for i in ids]) for p in pipes}
             names = getattr(self, "_sound_names", None)
             if pipes == SOUND_PIPELINES:
-                space = SoundSpace(names=names).fit(_signal(raw))
-                self._sound = (ids, space.transform(_signal(raw)), space)
+                space = SoundSpace(names=names).fit(signal_matrix(raw))
+                self._sound = (ids, space.transform(signal_matrix(raw)), space)
             else:
                 space = ListeningSpace(names=names).fit(raw)
                 self._sound = (ids, space.transform(raw), space)

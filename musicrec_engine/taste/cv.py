@@ -26,6 +26,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.jobs import Cancelled, Progress
 from musicrec_engine.taste.artists import primary_artists
 
 FitPredict = Callable[..., np.ndarray]  # (Xtr, ytr, Xte, groups_tr) -> p(like) for Xte
@@ -104,15 +105,13 @@ def splits(y: np.ndarray, cv: str, folds: int, groups=None, seed: int = 0):
 
 def cross_validate(X, y: np.ndarray, fit_predict: FitPredict, cv: str = "stratified",
                    folds: int = 5, groups=None, seed: int = 0, repeats: int = 1, seen_artists_only: bool = False,
-                   given_splits: list | None = None, progress: Callable[[int, int, str], None] | None = None,
+                   given_splits: list | None = None, progress: Progress | None = None,
                    cancel: threading.Event | None = None) -> CVResult:
     """Score `fit_predict` on `repeats` × `folds` splits (split seeds seed, seed+1, ...).
 
     With `seen_artists_only` (stratified folds), each fold is scored on its test rows whose
     primary artist has ratings in the training rows: the figure for artists already rated.
     `given_splits` replaces the computed (train, test) index pairs, for comparing on fixed folds."""
-    from musicrec_engine.taste.net import Cancelled
-
     y = np.asarray(y).astype(int)
     res = CVResult(cv, folds, repeats)
     keys = artist_groups(groups) if groups is not None else None

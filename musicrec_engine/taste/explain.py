@@ -1,4 +1,4 @@
-"""What the taste model learned, as seed 004's CSV files plus a sentence or two.
+"""What the taste model learned, as the album recommender's CSV files plus a sentence or two.
 
 Seed 004 writes the bias, grouped feature importance, the top-10 features and the weights of
 every layer. Weights alone do not say which way a feature pushes once it has passed through a

@@ -3,7 +3,7 @@
 Two encodings:
   * taste space (library tracks and catalog rows alike): encoding.py's attribute vector plus the
     release year, so one model scores a user's files and an imported catalog;
-  * seed 004's AcousticBrainz CSV: its high-level classifier probabilities, one-hot key/scale,
+  * the album recommender's AcousticBrainz CSV: its high-level classifier probabilities, one-hot key/scale,
     low-level descriptors and the release year (used by `taste bench` and `taste train --ab-csv`),
     with MusicBrainz's artist, label and genre tag carried beside the matrix as `context` (the
     model turns them into numbers from its own training ratings: taste_context.py).
@@ -130,7 +130,7 @@ def encode_ab(df: pd.DataFrame) -> Encoded:
     high = ab_high_level_columns(df.columns)
     missing_cols = [c for c in AB_LOW + list(AB_CATEGORICAL) if c not in df.columns]
     if len(high) < 10 or missing_cols:
-        raise MusicRecError("this is not seed 004's AcousticBrainz feature CSV (missing columns: "
+        raise MusicRecError("this is not the album recommender's AcousticBrainz feature CSV (missing columns: "
                             f"{', '.join(missing_cols[:5]) or 'the high-level classifier columns'})")
     num = df[high + AB_LOW].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(num).all(axis=1)

@@ -23,7 +23,6 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +32,7 @@ import numpy as np
 from musicrec_engine import __version__
 from musicrec_engine import paths as _paths
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.jobs import Progress
 from musicrec_engine.taste.context import ContextEncoder, Rows, as_rows
 from musicrec_engine.taste.features import Encoded, schema_hash
 
@@ -42,7 +42,6 @@ if TYPE_CHECKING:  # torch loads only when a model is trained or used, not to re
 MIN_RATINGS = 20
 FORMAT = 2  # 2: scaler interpolates into normal scores; optional artist/label/genre context
 APP_TAG = "musicrec-taste-model"
-Progress = Callable[[int, int, str], None]
 
 
 class TasteError(MusicRecError):

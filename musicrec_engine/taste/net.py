@@ -18,13 +18,10 @@ import torch
 from scipy.special import ndtri
 
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.jobs import Cancelled
 from musicrec_engine.taste.context import FIELDS, ContextEncoder, Rows, as_rows
 
 MIN_CALIBRATION = 60  # pooled held-out rows needed before Platt scaling is trusted
-
-
-class Cancelled(MusicRecError):
-    """Training was cancelled; the last good model is kept."""
 
 
 @dataclass

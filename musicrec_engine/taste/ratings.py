@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from musicrec_engine.errors import MusicRecError
+from musicrec_engine.mbids import is_mbid
 from musicrec_engine.taste.features import Encoded, encode_ab
 
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 LABELS = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0}
 
 
@@ -60,7 +59,7 @@ def _read_rows(path: Path, text: str) -> RatingFile:
             continue
         mbid = row[im].strip().lower() if len(row) > im else ""
         raw = row[il].strip() if len(row) > il else ""
-        if not UUID.match(mbid):
+        if not is_mbid(mbid):
             out.problems.append(f"line {line}: '{mbid[:40]}' is not a MusicBrainz recording id")
             continue
         if raw.lower() not in LABELS:
@@ -84,7 +83,7 @@ class ABTraining:
 
 def load_ab_training(features_csv: str | Path, ratings_csv: str | Path | None = None,
                      dedupe: bool = True) -> ABTraining:
-    """Rated rows of seed 004's feature CSV, encoded. Labels come from `ratings_csv` (mbid, liked)
+    """Rated rows of the album recommender's feature CSV, encoded. Labels come from `ratings_csv` (mbid, liked)
     when given, else from the feature file's own `liked` column. The file repeats some recordings
     row for row; `dedupe` keeps one of each, so no track is in a training and a test fold at once."""
     features_csv = Path(features_csv)
@@ -93,7 +92,7 @@ def load_ab_training(features_csv: str | Path, ratings_csv: str | Path | None = 
     except (OSError, ValueError, pd.errors.ParserError) as e:
         raise MusicRecError(f"{features_csv}: cannot read it as a CSV ({str(e).splitlines()[0][:120]})") from None
     if "mbid" not in df.columns:
-        raise MusicRecError(f"{features_csv}: no mbid column; expected seed 004's AcousticBrainz feature CSV")
+        raise MusicRecError(f"{features_csv}: no mbid column; expected the album recommender's AcousticBrainz feature CSV")
     df["mbid"] = df["mbid"].astype(str).str.strip().str.lower()
     problems: list[str] = []
     if dedupe:

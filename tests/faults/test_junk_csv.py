@@ -92,4 +92,4 @@ def test_catalog_ratings_with_an_extra_column_keeps_the_rows(tmp_path, home):
     r = run_cli("catalog", "ratings", str(f), "--json", home=home)
     _clean(r)
     out = json.loads(r.stdout)
-    assert out["matched"] + out["unmatched"] == 2 and out["bad_rows"] == 1
+    assert out["matched"] + out["unmatched"] == 2 and out["problems"] == 1

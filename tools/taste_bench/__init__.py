@@ -1,6 +1,9 @@
-"""`taste bench`: cross-validated accuracy and ROC AUC of the preference net on the album-
+"""`python -m tools.taste_bench`: cross-validated accuracy and ROC AUC of the taste net on the album
 recommender's rated AcousticBrainz rows, optionally beside a gradient-boosting baseline measured
 on the same folds, repeated over several split seeds with a 95% interval (see taste.cv).
+
+A development tool, not part of the product: a user sees the model's own cross-validated
+accuracy in `musicrec taste train` and `taste status`.
 
 With `tune`, hyper-parameters are chosen inside each outer training fold by an inner
 cross-validation of the same kind (artist-grouped inside artist-grouped), so the test fold never
