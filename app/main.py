@@ -1,6 +1,6 @@
 """Application start-up: QApplication, theme, the engine facade, the main window.
 
-Start-up stays light: the engine facade imports no heavy libraries; torch, librosa and the
+Start-up stays light: the engine facade imports no heavy libraries; torch and the attribute
 models load on the first job that needs them, in a worker thread.
 """
 

@@ -18,8 +18,8 @@ from musicrec_engine.errors import MusicRecError
 log = logging.getLogger("musicrec.cli")
 
 # One module per command, each with register(subparsers); a command's module owns its options.
-COMMANDS = ["analyze", "features", "similar", "rate", "taste", "catalog", "albums", "attributes", "playlist",
-            "tags"]
+COMMANDS = ["scan", "tracks", "analyze", "features", "similar", "rate", "taste", "catalog", "albums", "attributes",
+            "playlist", "tags"]
 
 
 class Parser(argparse.ArgumentParser):

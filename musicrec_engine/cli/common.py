@@ -56,3 +56,40 @@ def print_rating_import(res: dict, csv_path, as_json: bool) -> int:
               f"{res['unmatched']} ids not found yet (kept: they attach when those tracks arrive)"
               + (f"; {len(problems)} rows skipped" if problems else ""))
     return 1 if problems or not res["ratings"] else 0
+
+
+class ProgressReport:
+    """A job's progress(done, total, message) on stderr: one bar redrawn in place on a terminal;
+    plain lines when stderr is piped or a file (every `every` items, the last one, and any message
+    without a count), so a log stays short and a reading parent is never flooded."""
+
+    WIDTH = 28
+
+    def __init__(self, stream=None, every: int = 25):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = every
+        self._drawn = False
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        if not self.tty:
+            if not total or done == total or done % self.every == 0:
+                counted = f"[{done}/{total}] " if total else ""
+                print(f"{counted}{message}", file=self.stream, flush=True)
+            return
+        if total:
+            filled = int(self.WIDTH * min(done, total) / total)
+            head = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} "
+        else:
+            head = ""
+        line = (head + message)[:110]
+        self.stream.write("\r" + line.ljust(110))
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        """End the bar's line, so what follows starts on a line of its own."""
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
