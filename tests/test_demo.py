@@ -8,7 +8,7 @@ from musicrec_engine.library import demo
 def test_demo_tracks_are_tagged_and_read_like_released_music(home):
     eng = Engine(home)
     try:
-        results = list(eng.make_demo_library(seconds=6.0))
+        results = list(eng.analyze(eng.make_demo_library(seconds=6.0)))
         assert [r.status for r in results] == ["ok"] * len(demo.TRACKS)
         tracks = {t["title"]: t for t in eng.library.tracks()}
         assert set(tracks) == {t.title for t in demo.TRACKS}
@@ -26,7 +26,7 @@ def test_demo_tracks_are_tagged_and_read_like_released_music(home):
         assert min(energy["soft"]) > 0.05  # quiet, not silent
         # a second run finds the files in place and writes nothing
         before = {p: p.stat().st_mtime_ns for p in eng.demo_folder.iterdir()}
-        demo.write_tracks(eng.paths.data / demo.DEMO_FOLDER, seconds=6.0)
+        eng.make_demo_library(seconds=6.0)
         assert {p: p.stat().st_mtime_ns for p in eng.demo_folder.iterdir()} == before
     finally:
         eng.close()

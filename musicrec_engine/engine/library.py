@@ -144,17 +144,10 @@ class LibraryArea:
 
         return self.paths.data / DEMO_FOLDER
 
-    def write_demo_tracks(self) -> list[str]:
-        """Generate the demo library's tagged tracks (those not there yet); returns their paths.
-        A caller that analyses in a child process (the app) analyses these paths itself."""
+    def make_demo_library(self, seconds: float = 12.0) -> list[str]:
+        """Generate the demo library's tagged tracks in the data folder (those not there yet) and
+        return their paths, for the caller to analyse: the app in its analysis child process
+        (analysis_command), anything else with analyze()."""
         from musicrec_engine.library import demo
 
-        return [str(p) for p in demo.write_tracks(self.demo_folder)]
-
-    def make_demo_library(self, progress: Progress | None = None, cancel: threading.Event | None = None,
-                          seconds: float = 12.0):
-        """Generate the demo tracks and analyse them into the library in this process (yields results)."""
-        from musicrec_engine.library import demo
-
-        paths = demo.write_tracks(self.demo_folder, seconds)
-        yield from self.analyze([str(p) for p in paths], progress=progress, cancel=cancel)
+        return [str(p) for p in demo.write_tracks(self.demo_folder, seconds)]
