@@ -1,4 +1,4 @@
-"""Audio the tests make for themselves: see musicrec_engine/synth.py (the product's generator).
+"""Audio the tests make for themselves: see musicrec_engine/audio/synth.py (the product's generator).
 
 Tests add their own helpers here; music() and write() keep their signatures."""
 
@@ -37,3 +37,22 @@ def sine(freq: float = 997.0, seconds: float = 5.0, amplitude: float = 1.0, sr: 
     """A pure tone; at 997 Hz and full scale it reads -3.01 LUFS on a BS.1770 meter."""
     t = np.arange(int(seconds * sr)) / sr
     return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def tag_file(path, **tags):
+    """Write tags with mutagen's easy keys (title, artist, album, genre, tracknumber, musicbrainz_trackid...)."""
+    import mutagen
+
+    f = mutagen.File(str(path), easy=True)
+    if f.tags is None:
+        f.add_tags()
+    for k, v in tags.items():
+        f[k] = v
+    f.save()
+    return path
+
+
+def tagged_clip(path, key: int = 0, mode: int = 1, seconds: float = 1.0, **tags):
+    """A short piece in `key`/`mode` (tempo follows the key, so pieces differ), written and tagged."""
+    write(path, music(seconds, key=key, mode=mode, bpm=100 + 10 * key, seed=key))
+    return tag_file(path, **tags)

@@ -5,33 +5,21 @@ contact rules and the `mbid, liked` rating files."""
 import json
 import subprocess
 
-import mutagen
 import pytest
-from audio_fixtures import music, write
+from audio_fixtures import tagged_clip
 from conftest import ROOT, run_cli
 
 from musicrec_engine.engine import Engine, MusicRecError, UsageError
 
 
-def tagged(path, seconds=1.0, key=0, mode=1, **tags):
-    write(path, music(seconds, key=key, mode=mode, bpm=100, seed=key))
-    f = mutagen.File(str(path), easy=True)
-    if f.tags is None:
-        f.add_tags()
-    for k, v in tags.items():
-        f[k] = v
-    f.save()
-    return path
-
-
 @pytest.fixture
 def three_tracks(home, tmp_path):
     music_dir = tmp_path / "Music"
-    tagged(music_dir / "a.flac", key=9, mode=0, title="Air on a String", artist="Johann Sebastian Bach",
+    tagged_clip(music_dir / "a.flac", key=9, mode=0, title="Air on a String", artist="Johann Sebastian Bach",
            album="Suites", genre="Baroque")
-    tagged(music_dir / "b.flac", key=0, mode=1, title="Prelude", artist="Johann Sebastian Bach", album="WTC",
+    tagged_clip(music_dir / "b.flac", key=0, mode=1, title="Prelude", artist="Johann Sebastian Bach", album="WTC",
            genre="Baroque")
-    tagged(music_dir / "c.flac", key=7, mode=1, title="Blue in Green", artist="Miles Davis", album="Kind of Blue",
+    tagged_clip(music_dir / "c.flac", key=7, mode=1, title="Blue in Green", artist="Miles Davis", album="Kind of Blue",
            genre="Jazz")
     eng = Engine(home)
     results = list(eng.analyze([str(music_dir)], jobs=1))
@@ -74,7 +62,7 @@ def test_album_thresholds_are_plain_values_with_the_defaults_filled_in(home):
 
 
 def test_analysis_child_process_protocol(home, tmp_path):
-    good = tagged(tmp_path / "in" / "good.flac", title="Good One", artist="Someone")
+    good = tagged_clip(tmp_path / "in" / "good.flac", title="Good One", artist="Someone")
     bad = tmp_path / "in" / "bad.mp3"
     bad.write_bytes(b"not audio" * 50)
     with Engine(home) as eng:

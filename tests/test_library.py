@@ -78,11 +78,16 @@ def test_http_cache_expires(tmp_path):
     assert lib.cache_get("never stored") is None
 
 
-def test_data_survives_reopen_and_schema_is_versioned(tmp_path, song):
-    db = tmp_path / "lib.sqlite3"
+def _one_liked_track(db, song) -> tuple[Library, int]:
     lib = Library(db)
     tid = lib.store_analysis(_result(song))
     lib.set_rating(tid, 1)
+    return lib, tid
+
+
+def test_data_survives_reopen_and_schema_is_versioned(tmp_path, song):
+    db = tmp_path / "lib.sqlite3"
+    lib, tid = _one_liked_track(db, song)
     lib.close()
     lib = Library(db)
     assert lib.track(tid)["rating"] == 1 and lib.schema_version >= 1
@@ -92,18 +97,14 @@ def test_data_survives_reopen_and_schema_is_versioned(tmp_path, song):
 
 
 def test_deleting_a_track_takes_its_data_along(tmp_path, song):
-    lib = Library(tmp_path / "lib.sqlite3")
-    tid = lib.store_analysis(_result(song))
-    lib.set_rating(tid, 1)
+    lib, tid = _one_liked_track(tmp_path / "lib.sqlite3", song)
     lib.remove_tracks([tid])
     assert lib.track(tid) is None and lib.rating_rows() == [] and lib.features("mfcc")[0].size == 0
 
 
 def test_corrupt_database_says_so_and_start_afresh_keeps_ratings(tmp_path, song):
     db = tmp_path / "lib.sqlite3"
-    lib = Library(db)
-    tid = lib.store_analysis(_result(song))
-    lib.set_rating(tid, 1)
+    lib, tid = _one_liked_track(db, song)
     lib.close()
     for suffix in ("-wal", "-shm"):
         if os.path.exists(str(db) + suffix):

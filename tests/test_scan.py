@@ -8,10 +8,9 @@ import signal
 import subprocess
 import sys
 
-import mutagen
 import numpy as np
 import pytest
-from audio_fixtures import music, write
+from audio_fixtures import music, tag_file, write
 from conftest import ROOT
 
 from musicrec_engine.analysis.pipeline import analyze_paths
@@ -22,15 +21,6 @@ from musicrec_engine.library.tags import read_tags
 REC = "b1a9c0e9-d987-4042-ae91-78d6a3267d69"
 REL = "5c4ebc3b-4a5b-4c7b-a9b3-0a3c2f2c2f11"
 ART = "0383dadf-2a4e-4d10-a46a-e9e041da8eb3"
-
-
-def tag_file(path, **kv):
-    f = mutagen.File(str(path), easy=True)
-    if f.tags is None:
-        f.add_tags()
-    for k, v in kv.items():
-        f[k] = v
-    f.save()
 
 
 def test_tags_and_musicbrainz_ids_from_flac_mp3_m4a(tmp_path):

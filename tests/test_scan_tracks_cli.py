@@ -6,20 +6,8 @@ import json
 import os
 import shutil
 
-import mutagen
-from audio_fixtures import music, write
+from audio_fixtures import tagged_clip
 from conftest import run_cli
-
-
-def tagged(path, key, **tags):
-    write(path, music(1.0, key=key, bpm=100 + 10 * key, seed=key))
-    f = mutagen.File(str(path), easy=True)
-    if f.tags is None:
-        f.add_tags()
-    for k, v in tags.items():
-        f[k] = v
-    f.save()
-    return path
 
 
 def scan(home, *folders):
@@ -35,9 +23,9 @@ def tracks(home, *args):
 
 def test_scan_adds_then_follows_changes_moves_and_gone_files(home, tmp_path):
     root = tmp_path / "Music"
-    one = tagged(root / "Bach" / "one.flac", 0, artist="Bach", title="Prelude", album="WTC", genre="Baroque")
-    two = tagged(root / "Bach" / "two.flac", 2, artist="Bach", title="Fugue", album="WTC", genre="Baroque")
-    gone = tagged(root / "Davis" / "three.flac", 4, artist="Miles Davis", title="So What", album="Kind of Blue")
+    one = tagged_clip(root / "Bach" / "one.flac", 0, artist="Bach", title="Prelude", album="WTC", genre="Baroque")
+    two = tagged_clip(root / "Bach" / "two.flac", 2, artist="Bach", title="Fugue", album="WTC", genre="Baroque")
+    gone = tagged_clip(root / "Davis" / "three.flac", 4, artist="Miles Davis", title="So What", album="Kind of Blue")
     bad = root / "Davis" / "broken.mp3"
     bad.write_bytes(b"this is not audio" * 64)
 
@@ -55,8 +43,8 @@ def test_scan_adds_then_follows_changes_moves_and_gone_files(home, tmp_path):
     moved.parent.mkdir()
     shutil.move(two, moved)
     os.remove(gone)
-    tagged(one, 5, artist="Bach", title="Prelude", album="WTC", genre="Baroque")  # changed in place
-    new = tagged(root / "Bach" / "four.flac", 7, artist="Bach", title="Gigue", album="Suites", genre="Baroque")
+    tagged_clip(one, 5, artist="Bach", title="Prelude", album="WTC", genre="Baroque")  # changed in place
+    new = tagged_clip(root / "Bach" / "four.flac", 7, artist="Bach", title="Gigue", album="Suites", genre="Baroque")
     bad.unlink()
 
     r, rep = scan(home, root)
@@ -74,7 +62,7 @@ def test_scan_adds_then_follows_changes_moves_and_gone_files(home, tmp_path):
 
 def test_a_folder_that_is_not_there_keeps_its_tracks(home, tmp_path):
     usb = tmp_path / "USB"
-    tagged(usb / "a.flac", 1, artist="Someone", title="A")
+    tagged_clip(usb / "a.flac", 1, artist="Someone", title="A")
     assert scan(home, usb)[0].returncode == 0
     shutil.rmtree(usb)
     r, rep = scan(home, usb)
@@ -84,8 +72,8 @@ def test_a_folder_that_is_not_there_keeps_its_tracks(home, tmp_path):
 
 def test_tracks_filter_is_the_app_filter(home, tmp_path):
     root = tmp_path / "M"
-    tagged(root / "a.flac", 0, artist="Johann Sebastian Bach", title="Prelude", album="WTC", genre="Baroque")
-    tagged(root / "b.flac", 3, artist="Miles Davis", title="Blue in Green", album="Kind of Blue", genre="Jazz")
+    tagged_clip(root / "a.flac", 0, artist="Johann Sebastian Bach", title="Prelude", album="WTC", genre="Baroque")
+    tagged_clip(root / "b.flac", 3, artist="Miles Davis", title="Blue in Green", album="Kind of Blue", genre="Jazz")
     r = run_cli("tracks", home=home)
     assert r.returncode == 0 and "the library is empty" in r.stdout
     assert scan(home, root)[0].returncode == 0

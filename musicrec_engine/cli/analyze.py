@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from musicrec_engine.cli.common import emit_json, progress
+from musicrec_engine.cli.common import add_window_option, emit_json, positive_int, progress
 
 
 def register(sub) -> None:
     p = sub.add_parser("analyze", help="Analyse audio files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
-    p.add_argument("--jobs", type=_positive, default=None, help="worker processes (default: number of cores)")
+    p.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--json", action="store_true", help="one JSON line per file on stdout")
-    p.add_argument("--window", choices=["full", "30s"], default="full",
-                   help="analyse the whole track up to 10 min (default) or the audio recommender's first 30 s, padded")
+    add_window_option(p)
     p.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return n
 
 
 def run(args, where) -> int:

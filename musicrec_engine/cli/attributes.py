@@ -82,11 +82,8 @@ def run_train(args, where) -> int:
 def run_status(args, where) -> int:
     from musicrec_engine.engine import Engine
 
-    engine = Engine(args.home)
-    try:
+    with Engine(args.home) as engine:
         st = engine.attribute_models()
-    finally:
-        engine.close()
     if args.json:
         emit_json(st)
         return 0

@@ -30,6 +30,25 @@ def _jsonable(o: Any) -> Any:
     return str(o)
 
 
+def add_window_option(p) -> None:
+    """--window: how much of each file the analysis reads."""
+    p.add_argument("--window", choices=["full", "30s"], default="full",
+                   help="analyse the whole track up to 10 min (default) or the audio recommender's first 30 s, padded")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (e.g. --jobs)."""
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return n
+
+
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

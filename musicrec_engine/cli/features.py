@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from musicrec_engine.cli.common import emit_json
+from musicrec_engine.cli.common import add_window_option, emit_json
 
 
 def register(sub) -> None:
@@ -11,19 +11,15 @@ def register(sub) -> None:
     p.add_argument("--pipeline", choices=["mfcc", "stats"], default="mfcc",
                    help="mfcc: 13 MFCC + deltas, 7 statistics each (273); stats: spectral, rhythm, chroma, harmonic")
     p.add_argument("--json", action="store_true", help="print {pipeline, version, names, values} as JSON")
-    p.add_argument("--window", choices=["full", "30s"], default="full",
-                   help="analyse the whole track up to 10 min (default) or the audio recommender's first 30 s, padded")
+    add_window_option(p)
     p.set_defaults(func=run)
 
 
 def run(args, where) -> int:
     from musicrec_engine.engine import Engine
 
-    engine = Engine(args.home)
-    try:
+    with Engine(args.home) as engine:
         out = engine.features(args.file, args.pipeline, window=args.window)
-    finally:
-        engine.close()
     if args.json:
         emit_json({k: out[k] for k in ("pipeline", "version", "schema_hash", "names", "values")})
     else:

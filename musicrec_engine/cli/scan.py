@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from musicrec_engine.cli.common import ProgressReport, emit_json, progress
+from musicrec_engine.cli.common import ProgressReport, emit_json, positive_int, progress
 
 
 def register(sub) -> None:
@@ -14,21 +14,9 @@ def register(sub) -> None:
                                    "moved files keep their ratings, files that are gone are marked missing "
                                    "(never deleted, so an unplugged drive loses nothing).")
     p.add_argument("folders", nargs="+", metavar="FOLDER", help="music folders (or single files)")
-    p.add_argument("--jobs", type=_positive, default=None, help="worker processes (default: number of cores)")
+    p.add_argument("--jobs", type=positive_int, help="worker processes (default: number of cores)")
     p.add_argument("--json", action="store_true", help="one JSON summary on stdout")
     p.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return n
 
 
 def run(args, where) -> int:

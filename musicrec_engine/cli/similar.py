@@ -30,13 +30,10 @@ def run(args, where) -> int:
         raise UsageError("--top must be at least 1")
     from musicrec_engine.engine import Engine
 
-    eng = Engine(args.home)
-    try:
+    with Engine(args.home) as eng:
         results = eng.similar(file=args.file, track_id=args.track, catalog_track_id=args.catalog_track, top=args.top,
                               source=args.source, catalog=args.catalog, exclude_artist=args.exclude_artist,
                               exclude_album=args.exclude_album)
-    finally:
-        eng.close()
     if args.json:
         emit_json(results)
         return 0

@@ -57,12 +57,7 @@ def _params(args) -> dict:
     if args.context:
         from musicrec_engine.engine import Engine
 
-        FIELDS = Engine.taste_context_fields()
-        ctx = () if args.context.strip().lower() == "none" else \
-            tuple(c.strip().lower() for c in args.context.split(",") if c.strip())
-        if set(ctx) - set(FIELDS):
-            raise UsageError(f"--context takes some of {','.join(FIELDS)} or 'none', not '{args.context}'")
-        d["context"] = ctx
+        d["context"] = Engine.parse_taste_context(args.context)
     return d
 
 

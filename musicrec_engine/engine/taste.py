@@ -13,11 +13,16 @@ class TasteArea:
     AB_SLOT = "acousticbrainz"  # the model trained on the album recommender's AcousticBrainz feature CSV
 
     @staticmethod
-    def taste_context_fields() -> tuple[str, ...]:
-        """The context a taste net may learn from besides the sound: some of artist, label, genre."""
+    def parse_taste_context(text: str) -> tuple[str, ...]:
+        """The context a taste net may learn from besides the sound, as written on a command line:
+        some of artist,label,genre (comma-separated), or 'none'. Anything else raises UsageError."""
+        from musicrec_engine.errors import UsageError
         from musicrec_engine.taste.context import FIELDS
 
-        return tuple(FIELDS)
+        ctx = () if text.strip().lower() == "none" else tuple(c.strip().lower() for c in text.split(",") if c.strip())
+        if set(ctx) - set(FIELDS):
+            raise UsageError(f"--context takes some of {','.join(FIELDS)} or 'none', not '{text}'")
+        return ctx
 
     @property
     def taste_store(self):

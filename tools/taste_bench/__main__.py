@@ -32,15 +32,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _params(args) -> dict:
-    from musicrec_engine.taste.context import FIELDS
+    from musicrec_engine.engine import Engine
 
     d = {n: getattr(args, n) for n in ("ensemble", "epochs") if getattr(args, n) is not None}
     if args.context:
-        ctx = () if args.context.strip().lower() == "none" else \
-            tuple(c.strip().lower() for c in args.context.split(",") if c.strip())
-        if set(ctx) - set(FIELDS):
-            raise UsageError(f"--context takes some of {','.join(FIELDS)} or 'none', not '{args.context}'")
-        d["context"] = ctx
+        d["context"] = Engine.parse_taste_context(args.context)
     return d
 
 
