@@ -24,10 +24,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+from musicrec_engine.jobs import Progress
 
 SR = 22050
 SF2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
@@ -368,7 +370,7 @@ def _mix(p: dict, music: np.ndarray | None, melody: list, workdir: Path) -> tupl
 
 
 def generate(count: int, seed: int, seconds: float = 8.0, batch: int = 40,
-             progress: Callable[[int, int, str], None] | None = None, cancel=None,
+             progress: Progress | None = None, cancel=None,
              start: int = 0) -> Iterator[tuple[np.ndarray, dict]]:
     """Yields (mono float32 audio at 22050 Hz, labels) for clips start..start+count-1 of `seed`;
     labels as LABEL_COLUMNS. A clip depends only on (seed, index), so sets can be made in parts."""

@@ -10,7 +10,6 @@ did not train on), so "0.8" means about four in five such tracks are liked.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -18,7 +17,7 @@ import torch
 from scipy.special import ndtri
 
 from musicrec_engine.errors import MusicRecError
-from musicrec_engine.jobs import Cancelled
+from musicrec_engine.jobs import Cancelled, Progress
 from musicrec_engine.taste.context import FIELDS, ContextEncoder, Rows, as_rows
 
 MIN_CALIBRATION = 60  # pooled held-out rows needed before Platt scaling is trusted
@@ -351,7 +350,7 @@ def _platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def fit_ensemble(data, y: np.ndarray, params: TasteParams,
-                 progress: Callable[[int, int, str], None] | None = None,
+                 progress: Progress | None = None,
                  cancel: threading.Event | None = None) -> Ensemble:
     """`data`: a feature matrix, or Rows (features + artist/label/genre strings per row)."""
     # Nets this small gain nothing from threads, and on a busy machine OpenMP workers spinning

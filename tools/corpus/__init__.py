@@ -28,12 +28,12 @@ from __future__ import annotations
 import csv
 import json
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from musicrec_engine.attributes import key_label, tempo_bin
+from musicrec_engine.jobs import Progress
 from tools.corpus import compose, render, scores
 
 TRUTH_CSV = "truth.csv"
@@ -84,7 +84,7 @@ def _write_versions(root: Path, set_name: str, piece: str, y: np.ndarray, rng: n
 
 
 def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24, part: str = "tune",
-          progress: Callable[[int, int, str], None] | None = None,
+          progress: Progress | None = None,
           cancel: threading.Event | None = None, max_seconds: float | None = None) -> tuple[Path, list[str]]:
     """Write the corpus and its truth.csv under `out_dir`; returns (csv path, per-piece failures).
 
