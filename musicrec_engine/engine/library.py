@@ -25,7 +25,7 @@ class LibraryArea:
             return self._library
 
     # --- tracks ---------------------------------------------------------------------------------
-    def tracks(self, filter: str | None = None, include_missing: bool = False, ids=None) -> list[dict]:
+    def tracks(self, *, filter: str | None = None, include_missing: bool = False, ids=None) -> list[dict]:
         """Library tracks as dicts (tags, file facts, attributes, rating, predicted_like), in album
         order. `filter` keeps the tracks matching every word of it, as the app's filter box does."""
         rows = self.library.tracks(include_missing=include_missing, ids=ids)
