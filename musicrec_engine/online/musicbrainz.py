@@ -227,7 +227,7 @@ def _one_attempt(opener, req, body=None):
         with f:
             return http_guard.read_capped(f, max_body, lambda: BadResponse(
                 f"MusicBrainz at {req.host} sent an answer larger than {max_body // 2**20} MB; it was not read"))
-    except MusicBrainzError:
+    except (MusicBrainzError, Cancelled):
         raise
     except Exception as e:
         if guard is not None and guard.tripped == "cancel":
@@ -396,7 +396,7 @@ class MusicBrainz:
                                       f"({e.cause or e})") from e
                 except musicbrainzngs.UsageError as e:
                     raise MusicBrainzError(f"invalid MusicBrainz query: {e}") from e
-                except MusicBrainzError:
+                except (MusicBrainzError, Cancelled):
                     raise
                 except Exception as e:  # the XML parser on well-formed XML of a shape it does not expect
                     raise BadResponse(f"MusicBrainz at {s.netloc} sent an answer of an unexpected shape "
