@@ -49,8 +49,9 @@ def test_filter_needs_every_word_and_reads_tags_key_and_mode(three_tracks):
 
 
 def test_album_thresholds_are_plain_values_with_the_defaults_filled_in(home):
-    assert Engine.album_thresholds() == {"liked_probability": 0.5, "liked_share": 0.5, "min_tracks": 5,
-                                         "min_coverage": 0.5}
+    defaults = Engine.album_thresholds()
+    assert {k: defaults[k] for k in ("liked_probability", "liked_share", "min_tracks", "min_coverage")} == \
+        {"liked_probability": 0.5, "liked_share": 0.5, "min_tracks": 5, "min_coverage": 0.5}
     assert Engine.album_thresholds(min_tracks=2, liked_share=None)["min_tracks"] == 2
     with pytest.raises(UsageError, match="liked share must be between 0 and 1"):
         Engine.album_thresholds(liked_share=1.5)
