@@ -11,7 +11,7 @@ cold: `musicrec analyze` of a generated 30 s MP3 in a new data folder, as a new 
 (the start to the first analysed file, from source rather than the bundle), and inside one process
 the first learned.predict (loading the model) and later ones; this tree against --reference-tree
 (another checkout, e.g. a worktree of the commit before a change), alternating run by run.
-train: `training.train_user`-equivalent fit of seed 000's six groups (11 targets) on synthetic
+train: `training.train_user`-equivalent fit of the audio recommender's six groups (11 targets) on synthetic
 feature rows of the real width (MFCC-273 + stats), default budget and jobs; target < 15 min on
 2 cores. CPU time is this process plus its worker processes (counted once they have exited), so on
 a shared machine it says what the job costs where wall time says what the neighbours left over.

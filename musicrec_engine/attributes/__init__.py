@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 # Spotify's audio-features names and scales.
 UNIT_ATTRIBUTES = ["energy", "valence", "danceability", "acousticness", "instrumentalness", "liveness", "speechiness"]
 ALL_ATTRIBUTES = UNIT_ATTRIBUTES + ["loudness", "tempo", "key", "mode"]
-TEMPO_BIN_EDGES = (80, 100, 120, 140, 170)  # seed 000's six tempo bins
+TEMPO_BIN_EDGES = (80, 100, 120, 140, 170)  # the audio recommender's six tempo bins
 KEY_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
 

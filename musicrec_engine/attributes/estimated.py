@@ -92,7 +92,7 @@ def _band_dynamics(band_e: np.ndarray, band_flat: np.ndarray, total: np.ndarray,
     Summaries over the whole spectrum mix the registers of drums, bass, chords and lead; band by
     band they stay apart. Only sounding frames count (within 40 dB of the loudest, in the band too).
     On the development seed these raised the held-out acoustic-vs-synthetic AUC of the default model's
-    pipelines from about 0.92 to 0.97 (docs/BENCHMARKS.md, issue 5)."""
+    pipelines from about 0.92 to 0.97 (docs/BENCHMARKS.md, learned and estimated attributes)."""
     tot_db = _db(total)
     sounding = tot_db > tot_db.max() - 40
     for j, (lo, hi) in enumerate(_DYN_BANDS):

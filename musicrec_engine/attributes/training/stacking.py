@@ -12,7 +12,7 @@ Each base model's hyper-parameters are tuned first with scikit-optimize's BayesS
 Cost: the search spaces are kept to settings that fit in a few seconds on ~2,000 rows (forests of
 at most 150 trees, boosting with histogram bins of 64 and at most 200 rounds of depth <= 5, loose
 saga tolerance), and the CV fits of the search and of the stack run on `jobs` processes; see
-docs/BENCHMARKS.md (issue 5) for the measured training time.
+docs/BENCHMARKS.md (learned and estimated attributes) for the measured training time.
 """
 
 from __future__ import annotations

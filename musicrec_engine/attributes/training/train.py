@@ -164,7 +164,7 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
     Y_te = {t: np.asarray(test[t], float) for s in specs for t in s.targets}
     groups, metrics, report = fit_and_score(specs, train["X"], Y_tr, test["X"], Y_te, budget, progress=progress,
                                             jobs=jobs)
-    # The issue's targets are detection AUCs: speech present vs absent for speechiness, and the three
+    # The targets asked for are detection AUCs: speech present vs absent for speechiness, and the three
     # binary facts for the others (instrumentalness: voice or speech present vs absent).
     from sklearn.metrics import r2_score, roc_auc_score
 
@@ -357,7 +357,7 @@ def read_labels(csv_path: Path) -> Labels:
 
 
 # ------------------------------------------------------------------------------------------------
-# Features of the labelled tracks (issue 3's pipelines: mfcc + stats, with their schema hashes)
+# Features of the labelled tracks (the feature pipelines: mfcc + stats, with their schema hashes)
 
 def _tags_of(path: Path) -> tuple[str, str]:
     """(artist, title) normalised, from the file's tags or an "Artist - Title" file name."""
