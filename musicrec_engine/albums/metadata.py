@@ -168,29 +168,19 @@ def _genre_reason(seen: list[Rate], prior: float) -> str:
 def score_discovered(client, out, th, rates: LikeRates, max_lookups: int, report, cancel) -> None:
     """Albums too few of whose tracks can be judged by sound get a metadata score; their artists'
     tags are asked for once each (cached like every answer)."""
-    from musicrec_engine.albums.scoring import score_probabilities
-    from musicrec_engine.online import musicbrainz as mbz
+    from musicrec_engine.albums.scoring import ask, score_probabilities
 
     need = [a for a in out.albums if a.metadata is not None
             and score_probabilities([t.probability for t in a.tracks], a.total, th)["coverage"] < th.min_coverage]
     artist_tags: dict[str, list[str]] = {}
     for aid in list(dict.fromkeys(a.metadata["artist_id"] for a in need if a.metadata.get("artist_id")))[:max_lookups]:
         report(0, 0, "looking up the artist's tags")
-        try:
-            found = client.artist_tags(aid, cancel=cancel)
-        except mbz.Cancelled:
-            out.cancelled = True
+        found = ask(out, f"tags of artist {aid}", client.artist_tags, aid, cancel=cancel, counter="lookups",
+                    stop_on_unreachable=False)
+        if out.cancelled:
             return
-        except mbz.Offline:
-            out.not_cached += 1
+        if found is None:
             continue
-        except mbz.MissingContact:
-            raise
-        except mbz.MusicBrainzError as e:
-            out.errors.append({"item": f"tags of artist {aid}", "error": str(e)})
-            continue
-        finally:
-            out.lookups += 1
         artist_tags[aid] = [t["name"] for t in found.get("tag-list", []) if t.get("name")]
     for a in need:
         meta = a.metadata

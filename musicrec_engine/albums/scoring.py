@@ -396,24 +396,27 @@ def seed_artists(rows: Iterable[dict], th: Thresholds, limit: int = 10) -> list[
     return [(mbid, name) for _, mbid, name in best]
 
 
-def _search(out: Discovery, item: str, call, *args, **kwargs):
-    """One MusicBrainz search for discover(): its answer, or None after noting in `out` why there is
-    none (cancelled, not in the cache while offline, or an error of this one search). A missing
-    contact address or an unreachable server stops every search, so those are raised."""
+def ask(out: Discovery, item: str, call, *args, counter: str = "searches", stop_on_unreachable: bool = True,
+        **kwargs):
+    """One MusicBrainz request of an album discovery: its answer, or None after noting in `out` why
+    there is none (cancelled, not in the cache while offline, or an error of this one request), and
+    counted in `out.<counter>`. A missing contact address stops every request, so it is raised; so
+    is an unreachable server, unless `stop_on_unreachable` is False (then it is this item's error)."""
     from musicrec_engine.online import musicbrainz as mbz
 
+    fatal = (mbz.MissingContact, mbz.Unreachable) if stop_on_unreachable else (mbz.MissingContact,)
     try:
         return call(*args, **kwargs)
     except Cancelled:
         out.cancelled = True
     except mbz.Offline:
         out.not_cached += 1
-    except (mbz.MissingContact, mbz.Unreachable):
+    except fatal:
         raise  # nothing else can work either: one clear message for the whole search
     except mbz.MusicBrainzError as e:
         out.errors.append({"item": item, "error": str(e)})
     finally:
-        out.searches += 1
+        setattr(out, counter, getattr(out, counter) + 1)
     return None
 
 
@@ -437,7 +440,7 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
     for mbid, name in seeds:
         if not mbid:
             report(0, 0, f"looking up artist {name}")
-            hits = _search(out, f"artist {name}", client.search_artists, name, cancel=cancel)
+            hits = ask(out, f"artist {name}", client.search_artists, name, cancel=cancel)
             if out.cancelled:
                 return out
             if hits is None:
@@ -454,7 +457,7 @@ def discover(client, index: TrackIndex, th: Thresholds, seeds: list[tuple[str | 
     tags_done = not seeds or related_tags <= 0 or bool(artist or tag)
     while pending:
         q = pending.pop(0)
-        found = _search(out, "album search " + ", ".join(f"{k}={v}" for k, v in q.items() if v),
+        found = ask(out, "album search " + ", ".join(f"{k}={v}" for k, v in q.items() if v),
                         client.search_release_groups, cancel=cancel, **q)
         if out.cancelled:
             return out

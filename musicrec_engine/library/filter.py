@@ -16,9 +16,14 @@ from musicrec_engine.attributes import KEY_NAMES
 from musicrec_engine.library import heard_tags
 
 
-def _value(track: dict, name: str) -> float | None:
+def attribute_value(track: dict, name: str) -> float | None:
+    """A track's attribute as a number (None when missing or not a number), from Library.tracks()'
+    {"attributes": {name: {"value": ...}}} or a flat {name: value}."""
     a = (track.get("attributes") or {}).get(name)
-    v = a.get("value") if isinstance(a, dict) else a
+    return as_number(a.get("value") if isinstance(a, dict) else a)
+
+
+def as_number(v) -> float | None:
     try:
         v = float(v)
     except (TypeError, ValueError):
@@ -38,7 +43,7 @@ class TrackFilter:
     @staticmethod
     def search_text(track: dict) -> str:
         """Everything the filter's words look in, folded to lower case, as one string."""
-        key, mode = _value(track, "key"), _value(track, "mode")
+        key, mode = attribute_value(track, "key"), attribute_value(track, "mode")
         key_name = KEY_NAMES[int(key)] if key is not None and 0 <= key < 12 else ""
         mode_name = "" if mode is None or not key_name else ("major" if mode >= 0.5 else "minor")
         fields = ("title", "artist", "album", "album_artist", "genre", "year", "path")

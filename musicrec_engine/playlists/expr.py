@@ -21,7 +21,6 @@ A term that cannot be read is a UsageError naming it, so a typo never silently m
 
 from __future__ import annotations
 
-import math
 import operator
 import re
 import shlex
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 
 from musicrec_engine.attributes import KEY_NAMES, UNIT_ATTRIBUTES
 from musicrec_engine.errors import UsageError
+from musicrec_engine.library.filter import as_number, attribute_value
 from musicrec_engine.taste.artists import fold
 
 NUMERIC = [*UNIT_ATTRIBUTES, "loudness", "tempo", "year", "duration", "like"]
@@ -43,17 +43,10 @@ _FLATS = {"DB": "C#", "EB": "D#", "GB": "F#", "AB": "G#", "BB": "A#"}
 def number(track: dict, name: str) -> float | None:
     """A track's numeric field: attributes by value, plus year, duration and like (p(like))."""
     if name == "like":
-        v = track.get("predicted_like")
-    elif name in ("year", "duration"):
-        v = track.get(name)
-    else:
-        v = (track.get("attributes") or {}).get(name)
-        v = v.get("value") if isinstance(v, dict) else v
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) else v
+        return as_number(track.get("predicted_like"))
+    if name in ("year", "duration"):
+        return as_number(track.get(name))
+    return attribute_value(track, name)
 
 
 def track_tags(track: dict) -> list[str]:
