@@ -303,9 +303,7 @@ def test_an_older_library_gains_the_playlist_tables_and_keeps_its_tracks(tmp_pat
 
 
 def test_the_demo_library_makes_a_playlist(eng):
-    from musicrec_engine.library import demo
-
-    assert all(r.status == "ok" for r in demo.make_library(eng, seconds=4.0))
+    assert all(r.status == "ok" for r in eng.analyze(eng.make_demo_library(seconds=4.0)))
     first = eng.library.tracks()[0]
     pl = eng.make_playlist("seeds", seeds=[first["id"]], size=5)
     # one artist only: the default gap gives way (and says so) rather than giving one track
