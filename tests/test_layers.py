@@ -93,3 +93,13 @@ def test_the_private_name_check_sees_both_forms():
     text = ("from musicrec_engine.attributes import learned\nfrom musicrec_engine.library.store import _secret\n"
             "learned._cache.clear()\n")
     assert len(_private_reaches(Path("x.py"), text)) == 2
+
+
+def test_the_facade_keeps_its_state_in_init():
+    """Engine's areas read and replace state that Engine.__init__ sets; none probes for an
+    attribute that may not exist yet (getattr(self, "_x", None))."""
+    probes = [f"{p.name}:{n.lineno}" for p in sorted((ROOT / "musicrec_engine" / "engine").glob("*.py"))
+              for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("getattr", "hasattr")
+              and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == "self"]
+    assert probes == []

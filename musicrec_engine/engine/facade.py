@@ -37,6 +37,7 @@ class Engine(LibraryArea, AnalysisArea, SearchArea, TasteArea, AlbumsArea, Playl
         self._taste_model = None  # taste.model.TasteModel, loaded on first use
         self._taste_training = False
         self._cover_art = None  # online.coverart.CoverArt, made on first use
+        self._playlist_pool = None  # (library stamp, similarity, playlists.generate.Pool), kept while unchanged
 
     def start_logging(self, verbose: bool = False) -> Path:
         """Log to a rotating file in this engine's log folder (and stderr when verbose); returns the file."""

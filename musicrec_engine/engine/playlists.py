@@ -30,7 +30,7 @@ class PlaylistsArea:
                                          "MAX(mtime) FROM tracks")[0])
         similarity = self.similarity
         with self._lock:
-            cached = getattr(self, "_playlist_pool", None)
+            cached = self._playlist_pool
             if cached is None or cached[0] != stamp or cached[1] is not similarity:
                 sound = similarity.sound_space() if stamp[0] else None
                 cached = self._playlist_pool = (stamp, similarity, self._build_pool(sound))
