@@ -45,6 +45,12 @@ PACKAGES = ("ufoai-music", "asc-music", "drascula-music", "fretsonfire-songs-mul
             "freedroidrpg-data")
 INSTALL_HINT = ("no real recordings found: install Debian's free music packages, e.g. "
                 f"`sudo apt-get install {' '.join(PACKAGES)}`")
+# Left out on purpose, with the reason (found while taking the inventory).
+EXCLUDED = {
+    "nexuiz-music/thunder": "a thunder sound effect, a third of it silence, not music",
+    "warzone2100-music/track3_enhanced": "a remaster of the original soundtrack's Track 3 (Martin Severn), filed "
+                                         "under the Aftermath album: a near-duplicate across albums",
+}
 AUDIO_EXT = (".ogg", ".opus", ".mp3", ".flac", ".wav")
 
 # format name -> (file extension, how it is written)
@@ -296,7 +302,10 @@ def albums(cache: str | Path | None = None, fmt: str | None = None, min_seconds:
     fmt: None for the tracks as shipped (archive members and stem mixes in the cache), or one of
     FORMATS for the converted copies that materialize(formats=...) wrote."""
     cache = Path(cache or DEFAULT_CACHE)
-    out = [a for a in _sources(cache, min_seconds) if len(a.items) >= min_tracks]
+    out = _sources(cache, min_seconds)
+    for a in out:
+        a.items = [t for t in a.items if t.key not in EXCLUDED]
+    out = [a for a in out if len(a.items) >= min_tracks]
     if fmt is not None:
         ext = FORMATS[fmt][0]
         for a in out:
