@@ -77,8 +77,9 @@ def _embedding_of(out, model: str) -> np.ndarray | None:
     return v.mean(axis=0) if v.ndim == 2 else v.ravel()
 
 
-def listening_embedders() -> dict[str, Embedder]:
-    """MusiCNN MSD and MTT embeddings from musicrec_engine.listening, when it has landed."""
+def listening_embedders(n_patches: int | None = None, store: Path | None = None) -> dict[str, Embedder]:
+    """MusiCNN MSD and MTT embeddings from musicrec_engine.listening, when it has landed; kept in
+    `store` (a pickle keyed by path, size, mtime and the models' schema) so a re-run skips them."""
     try:
         listening = importlib.import_module("musicrec_engine.listening")
     except ImportError:
@@ -86,18 +87,41 @@ def listening_embedders() -> dict[str, Embedder]:
     listen = getattr(listening, "listen", None)
     if listen is None:
         return {}
+    import pickle
+
     from musicrec_engine.audio.decode import decode
 
-    memo: dict[str, object] = {}
+    kw = {"n_patches": n_patches} if n_patches else {}
+    memo: dict = {}
+    if store is not None and store.exists():
+        try:
+            memo = pickle.loads(store.read_bytes())
+        except Exception:  # noqa: BLE001
+            memo = {}
 
     def run(path: str):
-        if path not in memo:
+        st = os.stat(path)
+        key = (os.path.realpath(path), st.st_size, int(st.st_mtime), n_patches)
+        if key not in memo:
             d = decode(path)
-            memo[path] = listen(d.y, d.sr)
-        return memo[path]
+            out = listen(d.y, d.sr, **kw)
+            memo[key] = {m: _embedding_of(out, m) for m in ("msd", "mtt")} | {"schema": getattr(out, "schema", "")}
+            if store is not None:
+                store.write_bytes(pickle.dumps(memo))
+        return memo[key]
 
-    return {"MusiCNN MSD": lambda p: _embedding_of(run(p), "msd"),
-            "MusiCNN MTT": lambda p: _embedding_of(run(p), "mtt")}
+    return {"MusiCNN MSD": lambda p: run(p)["msd"], "MusiCNN MTT": lambda p: run(p)["mtt"]}
+
+
+def _copy_db(src: Path, dst: Path) -> None:
+    import sqlite3
+
+    a, b = sqlite3.connect(str(src)), sqlite3.connect(str(dst))
+    try:
+        a.backup(b)
+    finally:
+        a.close()
+        b.close()
 
 
 def load_embedder(spec: str) -> tuple[str, Embedder]:
@@ -134,8 +158,10 @@ def auc(score: np.ndarray, positive: np.ndarray) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="Same-album precision@5 on real recordings")
     ap.add_argument("--cache", default=str(realmusic.DEFAULT_CACHE), help="materialized audio (outside the repo)")
-    ap.add_argument("--home", default=None, help="library home to analyse into (default: a temporary folder); "
-                    "a kept folder makes re-runs skip the analysis")
+    ap.add_argument("--home", default=None, help="library home to analyse into, used as it is (default: a new "
+                    "temporary one whose analysis cache is seeded from --keep)")
+    ap.add_argument("--keep", default=str(realmusic.DEFAULT_CACHE.parent / "real-work"),
+                    help="folder keeping the analysis cache and MusiCNN embeddings between runs ('' for none)")
     ap.add_argument("--format", default=None, choices=sorted(realmusic.FORMATS),
                     help="run on converted copies (written to the cache first) instead of the files as shipped")
     ap.add_argument("--limit-per-album", type=int, default=0, help="first N tracks of each album (quick run)")
@@ -147,6 +173,7 @@ def main(argv=None) -> int:
     ap.add_argument("--embedder", action="append", default=[], metavar="MODULE:FUNCTION",
                     help="an extra embedding: FUNCTION(path) -> 1-D vector (repeatable)")
     ap.add_argument("--no-listening", action="store_true", help="skip musicrec_engine.listening even if present")
+    ap.add_argument("--patches", type=int, default=0, help="MusiCNN patches per track (default: the product's)")
     ns = ap.parse_args(argv)
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
@@ -189,9 +216,13 @@ def main(argv=None) -> int:
     from musicrec_engine.engine import Engine
 
     tmp = None
-    if ns.home is None:
+    keep = Path(ns.keep).expanduser() if ns.keep else None
+    if ns.home is None:  # a new library holding exactly this set; analyses re-used by content
         tmp = tempfile.TemporaryDirectory(prefix="musicrec-real-")
         ns.home = tmp.name
+        if keep is not None and (keep / "features.sqlite3").exists():
+            (Path(ns.home) / "cache").mkdir(parents=True, exist_ok=True)
+            _copy_db(keep / "features.sqlite3", Path(ns.home) / "cache" / "features.sqlite3")
     eng = Engine(home=ns.home)
     t0 = time.time()
     failed = {}
@@ -202,6 +233,9 @@ def main(argv=None) -> int:
           f"({ns.jobs} jobs)")
     for p, why in failed.items():
         print(f"#   failed {p}: {why}")
+    if keep is not None and tmp is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        _copy_db(Path(ns.home) / "cache" / "features.sqlite3", keep / "features.sqlite3")
     lib = {os.path.realpath(t["path"]): t for t in eng.tracks()}
     rows = [lib.get(os.path.realpath(p)) for p in paths]
     keep = np.array([r is not None for r in rows])
@@ -213,10 +247,13 @@ def main(argv=None) -> int:
     k = ns.k
     nbs: dict[str, np.ndarray] = {}
     product = np.full((len(rows), k), -1)
+    extra = len(lib) - len(rows)  # library tracks outside the set (only with an explicit --home)
     for i, r in enumerate(rows):
-        res = eng.similar(track_id=r["id"], top=k, source="library")
+        res = eng.similar(track_id=r["id"], top=k + extra, source="library")
         got = [pos[x["id"]] for x in res if x["id"] in pos][:k]
-        product[i, : len(got)] = got
+        if len(got) < k:
+            raise SystemExit(f"Engine.similar gave {len(got)} neighbours for {r['path']}")
+        product[i] = got
         if i == 0:
             space_name = res[0]["space"] if res else "?"
     nbs[f"(a) product sound space [Engine.similar, {space_name} space]"] = product
@@ -236,7 +273,8 @@ def main(argv=None) -> int:
     short[f"(b) seed: z-scored MFCC-{mfcc.shape[1]}, cosine"] = "(b) MFCC"
 
     # (c) other embeddings
-    embedders: dict[str, Embedder] = {} if ns.no_listening else listening_embedders()
+    store = (keep or Path(ns.home)) / f"listening-{ns.patches or 'default'}.pickle"
+    embedders: dict[str, Embedder] = {} if ns.no_listening else listening_embedders(ns.patches or None, store)
     embedders.update(dict(load_embedder(s) for s in ns.embedder))
     if not embedders:
         print("# (c) no other embedding: musicrec_engine.listening is not on this branch and no --embedder given")
