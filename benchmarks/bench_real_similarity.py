@@ -238,11 +238,11 @@ def main(argv=None) -> int:
         _copy_db(Path(ns.home) / "cache" / "features.sqlite3", keep / "features.sqlite3")
     lib = {os.path.realpath(t["path"]): t for t in eng.tracks()}
     rows = [lib.get(os.path.realpath(p)) for p in paths]
-    keep = np.array([r is not None for r in rows])
-    if not keep.all():  # a failed file leaves every space
-        pairs = [p for p, k in zip(pairs, keep, strict=True) if k]
-        paths = [p for p, k in zip(paths, keep, strict=True) if k]
-        labels, rows = labels[keep], [r for r in rows if r is not None]
+    stored = np.array([r is not None for r in rows])
+    if not stored.all():  # a failed file leaves every space
+        pairs = [p for p, k in zip(pairs, stored, strict=True) if k]
+        paths = [p for p, k in zip(paths, stored, strict=True) if k]
+        labels, rows = labels[stored], [r for r in rows if r is not None]
     pos = {r["id"]: i for i, r in enumerate(rows)}
     k = ns.k
     nbs: dict[str, np.ndarray] = {}
