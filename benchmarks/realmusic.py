@@ -268,7 +268,7 @@ def _sources(cache: Path, min_seconds: float) -> list[Album]:
     albums += _stem_albums("fretsonfire-songs-sectoid", f"{fof}/sectoid", "Sectoid (Frets on Fire songs)",
                            "Carlos Viola Iborra (Sectoid)", "Expat", cache, m)
     if wesnoth:  # composer per file in the Vorbis tags
-        albums += _by_tag("wesnoth-music", "Wesnoth", "GPL-2+", _files(wesnoth[-1]), m)
+        albums += _by_tag(f"wesnoth-{Path(wesnoth[-1]).parts[-4]}-music", "Wesnoth", "GPL-2+", _files(wesnoth[-1]), m)
     hr = "/usr/share/hyperrogue/music"
     albums += _plain("hyperrogue-music", "HyperRogue — NeonCorridor", "NeonCorridor", "GPL-2+", _files(hr, "hr3-*"), m)
     albums += _plain("hyperrogue-music", "HyperRogue — Will Savino", "Will Savino", "GPL-2+",
