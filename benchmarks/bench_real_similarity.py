@@ -272,6 +272,20 @@ def main(argv=None) -> int:
     nbs[f"(b) seed: z-scored MFCC-{mfcc.shape[1]}, cosine"] = neighbours(zscore_unit(mfcc), k)
     short[f"(b) seed: z-scored MFCC-{mfcc.shape[1]}, cosine"] = "(b) MFCC"
 
+    # (a0) the signal-feature sound space alone (the product's sound space before it took in the
+    # listening model's embeddings; still what a library analysed without them uses)
+    try:
+        from musicrec_engine.search.similarity import SoundSpace
+
+        stats = [eng.features(p, "stats") for p in paths]
+        names = list(eng.features(paths[0], "mfcc")["names"]) + list(stats[0]["names"])
+        raw = np.hstack([mfcc, np.stack([np.asarray(f["values"], np.float64) for f in stats])])
+        sig = SoundSpace(names=names).fit(raw)
+        label = "(a0) signal features only: whitened MFCC + statistical (SoundSpace)"
+        nbs[label], short[label] = neighbours(unit(sig.transform(raw)), k), "(a0) signal"
+    except Exception as e:  # noqa: BLE001
+        print(f"# (a0) signal-feature space not reachable ({type(e).__name__}: {e})")
+
     # (c) other embeddings
     store = (keep or Path(ns.home)) / f"listening-{ns.patches or 'default'}.pickle"
     embedders: dict[str, Embedder] = {} if ns.no_listening else listening_embedders(ns.patches or None, store)
