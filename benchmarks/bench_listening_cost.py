@@ -2,8 +2,7 @@
 after a cold start, for a 30-second and a 4-minute file (and 10 minutes, the analysis cap).
 
 In one process, per file: decode, features, the other attributes, then `listening.listen` (both
-models), each timed in CPU seconds on one core (torch is set to one thread, as the analysis
-workers run), with the models' loading timed apart. Then `musicrec analyze FILE --json` as a user
+models, one thread), each timed in CPU seconds, with the models' loading timed apart. Then `musicrec analyze FILE --json` as a user
 runs it, from a cold process in a fresh data folder, several times: wall time to the result, CPU
 time and peak resident memory of the child, with the listening step and without it
 (MUSICREC_LISTEN_PATCHES=0): that reference in the same run keeps the ratios fair on a busy machine.
@@ -83,22 +82,19 @@ def main() -> None:
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     print(f"bench_listening_cost.py --repeats {ns.repeats} --patches {ns.patches} --lengths {ns.lengths}  (git {rev}, "
           f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
-    import torch
-
     from musicrec_engine import listening
     from musicrec_engine.audio import synth
 
-    torch.set_num_threads(1)
     t = cpu()
-    for m in listening.MODELS:
-        listening.load(m)
+    nets = [listening.load(m) for m in listening.MODELS]  # imports onnxruntime (or torch without the exports)
     load = cpu() - t
+    backend = "onnxruntime" if all(isinstance(n, listening.OnnxNet) for n in nets) else "torch"
     lengths = [int(x) for x in ns.lengths.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
         for s in lengths:
             files[s] = synth.write(Path(tmp) / f"music {s}s.flac", synth.music(float(s), bpm=118, seed=s))
-        print(f"\nloading both models (after `import torch`): {load:.2f} CPU-s, once per process")
+        print(f"\nloading both models on {backend}, its import included: {load:.2f} CPU-s, once per process")
         print("\n## CPU-s by step, one core (median of repeats)")
         print("| file | decode | features | other attributes | listening (both models) | listening share |")
         print("|---|---|---|---|---|---|")
