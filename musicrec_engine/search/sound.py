@@ -2,11 +2,11 @@
 
 Mostly what the listening model (MusiCNN) hears: its two 200-value embeddings (MSD and MTT
 models), each z-scored over the library so neither model's scale dominates, joined with a smaller
-share (EMBEDDING_SHARE) of the older signal-feature space: the MFCC-273 and statistical vectors,
+share (1 - EMBEDDING_SHARE) of the older signal-feature space: the MFCC-273 and statistical vectors,
 z-scored and whitened with a regularised PCA fitted on the library (so that no group of correlated
 features, e.g. 40 mel bands that move together, dominates the cosine). On real recordings the
-embeddings find same-album neighbours far more often than the signal features, and the mix a little
-more often than the embeddings alone (docs/BENCHMARKS.md, "Listening: same-album neighbours"). A
+embeddings alone find same-album neighbours a little more often than the signal features, and the
+mix clearly more often than either (docs/BENCHMARKS.md, "Listening ... on real recordings"). A
 library analysed before the listening model has no embeddings: it keeps the signal-feature space
 until re-analysed.
 """
@@ -24,7 +24,7 @@ SOUND_PIPELINES = tuple(PIPELINES)  # the signal features: every pipeline of fea
 LISTENING_PIPELINES = ("musicnn-msd", "musicnn-mtt")
 # The embeddings' share of the sound space's cosine; the signal features have the rest. Chosen on
 # the real recordings of benchmarks/bench_listening_real.py (see its table of shares).
-EMBEDDING_SHARE = 0.8
+EMBEDDING_SHARE = 0.65
 
 
 # Feature families that describe the notes (key, melody, pitch) rather than the sound: they
