@@ -62,7 +62,7 @@ def spaces(rows: list[dict], n: int) -> dict[str, np.ndarray]:
     """name -> unit vectors of every row, for patch count n."""
     from musicrec_engine.features import mfcc as mfcc_pipeline
     from musicrec_engine.features import stats as stats_pipeline
-    from musicrec_engine.search import similarity as sim
+    from musicrec_engine.search import sound as sim
     from musicrec_engine.search.encoding import normalise
 
     mfcc = np.stack([r["mfcc"] for r in rows])
