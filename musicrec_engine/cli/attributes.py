@@ -11,7 +11,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
-from musicrec_engine.cli.common import emit_json, progress
+from musicrec_engine.cli.common import emit_json, progress, rows_to_print
 from musicrec_engine.errors import UsageError
 
 
@@ -84,12 +84,7 @@ def run_status(args, where) -> int:
 
     with Engine(args.home) as engine:
         st = engine.attribute_models()
-    if args.json:
-        emit_json(st)
-        return 0
-    if not st:
-        print("no learned-attribute model found: attributes are measured or estimated")
-    for s in st:
+    for s in rows_to_print(st, args.json, "no learned-attribute model found: attributes are measured or estimated"):
         if s["used"]:
             print(f"used: {s['path']} ({', '.join(s['attributes'])}; trained {s['created']})")
         else:

@@ -49,6 +49,17 @@ def positive_int(text: str) -> int:
     return n
 
 
+def rows_to_print(items: list, as_json: bool, empty: str) -> list:
+    """A listing command's output: with --json the items go out as one JSON list and nothing is
+    left to print; otherwise an empty listing says `empty`. Returns the items to print, one a line."""
+    if as_json:
+        emit_json(items)
+        return []
+    if not items:
+        print(empty)
+    return items
+
+
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from musicrec_engine.cli.common import emit_json
+from musicrec_engine.cli.common import emit_json, rows_to_print
 from musicrec_engine.errors import UsageError
 
 
@@ -148,12 +148,8 @@ def run_list(args, where) -> int:
         lists = eng.playlists()
     finally:
         eng.close()
-    if args.json:
-        emit_json(lists)
-        return 0
-    if not lists:
-        print("no saved playlists yet: make one with 'musicrec playlist from FILE --save NAME'")
-    for p in lists:
+    for p in rows_to_print(lists, args.json, "no saved playlists yet: make one with 'musicrec playlist from FILE "
+                                             "--save NAME'"):
         print(f"{p['name']}  {p['count']} tracks, {_fmt_time(p['seconds'])}  ({p['rules'].get('mode', '?')})")
     return 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from musicrec_engine.cli.common import emit_json
+from musicrec_engine.cli.common import rows_to_print
 from musicrec_engine.errors import UsageError
 
 
@@ -34,12 +34,8 @@ def run(args, where) -> int:
         results = eng.similar(file=args.file, track_id=args.track, catalog_track_id=args.catalog_track, top=args.top,
                               source=args.source, catalog=args.catalog, exclude_artist=args.exclude_artist,
                               exclude_album=args.exclude_album)
-    if args.json:
-        emit_json(results)
-        return 0
-    if not results:
-        print("nothing to compare with yet: analyse some music or import a catalog first")
-    for r in results:
+    for r in rows_to_print(results, args.json, "nothing to compare with yet: analyse some music or import a catalog "
+                                               "first"):
         where_ = r["path"] or f"{r['catalog']}:{r['external_id']}"
         why = ", ".join(b["attribute"] for b in r["because"])
         shared = ", ".join(r.get("shared_tags") or [])

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from musicrec_engine.cli.common import emit_json
+from musicrec_engine.cli.common import rows_to_print
 
 
 def register(sub) -> None:
@@ -26,10 +26,8 @@ def run(args, where) -> int:
     with Engine(args.home) as eng:
         tracks = eng.tracks(filter=args.filter, include_missing=args.missing)
         keys = eng.KEY_NAMES
-    if args.json:
-        emit_json(tracks)
-        return 0
-    for t in tracks:
+    empty = "no tracks match" if args.filter else "the library is empty: musicrec scan FOLDER adds music"
+    for t in rows_to_print(tracks, args.json, empty):
         tempo, key, mode = _value(t, "tempo"), _value(t, "key"), _value(t, "mode")
         key_txt = f"{keys[int(key)]} {'major' if (mode or 0) >= 0.5 else 'minor'}" if key is not None and \
             0 <= key < 12 else ""
@@ -40,6 +38,4 @@ def run(args, where) -> int:
               f"{'  [' + t['album'] + ']' if t.get('album') else ''}  {key_txt}"
               f"{f'  {tempo:.0f} BPM' if tempo else ''}{'  like ' + like if like else ''}"
               f"{'  ' + rating if rating else ''}{status}")
-    if not tracks:
-        print("no tracks match" if args.filter else "the library is empty: musicrec scan FOLDER adds music")
     return 0
