@@ -91,6 +91,19 @@ class AnalysisArea:
                 "schema": tagstore.listening_schema(self.library, t["id"]), "error": error}
 
     @staticmethod
+    def listening_model_info() -> dict:
+        """The shipped listening model's manifest (name, version, upstream, licence, licence_text),
+        {} when it is missing: for credits."""
+        import json
+
+        from musicrec_engine.paths import SHIPPED_MODELS
+
+        try:
+            return json.loads((SHIPPED_MODELS / "musicnn" / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    @staticmethod
     def tag_vocabulary() -> dict[str, list[str]]:
         """Every tag the listening model can give, per vocabulary ("msd", "mtt")."""
         from musicrec_engine.library import heard_tags as tagstore
