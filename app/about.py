@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
-from musicrec_engine import APP_NAME, __version__
+from musicrec_engine.engine import APP_NAME, __version__
 
 # (distribution, licence) for what the bundle ships; versions are read from the installed metadata.
 COMPONENTS = [

@@ -15,7 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from musicrec_engine import APP_NAME, __version__, logs
+from musicrec_engine.engine import APP_NAME, __version__
 
 SCREENSHOT_TIMEOUT_S = 240
 
@@ -60,7 +60,7 @@ def run(args) -> int:
     from musicrec_engine.engine import Engine
 
     engine = Engine(data_home(args))
-    logs.setup(engine.paths.logs)
+    engine.start_logging()
     window = MainWindow(engine, persist_state=not args.screenshot)
     if args.screenshot:
         window.resize(1360, 840)

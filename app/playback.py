@@ -24,24 +24,16 @@ def output_device() -> tuple[bool, str]:
     return True, "Play a 30-second preview of the selected track (Space)"
 
 
-def play(path: str, cancel) -> None:
+def play(engine, path: str, cancel) -> None:
     """Decode up to PREVIEW_SECONDS of `path` (read-only) and play it; runs in a worker thread."""
     import sounddevice as sd
 
-    from musicrec_engine.audio import decode as audio
-
-    y, sr = _decode(audio, path)
+    y, sr = engine.decode_preview(path, PREVIEW_SECONDS)
     sd.play(y, sr)
     while sd.get_stream().active:
         if cancel.wait(0.1):
             sd.stop()
             break
-
-
-def _decode(audio, path):
-    """The first PREVIEW_SECONDS of `path`, mono, with its sample rate (the engine's decoder)."""
-    out = audio.decode(path, max_seconds=PREVIEW_SECONDS)
-    return out.y[: int(PREVIEW_SECONDS * out.sr)], out.sr
 
 
 def stop() -> None:

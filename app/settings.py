@@ -9,7 +9,6 @@ MUSICREC_MB_HOST/RATE/CONTACT still win, as documented.
 from __future__ import annotations
 
 import os
-import re
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -27,18 +26,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from musicrec_engine.attributes import UNIT_ATTRIBUTES
+from musicrec_engine.engine import Engine
 
-WEIGHTED = UNIT_ATTRIBUTES + ["loudness", "tempo", "key", "mode"]
+WEIGHTED = [*Engine.UNIT_ATTRIBUTES, "loudness", "tempo", "key", "mode"]
+# the album thresholds a user can change (the sound-based ones, and the bar for albums judged by metadata)
+THRESHOLDS = ("liked_probability", "liked_share", "min_tracks", "metadata_probability", "metadata_min_ratings")
 DEFAULTS = {
-    "liked_probability": 0.5,  # seed 004's LIKED_SONG_THRESHOLD
-    "liked_share": 0.5,  # ALBUM_RECOMMENDATION_THRESHOLD
-    "min_tracks": 5,  # ALBUM_TRACK_LENGTH_THRESHOLD
-    "metadata_probability": 0.65,  # albums judged by artist, label and tags (albums/metadata.py)
-    "metadata_min_ratings": 3,
+    **{k: v for k, v in Engine.album_thresholds().items() if k in THRESHOLDS},
     "workers": max(2, os.cpu_count() or 2),  # >= 2 puts batches in worker processes, off the GUI process
+    "watched_folders": "",  # one folder per line; re-scanned at every start
 }
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def user_settings() -> QSettings:
@@ -67,9 +64,8 @@ class AppSettings:
         self.q.sync()
 
     def weights(self) -> dict[str, float]:
-        from musicrec_engine.search.encoding import DEFAULT_WEIGHTS
-
-        return {n: float(self.q.value(f"weights/{n}", DEFAULT_WEIGHTS.get(n, 1.0))) for n in WEIGHTED}
+        defaults = self.engine.similarity_weight_defaults()
+        return {n: float(self.q.value(f"weights/{n}", defaults.get(n, 1.0))) for n in WEIGHTED}
 
     def set_weights(self, weights: dict[str, float]) -> None:
         for n, w in weights.items():
@@ -77,8 +73,7 @@ class AppSettings:
         self.q.sync()
 
     def thresholds(self) -> dict:
-        return {k: self.get(k) for k in ("liked_probability", "liked_share", "min_tracks", "metadata_probability",
-                                         "metadata_min_ratings")}
+        return {k: self.get(k) for k in THRESHOLDS}
 
     def musicbrainz(self) -> dict:
         """{host, rate, contact} as the engine will use them (saved < environment)."""
@@ -207,8 +202,8 @@ class SettingsDialog(QDialog):
 
     def accept(self) -> None:
         contact = self.contact.text().strip()
-        if contact and not EMAIL.match(contact):
-            self.error.setText("The contact address should look like name@example.org.")
+        if contact and not self.settings.engine.valid_contact(contact):
+            self.error.setText("The contact address should look like name@example.org (or a web page).")
             return
         s = self.settings
         host = self.host.text().strip() or "musicbrainz.org"
@@ -246,7 +241,7 @@ def ask_contact(parent, settings: AppSettings, tell) -> bool:
         "MusicBrainz asks every program to identify itself with a contact address.\n"
         "It is sent only to MusicBrainz, in the User-Agent of each request. Your e-mail address:")
     text = text.strip()
-    if not ok or not EMAIL.match(text):
+    if not ok or not settings.engine.valid_contact(text):
         if ok:
             tell("That does not look like an e-mail address; the search did not start.")
         return False

@@ -35,11 +35,10 @@ from app.widgets.problems import ProblemsPanel
 from app.widgets.progress_strip import JobProgress
 from app.widgets.rating import CLEAR, DISLIKE, LIKE
 from app.workers import Workers
-from musicrec_engine import APP_NAME
-from musicrec_engine.library.demo import DEMO_FOLDER
+from musicrec_engine.engine import APP_NAME, Engine
 
 log = logging.getLogger(__name__)
-AUDIO_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.mp3 *.m4a *.mp4 *.aac *.aif *.aiff);;All files (*)"
+AUDIO_FILTER = f"Audio files ({' '.join('*' + e for e in Engine.AUDIO_EXTENSIONS)});;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -102,7 +101,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
-        self.library = LibraryPage(demo_marker=DEMO_FOLDER)
+        self.library = LibraryPage(demo_marker=str(Path(self.engine.demo_folder).resolve()))
         self.library.set_preview_device(*playback.output_device())
         self.playlists = PlaylistsPage()
         self.playlists.set_preview_device(*playback.output_device())

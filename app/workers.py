@@ -108,7 +108,7 @@ def children_at_low_priority(interval: float = 0.25):
 
 
 def _expected(exc: BaseException) -> bool:
-    from musicrec_engine.errors import MusicRecError
+    from musicrec_engine.engine import MusicRecError
 
     return isinstance(exc, MusicRecError) or type(exc).__name__ == "Unavailable"
 

@@ -116,8 +116,7 @@ def test_preview_decodes_at_most_30_seconds_of_the_track(tmp_path):
     from audio_fixtures import music, write
 
     from app import playback
-    from musicrec_engine.audio import decode as audio
 
     path = write(tmp_path / "long.flac", music(40.0, seed=1))
-    y, sr = playback._decode(audio, str(path))
+    y, sr = Engine.decode_preview(str(path), playback.PREVIEW_SECONDS)
     assert y.ndim == 1 and len(y) == int(playback.PREVIEW_SECONDS * sr)

@@ -8,7 +8,6 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
-from app import services
 from app.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ class AlbumsController(QObject):
         self.source = source or "all"
         source = self.source
         self.message.emit("Ranking albums…")
-        self.workers.run("albums", lambda j: services.albums(self.engine, source, thresholds),
+        self.workers.run("albums", lambda j: self.engine.albums(source=source, thresholds=thresholds),
                          finished=lambda r: self.shown.emit(r["albums"], "", r["errors"]),
                          failed=lambda m: self.shown.emit([], m, []))
 
@@ -60,7 +59,8 @@ class AlbumsController(QObject):
             self.busy.emit(False)
 
         self.search_job = self.workers.run(
-            "album search", lambda j: services.search_albums(self.engine, j, **query, thresholds=thresholds),
+            "album search", lambda j: self.engine.search_albums(
+                **query, thresholds=thresholds, progress=j.progress, cancel=j.cancel),
             finished=done, failed=self.message.emit, progress=self.progress.emit)
         self.search_job.signals.done.connect(finished)
         return True

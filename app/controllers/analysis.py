@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app import services
+from app.controllers.analysis_process import analyze
 from app.workers import Workers, children_at_low_priority
 
 ARRIVAL_MS = 500  # batch finished files: each repaint of the table costs the busy GUI thread
@@ -80,9 +80,10 @@ class AnalysisQueue(QObject):
         def work(job):
             with children_at_low_priority():
                 if demo:
-                    services.make_demo(engine, job, jobs=jobs)
+                    job.progress(0, 0, "Generating the demo library…")
+                    analyze(engine, engine.make_demo_library(), job, jobs=jobs)
                 if paths and not job.cancel.is_set():
-                    services.analyze(engine, paths, job, jobs=jobs)
+                    analyze(engine, paths, job, jobs=jobs)
 
         self.summary = Summary()
         self.job = self.workers.run("analysis", work, item=self._item, failed=self.failed.emit,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from app import playback, services
+from app import playback
 from app.workers import Workers
 
 
@@ -31,17 +31,21 @@ class LibraryController(QObject):
         self.import_job = None
 
     def load(self) -> None:
-        self.workers.run("load library", lambda j: services.load_tracks(self.engine), finished=self.loaded.emit,
+        self.workers.run("load library", lambda j: self.engine.tracks(), finished=self.loaded.emit,
                          failed=self.load_failed.emit)
 
     def rate(self, ids: list, value) -> None:
-        self.workers.run("rate", lambda j: services.rate(self.engine, ids, value),
+        def rate(job):
+            for i in ids:
+                self.engine.rate(i, value)
+
+        self.workers.run("rate", rate,
                          finished=lambda _: self.rated.emit(ids, value),
                          failed=lambda m: self.problem.emit("Rating", m))
 
     def similar(self, track: dict) -> None:
         ident = track.get("id")
-        self.workers.run("similar", lambda j: services.similar(self.engine, track, top=10),
+        self.workers.run("similar", lambda j: self.engine.similar(track_id=ident, top=10, source="all"),
                          finished=lambda results: self.similar_ready.emit(ident, results),
                          failed=self.similar_failed.emit)
 
@@ -52,7 +56,7 @@ class LibraryController(QObject):
             return
         if not path:
             return
-        self.preview_job = self.workers.run("preview", lambda j: playback.play(path, j.cancel),
+        self.preview_job = self.workers.run("preview", lambda j: playback.play(self.engine, path, j.cancel),
                                             failed=self.preview_failed.emit)
         self.preview_job.signals.done.connect(self._preview_done)
         self.playing.emit(True)
@@ -74,7 +78,8 @@ class LibraryController(QObject):
             self.import_job = None
             self.import_ended.emit()
 
-        self.import_job = self.workers.run("import", lambda j: services.import_catalog(self.engine, j, csv),
+        self.import_job = self.workers.run("import", lambda j: self.engine.import_catalog(
+            csv, name=Path(csv).stem, progress=j.progress, cancel=j.cancel),
                                            finished=done, failed=lambda m: self.problem.emit(csv, m),
                                            progress=self.import_progress.emit)
         self.import_job.signals.done.connect(ended)

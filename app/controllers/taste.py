@@ -7,7 +7,6 @@ import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app import services
 from app.controllers.taste_status import status_text
 from app.workers import Workers
 
@@ -71,7 +70,11 @@ class TasteController(QObject):
             self.show_status()
             self.failed.emit(msg)
 
-        job = self.workers.run("train", lambda j: services.train(self.engine, j), finished=done, failed=failed)
+        def train(job):
+            self.engine.train_taste(progress=job.progress, cancel=job.cancel)
+            return self.engine.taste_status()
+
+        job = self.workers.run("train", train, finished=done, failed=failed)
         job.signals.done.connect(lambda: self.retrain() if self.again and not self.closing else None)
 
     def refresh_predictions(self, after_training: bool = False) -> None:
@@ -80,7 +83,7 @@ class TasteController(QObject):
             if after_training:
                 self.updated.emit()
 
-        self.workers.run("predict", lambda j: services.predictions(self.engine), finished=done,
+        self.workers.run("predict", lambda j: self.engine.predict_like(), finished=done,
                          failed=lambda m: log.info("no predictions: %s", m))
 
     def refresh_status(self) -> None:
@@ -90,12 +93,12 @@ class TasteController(QObject):
             self.info = info or {}
             self.show_status()
 
-        self.workers.run("taste status", lambda j: services.status(self.engine), finished=done,
+        self.workers.run("taste status", lambda j: self.engine.taste_status(), finished=done,
                          failed=lambda m: log.info("no taste status: %s", m))
         self.refresh_explanation()
 
     def refresh_explanation(self) -> None:
-        self.workers.run("explain", lambda j: services.explain(self.engine), finished=self.explanation.emit,
+        self.workers.run("explain", lambda j: self.engine.explain_taste().to_dict(), finished=self.explanation.emit,
                          failed=lambda m: None)
 
     def show_status(self) -> None:

@@ -6,9 +6,12 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from app.display import readable
 from app.widgets.library_model import attr_value, fmt_duration, track_title
 from app.widgets.tag_chips import TagChips
-from musicrec_engine.attributes import KEY_NAMES, UNIT_ATTRIBUTES
+from musicrec_engine.engine import Engine
+
+KEY_NAMES, UNIT_ATTRIBUTES = Engine.KEY_NAMES, Engine.UNIT_ATTRIBUTES
 
 PROVENANCE_TEXT = {
     "measured": "measured by signal processing",
@@ -154,8 +157,9 @@ class DetailPanel(QFrame):
             return
         self.title.setText(track_title(track))
         bits = [track.get("artist"), track.get("album"), track.get("year")]
-        self.subtitle.setText(" · ".join(str(b) for b in bits if b) or str(track.get("path") or ""))
-        self.subtitle.setToolTip(str(track.get("path") or ""))
+        path = readable(str(track.get("path") or ""))
+        self.subtitle.setText(" · ".join(str(b) for b in bits if b) or path)
+        self.subtitle.setToolTip(path)
         self.tags.set_tags(track.get("tags"))
         for name in UNIT_ATTRIBUTES:
             v = attr_value(track, name)
@@ -185,7 +189,7 @@ class DetailPanel(QFrame):
             if name == "key":
                 tip = attr_tip(track, "key", text) + "\n" + attr_tip(track, "mode", text.split(" ")[-1])
             elif name == "duration":
-                tip = str(track.get("path") or "")
+                tip = path
             else:
                 tip = attr_tip(track, name, text)
             self.fact_labels[name].setToolTip(tip)

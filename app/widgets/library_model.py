@@ -12,7 +12,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
-from musicrec_engine.attributes import KEY_NAMES
+from app.display import readable
+from musicrec_engine.engine import Engine
+
+KEY_NAMES = Engine.KEY_NAMES
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -48,7 +51,7 @@ def attr_value(track: dict, name: str):
 def track_title(track: dict) -> str:
     if track.get("title"):
         return str(track["title"])
-    path = str(track.get("path") or "")
+    path = readable(str(track.get("path") or ""))
     return path.rsplit("/", 1)[-1].rsplit(".", 1)[0] if path else "(untitled)"
 
 
@@ -88,7 +91,7 @@ def _row(track: dict) -> tuple[list, list, str]:
     ]
     hay = " ".join((texts[0], texts[1], texts[2], texts[6], str(track.get("album_artist") or ""),
                     str(track.get("genre") or ""), str(track.get("year") or ""),
-                    str(track.get("path") or ""), *tag_words(track))).casefold()
+                    readable(str(track.get("path") or "")), *tag_words(track))).casefold()
     return texts, keys, hay
 
 
@@ -125,7 +128,7 @@ class LibraryModel(QAbstractTableModel):
         if role == TRACK_ROLE:
             return self.tracks[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == 0:
-            return str(self.tracks[index.row()].get("path") or "")
+            return readable(str(self.tracks[index.row()].get("path") or ""))
         return None
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):

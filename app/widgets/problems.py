@@ -16,9 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.display import readable
+
 
 def display_name(where: str) -> str:
     """A file's name (its folder is in the tooltip); other sources ("Library", "Rating") as they are."""
+    where = readable(where)
     return Path(where).name if ("/" in where or "\\" in where) else where
 
 
@@ -43,7 +46,7 @@ class ProblemsPanel(QWidget):
 
     def add(self, where: str, reason: str) -> None:
         item = QListWidgetItem(f"{display_name(where)} — {reason}")
-        item.setToolTip(where)
+        item.setToolTip(readable(where))
         self.list.addItem(item)
         n = self.list.count()
         self.summary.setText(f"{n} problem(s). Each file's reason is listed; the other files were still analysed.")

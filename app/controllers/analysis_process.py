@@ -1,0 +1,107 @@
+"""The analysis runs in a child process (`musicrec analyze --json`, from Engine.analysis_command),
+which stores each result in the library; this process reads one JSON line per file and fetches the
+finished rows. Coordinating a process pool from inside the GUI process kept several Python threads
+busy next to the GUI thread, and on a loaded machine every hand-over of the interpreter lock cost
+the GUI tens of milliseconds.
+
+What keeps the child from hanging or outliving the app:
+- its stderr (progress every 25 files, errors) is drained by a thread all the time: a pipe that
+  nobody reads fills at 64 KiB and then both processes wait for each other for ever;
+- its stdout is read as bytes and decoded with surrogateescape, and the child writes with
+  surrogateescape too, so a file name that is not UTF-8 is one more result, not a crash;
+- it runs in its own session (process group): Cancel interrupts the child, lets it finish its
+  database write for a moment, then ends the whole group, so no worker process lives on.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+
+from app.display import readable
+
+CANCEL_GRACE_S = 3.0  # time for the child to finish the database write in flight after Cancel
+STDERR_LINES = 20  # the last lines of the child's stderr, for a message when it fails
+
+
+def analyze(engine, paths: list[str], job, jobs: int | None = None) -> None:
+    """Analyse `paths` (files or folders) and emit one job item per file:
+    {"path", "status", "error", "track"}, track being the library row of an ok file."""
+    total = len(engine.audio_files(paths))
+    job.progress(0, total, "")
+    if total == 0:
+        return
+    cmd, env = engine.analysis_command(paths, jobs=jobs)
+    env["PYTHONIOENCODING"] = "utf-8:surrogateescape"
+    posix = os.name == "posix"
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=env, start_new_session=posix,
+                            creationflags=0 if posix else subprocess.CREATE_NEW_PROCESS_GROUP)
+    tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+    drain = threading.Thread(target=_drain, args=(proc.stderr, tail), name="analysis-stderr", daemon=True)
+    drain.start()
+    watch = threading.Thread(target=_watch, args=(proc, job.cancel), name="analysis-watch", daemon=True)
+    watch.start()
+    done = 0
+    try:
+        for line in proc.stdout:
+            r = engine.read_analysis_line(line)
+            if r is None:
+                continue
+            done += 1
+            item = _item(engine, r)
+            job.progress(done, max(total, done), readable(item["path"]))
+            job.item(item)
+    finally:
+        code = proc.wait()
+        watch.join(CANCEL_GRACE_S + 1)
+        drain.join(1)
+    if code not in (0, 1) and not job.cancel.is_set():
+        last = [ln for ln in tail if ln.strip()]
+        raise RuntimeError(last[-1] if last else f"the analysis stopped unexpectedly (exit status {code})")
+
+
+def _item(engine, r: dict) -> dict:
+    item = {"path": r["path"], "status": r["status"], "error": r["error"], "track": None}
+    if item["status"] == "ok":
+        try:
+            item["track"] = engine.track(item["path"])
+        except Exception as exc:  # a path the library cannot look up: that file's problem, not the batch's
+            item["track"] = None
+            item["error"] = f"analysed, but it could not be read back from the library: {exc}"
+        if item["track"] is None:
+            item["status"] = "error"
+            item["error"] = item["error"] or "analysed, but it is not in the library."
+    return item
+
+
+def _drain(stream, tail: collections.deque) -> None:
+    with contextlib.suppress(ValueError, OSError):  # the pipe closed under us: nothing more to read
+        for raw in stream:
+            tail.append(raw.decode("utf-8", "replace").rstrip())
+
+
+def _watch(proc: subprocess.Popen, cancel: threading.Event) -> None:
+    """On Cancel: SIGINT (the child finishes the file it is storing), then the whole group ends.
+    When the child exits by itself, helpers it left behind are stopped too, so nothing holds the
+    output pipes open and keeps this process waiting."""
+    while proc.poll() is None:
+        if cancel.wait(0.2):
+            with contextlib.suppress(OSError):
+                proc.send_signal(signal.SIGINT if os.name == "posix" else signal.CTRL_BREAK_EVENT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(CANCEL_GRACE_S)
+            break
+    _end_group(proc)
+
+
+def _end_group(proc: subprocess.Popen) -> None:
+    if os.name == "posix":
+        with contextlib.suppress(OSError):  # the group is empty already
+            os.killpg(proc.pid, signal.SIGKILL)
+    elif proc.poll() is None:
+        proc.kill()

@@ -1,0 +1,19 @@
+"""Text for display that Qt can always show (no Qt here: controllers and widgets both use it)."""
+
+from __future__ import annotations
+
+import os
+
+
+def readable(text: str) -> str:
+    """A file name as text Qt can show: a name that is not valid UTF-8 reaches Python with
+    surrogate escapes, which are read as Latin-1 (the usual source of such names) for display."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = os.fsencode(text)
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
