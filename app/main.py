@@ -126,7 +126,7 @@ def _schedule_screenshot(window, args) -> None:
 
     def select_then_shoot():
         if window.model.rowCount():
-            window._select_source_row(min(1, window.model.rowCount() - 1))
+            window.library.select_source_row(min(1, window.model.rowCount() - 1))
         QTimer.singleShot(900, shoot)  # let the similar list and predictions arrive
 
     _after_first_load(window, after_library)

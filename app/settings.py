@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.widgets.folder_list import FolderList
 from musicrec_engine.engine import Engine
 
 WEIGHTED = [*Engine.UNIT_ATTRIBUTES, "loudness", "tempo", "key", "mode"]
@@ -34,7 +35,6 @@ THRESHOLDS = ("liked_probability", "liked_share", "min_tracks", "metadata_probab
 DEFAULTS = {
     **{k: v for k, v in Engine.album_thresholds().items() if k in THRESHOLDS},
     "workers": max(2, os.cpu_count() or 2),  # >= 2 puts batches in worker processes, off the GUI process
-    "watched_folders": "",  # one folder per line; re-scanned at every start
 }
 
 
@@ -71,6 +71,13 @@ class AppSettings:
         for n, w in weights.items():
             self.q.setValue(f"weights/{n}", float(w))
         self.q.sync()
+
+    def watched_folders(self) -> list[str]:
+        """Music folders scanned again at every start (new, changed, moved and gone files)."""
+        return [f for f in str(self.q.value("watched_folders", "") or "").splitlines() if f.strip()]
+
+    def set_watched_folders(self, folders: list[str]) -> None:
+        self.set("watched_folders", "\n".join(folders))
 
     def thresholds(self) -> dict:
         return {k: self.get(k) for k in THRESHOLDS}
@@ -181,7 +188,11 @@ class SettingsDialog(QDialog):
         drow = QHBoxLayout()
         drow.addWidget(self.data, 1)
         drow.addWidget(browse)
+        self.watched = FolderList(settings.watched_folders())
+        self.watched.setToolTip("Scanned at every start: new and changed files are analysed, moved files keep "
+                                "their ratings, files that are gone are hidden (their ratings kept).")
         f.addRow("Analysis workers", self.workers)
+        f.addRow("Watched folders", self.watched)
         f.addRow("Data folder", drow)
         lay.addWidget(gen)
 
@@ -222,6 +233,7 @@ class SettingsDialog(QDialog):
         s.set("metadata_probability", self.meta_p.value())
         s.set("metadata_min_ratings", self.meta_n.value())
         s.set("workers", self.workers.value())
+        s.set_watched_folders(self.watched.folders())
         s.set_weights({n: b.value() for n, b in self.weights.items()})
         us = user_settings()
         us.setValue("data_folder", self.data.text().strip())

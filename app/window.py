@@ -54,7 +54,7 @@ class MainWindow(QMainWindow):
         self.settings = AppSettings(engine)
         engine.set_similarity_weights(self.settings.weights())
         self.workers = Workers(self)
-        self.closing = False
+        self.closing = self.loaded_once = False
         self.progress_cancel = lambda: None  # what Cancel in the progress strip stops
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
@@ -93,7 +93,8 @@ class MainWindow(QMainWindow):
         rate.addSeparator()
         rate.addAction("&Retrain the taste model now", lambda: self.taste_jobs.retrain())
         view = mb.addMenu("&View")
-        view.addAction("&Find", self._focus_filter, QKeySequence.StandardKey.Find)
+        view.addAction("&Find", lambda: (self.tabs.setCurrentWidget(self.library), self.library.focus_filter()),
+                       QKeySequence.StandardKey.Find)
         view.addAction("&Problems", lambda: self.problems_dock.show())
         mb.addMenu("&Help").addAction(f"&About {APP_NAME}", self.show_about)
 
@@ -172,14 +173,12 @@ class MainWindow(QMainWindow):
     # --- library ---------------------------------------------------------------------------
     def _loaded(self, tracks: list) -> None:
         self.library.set_tracks(tracks)
+        first = not self.loaded_once
+        self.loaded_once = True
         self.library_loaded.emit()
-
-    def _focus_filter(self) -> None:
-        self.tabs.setCurrentWidget(self.library)
-        self.library.focus_filter()
-
-    def _select_source_row(self, row: int) -> None:
-        self.library.select_source_row(row)
+        watched = [f for f in self.settings.watched_folders() if Path(f).is_dir()]
+        if first and watched:  # new, changed, moved and gone files in the watched folders
+            self.analysis.scan(watched)
 
     def toggle_preview(self) -> None:
         if not self.library.play_button.property("deviceAvailable"):
@@ -238,6 +237,9 @@ class MainWindow(QMainWindow):
         msg = f"Analysed {summary.ok} file(s)"
         if summary.failed:
             msg += f"; {summary.failed} could not be analysed (see Problems)"
+        if summary.moved or summary.missing:  # rows changed place or went away: show the library as it is
+            msg += f"; {summary.moved} moved, {summary.missing} gone"
+            self.jobs.load()
         self.statusBar().showMessage(msg + (" — cancelled" if summary.cancelled else ""), 10000)
         if summary.ok and sum(self.model.counts()):
             # New tracks get a predicted like only when there is a model, i.e. ratings; without

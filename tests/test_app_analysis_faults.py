@@ -74,10 +74,13 @@ def long_recording(path, minutes: float):
 def test_cancel_leaves_no_analysis_process_behind(window, qtbot, tmp_path, home):
     # Two long recordings keep both worker processes busy for far longer than Cancel may take; a
     # few short songs make the batch big enough for the analysis to use worker processes at all.
-    long = [long_recording(tmp_path / f"concert {i}.wav", 10) for i in range(2)]
-    songs = [write(tmp_path / "songs" / f"song {i}.wav", music(3.0, key=i, seed=i)) for i in range(4)]
+    folder = tmp_path / "music"  # the long ones sort first, so both workers start on one
+    for i in range(2):
+        long_recording(folder / f"concert {i}.wav", 10)
+    for i in range(4):
+        write(folder / f"song {i}.wav", music(3.0, key=i, seed=i))
     window.settings.set("workers", 2)
-    window.add_paths([*map(str, long), str(songs[0].parent)])
+    window.add_paths([str(folder)])
     qtbot.waitUntil(lambda: len(processes_with_home(home)) >= 4, timeout=60000)  # child, fork server, workers
     qtbot.wait(2000)
     with qtbot.waitSignal(window.analysis_finished, timeout=60000):

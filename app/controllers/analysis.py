@@ -1,5 +1,7 @@
-"""The analysis queue: files and folders the user added wait here while one analysis job runs;
-results come back in batches, and Cancel stops the job and drops what was waiting."""
+"""The analysis queue: what the user added waits here while one job runs — files to analyse,
+folders to scan incrementally (new and changed files analysed, moves followed, gone files marked
+missing), the demo library. Results come back in batches; Cancel stops the job and drops what
+was waiting."""
 
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from app.controllers.analysis_process import analyze
 from app.workers import Workers, children_at_low_priority
 
 ARRIVAL_MS = 500  # batch finished files: each repaint of the table costs the busy GUI thread
+DEMO, FILES, FOLDERS = "demo", "files", "folders"
 
 
 @dataclass
 class Summary:
     ok: int = 0
     failed: int = 0
+    moved: int = 0  # by folder scans: files found under a new name or place (ratings kept)
+    missing: int = 0  # by folder scans: files that are gone (their rows hidden, ratings kept)
     cancelled: bool = False
 
 
@@ -34,8 +39,7 @@ class AnalysisQueue(QObject):
         super().__init__(parent)
         self.engine, self.workers, self.jobs = engine, workers, jobs
         self.job = None
-        self.pending: list[str] = []
-        self.demo_pending = False
+        self.pending: list[tuple[str, list[str]]] = []  # (DEMO | FILES | FOLDERS, paths)
         self.select_path: str | None = None  # a single added file is selected when it arrives
         self.summary = Summary()
         self.closing = False
@@ -50,19 +54,25 @@ class AnalysisQueue(QObject):
         return self.job is not None
 
     def add(self, paths: list[str]) -> bool:
-        """Queue files/folders; False when they wait behind a running job."""
+        """Queue files (analysed) and folders (scanned); False when they wait behind a running job."""
         one_file = len(paths) == 1 and Path(paths[0]).is_file()
         self.select_path = str(Path(paths[0]).resolve()) if one_file else None
-        self.pending.extend(paths)
+        folders = [p for p in paths if Path(p).is_dir()]
+        files = [p for p in paths if p not in folders]
+        self.pending += [(kind, ps) for kind, ps in ((FOLDERS, folders), (FILES, files)) if ps]
+        return self._start_if_idle()
+
+    def scan(self, folders: list[str]) -> bool:
+        self.pending.append((FOLDERS, list(folders)))
         return self._start_if_idle()
 
     def add_demo(self) -> bool:
-        self.demo_pending = True
+        self.pending.append((DEMO, []))
         return self._start_if_idle()
 
     def cancel(self) -> None:
         if self.job is not None:
-            self.pending, self.demo_pending = [], False
+            self.pending = []
             self.job.cancel.set()
 
     def _start_if_idle(self) -> bool:
@@ -72,24 +82,36 @@ class AnalysisQueue(QObject):
         return True
 
     def _start(self) -> None:
-        paths, self.pending = self.pending, []
-        demo, self.demo_pending = self.demo_pending, False
+        requests, self.pending = self.pending, []
         jobs = self.jobs()
         engine = self.engine
 
         def work(job):
+            scans = []
             with children_at_low_priority():
-                if demo:
-                    job.progress(0, 0, "Generating the demo library…")
-                    analyze(engine, engine.make_demo_library(), job, jobs=jobs)
-                if paths and not job.cancel.is_set():
-                    analyze(engine, paths, job, jobs=jobs)
+                for kind, paths in requests:
+                    if job.cancel.is_set():
+                        break
+                    if kind == DEMO:
+                        job.progress(0, 0, "Generating the demo library…")
+                        paths = engine.make_demo_library()
+                    scans.append(analyze(engine, paths, job, jobs=jobs, scan=kind == FOLDERS))
+            return [s for s in scans if s]
 
         self.summary = Summary()
         self.job = self.workers.run("analysis", work, item=self._item, failed=self.failed.emit,
-                                    progress=self.progress.emit)
+                                    progress=self.progress.emit, finished=self._scanned)
         self.job.signals.done.connect(self._done)
-        self.started.emit("Generating the demo library…" if demo else "Looking for audio files…")
+        first = requests[0][0]
+        self.started.emit({DEMO: "Generating the demo library…", FOLDERS: "Scanning for new and changed music…"}
+                          .get(first, "Looking for audio files…"))
+
+    def _scanned(self, reports: list[dict]) -> None:
+        for r in reports:
+            self.summary.moved += int(r.get("moved") or 0)
+            self.summary.missing += int(r.get("missing") or 0)
+            for message in r.get("messages") or []:  # e.g. a watched folder on an unplugged drive
+                self.failed.emit(message)
 
     def _item(self, item: dict) -> None:
         self._arrived.append(item)
@@ -113,8 +135,10 @@ class AnalysisQueue(QObject):
         self._flush()
         self.summary.cancelled = self.job.cancel.is_set()
         self.job = None
-        if (self.pending or self.demo_pending) and not self.summary.cancelled:
+        if self.pending and not self.summary.cancelled:
+            summary = self.summary
             self._start()
+            self.summary = summary  # one summary for everything the user queued
             return
-        self.pending, self.demo_pending = [], False
+        self.pending = []
         self.finished.emit(self.summary)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -28,14 +29,17 @@ CANCEL_GRACE_S = 3.0  # time for the child to finish the database write in fligh
 STDERR_LINES = 20  # the last lines of the child's stderr, for a message when it fails
 
 
-def analyze(engine, paths: list[str], job, jobs: int | None = None) -> None:
+def analyze(engine, paths: list[str], job, jobs: int | None = None, scan: bool = False) -> dict | None:
     """Analyse `paths` (files or folders) and emit one job item per file:
-    {"path", "status", "error", "track"}, track being the library row of an ok file."""
-    total = len(engine.audio_files(paths))
+    {"path", "status", "error", "track"}, track being the library row of an ok file.
+
+    With `scan`, the folders are scanned incrementally (only new and changed files are analysed,
+    so the total is not known ahead); returns the scan's report (found, new, moved, missing…)."""
+    total = 0 if scan else len(engine.audio_files(paths))
     job.progress(0, total, "")
-    if total == 0:
-        return
-    cmd, env = engine.analysis_command(paths, jobs=jobs)
+    if total == 0 and not scan:
+        return None
+    cmd, env = engine.analysis_command(paths, jobs=jobs, scan=scan)
     env["PYTHONIOENCODING"] = "utf-8:surrogateescape"
     posix = os.name == "posix"
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -46,11 +50,12 @@ def analyze(engine, paths: list[str], job, jobs: int | None = None) -> None:
     drain.start()
     watch = threading.Thread(target=_watch, args=(proc, job.cancel), name="analysis-watch", daemon=True)
     watch.start()
-    done = 0
+    done, report = 0, None
     try:
         for line in proc.stdout:
             r = engine.read_analysis_line(line)
             if r is None:
+                report = _summary(line) or report
                 continue
             done += 1
             item = _item(engine, r)
@@ -63,6 +68,16 @@ def analyze(engine, paths: list[str], job, jobs: int | None = None) -> None:
     if code not in (0, 1) and not job.cancel.is_set():
         last = [ln for ln in tail if ln.strip()]
         raise RuntimeError(last[-1] if last else f"the analysis stopped unexpectedly (exit status {code})")
+    return report
+
+
+def _summary(line: bytes) -> dict | None:
+    """The scan's closing line {"summary": {...}}, or None."""
+    try:
+        out = json.loads(line.decode("utf-8", "surrogateescape"))
+    except ValueError:
+        return None
+    return out.get("summary") if isinstance(out, dict) else None
 
 
 def _item(engine, r: dict) -> dict:

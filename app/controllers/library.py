@@ -31,7 +31,10 @@ class LibraryController(QObject):
         self.import_job = None
 
     def load(self) -> None:
-        self.workers.run("load library", lambda j: self.engine.tracks(), finished=self.loaded.emit,
+        # A folder scan records files it could not analyse (so an unchanged bad file is not tried
+        # again at every scan); the table shows music, the Problems panel the failures of this session.
+        self.workers.run("load library", lambda j: [t for t in self.engine.tracks() if t.get("status") == "ok"],
+                         finished=self.loaded.emit,
                          failed=self.load_failed.emit)
 
     def rate(self, ids: list, value) -> None:

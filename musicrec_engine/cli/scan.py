@@ -16,6 +16,8 @@ def register(sub) -> None:
     p.add_argument("folders", nargs="+", metavar="FOLDER", help="music folders (or single files)")
     p.add_argument("--jobs", type=positive_int, help="worker processes (default: number of cores)")
     p.add_argument("--json", action="store_true", help="one JSON summary on stdout")
+    p.add_argument("--each", action="store_true",
+                   help="one JSON line per analysed file as it is stored, then one line {\"summary\": ...}")
     p.set_defaults(func=run)
 
 
@@ -25,7 +27,8 @@ def run(args, where) -> int:
     bar = ProgressReport()
     with Engine(args.home) as eng:
         try:
-            rep = eng.scan(args.folders, progress=bar, jobs=args.jobs)
+            each = (lambda r: emit_json(r.to_json())) if args.each else None
+            rep = eng.scan(args.folders, progress=bar, jobs=args.jobs, on_result=each)
         finally:
             bar.close()
     for m in rep.messages:
@@ -34,7 +37,9 @@ def run(args, where) -> int:
         progress(f"musicrec: {f['path']}: {f['error']}")
     if rep.cancelled:
         progress("musicrec: the scan was stopped; run it again to finish (what was done is kept)")
-    if args.json:
+    if args.each:
+        emit_json({"summary": rep.to_dict()})
+    elif args.json:
         emit_json(rep.to_dict())
     else:
         print(rep.summary(), file=sys.stdout)

@@ -117,9 +117,11 @@ class AnalysisArea:
         return file_features(path, pipeline, window=window, cache=self.feature_cache)
 
     # --- the child-process protocol ---------------------------------------------------------------
-    def analysis_command(self, paths, jobs: int | None = None) -> tuple[list[str], dict]:
+    def analysis_command(self, paths, jobs: int | None = None, scan: bool = False) -> tuple[list[str], dict]:
         """The command line and environment that analyse `paths` in a child process, storing into
-        this engine's library and printing one JSON line per file (see the module doc)."""
+        this engine's library and printing one JSON line per file (see the module doc). With
+        `scan`, an incremental scan of folders (`musicrec scan --each`): one line per analysed
+        file, then one line {"summary": ScanReport}."""
         import os
         import sys
 
@@ -133,7 +135,8 @@ class AnalysisArea:
             cmd += ["--home", str(p.data)]
         else:  # the platform's own folders: the same defaults apply in the child
             env.pop("MUSICREC_HOME", None)
-        cmd += ["analyze", "--json", *([f"--jobs={int(jobs)}"] if jobs else []), "--", *map(str, paths)]
+        cmd += ["scan", "--each"] if scan else ["analyze", "--json"]
+        cmd += [*([f"--jobs={int(jobs)}"] if jobs else []), "--", *map(str, paths)]
         return cmd, env
 
     @staticmethod

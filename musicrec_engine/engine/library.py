@@ -55,16 +55,20 @@ class LibraryArea:
         return [str(p) for p in iter_audio_files(paths)]
 
     def scan(self, folders, progress: Progress | None = None, cancel: threading.Event | None = None,
-             jobs: int | None = None):
+             jobs: int | None = None, on_result=None):
         """Incremental re-scan of music folders: new and changed files analysed, moves followed,
-        gone files marked missing (ratings kept). Returns library.scan.ScanReport."""
-        from functools import partial
-
+        gone files marked missing (ratings kept). Returns library.scan.ScanReport.
+        `on_result(result)` is called for each analysed file once it is stored."""
         from musicrec_engine.analysis.pipeline import analyze_paths
         from musicrec_engine.library import scan
 
-        # through the analysis area's feature cache, so a re-added file is not decoded again
-        run = partial(analyze_paths, cache=self.feature_cache, models_dir=self.paths.models)
+        def run(paths, **kw):
+            # through the analysis area's feature cache, so a re-added file is not decoded again
+            for result in analyze_paths(paths, cache=self.feature_cache, models_dir=self.paths.models, **kw):
+                yield result
+                if on_result is not None:  # the scan stored it before asking for the next one
+                    on_result(result)
+
         return scan.scan(self.library, folders, analyze_paths=run, progress=progress, cancel=cancel, jobs=jobs)
 
     # --- catalogs -------------------------------------------------------------------------------
