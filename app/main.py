@@ -102,13 +102,19 @@ def _schedule_screenshot(window, args) -> None:
         if shot["done"]:
             return
         shot["done"] = True
-        if tab:
-            names = [window.tabs.tabText(i).lower() for i in range(window.tabs.count())]
-            if tab.lower() in names:
-                window.tabs.setCurrentIndex(names.index(tab.lower()))
-        QTimer.singleShot(700 if tab else 300, save)
+        names = [window.tabs.tabText(i).lower() for i in range(window.tabs.count())]
+        if tab and tab.lower() == "albums":  # ranked in the background: shoot when they show
+            window.albums_shown.connect(lambda: QTimer.singleShot(300, save))
+            QTimer.singleShot(30000, save)
+        else:
+            QTimer.singleShot(700 if tab else 300, save)
+        if tab and tab.lower() in names:
+            window.tabs.setCurrentIndex(names.index(tab.lower()))
 
     def save():
+        if shot.get("saved"):
+            return
+        shot["saved"] = True
         window.grab().save(args.screenshot)
         window.close()
 

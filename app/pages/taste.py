@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -13,6 +14,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+
+def plain_words(name) -> str:
+    """The taste space's column names as a reader says them: "key=C" is "key of C", "mode=minor"
+    is "minor mode", "tempo_bin=2" is "tempo band 2"."""
+    text = str(name)
+    for raw, said in (("key=", "key of "), ("tempo_bin=", "tempo band "), ("tempo_bin", "tempo band")):
+        text = text.replace(raw, said)
+    return re.sub(r"\bmode=(\w+)", r"\1 mode", text)
 
 
 def explanation_html(expl) -> str:
@@ -29,12 +39,12 @@ def explanation_html(expl) -> str:
                                ("towards_dislike", "Pushes towards dislike", "#a9b1c2")):
         items = expl.get(key) or []
         if items:
-            lis = "".join(f"<li>{html.escape(str(i))}</li>" for i in items[:8])
+            lis = "".join(f"<li>{html.escape(plain_words(i))}</li>" for i in items[:8])
             parts.append(f"<h3 style='color:{colour}'>{title}</h3><ul>{lis}</ul>")
     groups = expl.get("grouped_importance") or []
     if groups:
         rows = "".join(
-            f"<tr><td>{html.escape(str(g.get('group')))}</td>"
+            f"<tr><td>{html.escape(plain_words(g.get('group')))}</td>"
             f"<td><span style='color:#7aa2f7'>{'█' * max(1, round(float(g.get('share', 0)) * 30))}</span> "
             f"{float(g.get('share', 0)):.0%}</td>"
             f"<td>{'towards like' if float(g.get('direction', 0)) > 0 else 'towards dislike'}</td></tr>"
@@ -43,7 +53,8 @@ def explanation_html(expl) -> str:
                      f"{rows}</table>")
     top = expl.get("top_features") or []
     if top:
-        rows = "".join(f"<tr><td>{html.escape(str(t.get('feature')))}</td><td>{html.escape(str(t.get('group')))}</td>"
+        rows = "".join(f"<tr><td>{html.escape(plain_words(t.get('feature')))}</td>"
+                       f"<td>{html.escape(plain_words(t.get('group')))}</td>"
                        f"<td align='right'>{float(t.get('importance', 0)):.3f}</td>"
                        f"<td>{'+' if float(t.get('direction', 0)) > 0 else '−'}</td></tr>" for t in top[:10])
         parts.append("<h3>Top features</h3><table cellspacing='0' cellpadding='3'><tr><th align='left'>Feature</th>"
@@ -90,6 +101,9 @@ class TastePage(QWidget):
     def set_counts(self, likes: int, dislikes: int) -> None:
         self.counts.setText(f"<b>{likes}</b> liked · <b>{dislikes}</b> disliked")
         self.counts.setTextFormat(Qt.TextFormat.RichText)
+        # Nothing to learn from before the first rating: say so rather than fail on a click.
+        self.train.setEnabled(likes + dislikes > 0)
+        self.train.setToolTip("" if likes + dislikes else "Like or dislike some tracks first")
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
