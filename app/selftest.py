@@ -69,7 +69,7 @@ def check_listening(ctx: Context) -> str:
 
 
 def check_library(ctx: Context) -> str:
-    tracks = ctx.engine.library.tracks()
+    tracks = ctx.engine.tracks()
     if len(tracks) != len(FORMATS):
         raise AssertionError(f"library holds {len(tracks)} tracks, expected {len(FORMATS)}")
     return f"{len(tracks)} tracks in {ctx.engine.paths.library_db.name}"

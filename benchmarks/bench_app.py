@@ -6,6 +6,8 @@ Each figure comes with a reference measured in the same run, because the machine
   start-up     the app's window shown and idle, vs a bare PySide6 window in a fresh interpreter
   cells        LibraryModel.data() per cell on --rows rows, vs Qt's own C++ QStandardItemModel
   stalls       the longest gap of a 10 ms GUI timer while --files files are analysed, vs idle
+  bulk         --bulk empty files (per-file errors) through the app's analysis path (child process,
+               stderr drained, results read back), vs the same child command run alone
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from provenance import announce  # noqa: E402 - after the path set-up above
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 BARE = r"""
@@ -137,13 +141,54 @@ def stalls(n_files: int, idle_seconds: float = 5.0) -> tuple[int, int, float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def bulk(n_files: int) -> tuple[float, float]:
+    """Seconds for n empty files through the app's queue, and for the bare child command."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.controllers.analysis import AnalysisQueue
+    from app.workers import Workers
+    from musicrec_engine.engine import Engine
+
+    _app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
+    tmp = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    try:
+        deep = tmp.joinpath("music", *["a folder with a long name " * 7] * 3)  # long progress lines
+        deep.mkdir(parents=True)
+        for i in range(n_files):
+            (deep / f"empty file {i:05d}.wav").touch()
+        engine = Engine(tmp / "home")
+        cmd, env = engine.analysis_command([str(tmp / "music")], jobs=2)
+        t0 = time.monotonic()
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        bare = time.monotonic() - t0
+        engine.close()
+        engine = Engine(tmp / "home2")
+        workers = Workers()
+        queue = AnalysisQueue(engine, workers, lambda: 2)
+        loop = QEventLoop()
+        queue.finished.connect(loop.quit)
+        QTimer.singleShot(600_000, loop.quit)
+        t0 = time.monotonic()
+        queue.add([str(tmp / "music")])
+        loop.exec()
+        ours = time.monotonic() - t0
+        assert queue.summary.failed == n_files, f"{queue.summary.failed} of {n_files} results arrived"
+        workers.shutdown()
+        engine.close()
+        return ours, bare
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--files", type=int, default=20)
     p.add_argument("--rows", type=int, default=50_000)
+    p.add_argument("--bulk", type=int, default=14_000, help="empty files for the bulk row (0 skips it)")
     args = p.parse_args()
     random.seed(0)
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    announce(args)
     full, bare = startup()
     print("\n| measure | MusicRec | reference | ratio |\n|---|---|---|---|")
     print(f"| start-up to an idle window (s) | {full:.2f} | {bare:.2f} (bare PySide6 window) | {full / bare:.1f}x |")
@@ -153,6 +198,10 @@ def main() -> int:
     busy, idle, wall = stalls(args.files)
     print(f"| longest GUI stall while {args.files} files are analysed (ms) | {busy} | {idle} (idle window) | "
           f"{busy / max(idle, 1):.1f}x |")
+    if args.bulk:
+        ours, bare = bulk(args.bulk)
+        print(f"| {args.bulk:,} empty files through the app's analysis path (s) | {ours:.1f} | {bare:.1f} "
+              f"(the child command alone) | {ours / bare:.2f}x |")
     print(f"\n{args.files} files analysed in {wall:.1f} s (3-second clips, analysis in a child process)")
     return 0
 
