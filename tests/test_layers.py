@@ -43,6 +43,8 @@ def test_the_tree_keeps_every_import_contract():
      "Predicting with a learned model never imports the training code"),
     ("musicrec_engine/cli/tracks.py", "from musicrec_engine.library.store import Library",
      "The CLI reaches the engine through the facade only"),
+    ("app/controllers/library.py", "from musicrec_engine.library.store import Library",
+     "The app reaches the engine through the facade only"),
 ])
 def test_a_deliberate_back_edge_breaks_the_contract(tmp_path, module, line, contract):
     for pkg in PACKAGES:
