@@ -19,6 +19,7 @@ import collections
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -27,6 +28,7 @@ from app.display import readable
 
 CANCEL_GRACE_S = 3.0  # time for the child to finish the database write in flight after Cancel
 STDERR_LINES = 20  # the last lines of the child's stderr, for a message when it fails
+PROGRESS_LINE = re.compile(r"^\[\d+/(\d+)\] ")
 
 
 def analyze(engine, paths: list[str], job, jobs: int | None = None, scan: bool = False) -> dict | None:
@@ -46,7 +48,9 @@ def analyze(engine, paths: list[str], job, jobs: int | None = None, scan: bool =
                             env=env, start_new_session=posix,
                             creationflags=0 if posix else subprocess.CREATE_NEW_PROCESS_GROUP)
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
-    drain = threading.Thread(target=_drain, args=(proc.stderr, tail), name="analysis-stderr", daemon=True)
+    counts = {"total": total}  # a scan learns its total from the child's progress lines
+    drain = threading.Thread(target=_drain, args=(proc.stderr, tail, None if total else counts),
+                             name="analysis-stderr", daemon=True)
     drain.start()
     watch = threading.Thread(target=_watch, args=(proc, job.cancel), name="analysis-watch", daemon=True)
     watch.start()
@@ -59,7 +63,7 @@ def analyze(engine, paths: list[str], job, jobs: int | None = None, scan: bool =
                 continue
             done += 1
             item = _item(engine, r)
-            job.progress(done, max(total, done), readable(item["path"]))
+            job.progress(done, max(counts["total"], done), readable(item["path"]))
             job.item(item)
     finally:
         code = proc.wait()
@@ -94,10 +98,16 @@ def _item(engine, r: dict) -> dict:
     return item
 
 
-def _drain(stream, tail: collections.deque) -> None:
+def _drain(stream, tail: collections.deque, counts: dict | None) -> None:
+    """Read the child's stderr to the end, keeping its last lines; with `counts`, the total of
+    files to analyse is taken from its plain progress lines ("[12/340] message")."""
     with contextlib.suppress(ValueError, OSError):  # the pipe closed under us: nothing more to read
         for raw in stream:
-            tail.append(raw.decode("utf-8", "replace").rstrip())
+            line = raw.decode("utf-8", "replace").rstrip()
+            tail.append(line)
+            m = PROGRESS_LINE.match(line) if counts is not None else None
+            if m:
+                counts["total"] = int(m.group(1))
 
 
 def _watch(proc: subprocess.Popen, cancel: threading.Event) -> None:
