@@ -54,10 +54,11 @@ class Player:
     called from PortAudio's thread when a track plays to its end (not on stop); the app turns it
     into a queued signal."""
 
-    def __init__(self, decode=None, on_end=None):
+    def __init__(self, decode, on_end=None):
+        """`decode(path)` gives (mono float32 samples, sample rate): the engine's decoder."""
         import threading
 
-        self._decode = decode or _decode_full
+        self._decode = decode
         self.on_end = on_end
         self._lock = threading.Lock()
         self._stream = None
@@ -160,10 +161,3 @@ class Player:
             self.state = "stopped"
             if self.on_end is not None:
                 self.on_end(self.path)
-
-
-def _decode_full(path: str):
-    from musicrec_engine.audio import decode as audio
-
-    out = audio.decode(path)
-    return out.y, out.sr

@@ -1,4 +1,4 @@
-"""The main window: menus, the Library / Albums / Taste pages, the progress strip and the Problems
+"""The main window: menus, the Library / Playlists / Albums / Taste pages, the progress strip and the Problems
 panel, and the wiring between the pages and the controllers that run the jobs. No job state lives
 here: the controllers own it and report by signals, in the GUI thread."""
 
@@ -9,14 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QFileDialog,
-    QMainWindow,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app import playback
 from app.about import AboutDialog
@@ -29,6 +22,7 @@ from app.pages.albums import AlbumsPage
 from app.pages.library import LibraryPage
 from app.pages.playlists import PlaylistsPage
 from app.pages.taste import TastePage
+from app.playlists_wiring import connect_playlists
 from app.settings import AppSettings, SettingsDialog, ask_contact, restore_window_state, save_window_state
 from app.widgets.drop_overlay import DropOverlay
 from app.widgets.problems import ProblemsPanel
@@ -103,9 +97,10 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
         self.library = LibraryPage(demo_marker=str(Path(self.engine.demo_folder).resolve()))
-        self.library.set_preview_device(*playback.output_device())
         self.playlists = PlaylistsPage()
-        self.playlists.set_preview_device(*playback.output_device())
+        device = playback.output_device()  # asking PortAudio takes a moment: once
+        self.library.set_preview_device(*device)
+        self.playlists.set_preview_device(*device)
         self.albums = AlbumsPage()
         self.taste = TastePage()
         for page, name in ((self.library, "Library"), (self.playlists, "Playlists"), (self.albums, "Albums"),
@@ -137,16 +132,13 @@ class MainWindow(QMainWindow):
         lib.demo_requested.connect(self.load_demo)
         lib.rate_requested.connect(self.rate_selected)
         lib.preview_requested.connect(self.toggle_preview)
-        lib.similar_wanted.connect(jobs.similar)
         lib.counts_changed.connect(self.taste.set_counts)
         lib.counts_changed.connect(taste.set_counts)
         jobs.loaded.connect(self._loaded)
         jobs.load_failed.connect(lambda m: (self.add_problem("Library", m), self._loaded([])))
         jobs.rated.connect(self._rated)
         jobs.problem.connect(self.add_problem)
-        jobs.similar_ready.connect(lib.show_similar)
-        jobs.similar_failed.connect(lib.similar.show_note)
-        jobs.playing.connect(lambda on: self.closing or lib.set_playing(on))
+        lib.attach(jobs)
         jobs.preview_failed.connect(lambda m: self.statusBar().showMessage(f"Preview failed: {m}", 8000))
         jobs.import_progress.connect(self.progress.update_progress)
         jobs.imported.connect(lambda s: (self.statusBar().showMessage(s, 15000), self.refresh_albums()))
@@ -157,18 +149,15 @@ class MainWindow(QMainWindow):
         self.analysis.failed.connect(lambda m: self.add_problem("Analysis", m))
         self.analysis.finished.connect(self._analysis_done)
         taste.status_changed.connect(lib.rating.set_status)
-        taste.status_changed.connect(self.taste.set_status)
         taste.predictions.connect(lambda p: lib.set_field(p, "predicted_like"))
-        taste.explanation.connect(self.taste.set_explanation)
         taste.updated.connect(self.taste_updated)
-        taste.failed.connect(lambda m: self.taste.set_status(self.taste.status.text() + "\n" + m))
-        self.taste.retrain.connect(taste.retrain)
+        self.taste.attach(taste)
         self.albums.refresh_requested.connect(self.refresh_albums)
         self.albums.search_requested.connect(self.search_albums)
         self.albums.attach(albums)
         albums.shown.connect(self._albums_shown)
         self.tabs.currentChanged.connect(self._tab_changed)
-        self._connect_playlists()
+        connect_playlists(self)
 
     # --- library ---------------------------------------------------------------------------
     def _loaded(self, tracks: list) -> None:
@@ -257,66 +246,6 @@ class MainWindow(QMainWindow):
             return
         self._progress_start("Importing", f"Importing {Path(csv).name}…", self.jobs.cancel_import)
         self.jobs.import_catalog(csv)
-
-    # --- playlists -----------------------------------------------------------------------------
-    def _connect_playlists(self) -> None:
-        page, jobs = self.playlists, self.playlist_jobs
-        self.library.playlist_wanted.connect(self.playlist_from)
-        self.library.table.selectionModel().selectionChanged.connect(
-            lambda *_a: page.set_selection(self.library.selected_tracks()))
-        page.make_requested.connect(lambda kind, args: jobs.make(kind, **args))
-        page.open_requested.connect(jobs.open)
-        page.save_requested.connect(jobs.save)
-        page.edit_requested.connect(jobs.set_tracks)
-        page.delete_requested.connect(jobs.delete)
-        page.export_requested.connect(self.export_playlist_dialog)
-        page.open_in_player_requested.connect(jobs.export_for_player)
-        page.add_selection_requested.connect(lambda: page.add_tracks(self.library.selected_tracks()))
-        page.play_requested.connect(jobs.play_from)
-        page.toggle_requested.connect(jobs.toggle)
-        page.stop_requested.connect(jobs.stop)
-        page.next_requested.connect(jobs.next)
-        page.seek_requested.connect(jobs.seek)
-        page.volume_changed.connect(jobs.set_volume)
-        jobs.made.connect(lambda p: page.show_playlist(p, saved=False))
-        jobs.opened.connect(lambda p: page.show_playlist(p, saved=True))
-        jobs.listed.connect(page.set_saved)
-        jobs.failed.connect(page.show_message)
-        jobs.busy.connect(page.set_busy)
-        jobs.exported.connect(self._playlist_exported)
-        jobs.now_playing.connect(page.now_playing)
-        jobs.position.connect(page.set_position)
-        jobs.stopped.connect(page.playback_stopped)
-        jobs.play_failed.connect(lambda m: self.statusBar().showMessage(m, 8000))
-
-    def playlist_from(self, tracks: list) -> None:
-        """"Make playlist from this": more like the selected tracks, on the Playlists page."""
-        self.playlists.set_selection(tracks)
-        self.playlists.kind.setCurrentIndex(self.playlists.kind.findData("seeds"))
-        self.tabs.setCurrentWidget(self.playlists)
-        self.playlist_jobs.make("seeds", seeds=[t["id"] for t in tracks], **self.playlists.options())
-
-    def export_playlist_dialog(self, playlist: dict) -> None:
-        file, chosen = QFileDialog.getSaveFileName(
-            self, "Export playlist", str(Path.home() / f"{playlist['name']}.m3u8"),
-            "M3U8 playlist (*.m3u8);;M3U8, paths relative to the playlist (*.m3u8);;XSPF playlist (*.xspf)")
-        if file:
-            if not file.lower().endswith((".m3u8", ".xspf")):
-                file += ".xspf" if "XSPF" in chosen else ".m3u8"
-            self.playlist_jobs.export(playlist, file, relative="relative" in chosen)
-
-    def _playlist_exported(self, rep: dict) -> None:
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
-
-        left = f"; {len(rep['skipped'])} missing file(s) left out" if rep["skipped"] else ""
-        if rep.get("open"):
-            if not QDesktopServices.openUrl(QUrl.fromLocalFile(rep["file"])):
-                self.statusBar().showMessage(f"No player opened {rep['file']}", 8000)
-                return
-            self.statusBar().showMessage(f"Opened the playlist in your player ({rep['written']} tracks{left})", 8000)
-        else:
-            self.statusBar().showMessage(f"Exported {rep['written']} tracks to {rep['file']}{left}", 8000)
 
     # --- problems ------------------------------------------------------------------------------
     def add_problem(self, where: str, reason: str) -> None:

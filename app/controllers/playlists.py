@@ -40,6 +40,10 @@ class PlaylistsController(QObject):
         self.tick.timeout.connect(lambda: self.player and self.position.emit(self.player.position))
         self._track_ended.connect(self._next_after_end)
 
+    def _decode(self, path: str):
+        """Whole tracks for the player, through the engine's decoder (files are only read)."""
+        return self.engine.decode_preview(path)
+
     # --- making and keeping --------------------------------------------------------------------
     def make(self, kind: str, **kwargs) -> None:
         self.busy.emit(True)
@@ -105,7 +109,7 @@ class PlaylistsController(QObject):
             self.stop()
             return
         if self.player is None:
-            self.player = playback.Player(on_end=self._ended_elsewhere)
+            self.player = playback.Player(self._decode, on_end=self._ended_elsewhere)
         self.row = row
         path = self.queue[row].get("path")
 
@@ -148,7 +152,7 @@ class PlaylistsController(QObject):
 
     def set_volume(self, v: float) -> None:
         if self.player is None:
-            self.player = playback.Player(on_end=self._ended_elsewhere)
+            self.player = playback.Player(self._decode, on_end=self._ended_elsewhere)
         self.player.volume = v
 
     def stop(self) -> None:

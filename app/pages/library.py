@@ -286,3 +286,10 @@ class LibraryPage(QStackedWidget):
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.setText(STOP if playing else PLAY)
+
+    def attach(self, jobs) -> None:
+        """Follow a LibraryController: similar tracks for the selection, and the preview's state."""
+        self.similar_wanted.connect(jobs.similar)
+        jobs.similar_ready.connect(self.show_similar)
+        jobs.similar_failed.connect(self.similar.show_note)
+        jobs.playing.connect(self.set_playing)

@@ -110,3 +110,10 @@ class TastePage(QWidget):
 
     def set_explanation(self, expl) -> None:
         self.why.setHtml(explanation_html(expl))
+
+    def attach(self, jobs) -> None:
+        """Follow a TasteController: its status line, explanation and failures; Retrain asks it."""
+        jobs.status_changed.connect(self.set_status)
+        jobs.explanation.connect(self.set_explanation)
+        jobs.failed.connect(lambda m: self.set_status(self.status.text() + "\n" + m))
+        self.retrain.connect(jobs.retrain)

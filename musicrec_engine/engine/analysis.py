@@ -159,9 +159,10 @@ class AnalysisArea:
         return r
 
     @staticmethod
-    def decode_preview(path, seconds: float):
-        """The first `seconds` of a file, mono float32, and its sample rate (the file is only read)."""
+    def decode_preview(path, seconds: float | None = None):
+        """The first `seconds` of a file (with None: as much as an analysis reads), mono float32,
+        and its sample rate (the file is only read)."""
         from musicrec_engine.audio import decode as audio
 
-        out = audio.decode(path, max_seconds=seconds)
-        return out.y[: int(seconds * out.sr)], out.sr
+        out = audio.decode(path) if seconds is None else audio.decode(path, max_seconds=seconds)
+        return (out.y if seconds is None else out.y[: int(seconds * out.sr)]), out.sr
