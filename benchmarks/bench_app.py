@@ -6,8 +6,9 @@ Each figure comes with a reference measured in the same run, because the machine
   start-up     the app's window shown and idle, vs a bare PySide6 window in a fresh interpreter
   cells        LibraryModel.data() per cell on --rows rows, vs Qt's own C++ QStandardItemModel
   stalls       the longest gap of a 10 ms GUI timer while --files files are analysed, vs idle
-  bulk         --bulk empty files (per-file errors) through the app's analysis path (child process,
-               stderr drained, results read back), vs the same child command run alone
+  bulk         --bulk empty files (per-file errors) in a folder added to the app (an incremental scan
+               in the child process, stderr drained, results read back), vs the same child command
+               run alone at the same priority
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ def bulk(n_files: int) -> tuple[float, float]:
     from PySide6.QtWidgets import QApplication
 
     from app.controllers.analysis import AnalysisQueue
-    from app.workers import Workers
+    from app.workers import BACKGROUND_NICE, Workers
     from musicrec_engine.engine import Engine
 
     _app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
@@ -158,9 +159,11 @@ def bulk(n_files: int) -> tuple[float, float]:
         for i in range(n_files):
             (deep / f"empty file {i:05d}.wav").touch()
         engine = Engine(tmp / "home")
-        cmd, env = engine.analysis_command([str(tmp / "music")], jobs=2)
+        cmd, env = engine.analysis_command([str(tmp / "music")], jobs=2, scan=True)  # what Add Folder runs
         t0 = time.monotonic()
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        # at the app's background priority, so the ratio is the app's own overhead, not the nice level
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                       preexec_fn=lambda: os.nice(BACKGROUND_NICE))
         bare = time.monotonic() - t0
         engine.close()
         engine = Engine(tmp / "home2")
@@ -201,7 +204,7 @@ def main() -> int:
     if args.bulk:
         ours, bare = bulk(args.bulk)
         print(f"| {args.bulk:,} empty files through the app's analysis path (s) | {ours:.1f} | {bare:.1f} "
-              f"(the child command alone) | {ours / bare:.2f}x |")
+              f"(the child command alone, same priority) | {ours / bare:.2f}x |")
     print(f"\n{args.files} files analysed in {wall:.1f} s (3-second clips, analysis in a child process)")
     return 0
 

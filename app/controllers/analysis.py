@@ -113,8 +113,8 @@ class AnalysisQueue(QObject):
             for message in r.get("messages") or []:  # e.g. a watched folder on an unplugged drive
                 self.failed.emit(message)
 
-    def _item(self, item: dict) -> None:
-        self._arrived.append(item)
+    def _item(self, items: list[dict]) -> None:
+        self._arrived += items
         if not self._timer.isActive():
             self._timer.start()
 
