@@ -315,7 +315,8 @@ class PlaylistsPage(QWidget):
             "To discover: import a catalog CSV (File menu) to also see tracks like these that you do not have.")
         notes = p.get("notes") or []
         where = "Saved." if saved else "Not saved yet: name it and press Save."
-        self.message.setText(" ".join([where, *notes]))
+        sentences = (n[:1].upper() + n[1:].rstrip(".") + "." for n in notes if n)  # the engine's notes are clauses
+        self.message.setText(" ".join([where, *sentences]))
 
     def add_tracks(self, tracks: list[dict]) -> None:
         if self.current is None:

@@ -74,7 +74,8 @@ class AlbumCard(QFrame):
         year = field(album, "year", "date")
         head = QLabel(f"<b>{html.escape(title)}</b>" + (f"  <span style='color:#8b93a7'>({html.escape(str(year)[:4])})</span>" if year else ""))
         head.setObjectName("albumTitle")
-        artist = QLabel(html.escape(str(field(album, "artist", "artist_name", "album_artist", default="Unknown artist"))))
+        artist = QLabel(str(field(album, "artist", "artist_name", "album_artist", default="Unknown artist")))
+        artist.setTextFormat(Qt.TextFormat.PlainText)  # a name is text, never markup: "D'Agostino", "<3"
         artist.setObjectName("albumArtist")
         text.addWidget(head)
         text.addWidget(artist)
@@ -107,6 +108,7 @@ class AlbumCard(QFrame):
             reasons = [reasons]
         if reasons:
             r = QLabel("; ".join(str(x) for x in reasons[:3]))
+            r.setTextFormat(Qt.TextFormat.PlainText)
             r.setObjectName("albumReasons")
             r.setWordWrap(True)
             text.addWidget(r)

@@ -14,7 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).resolve().parent
-SPOTIFY_SAMPLE = ROOT.parent / "shared" / "data" / "spotify-sample" / "tracks_features_sample_1k.csv"
+# ../shared/data beside the repository (a git worktree sits one level deeper)
+SPOTIFY_SAMPLE = next((d / "shared" / "data" / "spotify-sample" / "tracks_features_sample_1k.csv"
+                       for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared" / "data").is_dir()), Path("-"))
 sys.path.insert(0, str(ROOT))
 
 
@@ -94,6 +96,12 @@ def main() -> int:
         shoot(app, w, "albums.png")
         w.tabs.setCurrentWidget(w.taste)
         shoot(app, w, "taste.png")
+        from app.playlists_wiring import playlist_from
+
+        select(w, {"Open Road", "Pulse"})
+        playlist_from(w, w.library.selected_tracks())  # what "Make playlist from this" does
+        wait(app, w.playlist_jobs.made, 60000)
+        shoot(app, w, "playlists.png")
         w.close()
         engine.close()
     return 0
