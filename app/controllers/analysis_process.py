@@ -124,13 +124,17 @@ def _drain(stream, tail: collections.deque, counts: dict | None) -> None:
 
 
 def _watch(proc: subprocess.Popen, cancel: threading.Event) -> None:
-    """On Cancel: SIGINT (the child finishes the file it is storing), then the whole group ends.
+    """On Cancel: SIGINT to the child's group (the child finishes the file it is storing), then
+    whatever is left of the group is killed.
     When the child exits by itself, helpers it left behind are stopped too, so nothing holds the
     output pipes open and keeps this process waiting."""
     while proc.poll() is None:
         if cancel.wait(0.2):
-            with contextlib.suppress(OSError):
-                proc.send_signal(signal.SIGINT if os.name == "posix" else signal.CTRL_BREAK_EVENT)
+            with contextlib.suppress(OSError):  # the whole group: the pool's workers stop too
+                if os.name == "posix":
+                    os.killpg(proc.pid, signal.SIGINT)
+                else:
+                    proc.send_signal(signal.CTRL_BREAK_EVENT)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(CANCEL_GRACE_S)
             break
