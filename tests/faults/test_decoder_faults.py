@@ -8,6 +8,7 @@ from pathlib import Path
 
 from audio_fixtures import music, write
 from conftest import run_cli
+from faultkit import crashed, tally
 
 
 def wav_header(channels: int, rate: int, frames: int, bits: int = 8) -> bytes:
@@ -26,6 +27,7 @@ def test_a_file_declaring_a_thousand_channels_is_a_clear_per_file_error(tmp_path
         f.write(bytes([128]) * (1000 * frames))
     r = run_cli("analyze", "--json", "--jobs", "1", str(folder), home=home)
     rows = {x["path"].rsplit("/", 1)[1]: x for x in map(json.loads, r.stdout.splitlines())}
+    tally("a header declaring 1000 channels", crashes=crashed(r.stderr), lost=int(rows["good.wav"]["status"] != "ok"))
     assert r.returncode == 1
     assert rows["good.wav"]["status"] == "ok"
     assert rows["wide.wav"]["status"] == "error" and "1000 channels" in rows["wide.wav"]["error"]
@@ -101,5 +103,7 @@ def test_a_hung_worker_is_killed_by_the_watchdog_and_the_batch_finishes(tmp_path
     assert proc.wait(timeout=120) == 1
     reader.join(10)
     errors = {r["path"]: r["error"] for r in rows if r["status"] != "ok"}
+    tally("a worker hung mid-file (SIGSTOP): per-file watchdog", crashes=crashed(proc.stderr.read()),
+          lost=len(set(errors) - {victim}) + 6 - len(rows))
     assert len(rows) == 6 and len({r["path"] for r in rows}) == 6
     assert list(errors) == [victim] and "longer than 15 s" in errors[victim], errors

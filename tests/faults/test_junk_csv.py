@@ -8,6 +8,7 @@ import csv
 import json
 
 from conftest import run_cli
+from faultkit import crashed, tally
 
 HEADER = ["id", "name", "album", "album_id", "artists", "danceability", "energy", "key", "loudness", "mode",
           "speechiness", "acousticness", "instrumentalness", "liveness", "valence", "tempo"]
@@ -29,14 +30,15 @@ def write(path, rows, header=HEADER, encoding="utf-8"):
     return path
 
 
-def _clean(r):
+def _clean(r, kind):
+    tally(f"junk CSV: {kind}", crashes=crashed(r.stderr))
     assert "Traceback" not in r.stderr and "unexpected error" not in r.stderr, r.stderr
 
 
 def test_wrong_columns_is_one_line_and_no_catalog(tmp_path, home):
     f = write(tmp_path / "x.csv", [{"a": 1, "b": 2}], header=["a", "b"])
     r = run_cli("catalog", "import", str(f), home=home)
-    _clean(r)
+    _clean(r, "wrong columns (catalog import)")
     assert r.returncode == 1 and "unknown catalog format" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert json.loads(run_cli("catalog", "list", "--json", home=home).stdout) == []
 
@@ -52,7 +54,7 @@ def test_nan_huge_fields_duplicates_and_malformed_lines_are_counted(tmp_path, ho
         fh.write("id9,Too,Many,Fields,['B'],0.5,0.5,1,-8,1,0.1,0.1,0.1,0.1,0.5,120,extra,more\n")
         fh.write(",".join(str(v) for v in row(10).values()) + "\n")
     r = run_cli("catalog", "import", str(f), "--json", home=home)
-    _clean(r)
+    _clean(r, "NaN, 300,000-character field, duplicate id, malformed line (catalog import)")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert (rep["imported"], rep["duplicates"], rep["malformed"]) == (8, 1, 1)
@@ -65,7 +67,7 @@ def test_mixed_encodings_are_read(tmp_path, home):
     with open(f, "ab") as fh:  # a spreadsheet appended a Windows-1252 line deep in a UTF-8 file
         fh.write(",".join(str(v) for v in row(9999, name="Caf\xe9").values()).encode("cp1252") + b"\n")
     r = run_cli("catalog", "import", str(f), "--json", home=home)
-    _clean(r)
+    _clean(r, "Windows-1252 line deep in a UTF-8 file (catalog import)")
     rep = json.loads(r.stdout)
     assert r.returncode == 0 and rep["imported"] == 5001
     assert any("Windows-1252" in m for m in rep["messages"])
@@ -80,7 +82,7 @@ def test_rating_csv_with_a_huge_field_keeps_the_good_rows(tmp_path, home):
     f = tmp_path / "likes.csv"
     f.write_text(f"mbid,liked\n{MBID},1\n{'f' * 131_073},1\n{MBID[:-1]}b,0\n")
     r = run_cli("rate", "--csv", str(f), "--json", home=home)
-    _clean(r)
+    _clean(r, "131,073-character field (rate --csv)")
     assert r.returncode == 1  # one row could not be used, and says which
     out = json.loads(r.stdout)
     assert out["ratings"] == 2 and out["problems"] == 1 and "line 3" in r.stderr
@@ -90,6 +92,6 @@ def test_catalog_ratings_with_an_extra_column_keeps_the_rows(tmp_path, home):
     f = tmp_path / "likes.csv"
     f.write_text(f"mbid,liked\n{MBID},1,a note someone typed\n{MBID[:-1]}b,0\nnot-an-id,1\n")
     r = run_cli("catalog", "ratings", str(f), "--json", home=home)
-    _clean(r)
+    _clean(r, "extra column (catalog ratings)")
     out = json.loads(r.stdout)
     assert out["matched"] + out["unmatched"] == 2 and out["problems"] == 1

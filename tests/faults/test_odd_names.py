@@ -13,6 +13,7 @@ import sys
 import pytest
 from audio_fixtures import music, write
 from conftest import ROOT
+from faultkit import crashed, tally
 
 LATIN1 = b"caf\xe9.wav"  # "café.wav" as an old Latin-1 system wrote it: not valid UTF-8
 
@@ -45,6 +46,9 @@ LOCALES = [{"LC_ALL": "C.UTF-8"}, {"LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf
 def test_a_latin1_long_or_odd_name_is_analysed_stored_and_reported_losslessly(tmp_path, home, env):
     folder, names = _odd_folder(tmp_path)
     r = _musicrec(home, env, "analyze", "--json", "--jobs", "1", os.fsdecode(folder))
+    tally(f"odd file names ({env.get('PYTHONIOENCODING') or 'C.UTF-8'} output): Latin-1, 250 bytes, quotes, "
+          "newline, emoji", tried=len(names), crashes=crashed(r.stderr) + (r.returncode != 0),
+          lost=len(names) - r.stdout.count(b'"status": "ok"'))
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     rows = [json.loads(line) for line in r.stdout.decode("utf-8").splitlines()]  # strict, as the app reads it
     assert [x["status"] for x in rows] == ["ok"] * len(names), rows
