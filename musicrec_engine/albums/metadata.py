@@ -168,7 +168,8 @@ def _genre_reason(seen: list[Rate], prior: float) -> str:
 def score_discovered(client, out, th, rates: LikeRates, max_lookups: int, report, cancel) -> None:
     """Albums too few of whose tracks can be judged by sound get a metadata score; their artists'
     tags are asked for once each (cached like every answer)."""
-    from musicrec_engine.albums.scoring import ask, score_probabilities
+    from musicrec_engine.albums.discovery import ask
+    from musicrec_engine.albums.scoring import score_probabilities
 
     need = [a for a in out.albums if a.metadata is not None
             and score_probabilities([t.probability for t in a.tracks], a.total, th)["coverage"] < th.min_coverage]

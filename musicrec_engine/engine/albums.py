@@ -40,6 +40,7 @@ class AlbumsArea:
         """Ranked albums from the library, catalogs and MusicBrainz. `all` never goes online: it
         adds MusicBrainz albums only from the cache; `musicbrainz` searches from your liked artists.
         `thresholds`: a dict of album_thresholds() values (missing ones take the defaults)."""
+        from musicrec_engine.albums import discovery
         from musicrec_engine.albums import scoring as alb
         from musicrec_engine.errors import UsageError
 
@@ -56,13 +57,13 @@ class AlbumsArea:
         if source in ("musicbrainz", "all"):
             if source == "all":
                 mb_overrides["offline"] = True
-            seeds = alb.seed_artists(lib_rows + cat_rows, th)
+            seeds = discovery.seed_artists(lib_rows + cat_rows, th)
             if seeds or source == "musicbrainz":
                 if not seeds:
                     raise UsageError("no liked tracks to start from: like some tracks, or use 'albums search "
                                      "--artist NAME'")
                 client = self.musicbrainz(**mb_overrides)
-                disc = alb.discover(client, alb.TrackIndex(lib_rows + cat_rows), th, seeds=seeds,
+                disc = discovery.discover(client, discovery.TrackIndex(lib_rows + cat_rows), th, seeds=seeds,
                                     progress=progress if source == "musicbrainz" else None, cancel=cancel,
                                     rates=self.metadata_like_rates())
                 found += disc.albums
@@ -72,16 +73,16 @@ class AlbumsArea:
                       progress: Progress | None = None, cancel: threading.Event | None = None,
                       **mb_overrides) -> dict:
         """MusicBrainz albums by artist/tag/years (or, with neither, your liked artists), scored."""
-        from musicrec_engine.albums import scoring as alb
+        from musicrec_engine.albums import discovery
         from musicrec_engine.errors import UsageError
 
         th = self._thresholds(thresholds)
         rows = self._album_library_rows() + self._scored_catalog_rows()[0]
-        seeds = [] if (artist or tag) else alb.seed_artists(rows, th)
+        seeds = [] if (artist or tag) else discovery.seed_artists(rows, th)
         if not (artist or tag or seeds):
             raise UsageError("nothing to search for: give --artist or --tag, or like some tracks first")
         client = self.musicbrainz(**mb_overrides)
-        disc = alb.discover(client, alb.TrackIndex(rows), th, seeds=seeds, artist=artist, tag=tag, years=years,
+        disc = discovery.discover(client, discovery.TrackIndex(rows), th, seeds=seeds, artist=artist, tag=tag, years=years,
                             progress=progress, cancel=cancel, rates=self.metadata_like_rates())
         return self._album_report(disc.albums, th, disc, client)
 
