@@ -143,6 +143,7 @@ def test_a_crafted_pickle_in_the_data_folder_is_refused_never_loaded(tmp_path):
     assert not marker.exists(), "the crafted pickle ran during analysis"
     assert r.returncode == 0, r.stderr
     attrs = json.loads(r.stdout.splitlines()[0])["attributes"]
-    assert attrs["energy"]["provenance"] == "estimated"  # the refused model gave nothing
+    # the refused model gave nothing: energy comes from the listening model's tags, as without it
+    assert attrs["energy"]["provenance"] == "learned" and attrs["energy"]["source"] == "MusiCNN tags (MSD+MTT)"
     assert attrs["speechiness"]["provenance"] == "learned"  # the shipped model still works
     assert "attributes.joblib is a pickle" in (home / "logs" / "musicrec.log").read_text()
