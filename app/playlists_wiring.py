@@ -30,6 +30,9 @@ def connect_playlists(window) -> None:
         (jobs.exported, lambda rep: exported(window, rep)), (jobs.now_playing, page.now_playing),
         (jobs.position, page.set_position), (jobs.stopped, page.playback_stopped),
         (jobs.play_failed, lambda m: window.statusBar().showMessage(m, 8000)),
+        (page.demo_requested, window.load_demo),
+        (window.library_loaded, lambda: page.set_library_size(window.model.rowCount())),
+        (window.analysis_finished, lambda: page.set_library_size(window.model.rowCount())),
     ):
         signal.connect(slot)
 

@@ -217,3 +217,18 @@ def test_the_taste_page_explains_a_model_trained_outside_the_window(qtbot, home,
     assert "Taste tab" not in w.taste.status.text()
     w.close()
     eng.close()
+
+
+def test_an_empty_library_offers_the_demo_from_the_playlists_page(window, qtbot):
+    w, page = window, window.playlists
+    w.tabs.setCurrentWidget(page)
+    qtbot.waitUntil(page.demo.isVisible, timeout=10000)  # once the (empty) library has loaded
+    assert page.message.text().startswith("Your library is empty")
+    with qtbot.waitSignal(w.analysis_finished, timeout=300000):
+        page.demo.click()
+    qtbot.waitUntil(lambda: not page.demo.isVisible(), timeout=10000)
+    w.tabs.setCurrentWidget(w.library)
+    select(w, {"Open Road"})
+    with qtbot.waitSignal(w.playlist_jobs.made, timeout=60000):
+        w.library.playlist_button.click()  # "Make playlist from this" under the detail panel
+    assert page.tracks.count() == 8 and page_titles(page)[0] == "Open Road"  # the whole demo, seed first

@@ -58,6 +58,7 @@ class PlaylistsPage(QWidget):
     next_requested = Signal()
     seek_requested = Signal(float)
     volume_changed = Signal(float)
+    demo_requested = Signal()  # an empty library: the demo library is one click away here too
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -179,6 +180,11 @@ class PlaylistsPage(QWidget):
         self.message.setObjectName("mutedText")
         self.message.setWordWrap(True)
         v.addWidget(self.message)
+        self.demo = QPushButton("Try the demo library")
+        self.demo.setToolTip("Generates 8 short synthetic tracks in your data folder and analyses them")
+        self.demo.clicked.connect(self.demo_requested.emit)
+        self.demo.hide()
+        v.addWidget(self.demo, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.tracks = QListWidget()
         self.tracks.setObjectName("playlistTracks")
@@ -279,6 +285,15 @@ class PlaylistsPage(QWidget):
         self.seed_label.setText(f"Selected in the Library: {names}{more}" if self.seeds else
                                 "No tracks selected in the Library.")
         self._update_buttons()
+
+    def set_library_size(self, n: int) -> None:
+        """With no tracks yet, say how to get some (and offer the demo library) instead of the form's hint."""
+        self.demo.setVisible(n == 0)
+        if n == 0:
+            self.message.setText("Your library is empty: add music on the Library page, or try the demo library — "
+                                 "then make a playlist from any track.")
+        elif self.current is None and self.message.text().startswith("Your library is empty"):
+            self.message.setText("Select tracks in the Library and make a playlist from them, or choose another kind.")
 
     def set_saved(self, playlists: list[dict]) -> None:
         current_id = self.current.get("id") if self.current else None

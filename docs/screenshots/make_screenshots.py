@@ -91,6 +91,11 @@ def main() -> int:
         select(w, {"Last Train"})
         wait(app, ms=1500)
         shoot(app, w, "library.png")
+        select(w, {"Open Road"})
+        w.playlist_from(w.library.selected_tracks())  # "Make playlist from this"
+        wait(app, w.playlist_jobs.made, 60000)
+        w.playlists.tracks.item(1).setSelected(True)  # its reason shows under the list
+        shoot(app, w, "playlists.png")
         w.tabs.setCurrentWidget(w.albums)
         wait(app, w.albums_shown, 60000)
         shoot(app, w, "albums.png")
