@@ -179,7 +179,9 @@ def sequence(pool: Pool, ranked: list[int], opts: Options, fixed_first: int | No
         remaining.remove(pick)
         seconds += pool.tracks[pick].get("duration") or 0
     if not full() and not any(n.startswith("stopped") for n in notes):
-        notes.append(f"only {len(out)} tracks could be chosen")
+        notes.append(f"only {len(out)} tracks could be chosen: that is all the library has that fits "
+                     "(tracks you disliked are left out)" if opts.exclude_disliked else
+                     f"only {len(out)} tracks could be chosen: that is all the library has that fits")
     if opts.smooth and len(out) > 2:
         out = smooth_order(pool, out, gap, opts.artist_gap is not None, opts.harmonic) or out
     return out, notes
