@@ -17,10 +17,12 @@ CHILD = textwrap.dedent("""
     import numpy as np
     from PySide6.QtCore import QCoreApplication, QTimer
     from app import playback
+    from musicrec_engine.engine import Engine
 
+    engine = Engine(sys.argv[1] + ".home")
     out = {"device": playback.output_device()}
     ended = []
-    p = playback.Player(on_end=ended.append)
+    p = playback.Player(engine.decode_preview, on_end=ended.append)
     out["duration"] = p.load(sys.argv[1])
     p.play()
     t0 = time.monotonic()
@@ -50,7 +52,7 @@ CHILD = textwrap.dedent("""
     from app.workers import Workers
 
     app = QCoreApplication([])
-    ctl = PlaylistsController(None, Workers())
+    ctl = PlaylistsController(engine, Workers())
     rows = []
     ctl.now_playing.connect(lambda row, secs: rows.append(row))
     ctl.stopped.connect(app.quit)
