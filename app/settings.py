@@ -261,7 +261,7 @@ def ask_contact(parent, settings: AppSettings, tell) -> bool:
     return True
 
 
-HEADER_KEY = "window/header-v3"  # bump when the columns change, so an old layout is not applied
+HEADER_KEY = "window/header-v4"  # bump when the columns change, so an old layout is not applied
 
 
 def restore_window_state(window, q: QSettings, library) -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -154,14 +156,23 @@ class LibraryPage(QStackedWidget):
         self.playlist_button.setToolTip("A playlist of tracks that sound like the selected ones (Playlists page)")
         self.playlist_button.setEnabled(False)
         self.playlist_button.clicked.connect(self._want_playlist)
-        sl.addWidget(self.playlist_button)
+        self.similar.layout().addWidget(self.playlist_button)  # "more like this", under the similar tracks
+        self.similar.setMinimumHeight(190)
         sl.addWidget(self.rating)
         sl.addWidget(self.similar, 1)
+        # On a short screen the panels scroll rather than squeeze their rows into each other.
+        side_scroll = QScrollArea()
+        side_scroll.setObjectName("sideScroll")
+        side_scroll.setWidget(side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setMinimumWidth(side.minimumWidth())
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("librarySplitter")
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(side)
+        self.splitter.addWidget(side_scroll)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([940, 350])

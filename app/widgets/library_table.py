@@ -8,8 +8,10 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from app.widgets.library_model import COLUMNS, CellDelegate
 
-COLUMN_WIDTHS = [200, 130, 120, 56, 52, 74, 64, 70, 74, 64, 70, 84, 190]
-HIDDEN_COLUMNS = {"Mode"}  # the key column already says "maj"/"min"; the header menu shows it again
+COLUMN_WIDTHS = [200, 130, 120, 56, 52, 74, 64, 70, 74, 64, 70, 84, 170]
+# Shown again from the header's menu. The key column already says "maj"/"min"; the tags show as
+# chips beside the table, and with their column too the titles were cut to a few letters.
+HIDDEN_COLUMNS = {"Mode", "Tags"}
 
 
 class LibraryTable(QTableView):
