@@ -1,9 +1,10 @@
 """Measured attributes: tempo (+ the audio recommender's tempo bin), key, mode and loudness.
 
-All four read the shared Spectrum (onset envelope, chroma, rms, samples) so they add little to
-an analysis that computes the features anyway. Methods and their accuracy on audio with known
-answers: attributes/tempo.py, attributes/key.py, attributes/loudness.py, and
-benchmarks/bench_attributes.py (docs/BENCHMARKS.md, measured tempo and key).
+All four read the shared Spectrum (magnitude spectrogram, samples) so they add little to an
+analysis that computes the features anyway. Methods: measured/tempo.py, measured/key.py,
+measured/loudness.py; their accuracy on audio with known answers, their calibration and their
+agreement with Essentia on real recordings: benchmarks/bench_attributes.py (docs/BENCHMARKS.md,
+measured tempo and key).
 """
 
 from __future__ import annotations
