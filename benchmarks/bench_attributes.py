@@ -311,7 +311,7 @@ def real_music(ess: Essentia | None) -> str:
         return "none" if a["key"] < 0 else names[a["key"]] + ("" if a["mode"] else "m")
 
     for name, chart, o, t in rows:
-        lines.append(f"| {name} | {chart or '—'} | {k(o)} ({o['key_conf']:.2f}), {o['tempo']:.1f} ({o['tempo_conf']:.2f}) | "
+        lines.append(f"| {name} | {format(chart, '.1f') if chart else '—'} | {k(o)} ({o['key_conf']:.2f}), {o['tempo']:.1f} ({o['tempo_conf']:.2f}) | "
                      f"{k(t) + ', ' + format(t['tempo'], '.1f') if t else '—'} |")
     return "\n".join(lines)
 
