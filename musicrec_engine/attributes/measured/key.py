@@ -84,7 +84,7 @@ class KeyEstimate:
     mode: int  # 1 major, 0 minor (meaningless when key is -1; kept at the best guess)
     confidence: float  # 0..1 for the key
     mode_confidence: float  # 0..1
-    scores: np.ndarray  # 24 correlations: 0..11 major, 12..23 minor
+    scores: np.ndarray  # 24 summed z-scores (atonal: correlations): 0..11 major, 12..23 minor
 
 
 def _templates(names=DEFAULT_PROFILES, harmonics=HARMONICS, slope=HARMONIC_SLOPE) -> np.ndarray:
