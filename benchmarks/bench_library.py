@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from provenance import announce
+from provenance import announce, cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -181,8 +181,7 @@ def main() -> None:
     imp = _child("import", csv_path, home)
     sizes = [s for s in (10_000, 100_000, 300_000, 600_000, 1_200_000) if s <= a.rows]
     q = _child("query", home, imp["catalog_id"], ",".join(map(str, sizes)))
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), "?")
+    cpu = cpu_name()
     print(f"\nmachine: {os.cpu_count()} cores, {cpu}, load average {os.getloadavg()[0]:.1f}")
     print(f"rows: {imp['rows']}, CSV {csv_path.stat().st_size / 1e6:.0f} MB\n")
     print("| phase | time | peak memory | target |")

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from provenance import announce
+from provenance import announce, cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -203,8 +203,7 @@ def main() -> None:
 
     settings = {"shrink": SoundSpace().shrink, "max_components": SoundSpace().max_components}
     sets = [("development (pool A)", POOL_A, 1)] + ([] if a.dev_only else [("held-out test (pool B)", POOL_B, 2)])
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo if ln.startswith("model name")), "?")
+    cpu = cpu_name()
     print(f"machine: {os.cpu_count()} cores, {cpu}")
     print(f"{a.albums} albums x {a.tracks} tracks x {a.seconds:.0f} s per set; sound space settings {settings}\n")
     print("| set | method | same-album precision@5 | vs baseline |")

@@ -22,11 +22,16 @@ def revision() -> str:
     return rev + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
-def announce(args=None) -> None:
-    """Print the command line, the parsed arguments, the revision and the machine, as comments."""
+def cpu_name() -> str:
+    """The processor's model name ("?" where /proc/cpuinfo does not say)."""
     info = Path("/proc/cpuinfo")
     lines = info.read_text().splitlines() if info.exists() else []
-    cpu = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "?")
+    return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "?")
+
+
+def announce(args=None) -> None:
+    """Print the command line, the parsed arguments, the revision and the machine, as comments."""
+    cpu = cpu_name()
     script = Path(sys.argv[0]).name
     print(f"# {script} {' '.join(sys.argv[1:])}".rstrip())
     if args is not None:

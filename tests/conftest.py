@@ -17,6 +17,16 @@ def home(tmp_path, monkeypatch):
     return h
 
 
+@pytest.fixture
+def eng(home):
+    """The facade on the fresh data folder, closed after the test."""
+    from musicrec_engine.engine import Engine
+
+    e = Engine(home)
+    yield e
+    e.close()
+
+
 def run_cli(*argv, home=None):
     """Run `musicrec` as a real subprocess; returns CompletedProcess with text output."""
     import subprocess

@@ -134,12 +134,18 @@ def test_resampling_only_the_patches_matches_resampling_everything():
     assert np.abs(parts - whole).max() < 1e-4
 
 
-def test_damaged_or_missing_weights_give_one_clear_sentence(tmp_path):
+def weights_with_one_damaged(tmp_path, name: str):
+    """A copy of the shipped weights folder with one byte flipped in the middle of file `name`."""
     folder = tmp_path / "musicnn"
     shutil.copytree(listening.weights_dir(), folder)
-    data = bytearray((folder / "msd_musicnn.npz").read_bytes())
+    data = bytearray((folder / name).read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (folder / "msd_musicnn.npz").write_bytes(bytes(data))
+    (folder / name).write_bytes(bytes(data))
+    return folder
+
+
+def test_damaged_or_missing_weights_give_one_clear_sentence(tmp_path):
+    folder = weights_with_one_damaged(tmp_path, "msd_musicnn.npz")
     with pytest.raises(listening.WeightsError, match="does not match its manifest") as e:
         listening.load("msd", folder)
     assert str(e.value).count(". ") == 0 and str(e.value).endswith(".")

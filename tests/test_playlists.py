@@ -48,13 +48,6 @@ def make_library(eng, folder: Path, seed: int = 0) -> dict:
 
 
 @pytest.fixture
-def eng(home):
-    e = Engine(home)
-    yield e
-    e.close()
-
-
-@pytest.fixture
 def lib_ids(eng, tmp_path):
     return make_library(eng, tmp_path / "music")
 

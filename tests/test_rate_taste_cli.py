@@ -41,13 +41,6 @@ def add_tracks(eng, folder, n, seed=0, genre=None):
     return out
 
 
-@pytest.fixture
-def eng(home):
-    e = Engine(home)
-    yield e
-    e.close()
-
-
 def test_rating_a_file_that_is_not_in_the_library_says_so(home, tmp_path, eng):
     stray = write(tmp_path / "stray.wav", music(0.3))
     (tid, path, _, _), = add_tracks(eng, tmp_path / "lib", 1)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from audio_fixtures import music, write
 from conftest import ROOT
+from test_listening import weights_with_one_damaged
 
 from musicrec_engine import listening
 
@@ -28,11 +29,7 @@ def test_onnx_export_gives_the_ports_numbers():
 
 
 def test_an_altered_export_is_refused_and_one_of_other_weights_ignored(tmp_path):
-    folder = tmp_path / "musicnn"
-    shutil.copytree(listening.weights_dir(), folder)
-    data = bytearray((folder / "mtt_musicnn.onnx").read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (folder / "mtt_musicnn.onnx").write_bytes(bytes(data))
+    folder = weights_with_one_damaged(tmp_path, "mtt_musicnn.onnx")
     with pytest.raises(listening.WeightsError, match="does not match onnx.json"):
         listening.load("mtt", folder)
     other = tmp_path / "other"
