@@ -63,9 +63,10 @@ def main() -> int:
     args = ap.parse_args()
     announce(args)
     if not (args.data / FEATURES).is_file():
-        print(f"seed 004's file is not in {args.data}; nothing to measure")
+        print(f"the album recommender's file is not in {args.data}; nothing to measure")
         return 1
     from musicrec_engine.taste.bench import bench
+
     from musicrec_engine.taste.cv import cross_validate
     from musicrec_engine.taste.net import TasteParams
     from musicrec_engine.taste.ratings import load_ab_training

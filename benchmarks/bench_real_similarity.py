@@ -7,7 +7,7 @@ Spaces compared, all in the same run on the same files:
   (a) the product's sound space: the files are analysed into a temporary library (`--home`) with
       the product's own analysis (Engine.analyze), and each track's 5 neighbours are what
       Engine.similar(track_id=..., source="library") returns;
-  (b) seed 000's method: cosine over z-scored MFCC-273 (Engine.features(path, "mfcc"));
+  (b) the audio recommender's method: cosine over z-scored MFCC-273 (Engine.features(path, "mfcc"));
   (c) other embeddings: musicrec_engine.listening's MusiCNN (MSD, MTT, both concatenated, and
       each combined with the sound space) when that package is present, and any
       `--embedder module:function` (function(path) -> 1-D vector).
@@ -267,7 +267,7 @@ def main(argv=None) -> int:
     except Exception as e:  # noqa: BLE001
         print(f"# sound-space vectors not reachable ({type(e).__name__}: {e}); combinations skipped")
 
-    # (b) seed 000: z-scored MFCC-273, cosine
+    # (b) the audio recommender's method: z-scored MFCC-273, cosine
     mfcc = np.stack([np.asarray(eng.features(p, "mfcc")["values"], np.float64) for p in paths])
     nbs[f"(b) seed: z-scored MFCC-{mfcc.shape[1]}, cosine"] = neighbours(zscore_unit(mfcc), k)
     short[f"(b) seed: z-scored MFCC-{mfcc.shape[1]}, cosine"] = "(b) MFCC"
