@@ -218,3 +218,19 @@ def test_artist_and_genre_are_learnt_from_the_ratings(tmp_path):
     loaded = TasteModel.load(m.save(tmp_path / "m"))
     assert np.allclose(loaded.predict_proba(with_context(new, ["Artist 3"] * 40, [""] * 40)), p_fan)
     assert loaded.feature_names[-2:] != m.input_names[-2:] and "artist_like_share" in loaded.feature_names
+
+
+def test_cancel_during_the_artist_cross_validation_stops_training_at_once():
+    """Cancel in the first cross-validation must not be taken for "too few artists" and run on."""
+    rows = tracks(120, 21)
+    enc = with_context(rows, [f"Artist {i % 20}" for i in range(120)], [""] * 120)
+    cancel = threading.Event()
+    steps = []
+
+    def progress(done, total, msg):
+        steps.append(msg)
+        cancel.set()
+
+    with pytest.raises(Cancelled):
+        TasteModel.train(enc, taste(rows), FAST, progress=progress, cancel=cancel)
+    assert len(steps) == 1, steps

@@ -15,7 +15,6 @@ good model.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -439,6 +438,7 @@ def _accuracy_by_artist(rows, y, fit_predict, artists, folds: int, seed: int, pr
     """Cross-validated accuracy for artists already rated and for new artists (see taste.cv).
     Without artists every row counts as "rated" in the sense that nothing is known to be new."""
     from musicrec_engine.errors import MusicRecError
+    from musicrec_engine.jobs import Cancelled
     from musicrec_engine.taste.cv import artist_groups, cross_validate
 
     out = {"cv_rated_artists": None, "cv_new_artists": None}
@@ -455,11 +455,17 @@ def _accuracy_by_artist(rows, y, fit_predict, artists, folds: int, seed: int, pr
                             progress=first, cancel=cancel)
         if sum(cv.tested) >= folds:
             out["cv_rated_artists"] = cv.summary()
+    except Cancelled:
+        raise
     except MusicRecError:
         pass  # no artist has ratings on both sides of any split yet
     if len(set(artist_groups(artists))) >= MIN_ARTISTS_PER_FOLD * folds:
         # too few artists with both likes and dislikes for grouped folds: no figure yet
-        with contextlib.suppress(MusicRecError):
+        try:
             out["cv_new_artists"] = cross_validate(rows, y, fit_predict, "artist", folds, artists, seed=seed,
                                                    progress=second, cancel=cancel).summary()
+        except Cancelled:
+            raise
+        except MusicRecError:
+            pass
     return out
