@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +34,11 @@ _IN_FLIGHT_PER_WORKER = 2  # queued work per process: keeps workers busy without
 _MIN_FILES_PER_WORKER = 3  # smaller batches run in this process (see bench_features: worker start)
 ENV_FILE_TIMEOUT = "MUSICREC_FILE_TIMEOUT"
 FILE_TIMEOUT = 120.0
+
+
+# Analyses files elsewhere: runner(files, window, cancel) yields one AnalysisResult per file, as
+# each finishes, named by the path it was given; it stops handing out work when cancel is set.
+Runner = Callable[[list[str], str, threading.Event], Iterator["AnalysisResult"]]
 
 
 @dataclass
@@ -131,13 +136,15 @@ def analyze_file(path: str | os.PathLike, *, window: str = "full", cache: Featur
 
 def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, progress: Progress | None = None,
                   cancel: threading.Event | None = None, *, cache: FeatureCache | None = None,
-                  window: str = "full", models_dir: str | os.PathLike | None = None) -> Iterator[AnalysisResult]:
+                  window: str = "full", models_dir: str | os.PathLike | None = None,
+                  runner: Runner | None = None) -> Iterator[AnalysisResult]:
     """Analyse every audio file under `paths`, yielding results as they finish.
 
     jobs: worker processes (default: the number of cores); 1 runs in this process. Files the
     cache already knows are answered here without a worker. `progress(done, total, path)` after
     each file; setting `cancel` stops handing out work, and the generator ends after the
-    files in progress.
+    files in progress. `runner` analyses the other files somewhere else than this machine's
+    process pool (a Dask cluster: musicrec_engine/cluster), with the same cache, progress and cancel.
     """
     files = [str(p) for p in iter_audio_files(paths)]
     total = len(files)
@@ -161,6 +168,12 @@ def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, p
             todo.append(f)
         if cancel.is_set():
             return
+    if runner is not None:
+        for result in runner(todo, window, cancel):
+            if cache is not None:
+                _store(cache, result, _stat_key(result.path), key)
+            yield report(result)
+        return
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     if len(todo) < _MIN_FILES_PER_WORKER * jobs:
         jobs = 1  # a worker's start (imports, loading the attribute models) costs more than a few files
@@ -174,6 +187,13 @@ def analyze_paths(paths: Iterable[str | os.PathLike], jobs: int | None = None, p
             yield report(result)
         return
     yield from (report(r) for r in _pool(todo, jobs, window, cache, key, cancel))
+
+
+def _stat_key(path: str):
+    try:
+        return stat_key(os.stat(path))
+    except OSError:
+        return None
 
 
 def file_timeout() -> float:

@@ -1,10 +1,19 @@
-"""`musicrec analyze`: analyse audio files or folders (cached by content; bad files reported, not fatal)."""
+"""`musicrec analyze`: analyse audio files or folders (cached by content; bad files reported, not fatal),
+in local worker processes or, with --cluster, on a Dask cluster's workers."""
 
 from __future__ import annotations
 
 import sys
 
-from musicrec_engine.cli.common import add_window_option, emit_json, positive_int, progress
+from musicrec_engine.cli.common import (
+    ProgressReport,
+    add_cluster_options,
+    add_window_option,
+    check_cluster_options,
+    emit_json,
+    positive_int,
+    progress,
+)
 
 
 def register(sub) -> None:
@@ -12,6 +21,7 @@ def register(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders")
     p.add_argument("--jobs", type=positive_int, default=None, help="worker processes (default: number of cores)")
     p.add_argument("--json", action="store_true", help="one JSON line per file on stdout")
+    add_cluster_options(p)
     add_window_option(p)
     p.set_defaults(func=run)
 
@@ -19,18 +29,22 @@ def register(sub) -> None:
 def run(args, where) -> int:
     from musicrec_engine.engine import Engine
 
+    check_cluster_options(args)
     engine = Engine(args.home)
     failed = done = 0
-    interactive = sys.stderr.isatty()
+    bar = ProgressReport()
+    to_terminal = sys.stdout.isatty() and not args.json
 
     def on_progress(i: int, total: int, path: str) -> None:
-        if interactive or i == total or i % 25 == 0:
-            progress(f"analysed {i}/{total}: {path}")
+        bar(i, total, f"analysed {path}")
 
     try:
-        for r in engine.analyze(args.paths, jobs=args.jobs, progress=on_progress, window=args.window):
+        for r in engine.analyze(args.paths, jobs=args.jobs, progress=on_progress, window=args.window,
+                                cluster=args.cluster, path_map=args.path_map):
             done += 1
             failed += r.status != "ok"
+            if to_terminal:  # the result line goes where the bar is: take the bar away first
+                bar.clear()
             if args.json:
                 emit_json(r.to_json())
             elif r.status == "ok":
@@ -40,6 +54,7 @@ def run(args, where) -> int:
             else:
                 print(f"error  {r.path}: {r.error}", flush=True)
     finally:
+        bar.close()
         engine.close()
     if done == 0:
         progress("musicrec: no audio files found in the given paths")

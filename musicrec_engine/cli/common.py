@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from musicrec_engine.errors import NotAvailableYet
+from musicrec_engine.errors import NotAvailableYet, UsageError
 
 
 def emit_json(obj: Any) -> None:
@@ -34,6 +34,20 @@ def add_window_option(p) -> None:
     """--window: how much of each file the analysis reads."""
     p.add_argument("--window", choices=["full", "30s"], default="full",
                    help="analyse the whole track up to 10 min (default) or the audio recommender's first 30 s, padded")
+
+
+def add_cluster_options(p) -> None:
+    """--cluster and --path-map: analyse on a Dask cluster's workers instead of local processes."""
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="analyse on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://10.0.0.5:8786); "
+                        "see docs/CLUSTER.md")
+    p.add_argument("--path-map", action="append", metavar="LOCAL=WORKER",
+                   help="with --cluster: the workers see the folder LOCAL as WORKER (repeatable)")
+
+
+def check_cluster_options(args) -> None:
+    if args.path_map and not args.cluster:
+        raise UsageError("--path-map only applies with --cluster ADDRESS")
 
 
 def positive_int(text: str) -> int:
@@ -116,6 +130,13 @@ class ProgressReport:
         self.stream.write("\r" + line.ljust(110))
         self.stream.flush()
         self._drawn = True
+
+    def clear(self) -> None:
+        """Take the bar off its line (on a terminal), for a line printed between two redraws."""
+        if self._drawn:
+            self.stream.write("\r" + " " * 110 + "\r")
+            self.stream.flush()
+            self._drawn = False
 
     def close(self) -> None:
         """End the bar's line, so what follows starts on a line of its own."""

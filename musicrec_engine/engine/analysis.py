@@ -43,16 +43,25 @@ class AnalysisArea:
             return self._feature_cache
 
     def analyze(self, paths, jobs: int | None = None, progress: Progress | None = None,
-                cancel: threading.Event | None = None, window: str = "full"):
+                cancel: threading.Event | None = None, window: str = "full", cluster: str | None = None,
+                path_map: list[str] | None = None):
         """Analyse files and folders (cached by content), storing each ok result in the library.
 
-        Yields one AnalysisResult per file as it finishes; bad files are error results."""
+        Yields one AnalysisResult per file as it finishes; bad files are error results. With
+        `cluster` (a Dask scheduler address) the files the cache does not know are analysed on its
+        workers, which find them through `path_map` ("LOCAL=WORKER" folder pairs) when given."""
         import logging
 
         from musicrec_engine.analysis.pipeline import analyze_paths
 
+        runner = None
+        if cluster:
+            from musicrec_engine.cluster.dask_runner import DaskRunner
+            from musicrec_engine.cluster.pathmap import PathMap
+
+            runner = DaskRunner(cluster, PathMap.parse(path_map))
         for result in analyze_paths(paths, jobs=jobs, progress=progress, cancel=cancel, cache=self.feature_cache,
-                                    window=window, models_dir=self.paths.models):
+                                    window=window, models_dir=self.paths.models, runner=runner):
             if result.status == "ok":
                 try:
                     self.library.store_analysis(result)
