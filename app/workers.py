@@ -133,10 +133,12 @@ class Workers(QObject):
         self.pool.start(job)
         return job
 
-    def run(self, name: str, fn, *, finished=None, failed=None, progress=None, item=None) -> Job:
+    def run(self, name: str, fn, *, finished=None, failed=None, progress=None, item=None, done=None) -> Job:
+        """Start `fn` in the pool with these slots on its signals. They are connected before the job
+        starts: a job that ends at once (a missing file, no network) would otherwise end unheard."""
         job = Job(name, fn)
         for sig, slot in ((job.signals.finished, finished), (job.signals.failed, failed),
-                          (job.signals.progress, progress), (job.signals.item, item)):
+                          (job.signals.progress, progress), (job.signals.item, item), (job.signals.done, done)):
             if slot is not None:
                 sig.connect(slot)
         return self.start(job)

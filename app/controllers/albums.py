@@ -61,8 +61,7 @@ class AlbumsController(QObject):
         self.search_job = self.workers.run(
             "album search", lambda j: self.engine.search_albums(
                 **query, thresholds=thresholds, progress=j.progress, cancel=j.cancel),
-            finished=done, failed=self.message.emit, progress=self.progress.emit)
-        self.search_job.signals.done.connect(finished)
+            finished=done, failed=self.message.emit, progress=self.progress.emit, done=finished)
         return True
 
     def cancel_search(self) -> None:

@@ -100,8 +100,7 @@ class AnalysisQueue(QObject):
 
         self.summary = Summary()
         self.job = self.workers.run("analysis", work, item=self._item, failed=self.failed.emit,
-                                    progress=self.progress.emit, finished=self._scanned)
-        self.job.signals.done.connect(self._done)
+                                    progress=self.progress.emit, finished=self._scanned, done=self._done)
         first = requests[0][0]
         self.started.emit({DEMO: "Generating the demo library…", FOLDERS: "Scanning for new and changed music…"}
                           .get(first, "Looking for audio files…"))

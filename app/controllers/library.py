@@ -60,8 +60,7 @@ class LibraryController(QObject):
         if not path:
             return
         self.preview_job = self.workers.run("preview", lambda j: playback.play(self.engine, path, j.cancel),
-                                            failed=self.preview_failed.emit)
-        self.preview_job.signals.done.connect(self._preview_done)
+                                            failed=self.preview_failed.emit, done=self._preview_done)
         self.playing.emit(True)
 
     def _preview_done(self) -> None:
@@ -84,8 +83,7 @@ class LibraryController(QObject):
         self.import_job = self.workers.run("import", lambda j: self.engine.import_catalog(
             csv, name=Path(csv).stem, progress=j.progress, cancel=j.cancel),
                                            finished=done, failed=lambda m: self.problem.emit(csv, m),
-                                           progress=self.import_progress.emit)
-        self.import_job.signals.done.connect(ended)
+                                           progress=self.import_progress.emit, done=ended)
         return True
 
     def cancel_import(self) -> None:

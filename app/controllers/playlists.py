@@ -10,7 +10,7 @@ import logging
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app import playback
-from app.workers import Job, Workers
+from app.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,8 @@ class PlaylistsController(QObject):
     # --- making and keeping --------------------------------------------------------------------
     def make(self, kind: str, **kwargs) -> None:
         self.busy.emit(True)
-        # every signal is connected before the job starts: a fast job could otherwise end unheard
-        job = Job("make playlist", lambda j: self.engine.make_playlist(kind, **kwargs))
-        job.signals.finished.connect(self.made.emit)
-        job.signals.failed.connect(self.failed.emit)
-        job.signals.done.connect(lambda: self.busy.emit(False))
-        self.workers.start(job)
+        self.workers.run("make playlist", lambda j: self.engine.make_playlist(kind, **kwargs), finished=self.made.emit,
+                         failed=self.failed.emit, done=lambda: self.busy.emit(False))
 
     def refresh_list(self) -> None:
         self.workers.run("playlists", lambda j: self.engine.playlists(), finished=self.listed.emit,

@@ -74,8 +74,8 @@ class TasteController(QObject):
             self.engine.train_taste(progress=job.progress, cancel=job.cancel)
             return self.engine.taste_status()
 
-        job = self.workers.run("train", train, finished=done, failed=failed)
-        job.signals.done.connect(lambda: self.retrain() if self.again and not self.closing else None)
+        self.workers.run("train", train, finished=done, failed=failed,
+                         done=lambda: self.retrain() if self.again and not self.closing else None)
 
     def refresh_predictions(self, after_training: bool = False) -> None:
         def done(probs):
