@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from musicrec_engine.features import PIPELINES
 from musicrec_engine.search import encoding
@@ -74,7 +75,10 @@ class SoundSpace:
         if k < 2 or n < MIN_TRACKS_TO_CENTRE:  # too few tracks to estimate a covariance
             self.proj = None
             return self
-        _, s, vt = np.linalg.svd(z, full_matrices=False)
+        # One BLAS thread: on a busy machine OpenBLAS's threads wait on each other, and this SVD of
+        # 10,000 tracks took several times longer with them than on one (docs/BENCHMARKS.md).
+        with threadpool_limits(limits=1, user_api="blas"):
+            _, s, vt = np.linalg.svd(z, full_matrices=False)
         eig = (s[:k] ** 2) / max(1, n - 1)
         self.proj = (vt[:k].T / np.sqrt(eig + self.shrink * np.median(eig))).astype(np.float64)
         return self
