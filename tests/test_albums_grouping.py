@@ -48,3 +48,46 @@ def test_reasons_never_call_low_speechiness_singing():
     text = " ".join(ranked[0].reasons)
     assert ranked[0].album.title == "Instrumentals" and "instrumental (instrumentalness 0.99" in text
     assert "sung" not in text and "speechiness" not in text
+
+
+def test_a_compilation_flag_read_from_real_files_makes_one_various_artists_album(eng, tmp_path):
+    """MP3 (ID3 TCMP), M4A (cpil) and FLAC (COMPILATION=1), filed under each artist's folder with no
+    album artist, scanned for real: one album, credited to Various Artists."""
+    from audio_fixtures import music, tag_file, write
+    from mutagen.id3 import ID3, TCMP
+    from mutagen.mp4 import MP4
+
+    from musicrec_engine.audio.synth import write_pyav
+
+    made = {}
+    for i, (artist, ext) in enumerate([("Ana", ".mp3"), ("Bo", ".m4a"), ("Cy", ".flac")]):
+        path = tmp_path / artist / "Summer Mix" / f"0{i + 1} song{ext}"
+        path.parent.mkdir(parents=True)
+        y = music(1.0, key=i, bpm=100 + 10 * i, seed=i)
+        write_pyav(path, y, 22050) if ext == ".m4a" else write(path, y)
+        tag_file(path, title=f"Song {i}", artist=artist, album="Summer Mix")
+        if ext == ".mp3":
+            tags = ID3(path)
+            tags.add(TCMP(encoding=3, text=["1"]))
+            tags.save(path)
+        elif ext == ".m4a":
+            f = MP4(path)
+            f["cpil"] = True
+            f.save()
+        else:
+            tag_file(path, compilation="1")
+        made[artist] = path
+    # the same title by one artist, not flagged: an album of its own, credited to that artist
+    alone = tmp_path / "Dee" / "Summer Mix" / "01 other.flac"
+    alone.parent.mkdir(parents=True)
+    tag_file(write(alone, music(1.0, key=5, seed=5)), title="Other", artist="Dee", album="Summer Mix")
+    report = eng.scan([str(tmp_path)], jobs=1)
+    assert (report.analysed, report.failed) == (4, [])
+    flags = {t["artist"]: t["compilation"] for t in eng.library.tracks()}
+    assert flags == {"Ana": 1, "Bo": 1, "Cy": 1, "Dee": None}
+    albums = eng.albums(source="library", thresholds={"min_tracks": 1})["albums"]
+    assert sorted((a["artist"], a["title"], a["total"]) for a in albums) == [
+        ("Dee", "Summer Mix", 1), ("Various Artists", "Summer Mix", 3)]
+    # one flagged file alone is still a compilation, not an album by its one artist
+    assert alb.library_albums([row(1, "Hits", "Ana", "/m/Ana/Hits/1.mp3") | {"compilation": 1}])[0].artist \
+        == "Various Artists"

@@ -261,14 +261,18 @@ def _album_track(row: dict, ref) -> AlbumTrack:
 
 def library_album_key(t: dict) -> tuple | None:
     """Which album a library track belongs to: its MusicBrainz release when tagged; else its album
-    artist and album title; else (a soundtrack or compilation whose tracks name only their own
-    artists) the album title within its folder, a "CD 2" folder counting as its parent."""
+    artist and album title; else, for a file flagged as part of a compilation, the album title
+    alone (a layout by track artist files a compilation's tracks under each artist's folder);
+    else (a soundtrack whose tracks name only their own artists) the album title within its
+    folder, a "CD 2" folder counting as its parent."""
     if not t.get("album"):
         return None
     if t.get("mb_release_id"):
         return ("release", t["mb_release_id"])
     if t.get("album_artist"):
         return ("artist", norm(t["album_artist"]), norm(t["album"]))
+    if t.get("compilation"):
+        return ("compilation", norm(t["album"]))
     folder = os.path.dirname(str(t.get("path") or ""))
     if _DISC_FOLDER.match(os.path.basename(folder)):
         folder = os.path.dirname(folder)
@@ -285,12 +289,15 @@ def library_albums(tracks: Iterable[dict]) -> list[Album]:
         if k is not None:
             groups.setdefault(k, []).append(t)
     out = []
-    for rows in groups.values():
+    for k, rows in groups.items():
         first = rows[0]
         artists = {norm(r.get("artist")) for r in rows if r.get("artist")}
-        artist = (first.get("album_artist") or (first.get("artist") if len(artists) <= 1 else None)
-                  or ("Various Artists" if artists else "Unknown artist"))
-        a = Album(f"library:{artist}|{first['album']}|{first.get('mb_release_id') or ''}", first["album"], artist,
+        # A compilation is credited to "Various Artists" even when the tracks at hand share one artist.
+        various = len(artists) > 1 or any(r.get("compilation") for r in rows)
+        artist = first.get("album_artist") or ("Various Artists" if various else next(
+            (r["artist"] for r in rows if r.get("artist")), "Unknown artist"))
+        # the group's own key: two "Various Artists" albums of one title in two folders stay two
+        a = Album("library:" + "|".join(map(str, k)), first["album"], artist,
                   "library", [_album_track(t, str(t.get("id"))) for t in rows], year=first.get("year"),
                   release_group_id=first.get("mb_release_group_id"), release_id=first.get("mb_release_id"))
         out.append(a)

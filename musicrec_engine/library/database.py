@@ -21,7 +21,7 @@ from musicrec_engine.library.migrations import SCHEMA_VERSION, migrate
 
 TAG_FIELDS = ["title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
               "mb_recording_id", "mb_track_id", "mb_release_id", "mb_release_group_id",
-              "mb_artist_id", "mb_album_artist_id"]
+              "mb_artist_id", "mb_album_artist_id", "compilation"]
 CATALOG_ATTRS = ["danceability", "energy", "valence", "acousticness", "instrumentalness", "liveness",
                  "speechiness", "loudness", "tempo", "key", "mode"]
 

@@ -188,6 +188,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE attributes ADD COLUMN source TEXT;
     ALTER TABLE attributes ADD COLUMN basis TEXT;
     """,
+    # 6: the compilation flag of a track's file (ID3 TCMP, MP4 cpil, Vorbis COMPILATION): 1 when
+    # set, 0 when cleared, NULL when the file does not say (and for tracks stored before this).
+    """
+    ALTER TABLE tracks ADD COLUMN compilation INTEGER;
+    """,
 ]
 
 # Indexes a bulk catalog import drops while it loads and builds again at the end (a sort is far

@@ -18,7 +18,7 @@ _EASY = {
     "title": "title", "artist": "artist", "album": "album", "albumartist": "album_artist",
     "album artist": "album_artist", "album_artist": "album_artist",
     "tracknumber": "track_no", "discnumber": "disc_no", "date": "year", "originaldate": "_origyear",
-    "year": "year", "genre": "genre",
+    "year": "year", "genre": "genre", "compilation": "compilation",
     "musicbrainz_trackid": "mb_recording_id", "musicbrainz_releasetrackid": "mb_track_id",
     "musicbrainz_albumid": "mb_release_id", "musicbrainz_releasegroupid": "mb_release_group_id",
     "musicbrainz_artistid": "mb_artist_id", "musicbrainz_albumartistid": "mb_album_artist_id",
@@ -26,12 +26,27 @@ _EASY = {
 # Raw ID3 frames (WAV/AIFF carry ID3 without mutagen's easy layer).
 _ID3 = {
     "TIT2": "title", "TPE1": "artist", "TALB": "album", "TPE2": "album_artist", "TRCK": "track_no",
-    "TPOS": "disc_no", "TDRC": "year", "TYER": "year", "TCON": "genre",
+    "TPOS": "disc_no", "TDRC": "year", "TYER": "year", "TCON": "genre", "TCMP": "compilation",
     "TXXX:MusicBrainz Release Track Id": "mb_track_id", "TXXX:MusicBrainz Album Id": "mb_release_id",
     "TXXX:MusicBrainz Release Group Id": "mb_release_group_id", "TXXX:MusicBrainz Artist Id": "mb_artist_id",
     "TXXX:MusicBrainz Album Artist Id": "mb_album_artist_id",
 }
 _INT_FIELDS = {"track_no", "disc_no", "year"}
+# The compilation flag: ID3 TCMP and Vorbis COMPILATION say "1"; MP4's cpil is a boolean atom.
+_TRUE = {"1", "true", "yes"}
+
+
+def _mp4_compilation(tags, key):
+    return ["1" if tags["cpil"] else "0"]
+
+
+def _easy_mp4_reads_compilation() -> None:
+    """mutagen's easy MP4 layer has no key for cpil; register one the way mutagen documents
+    (EasyMP4Tags.RegisterKey), read-only, so MP4 files give their flag like the other formats."""
+    from mutagen.easymp4 import EasyMP4Tags
+
+    if "compilation" not in EasyMP4Tags.Get:
+        EasyMP4Tags.RegisterKey("compilation", getter=_mp4_compilation)
 
 
 def read_tags(path: str | os.PathLike) -> dict:
@@ -42,6 +57,7 @@ def read_tags(path: str | os.PathLike) -> dict:
     try:
         import mutagen
 
+        _easy_mp4_reads_compilation()
         f = mutagen.File(str(p), easy=True)
         if f is not None and f.tags is not None:
             tags = _from_tags(f.tags)
@@ -79,6 +95,9 @@ def _put(out: dict, name: str, value: str | None) -> None:
     if value is None or not str(value).strip() or name in out:
         return
     value = str(value).strip()
+    if name == "compilation":
+        out[name] = int(value.lower() in _TRUE)
+        return
     if name in _INT_FIELDS or name == "_origyear":
         m = re.match(r"\s*(\d+)", value)  # "3/12", "2004-05-01"
         if not m:

@@ -217,7 +217,7 @@ class TrackRows:
         return ids_out, np.ascontiguousarray(mat), names, sh
 
 
-_INT_TAGS = {"track_no": 100_000, "disc_no": 10_000, "year": 9999}  # above these a tag is nonsense
+_INT_TAGS = {"track_no": 100_000, "disc_no": 10_000, "year": 9999, "compilation": 1}  # above these a tag is nonsense
 
 
 def clean_tags(tags: dict) -> dict:
