@@ -105,3 +105,36 @@ def test_a_library_album_shows_the_cover_embedded_in_its_files(window, qtbot, tm
         window.tabs.setCurrentWidget(window.albums)
     (card,) = window.albums.cards
     qtbot.waitUntil(lambda: card.cover.pixmap().toImage().pixelColor(40, 40) == QColor("#c04060"), timeout=10000)
+
+
+def test_a_large_embedded_cover_reaches_the_card_as_a_small_thumbnail(window, qtbot, tmp_path):
+    """A 3000 x 2000 JPEG embedded in a FLAC comes back as a 256 px wide, 3:2 picture of the same colours,
+    and the album's card shows it."""
+    from types import SimpleNamespace
+
+    from audio_fixtures import music, write
+    from mutagen.flac import FLAC, Picture
+
+    big = QImage(3000, 2000, QImage.Format.Format_RGB32)
+    big.fill(QColor("#2a7fd0"))
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    assert big.save(buf, "JPG", 95)
+    path = write(tmp_path / "album" / "01 scan.flac", music(0.5))
+    f = FLAC(path)
+    pic = Picture()
+    pic.type, pic.mime, pic.width, pic.height, pic.data = 3, "image/jpeg", 3000, 2000, bytes(data)
+    f.add_picture(pic)
+    f.save()
+    window.engine.library.store_analysis(
+        SimpleNamespace(path=str(path), status="ok", error=None, duration=0.5, content_hash="c", features={},
+                        feature_names={}, schema_hash={}, attributes={}),
+        tags={"title": "Only", "artist": "Scanned", "album": "Big Art"})
+    with qtbot.waitSignal(window.album_jobs.local_cover_ready, timeout=30000) as ready:
+        window.tabs.setCurrentWidget(window.albums)
+    thumb = QImage(ready.args[1])
+    assert thumb.width() == 256 and abs(thumb.height() - 256 * 2 / 3) < 1  # the picture's 3:2 kept
+    assert abs(thumb.pixelColor(128, 85).blue() - 0xD0) < 8
+    (card,) = window.albums.cards
+    qtbot.waitUntil(lambda: abs(card.cover.pixmap().toImage().pixelColor(40, 40).blue() - 0xD0) < 8, timeout=10000)

@@ -8,6 +8,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
+from app.covers import thumbnail
 from app.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,11 @@ class AlbumsController(QObject):
         return str(path) if path else None
 
     def want_local_cover(self, key: str, track_ids: list) -> None:
-        """A library album's picture from its own files, read in a worker (mutagen, read-only)."""
+        """A library album's picture from its own files, read in a worker (mutagen, read-only) and
+        made a thumbnail there, so the window never loads a full-size scan."""
         ids = [i for i in track_ids if str(i).isdigit()]
         if ids:
-            self.workers.run("local cover", lambda j: self.engine.library_album_cover(ids),
+            self.workers.run("local cover", lambda j: thumbnail(self.engine.library_album_cover(ids)),
                              finished=lambda p: p and self.local_cover_ready.emit(key, p),
                              failed=lambda m: log.info("no cover for %s: %s", key, m))
 
