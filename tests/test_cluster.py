@@ -158,3 +158,22 @@ def test_cluster_usage_errors_are_one_line(tmp_path, home, monkeypatch):
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr.strip().startswith("musicrec: cannot reach the Dask scheduler at tcp://127.0.0.1:9")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_catalog_build_on_the_cluster_then_import(cluster, clips, tmp_path, home):
+    pq = pytest.importorskip("pyarrow.parquet", reason="catalog files need pyarrow")
+    files = clips(3)
+    out = tmp_path / "archive.parquet"
+    cmd = ["catalog", "build", os.path.dirname(files[0]), "--out", str(out), "--cluster",
+           cluster[0].scheduler_address, "--json"]
+    r = run_cli(*cmd, home=home)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert (rep["analysed"], rep["rows"], rep["failed"]) == (3, 3, [])
+    table = pq.read_table(out, columns=["path", "tempo", "features_mfcc"])
+    assert sorted(table.column("path").to_pylist()) == sorted(files)
+    assert all(len(v) == 273 for v in table.column("features_mfcc").to_pylist())
+    again = json.loads(run_cli(*cmd, home=home).stdout)  # nothing new: nothing sent to the cluster
+    assert (again["held"], again["analysed"], again["rows"]) == (3, 0, 3)
+    r = run_cli("catalog", "import", str(out), home=home)
+    assert r.returncode == 0 and "3 tracks imported" in r.stdout, r.stderr

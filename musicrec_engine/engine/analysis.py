@@ -54,14 +54,8 @@ class AnalysisArea:
 
         from musicrec_engine.analysis.pipeline import analyze_paths
 
-        runner = None
-        if cluster:
-            from musicrec_engine.cluster.dask_runner import DaskRunner
-            from musicrec_engine.cluster.pathmap import PathMap
-
-            runner = DaskRunner(cluster, PathMap.parse(path_map))
         for result in analyze_paths(paths, jobs=jobs, progress=progress, cancel=cancel, cache=self.feature_cache,
-                                    window=window, models_dir=self.paths.models, runner=runner):
+                                    window=window, models_dir=self.paths.models, runner=_runner(cluster, path_map)):
             if result.status == "ok":
                 try:
                     self.library.store_analysis(result)
@@ -74,6 +68,19 @@ class AnalysisArea:
                     why = str(e) if isinstance(e, MusicRecError) else f"{type(e).__name__}: {e}"
                     result = replace(result, status="error", error=f"analysed, but not stored in the library: {why}")
             yield result
+
+    @staticmethod
+    def build_catalog(paths, out, jobs: int | None = None, progress: Progress | None = None,
+                      cancel: threading.Event | None = None, window: str = "full", cluster: str | None = None,
+                      path_map: list[str] | None = None, on_result=None):
+        """Analyse an archive's audio files into a catalog file (Parquet) for `import_catalog`, on
+        the local process pool or, with `cluster`, on a Dask cluster (as `analyze`). Files the
+        output already holds unchanged are skipped, so a re-run finishes an interrupted build.
+        Returns cluster.catalog_build.BuildReport; `on_result(result)` after each analysed file."""
+        from musicrec_engine.cluster.catalog_build import build_catalog
+
+        return build_catalog(paths, out, jobs=jobs, runner=_runner(cluster, path_map), window=window,
+                             progress=progress, cancel=cancel, on_result=on_result)
 
     def track_tags(self, file_or_id, analyse: bool = True) -> dict:
         """What the listening model heard in a library track (by id or path), or in a file, which is
@@ -175,3 +182,14 @@ class AnalysisArea:
 
         out = audio.decode(path) if seconds is None else audio.decode(path, max_seconds=seconds)
         return (out.y if seconds is None else out.y[: int(seconds * out.sr)]), out.sr
+
+
+def _runner(cluster: str | None, path_map: list[str] | None):
+    """The Dask runner for a scheduler address ("LOCAL=WORKER" folder pairs in `path_map`), or
+    None for this machine's process pool. Dask is imported only here, only when asked for."""
+    if not cluster:
+        return None
+    from musicrec_engine.cluster.dask_runner import DaskRunner
+    from musicrec_engine.cluster.pathmap import PathMap
+
+    return DaskRunner(cluster, PathMap.parse(path_map))

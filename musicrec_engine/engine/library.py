@@ -74,10 +74,11 @@ class LibraryArea:
     # --- catalogs -------------------------------------------------------------------------------
     def import_catalog(self, csv_path, name: str | None = None, progress: Progress | None = None,
                        cancel: threading.Event | None = None):
-        """Stream a catalog CSV into the library, then build its similarity index. Returns catalogs.ImportReport."""
+        """Stream a catalog CSV or Parquet file into the library, then build its similarity index.
+        Returns catalogs.ImportReport."""
         from musicrec_engine.library import catalogs
 
-        rep = catalogs.import_csv(self.library, csv_path, name=name, progress=progress, cancel=cancel)
+        rep = catalogs.import_file(self.library, csv_path, name=name, progress=progress, cancel=cancel)
         if not rep.cancelled and rep.imported:
             self.similarity.forget_catalog(rep.catalog_id)
             self.similarity.catalog_index(rep.catalog_id, progress=progress, cancel=cancel)

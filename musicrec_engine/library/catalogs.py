@@ -1,7 +1,8 @@
 """Catalog import: big CSVs of tracks with Spotify-style attributes, streamed into the library.
 
 Four schemas are recognised from the header: the Spotify 1.2M-track features dataset, the 114k
-dataset (`track_genre`), Exportify playlist exports, and the album recommender's AcousticBrainz CSV. The file
+dataset (`track_genre`), Exportify playlist exports, and the album recommender's AcousticBrainz CSV
+(and Parquet files: catalog_parquet.py, through the same steps). The file
 is read in chunks (never whole) and each chunk is one transaction. A first import upserts rows
 under a new generation that reads ignore until the catalog switches to it when the whole file is
 in; a re-import of a catalog that has rows loads into a staging table instead and merges it in
@@ -117,17 +118,18 @@ def norm(col: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", str(col).strip().lower().lstrip("\ufeff")).strip("_")
 
 
-def _normalised(columns, schema: Schema) -> dict[str, str]:
+def normalised_columns(columns, schema: Schema) -> dict[str, str]:
     """normalised name -> column as in the file."""
     aliases = _ALIASES if schema.name == "exportify" else {}
     return {aliases.get(norm(c), norm(c)): c for c in columns}
 
 
-def detect(columns: list[str]) -> Schema:
-    for s in SCHEMAS:
-        if all(r in _normalised(columns, s) for r in s.required):
+def detect(columns: list[str], schemas: list[Schema] | None = None) -> Schema:
+    schemas = SCHEMAS if schemas is None else schemas
+    for s in schemas:
+        if all(r in normalised_columns(columns, s) for r in s.required):
             return s
-    expected = "; ".join(f"{s.description}: {', '.join(s.required)}" for s in SCHEMAS)
+    expected = "; ".join(f"{s.description}: {', '.join(s.required)}" for s in schemas)
     raise CatalogError(f"unknown catalog format (columns: {', '.join(list(columns)[:12])}"
                        f"{'...' if len(columns) > 12 else ''}); expected one of — {expected}")
 
@@ -154,27 +156,36 @@ def _sniff(path: Path) -> tuple[str, str, list[str]]:
     return encoding, delim, header
 
 
+PARQUET_MAGIC = b"PAR1"
+
+
+def import_file(lib: Library, path: str | Path, name: str | None = None, progress: Progress | None = None,
+                cancel: threading.Event | None = None, chunk_rows: int = CHUNK_ROWS) -> ImportReport:
+    """A catalog CSV, or a Parquet file (told by its first bytes, whatever its name)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogError(f"{path}: no such file")
+    try:
+        with path.open("rb") as f:
+            parquet = f.read(4) == PARQUET_MAGIC
+    except OSError as e:
+        raise CatalogError(f"{path} cannot be read: {e.strerror or e}") from None
+    if parquet:
+        from musicrec_engine.library.catalog_parquet import import_parquet as reader
+    else:
+        reader = import_csv
+    return reader(lib, path, name=name, progress=progress, cancel=cancel, chunk_rows=chunk_rows)
+
+
 def import_csv(lib: Library, path: str | Path, name: str | None = None, progress: Progress | None = None,
                cancel: threading.Event | None = None, chunk_rows: int = CHUNK_ROWS) -> ImportReport:
-    t0 = time.perf_counter()
     path = Path(path)
     if not path.is_file():
         raise CatalogError(f"{path}: no such file")
     encoding, delim, header = _sniff(path)
     schema = detect(header)
-    name = name or path.stem
-    rep = ImportReport(name=name, schema=schema.name)
-    catalog_id, gen, staged = _begin(lib, name, schema.name, path)
-    rep.catalog_id = catalog_id
-    total = path.stat().st_size
-    with lib.batch() as c:
-        for ix in BULK_INDEXES:
-            c.execute(f"DROP INDEX IF EXISTS {ix}")
-    # A page cache that holds the (catalog, id) index: random-order inserts into a 1.2M-row
-    # index otherwise re-read its pages over and over (25 % of the import's CPU at 600k rows).
-    old_cache = lib.query("PRAGMA cache_size")[0][0]
-    lib.query(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
-    try:
+
+    def load(lib, catalog_id, gen, staged, rep) -> None:
         try:
             _load(lib, path, header, schema, catalog_id, gen, staged, encoding, delim, rep, progress, cancel,
                   chunk_rows, total)
@@ -185,8 +196,32 @@ def import_csv(lib: Library, path: str | Path, name: str | None = None, progress
             rep.rows_read = rep.skipped = rep.bad_values = rep.malformed = 0
             _load(lib, path, header, schema, catalog_id, gen, staged, "cp1252", delim, rep, progress, cancel,
                   chunk_rows, total)
+
+    total = path.stat().st_size
+    try:
+        return run_import(lib, path, name, schema, load, progress, total)
     except (pd.errors.ParserError, ValueError) as e:
         raise CatalogError(f"{path}: cannot be read as CSV ({str(e).splitlines()[0]})") from None
+
+
+def run_import(lib: Library, path: Path, name: str | None, schema: Schema, load, progress: Progress | None,
+            total: int) -> ImportReport:
+    """The steps every import shares around load(lib, catalog_id, generation, staged, report):
+    indexes dropped while rows stream in and built again after, then the catalog switched over."""
+    t0 = time.perf_counter()
+    name = name or path.stem
+    rep = ImportReport(name=name, schema=schema.name)
+    catalog_id, gen, staged = _begin(lib, name, schema.name, path)
+    rep.catalog_id = catalog_id
+    with lib.batch() as c:
+        for ix in BULK_INDEXES:
+            c.execute(f"DROP INDEX IF EXISTS {ix}")
+    # A page cache that holds the (catalog, id) index: random-order inserts into a 1.2M-row
+    # index otherwise re-read its pages over and over (25 % of the import's CPU at 600k rows).
+    old_cache = lib.query("PRAGMA cache_size")[0][0]
+    lib.query(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
+    try:
+        load(lib, catalog_id, gen, staged, rep)
     finally:
         with lib.batch() as c:
             for sql in BULK_INDEXES.values():
@@ -239,7 +274,7 @@ _MERGE = (f"INSERT INTO catalog_tracks (catalog_id, generation, {', '.join(_COLS
 def _load(lib, path, header, schema, catalog_id, gen, staged, encoding, delim, rep, progress, cancel, chunk_rows,
           total) -> None:
     with path.open("rb") as fh:
-        id_column = _normalised(header, schema)[schema.id_col]
+        id_column = normalised_columns(header, schema)[schema.id_col]
         reader = pd.read_csv(fh, sep=delim, encoding=encoding, chunksize=chunk_rows, dtype={id_column: str},
                              keep_default_na=False, na_values=["", "NA", "NaN", "nan", "null", "None"],
                              on_bad_lines="warn", engine="c")
@@ -249,16 +284,19 @@ def _load(lib, path, header, schema, catalog_id, gen, staged, encoding, delim, r
                 rep.cancelled = True
                 return
             if colmap is None:
-                colmap = _normalised(chunk.columns, schema)
-            cols = _convert(chunk, schema, colmap, rep)
-            with lib.batch() as c:
-                if staged:
-                    c.executemany(_STAGE, zip(repeat(catalog_id), *cols))
-                else:
-                    c.executemany(_UPSERT, zip(repeat(catalog_id), repeat(gen), *cols))
+                colmap = normalised_columns(chunk.columns, schema)
+            store_chunk(lib, convert_chunk(chunk, schema, colmap, rep), catalog_id, gen, staged)
             rep.rows_read += len(chunk)
             if progress:
                 progress(min(fh.tell(), total), total, f"{rep.rows_read} rows read")
+
+
+def store_chunk(lib: Library, cols: list[list], catalog_id: int, gen: int, staged: bool) -> None:
+    with lib.batch() as c:
+        if staged:
+            c.executemany(_STAGE, zip(repeat(catalog_id), *cols))
+        else:
+            c.executemany(_UPSERT, zip(repeat(catalog_id), repeat(gen), *cols))
 
 
 def _counting_bad_lines(reader, rep: ImportReport):
@@ -281,7 +319,7 @@ def _counting_bad_lines(reader, rep: ImportReport):
         yield chunk
 
 
-def _convert(chunk: pd.DataFrame, schema: Schema, colmap: dict[str, str], rep: ImportReport) -> list[list]:
+def convert_chunk(chunk: pd.DataFrame, schema: Schema, colmap: dict[str, str], rep: ImportReport) -> list[list]:
     """The chunk as columns in _COLS order (None for unknown). Works column-wise on
     plain lists and numpy arrays: per-cell pandas calls would dominate a 1.2M-row import."""
     n = len(chunk)
