@@ -10,11 +10,25 @@ says "later". Timed from the launch to the moment the file is in the library:
   app          `musicrec-app FILE` (offscreen Qt), polled until the track is in the library
 A "first" row is the first run in a fresh $HOME; "later" rows reuse that $HOME with a new
 library, as a user's second launch does. The file is a generated 30 s MP3.
+
+    .venv/bin/python benchmarks/bench_bundle.py --cold [--runs 5]
+
+--cold times cold processes against the listening step switched off in the same run
+(MUSICREC_LISTEN_PATCHES=0, the reference), alternating, each in a fresh $HOME and library, with
+the CPU time of the process (user + system) beside the wall time: on a machine other jobs share,
+the CPU seconds are what can be trusted. The page cache cannot be emptied for one program without
+root's drop_caches, which would slow everyone's jobs; instead every file of the bundle is evicted
+from it with posix_fadvise(DONTNEED) before an "evicted" run (what a first start after a reboot
+reads from disk), and the other runs find the bundle in memory, as a start soon after another does.
+It also lists what the listening model adds to the bundle (weights, ONNX exports, manifest with
+the licence) and whether onnxruntime would ship anyway (the attribute models run on it too).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -52,16 +66,22 @@ def has_track(db: Path) -> bool:
         return False
 
 
-def timed_cli(bundle: Path, home: Path, *argv: str) -> float:
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed_cli(bundle: Path, home: Path, *argv: str, env: dict | None = None) -> float:
     t0 = time.perf_counter()
-    subprocess.run([str(bundle / "musicrec"), *argv], env=clean_env(home), check=True,
+    subprocess.run([str(bundle / "musicrec"), *argv], env={**clean_env(home), **(env or {})}, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
 
-def timed_app(bundle: Path, home: Path, data: Path, song: Path, timeout: float = 300) -> float:
+def timed_app(bundle: Path, home: Path, data: Path, song: Path, timeout: float = 300, env: dict | None = None) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.Popen([str(bundle / "musicrec-app"), "--home", str(data), str(song)], env=clean_env(home),
+    proc = subprocess.Popen([str(bundle / "musicrec-app"), "--home", str(data), str(song)],
+                            env={**clean_env(home), **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         from musicrec_engine.paths import resolve
@@ -77,10 +97,77 @@ def timed_app(bundle: Path, home: Path, data: Path, song: Path, timeout: float =
         proc.wait(30)
 
 
+def evict(tree: Path) -> None:
+    """Drop every file of `tree` from the page cache (clean pages only; nothing else is touched)."""
+    for p in tree.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def listening_parts(internal: Path) -> None:
+    """What the listening model adds to the bundle, file by file, and what it shares."""
+    folder = internal / "resources" / "models" / "musicnn"
+    files = sorted(folder.glob("*")) if folder.exists() else []
+    print("\n## What the listening model adds to the bundle\n")
+    if not files:
+        print("(no resources/models/musicnn in this bundle)")
+        return
+    print("| file | bytes | MB |\n|---|---|---|")
+    for f in files:
+        print(f"| `{f.name}` | {f.stat().st_size:,} | {f.stat().st_size / 1e6:.2f} |")
+    total = sum(f.stat().st_size for f in files)
+    code = sum(p.stat().st_size for p in internal.rglob("*") if "listening" in p.parts and p.is_file())
+    print(f"| **total** (manifest.json holds the licence text) | {total:,} | **{total / 1e6:.1f}** |")
+    print(f"\nThe listening package's own files outside the archive of byte code: {code / 1e6:.2f} MB.")
+    ort = internal / "onnxruntime"
+    others = [p.name for p in (internal / "resources" / "models").rglob("*.onnx") if folder not in p.parents]
+    print(f"onnxruntime: {tree_bytes(ort) / 1e6:.1f} MB, shipped "
+          + ("anyway: the attribute models run on it too (" + ", ".join(sorted(others)[:4]) + ")"
+             if others else "for the listening model only") + "; torch ships in any case (training).")
+
+
+def cold_starts(bundle: Path, song: Path, work: Path, runs: int) -> None:
+    """Cold processes, listening on against off, alternating; evicted and warm page cache."""
+    print(f"\n## Cold process to the first analysed file, listening on and off ({runs} runs each, alternating)\n")
+    rows: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    for i in range(runs):
+        for cache in ("evicted", "in memory"):
+            for listen in ("on (4 patches)", "off (reference)"):
+                env = {} if listen.startswith("on") else {"MUSICREC_LISTEN_PATCHES": "0"}
+                for kind in ("cli", "app"):
+                    home = work / f"cold-{i}-{cache[:2]}-{listen[:3].strip()}-{kind}"
+                    home.mkdir()
+                    if cache == "evicted":
+                        evict(bundle)
+                    c0 = children_cpu()
+                    if kind == "cli":
+                        wall = timed_cli(bundle, home, "--home", str(home / "lib"), "analyze", "--jobs", "1",
+                                         str(song), env=env)
+                    else:
+                        wall = timed_app(bundle, home, home / "lib", song, env=env)
+                    rows.setdefault((kind, cache, listen), []).append((wall, children_cpu() - c0))
+    print("| start | page cache | listening | median wall s | min wall s | median CPU s |")
+    print("|---|---|---|---|---|---|")
+    import statistics
+
+    for (kind, cache, listen), v in rows.items():
+        label = "`musicrec analyze FILE`" if kind == "cli" else "`musicrec-app FILE`"
+        walls, cpus = [w for w, _ in v], [c for _, c in v]
+        print(f"| {label} | {cache} | {listen} | {statistics.median(walls):.2f} | {min(walls):.2f} | "
+              f"{statistics.median(cpus):.2f} |")
+    print("(the app's CPU includes the moments until it is told to quit once the track is in the library)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bundle", default=str(ROOT / "dist" / "MusicRec"))
     ap.add_argument("--runs", type=int, default=3, help="later starts to time (the best is reported)")
+    ap.add_argument("--cold", action="store_true",
+                    help="only the listening model's parts and cold starts with listening on/off (see above)")
     args = ap.parse_args()
     announce(args)
     bundle = Path(args.bundle)
@@ -93,6 +180,10 @@ def main() -> int:
     song = work / "song.mp3"
     synth.write(song, synth.music(30.0))
 
+    if args.cold:
+        listening_parts(bundle / "_internal")
+        cold_starts(bundle, song, work, args.runs)
+        return 0
     unpacked = tree_bytes(bundle)
     tarballs = sorted(bundle.parent.glob("MusicRec-*.tar.gz"), key=lambda p: p.stat().st_mtime)
     print("## Size\n")
@@ -102,6 +193,7 @@ def main() -> int:
         print(f"| {name} | {size:,} | {size / 1e6:.0f} | {size / 2**20:.0f} |")
     print("\nLargest parts of `_internal` (MB):", ", ".join(f"{n} {b / 1e6:.0f}"
                                                          for n, b in largest_parts(bundle / "_internal")))
+    listening_parts(bundle / "_internal")
     if tarballs:
         with tarfile.open(tarballs[-1]) as tf:
             assert any(m.name.endswith("musicrec-app") for m in tf.getmembers())

@@ -16,6 +16,13 @@ Same-album precision@5: for every track, the share of its 5 nearest others that 
 album (albums with fewer than 6 tracks cap it below 1 for every method alike).
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_listening_real.py [--cache DIR] [--patches 1,2,4,8]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_listening_real.py --set heldout --patches 4,6,8
+
+With --set heldout it reads the held-out packages' cache (real_listening_cache.py --set heldout):
+measured once, with the embedding share, the grounded calibration and the patch count as on main.
+Both sets also get 95% intervals: percentile bootstrap over albums (2,000 resamples, the same
+resamples for every space, so differences are paired), with the tracks of albums of at least
+--min-album tracks as queries and every track as a possible neighbour.
 """
 
 from __future__ import annotations
@@ -31,8 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))
-
-DEFAULT_CACHE = Path("~/.cache/musicrec-bench/listening").expanduser()
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benchmarks, imported by name
 
 
 def precision_at(v: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
@@ -91,13 +97,24 @@ def spaces(rows: list[dict], n: int) -> dict[str, np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", default=str(DEFAULT_CACHE))
+    ap.add_argument("--set", default="tuning", choices=("tuning", "heldout"), dest="which")
+    ap.add_argument("--cache", default=None, help="default: real_listening_cache.py's folder for the set")
     ap.add_argument("--patches", default="1,2,4,8")
-    ap.add_argument("--default", type=int, default=4, help="patch count of the detailed tables")
+    ap.add_argument("--default", type=int, default=None,
+                    help="patch count of the detailed tables (default: the product's)")
+    ap.add_argument("--min-album", type=int, default=6, help="albums with this many tracks give the bootstrap's queries")
+    ap.add_argument("--boot", type=int, default=2000)
     ns = ap.parse_args()
+    from real_listening_cache import default_cache
+
+    from musicrec_engine.analysis import listening_step
+
+    ns.default = ns.default or listening_step.DEFAULT_PATCHES
+    ns.cache = ns.cache or str(default_cache(ns.which))
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     counts = [int(c) for c in ns.patches.split(",")]
-    print(f"bench_listening_real.py --cache {ns.cache} --patches {ns.patches} --default {ns.default}  (git {rev})")
+    print(f"bench_listening_real.py --set {ns.which} --cache {ns.cache} --patches {ns.patches} --default {ns.default} "
+          f"--min-album {ns.min_album} --boot {ns.boot}  (git {rev})")
     rows, info = load(Path(ns.cache), counts)
     labels = np.array([r["album"] for r in rows])
     print(f"{info['tracks']} real tracks in {info['albums']} albums "
@@ -112,6 +129,8 @@ def main() -> None:
     for k in names:
         ref = table.get(ns.default, table[counts[-1]])[k]
         print(f"| {k} | " + " | ".join(f"{table[n][k]:.3f}" for n in counts) + f" | {ref / base:.2f}x |")
+
+    intervals(rows, labels, counts, ns)
 
     print("\n## Cost of listening (both models), CPU-s per track on one core, by patch count")
     print("| patches | mean | max | per 4-min track |")
@@ -142,6 +161,45 @@ def main() -> None:
     grounded_tables(rows, ns.default)
 
 
+# The spaces the held-out comparison names (keys of spaces()).
+PRODUCT = "product sound space"
+COMPARED = {"today's sound space (MFCC + stats, whitened)": "signal features only",
+            "seed baseline: z-scored MFCC-273 cosine": "seed: z-scored MFCC-273 cosine",
+            "MSD+MTT embeddings, z-scored per model": "MSD+MTT embeddings alone (z-scored per model)"}
+
+
+def intervals(rows: list[dict], labels: np.ndarray, counts: list[int], ns) -> None:
+    """Precision@5 with album-bootstrap intervals: the product's space at every patch count, and the
+    compared spaces at the default count, each with its paired difference from the product's."""
+    from bench_real_similarity import album_bootstrap, neighbours, precision
+
+    sizes = {a: int(np.sum(labels == a)) for a in set(labels)}
+    groups = [np.flatnonzero(labels == a) for a in sorted(sizes) if sizes[a] >= ns.min_album]
+    if len(groups) < 2:
+        print(f"\n(fewer than 2 albums of {ns.min_album}+ tracks: no intervals)")
+        return
+    per_track = {}
+    for n in counts:
+        sp = spaces(rows, n)
+        prod = next(k for k in sp if k.startswith(PRODUCT))
+        per_track[f"{PRODUCT}, {n} patches"] = precision(neighbours(sp[prod], 5), labels)
+        if n == ns.default:
+            for k, name in COMPARED.items():
+                per_track[name] = precision(neighbours(sp[k], 5), labels)
+    ref = f"{PRODUCT}, {ns.default} patches"
+    boot = album_bootstrap(per_track, groups, ns.boot, seed=0)
+    q = int(sum(len(g) for g in groups))
+    print(f"\n## Same-album precision@5 with 95% intervals ({q} query tracks in {len(groups)} albums of "
+          f"{ns.min_album}+ tracks; neighbours among all {len(labels)})")
+    print(f"| space | precision@5 | 95% CI | minus {ref}, 95% CI |")
+    print("|---|---|---|---|")
+    for name, (mean, lo, hi, b) in boot.items():
+        d = b - boot[ref][3]
+        diff = "" if name == ref else (f"{mean - boot[ref][0]:+.3f} "
+                                       f"[{np.percentile(d, 2.5):+.3f}, {np.percentile(d, 97.5):+.3f}]")
+        print(f"| {name} | {mean:.3f} | [{lo:.3f}, {hi:.3f}] | {diff} |")
+
+
 def grounded_tables(rows: list[dict], n: int) -> None:
     from musicrec_engine.attributes import estimated, grounded
     from musicrec_engine.listening.vocab import TAGS
@@ -160,17 +218,35 @@ def grounded_tables(rows: list[dict], n: int) -> None:
         print("\n(no grounded_calibration.json yet: grounded attributes not shown)")
         return
     inst = np.array(new["instrumentalness"], float)
-    print(f"\n## Instrumentalness over {len(rows)} real recordings, none with audible singing")
-    print(f"grounded: median {np.median(inst):.2f}, {np.mean(inst >= 0.5):.0%} at 0.5 or more; today's: median "
-          f"{np.nanmedian(np.array(today['instrumentalness'], float)):.2f}")
-    print("\n## Attributes over the real tracks: median and share >= 0.95, today against grounded")
-    print("| attribute | today median | today >= 0.95 | grounded median | grounded >= 0.95 | "
-          "Frets on Fire rock/metal songs: today / grounded median |")
-    print("|---|---|---|---|---|---|")
+    print(f"\n## Instrumentalness over {len(rows)} real recordings, none known to be sung")
+    print(f"grounded: median {np.median(inst):.2f}, {np.mean(inst >= 0.5):.0%} at 0.5 or more; the generated-audio "
+          f"model's: median {np.nanmedian(np.array(today['instrumentalness'], float)):.2f}")
+    import pandas as pd
+    from fit_grounded import SPOTIFY
+
+    spot = pd.read_csv(SPOTIFY) if SPOTIFY.exists() else None
+    inst_spot = spot[spot["instrumentalness"] >= 0.5] if spot is not None else None
+    print("\n## Attributes over the real tracks: median [10th, 90th percentile] and share >= 0.95; the "
+          "generated-audio models against the grounded ones, and the Spotify sample (all, and its "
+          "instrumental tracks: instrumentalness >= 0.5)")
+    print("| attribute | generated-audio models | >= 0.95 | grounded | >= 0.95 | Spotify sample | "
+          "Spotify instrumental | FoF songs: before / grounded median |")
+    print("|---|---|---|---|---|---|---|---|")
+
+    def spread(x) -> str:
+        x = np.asarray(x, float)
+        x = x[np.isfinite(x)]
+        return f"{np.median(x):.2f} [{np.percentile(x, 10):.2f}, {np.percentile(x, 90):.2f}]" if len(x) else "-"
+
     for a in grounded.ATTRIBUTES:
         t, g = np.array(today[a], float), np.array(new[a], float)
-        print(f"| {a} | {np.nanmedian(t):.2f} | {np.nanmean(t >= 0.95):.0%} | {np.nanmedian(g):.2f} | "
-              f"{np.nanmean(g >= 0.95):.0%} | {np.nanmedian(t[sung]):.2f} / {np.nanmedian(g[sung]):.2f} |")
+        fof = f"{np.nanmedian(t[sung]):.2f} / {np.nanmedian(g[sung]):.2f}" if sung.any() else "-"
+        sp = spread(spot[a]) if spot is not None else "-"
+        si = spread(inst_spot[a]) if inst_spot is not None else "-"
+        print(f"| {a} | {spread(t)} | {np.nanmean(t >= 0.95):.0%} | {spread(g)} | {np.nanmean(g >= 0.95):.0%} | "
+              f"{sp} | {si} | {fof} |")
+    if spot is not None:
+        print(f"(Spotify sample: {len(spot)} tracks, {len(inst_spot)} of them instrumental)")
 
 
 if __name__ == "__main__":

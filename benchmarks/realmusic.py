@@ -30,6 +30,7 @@ import io
 import json
 import os
 import re
+import sys
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -295,16 +296,31 @@ def _sources(cache: Path, min_seconds: float) -> list[Album]:
 
 
 # --- public ------------------------------------------------------------------------------------------
+SETS = ("tuning", "heldout")
+
+
 def albums(cache: str | Path | None = None, fmt: str | None = None, min_seconds: float = MIN_SECONDS,
-           min_tracks: int = 1) -> list[Album]:
+           min_tracks: int = 1, which: str = "tuning") -> list[Album]:
     """The real albums found on this machine (an empty list when no package is installed).
 
+    which: "tuning", the set the listening settings were chosen on (the default, as documented), or
+    "heldout", packages nobody chose anything on (realmusic_heldout.py), kept apart for measuring.
     fmt: None for the tracks as shipped (archive members and stem mixes in the cache), or one of
     FORMATS for the converted copies that materialize(formats=...) wrote."""
     cache = Path(cache or DEFAULT_CACHE)
-    out = _sources(cache, min_seconds)
+    if which == "tuning":
+        out, excluded = _sources(cache, min_seconds), EXCLUDED
+    elif which == "heldout":
+        if __package__:  # beside this file; imported late as it reads this module
+            from . import realmusic_heldout as heldout
+        else:
+            import realmusic_heldout as heldout
+
+        out, excluded = heldout.sources(sys.modules[__name__], min_seconds), heldout.EXCLUDED
+    else:
+        raise ValueError(f"unknown set {which!r}; one of {', '.join(SETS)}")
     for a in out:
-        a.items = [t for t in a.items if t.key not in EXCLUDED]
+        a.items = [t for t in a.items if t.key not in excluded]
     out = [a for a in out if len(a.items) >= min_tracks]
     if fmt is not None:
         ext = FORMATS[fmt][0]
@@ -473,8 +489,9 @@ if __name__ == "__main__":  # python benchmarks/realmusic.py [--formats mp3,flac
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", default=str(DEFAULT_CACHE))
     ap.add_argument("--formats", default="", help=f"comma-separated, of: {', '.join(FORMATS)}")
+    ap.add_argument("--set", default="tuning", choices=SETS, dest="which")
     ns = ap.parse_args()
-    found = albums(ns.cache)
+    found = albums(ns.cache, which=ns.which)
     if not found:
         raise SystemExit(INSTALL_HINT)
     print(materialize(ns.cache, [f for f in ns.formats.split(",") if f], found, progress=print))
