@@ -171,7 +171,7 @@ COMPARED = {"today's sound space (MFCC + stats, whitened)": "signal features onl
 def intervals(rows: list[dict], labels: np.ndarray, counts: list[int], ns) -> None:
     """Precision@5 with album-bootstrap intervals: the product's space at every patch count, and the
     compared spaces at the default count, each with its paired difference from the product's."""
-    from bench_real_similarity import album_bootstrap, neighbours, precision
+    from bench_real_similarity import album_bootstrap, neighbours, precision, print_rows
 
     sizes = {a: int(np.sum(labels == a)) for a in set(labels)}
     groups = [np.flatnonzero(labels == a) for a in sorted(sizes) if sizes[a] >= ns.min_album]
@@ -193,11 +193,7 @@ def intervals(rows: list[dict], labels: np.ndarray, counts: list[int], ns) -> No
           f"{ns.min_album}+ tracks; neighbours among all {len(labels)})")
     print(f"| space | precision@5 | 95% CI | minus {ref}, 95% CI |")
     print("|---|---|---|---|")
-    for name, (mean, lo, hi, b) in boot.items():
-        d = b - boot[ref][3]
-        diff = "" if name == ref else (f"{mean - boot[ref][0]:+.3f} "
-                                       f"[{np.percentile(d, 2.5):+.3f}, {np.percentile(d, 97.5):+.3f}]")
-        print(f"| {name} | {mean:.3f} | [{lo:.3f}, {hi:.3f}] | {diff} |")
+    print_rows(boot, ref)
 
 
 def grounded_tables(rows: list[dict], n: int) -> None:

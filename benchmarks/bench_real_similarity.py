@@ -146,6 +146,15 @@ def album_bootstrap(per_track: dict[str, np.ndarray], groups: list[np.ndarray], 
     return out
 
 
+def print_rows(boot: dict, ref: str) -> None:
+    """Table rows of album_bootstrap's results: mean, interval, and the paired difference from `ref`."""
+    for name, (m, lo, hi, b) in boot.items():
+        d = b - boot[ref][3]
+        diff = "" if name == ref else f"{m - boot[ref][0]:+.3f} [{np.percentile(d, 2.5):+.3f}, " \
+                                      f"{np.percentile(d, 97.5):+.3f}]"
+        print(f"| {name} | {m:.3f} | [{lo:.3f}, {hi:.3f}] | {diff} |")
+
+
 def auc(score: np.ndarray, positive: np.ndarray) -> float:
     from scipy.stats import rankdata
 
@@ -327,11 +336,7 @@ def main(argv=None) -> int:
           f"{ns.min_album} tracks; neighbours from all {len(labels)} tracks\n")
     print(f"| space | precision@{k} | 95% CI (bootstrap over albums) | minus (a), 95% CI |")
     print("|---|---:|---|---|")
-    for name, (m, lo, hi, b) in boot.items():
-        d = b - boot[first][3]
-        diff = "" if name == first else f"{m - boot[first][0]:+.3f} [{np.percentile(d, 2.5):+.3f}, " \
-                                        f"{np.percentile(d, 97.5):+.3f}]"
-        print(f"| {name} | {m:.3f} | [{lo:.3f}, {hi:.3f}] | {diff} |")
+    print_rows(boot, first)
 
     print(f"\n## Per album (precision@{k}, mean over the album's tracks)\n")
     print("| album | tracks | " + " | ".join(short[n] for n in nbs) + " |")
