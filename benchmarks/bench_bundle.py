@@ -157,9 +157,10 @@ def cold_starts(bundle: Path, song: Path, work: Path, runs: int) -> None:
     for (kind, cache, listen), v in rows.items():
         label = "`musicrec analyze FILE`" if kind == "cli" else "`musicrec-app FILE`"
         walls, cpus = [w for w, _ in v], [c for _, c in v]
-        print(f"| {label} | {cache} | {listen} | {statistics.median(walls):.2f} | {min(walls):.2f} | "
-              f"{statistics.median(cpus):.2f} |")
-    print("(the app's CPU includes the moments until it is told to quit once the track is in the library)")
+        cpu = f"{statistics.median(cpus):.2f}" if kind == "cli" else "-"
+        print(f"| {label} | {cache} | {listen} | {statistics.median(walls):.2f} | {min(walls):.2f} | {cpu} |")
+    print("(no CPU for the app: it analyses in a child process of its own, which is not counted once the "
+          "app is told to quit)")
 
 
 def main() -> int:
