@@ -4,6 +4,7 @@ going when a worker is killed or cannot see a file, and cancels what is still ou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -147,6 +148,24 @@ def test_cancel_withdraws_the_files_still_out(cluster, clips):
     while client.run_on_scheduler(tasks_left) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert client.run_on_scheduler(tasks_left) == 0  # nothing left running or queued on the cluster
+
+
+def test_losing_the_scheduler_stops_the_batch_with_one_reason(clips):
+    from musicrec_engine.cluster.dask_runner import ClusterError, DaskRunner
+
+    files = clips(4)
+    own = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None)
+    got = []
+    try:
+        with pytest.raises(ClusterError, match="lost the connection to the Dask scheduler"):
+            for r in DaskRunner(own.scheduler_address)(files, "full", threading.Event()):
+                got.append(r)
+                own.sync(own.scheduler.close)  # the scheduler goes away with files still out
+    finally:
+        with contextlib.suppress(TimeoutError):  # its worker waits for a scheduler that is gone
+            own.close(timeout=2)
+    assert len(got) == 1 and got[0].ok  # what arrived is kept; the rest are not called broken files
 
 
 def test_cluster_usage_errors_are_one_line(tmp_path, home, monkeypatch):

@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from dataclasses import replace
 
 from musicrec_engine.analysis.pipeline import AnalysisResult, analyze_file
@@ -122,6 +123,11 @@ class DaskRunner:
         client = self.connect(window)
         try:
             yield from self._run(client, files, window, cancel)
+        except (OSError, CancelledError) as e:  # the scheduler went away mid-batch
+            if client.status == "running":
+                raise
+            raise ClusterError(f"lost the connection to the Dask scheduler at {self.address} ({_first_line(e)}); "
+                               "what was analysed is kept: run the same command again") from None
         finally:
             client.close()
 
@@ -131,12 +137,19 @@ class DaskRunner:
         queue = list(reversed(files))
         running: dict = {}  # future -> local path
         finished = as_completed(loop=client.loop)
-        capacity, checked = 0, 0.0
+        capacity, checked, workers_seen = 0, 0.0, time.monotonic()
         try:
             while queue or running:
                 if time.monotonic() - checked > 2.0:  # workers come and go; ask now and then
-                    capacity = IN_FLIGHT_PER_THREAD * max(1, sum(client.nthreads().values()))
+                    threads = sum(client.nthreads().values())
                     checked = time.monotonic()
+                    if threads:
+                        workers_seen = checked
+                    elif checked - workers_seen > self.workers_timeout:
+                        raise ClusterError(f"the Dask cluster at {self.address} has had no workers for "
+                                           f"{self.workers_timeout:g} s; what was analysed is kept: run the same "
+                                           "command again when workers are back")
+                    capacity = IN_FLIGHT_PER_THREAD * max(1, threads)
                 while queue and len(running) < capacity and not cancel.is_set():
                     f = queue.pop()
                     fut = client.submit(worker_analyze, self.path_map.to_worker(f), window, pure=False)
@@ -148,18 +161,20 @@ class DaskRunner:
                     with finished.thread_condition:
                         finished.thread_condition.wait(timeout=0.2)
                 for fut in finished.next_batch(block=False):
-                    yield self._result(fut, running.pop(fut))
+                    yield self._result(client, fut, running.pop(fut))
         finally:
             if running:
                 client.cancel(list(running))
 
-    def _result(self, fut, path: str) -> AnalysisResult:
+    def _result(self, client, fut, path: str) -> AnalysisResult:
         remote = self.path_map.to_worker(path)
         try:
             result, host = fut.result()
         except Exception as e:
             from distributed import KilledWorker
 
+            if client.status != "running":  # not this file's fault: the whole batch stops (see __call__)
+                raise
             if isinstance(e, KilledWorker):
                 why = ("the analysis stopped every Dask worker that tried this file "
                        "(out of memory or a decoder crash)")
