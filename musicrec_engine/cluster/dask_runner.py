@@ -18,6 +18,7 @@ code-execution channel between your own machines, to be used on a trusted networ
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -113,9 +114,10 @@ class DaskRunner:
         for worker, fp in theirs.items():
             if fp != ours:
                 what = [k for k in ours if fp.get(k) != ours[k]]
-                raise ClusterError(f"the Dask worker {worker} analyses differently from this machine "
-                                   f"({', '.join(what)}: {fp.get('version')} vs {ours['version']}); install the "
-                                   "same MusicRec version and settings on every worker")
+                raise ClusterError(f"the Dask worker {worker} analyses differently from this machine (other "
+                                   f"{' and '.join(what)} settings; MusicRec {fp.get('version')} there, "
+                                   f"{ours['version']} here); install the same version, with the same "
+                                   "MUSICREC_* settings, on every worker")
 
     def __call__(self, files: list[str], window: str, cancel: threading.Event) -> Iterator[AnalysisResult]:
         if not files:
@@ -164,7 +166,8 @@ class DaskRunner:
                     yield self._result(client, fut, running.pop(fut))
         finally:
             if running:
-                client.cancel(list(running))
+                with contextlib.suppress(Exception):  # a scheduler that is gone has nothing left to cancel
+                    client.cancel(list(running))
 
     def _result(self, client, fut, path: str) -> AnalysisResult:
         remote = self.path_map.to_worker(path)
