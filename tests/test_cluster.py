@@ -155,7 +155,7 @@ def test_losing_the_scheduler_stops_the_batch_with_one_reason(clips):
 
     files = clips(4)
     own = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None)
+                                   dashboard_address=":0")  # the module's cluster may hold the default port
     got = []
     try:
         with pytest.raises(ClusterError, match="lost the connection to the Dask scheduler"):
@@ -166,6 +166,14 @@ def test_losing_the_scheduler_stops_the_batch_with_one_reason(clips):
         with contextlib.suppress(TimeoutError):  # its worker waits for a scheduler that is gone
             own.close(timeout=2)
     assert len(got) == 1 and got[0].ok  # what arrived is kept; the rest are not called broken files
+
+
+def test_workers_that_analyse_otherwise_are_refused_before_any_file_is_sent(cluster, clips, monkeypatch):
+    from musicrec_engine.cluster.dask_runner import ClusterError, DaskRunner
+
+    monkeypatch.setenv("MUSICREC_LISTEN_PATCHES", "2")  # this machine listens to 2 patches, the workers to 1
+    with pytest.raises(ClusterError, match=r"analyses differently from this machine \(other listening settings"):
+        list(DaskRunner(cluster[0].scheduler_address)(clips(1), "full", threading.Event()))
 
 
 def test_cluster_usage_errors_are_one_line(tmp_path, home, monkeypatch):
