@@ -168,12 +168,22 @@ def test_losing_the_scheduler_stops_the_batch_with_one_reason(clips):
     assert len(got) == 1 and got[0].ok  # what arrived is kept; the rest are not called broken files
 
 
-def test_workers_that_analyse_otherwise_are_refused_before_any_file_is_sent(cluster, clips, monkeypatch):
+def test_workers_that_analyse_otherwise_are_refused_before_any_file_is_sent(cluster, clips, monkeypatch, tmp_path):
     from musicrec_engine.cluster.dask_runner import ClusterError, DaskRunner
 
+    runner = DaskRunner(cluster[0].scheduler_address)
     monkeypatch.setenv("MUSICREC_LISTEN_PATCHES", "2")  # this machine listens to 2 patches, the workers to 1
     with pytest.raises(ClusterError, match=r"analyses differently from this machine \(other listening settings"):
-        list(DaskRunner(cluster[0].scheduler_address)(clips(1), "full", threading.Event()))
+        list(runner(clips(1), "full", threading.Event()))
+    monkeypatch.setenv("MUSICREC_LISTEN_PATCHES", "1")
+    models = tmp_path / "home" / "models"
+    models.mkdir(parents=True)
+    (models / "attributes.onnx").write_bytes(b"a model trained here, not copied to the workers")
+    monkeypatch.setenv("MUSICREC_HOME", str(tmp_path / "home"))
+    with pytest.raises(ClusterError, match=r"other attribute model settings.*copy the models folder"):
+        list(runner(clips(1), "full", threading.Event()))
+    (models / "attributes.onnx").unlink()  # the same models on both sides: analysed
+    assert [r.ok for r in runner(clips(1), "full", threading.Event())] == [True]
 
 
 def test_cluster_usage_errors_are_one_line(tmp_path, home, monkeypatch):

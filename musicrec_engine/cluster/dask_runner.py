@@ -59,12 +59,21 @@ def worker_analyze(path: str, window: str) -> tuple[AnalysisResult, str]:
 
 def worker_fingerprint(window: str) -> dict:
     """Runs on a worker: what decides its results, to compare with this machine's before any file
-    is sent (a worker with another version would mix vectors of two schemas into one library)."""
-    from musicrec_engine import __version__, features
-    from musicrec_engine.analysis import listening_step
+    is sent (a worker with another version would mix vectors of two schemas into one library, and
+    one without the user's trained attribute models would give other attributes)."""
+    import hashlib
 
+    from musicrec_engine import __version__, features, paths
+    from musicrec_engine.analysis import listening_step
+    from musicrec_engine.attributes.modelfile import USER_MODEL
+
+    models = hashlib.sha256()  # the user's trained attribute model and its manifest, by content
+    for f in sorted(paths.resolve().models.glob(f"{USER_MODEL}.*")):
+        if f.is_file():
+            models.update(f"{f.name}\0".encode() + hashlib.sha256(f.read_bytes()).digest())
     return {"version": __version__, "listening": listening_step.schema(),
-            "features": {p: features.schema(p, window).hash for p in features.PIPELINES}}
+            "features": {p: features.schema(p, window).hash for p in features.PIPELINES},
+            "attribute model": models.hexdigest()}
 
 
 class DaskRunner:
@@ -114,10 +123,12 @@ class DaskRunner:
         for worker, fp in theirs.items():
             if fp != ours:
                 what = [k for k in ours if fp.get(k) != ours[k]]
+                hint = (" (copy the models folder of your data folder to each worker's)"
+                        if what == ["attribute model"] else "")
                 raise ClusterError(f"the Dask worker {worker} analyses differently from this machine (other "
                                    f"{' and '.join(what)} settings; MusicRec {fp.get('version')} there, "
                                    f"{ours['version']} here); install the same version, with the same "
-                                   "MUSICREC_* settings, on every worker")
+                                   f"MUSICREC_* settings and trained models, on every worker{hint}")
 
     def __call__(self, files: list[str], window: str, cancel: threading.Event) -> Iterator[AnalysisResult]:
         if not files:
