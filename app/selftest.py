@@ -1,7 +1,7 @@
 """`musicrec-app --self-test`: prove an installed bundle works, headless, in a throw-away home.
 
 It makes WAV, MP3 and M4A audio, analyses them through the facade, checks the listening model
-tagged them, trains a tiny taste model and opens the main window offscreen. One line per check; exit 0 only when every check passes.
+tagged them and the shipped attribute model gave their speechiness and liveness, trains a tiny taste model and opens the main window offscreen. One line per check; exit 0 only when every check passes.
 """
 
 from __future__ import annotations
@@ -68,6 +68,22 @@ def check_listening(ctx: Context) -> str:
             f"instrumentalness {inst[0]['value']:.2f} from {inst[0]['source']}")
 
 
+def check_learned(ctx: Context) -> str:
+    """The shipped attribute model (trained on generated audio) loads, and gives the attributes no
+    tag speaks of: speechiness and liveness carry provenance "learned", not a fallback estimate."""
+    shipped = [s for s in ctx.engine.attribute_models() if Path(s["path"]).name == "default_attributes.onnx"]
+    if not shipped:
+        raise AssertionError("the shipped attribute model default_attributes.onnx is missing")
+    if not shipped[0]["used"]:
+        raise AssertionError(shipped[0]["reason"])
+    tracks = ctx.engine.tracks()
+    wrong = [(Path(t["path"]).name, name, a.get("provenance")) for t in tracks for name in ("speechiness", "liveness")
+             if (a := t["attributes"].get(name, {})).get("provenance") != "learned"]
+    if wrong:
+        raise AssertionError(f"not from the shipped model: {wrong[:2]}")
+    return f"speechiness and liveness of {len(tracks)} clips from {Path(shipped[0]['path']).name}"
+
+
 def check_library(ctx: Context) -> str:
     tracks = ctx.engine.tracks()
     if len(tracks) != len(FORMATS):
@@ -104,6 +120,7 @@ CHECKS: list[tuple[str, Callable[[Context], str]]] = [
     ("decode and analyse them", check_analyze),
     ("store them in the library", check_library),
     ("tag them with the listening model", check_listening),
+    ("predict speechiness and liveness with the shipped model", check_learned),
     ("train a tiny taste model", check_taste),
     ("open the main window offscreen", check_window),
 ]

@@ -1,8 +1,13 @@
 """Cost of learned and estimated attributes per track, cold start, and training time of the ensemble.
 
-    .venv/bin/python benchmarks/bench_learned.py predict [--tracks 20]
-    .venv/bin/python benchmarks/bench_learned.py cold [--runs 7] [--reference-tree DIR]
+    .venv/bin/python benchmarks/bench_learned.py predict [--tracks 8]
+    .venv/bin/python benchmarks/bench_learned.py cold [--runs 5] [--reference-tree DIR]
     .venv/bin/python benchmarks/bench_learned.py train [--rows 2000] [--budget N] [--jobs N]
+    .venv/bin/python benchmarks/bench_learned.py models --fitted W/fitted.joblib --seen W/seen.npz --unseen W/unseen.npz
+    .venv/bin/python benchmarks/bench_learned.py tags --unseen W/unseen.npz
+
+(The defaults are the arguments of the runs in docs/BENCHMARKS.md; W is the folder of
+train_default_attributes.py's clip sets and fitted groups.)
 
 predict: per 4-minute generated track, time of the shared STFT+mel (the reference, measured in
 the same run), the descriptor vector, the shipped model's prediction (learned.predict) and the
@@ -15,6 +20,10 @@ train: `training.train_user`-equivalent fit of the audio recommender's six group
 feature rows of the real width (MFCC-273 + stats), default budget and jobs; target < 15 min on
 2 cores. CPU time is this process plus its worker processes (counted once they have exited), so on
 a shared machine it says what the job costs where wall time says what the neighbours left over.
+models: every base model and the stack of the shipped default model, on the seen-generator and
+unseen-generator clips (tools/trainset.py): the table of docs/BENCHMARKS.md "Learned attributes".
+tags: whether MusiCNN's tags could give speechiness or liveness instead, on the unseen-generator
+clips (generated with --tags).
 """
 
 from __future__ import annotations
@@ -211,21 +220,133 @@ def bench_train(a) -> None:
         print(f"  {g}: " + ", ".join(f"{k} {v:.3f}" for k, v in m.items() if k != "targets"))
 
 
+def _load_sets(a) -> dict:
+    """The held-out clip sets named on the command line: {"seen generator": data, "unseen generator": data}."""
+    from train_default_attributes import load_clips
+
+    return {kind: load_clips(path) for kind, path in (("seen generator", a.seen), ("unseen generator", a.unseen)) if path}
+
+
+def _fitted_groups(a) -> tuple[list, str]:
+    """The default model's fitted groups: from --fitted (train_default_attributes.py train
+    --keep-fitted; a pickle, so only your own) or fitted again from --train."""
+    if a.fitted:
+        import joblib
+
+        return joblib.load(a.fitted)["groups"], f"fitted groups from {a.fitted}"
+    from train_default_attributes import load_clips
+
+    from musicrec_engine.attributes.training import train as training
+
+    if not (a.train and a.unseen):
+        raise SystemExit("models: give --fitted FILE, or --train and --unseen to fit the groups again")
+    res = training.train_default(load_clips(a.train), load_clips(a.unseen), budget=a.budget or training.DEFAULT_BUDGET)
+    return res.groups, f"groups fitted again from {a.train} (budget {a.budget or training.DEFAULT_BUDGET})"
+
+
+def bench_models(a) -> None:
+    """Every base model and the stack of the default model, on each held-out set: the detection AUC
+    of each attribute (speechiness: speech present, from the predicted value) and speechiness's R2."""
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    from musicrec_engine.attributes.training import heldout, stacking
+
+    _header(a)
+    sets = _load_sets(a)
+    groups, where = _fitted_groups(a)
+    names = ["rf", "xgb", "svm", "ridge", "lasso", "elasticnet", "stack"]
+    print(f"{where}; {_machine()}\n")
+    print("| attribute | metric | held-out clips | " + " | ".join(names) + " |")
+    print("|---|---|---|" + "---|" * len(names))
+    for g in groups:
+        spec = stacking.GroupSpec(g["name"], g["kind"], g["targets"])
+        for target, st in zip(spec.targets, stacking.per_target_stacks(g["model"], spec), strict=False):
+            truth = heldout.TASKS[target][0]
+            cands = {**dict(st.named_estimators_), "stack": st}
+            for kind, data in sets.items():
+                ok = ~np.isnan(np.asarray(data[truth], float))
+                X, y = data["X"][ok], np.asarray(data[truth])[ok].astype(int)
+                aucs, r2s = [], []
+                for n in names:
+                    est = cands.get(n)
+                    if est is None:
+                        aucs.append("-")
+                        r2s.append("-")
+                        continue
+                    score = est.predict(X) if spec.kind == "regression" else stacking.positive_proba(est, X)
+                    aucs.append("-" if score is None else f"{roc_auc_score(y, score):.3f}")
+                    if spec.kind == "regression":
+                        r2s.append(f"{r2_score(np.asarray(data[target], float)[ok], score):.3f}")
+                print(f"| {target} | AUC | {kind} | " + " | ".join(aucs) + " |")
+                if spec.kind == "regression":
+                    print(f"| {target} | R2 | {kind} | " + " | ".join(r2s) + " |")
+    print("\n(RidgeClassifier has no probabilities, so no AUC; the regression's bases are scored by their values.)")
+
+
+def bench_tags(a) -> None:
+    """Could MusiCNN's tags (the grounded attributes' evidence) give speechiness or liveness? On the
+    unseen-generator clips (generate --tags), the AUC of the tag evidence for speech present and
+    for an audience, against the default model's. The grounded recipe for voice is
+    -raw_instrumentalness; for the rest, the single best tag of the 100 is chosen ON THIS SET, so
+    its figure is optimistic."""
+    from sklearn.metrics import roc_auc_score
+
+    from musicrec_engine.attributes import grounded, learned
+    from musicrec_engine.attributes.training import heldout
+    from musicrec_engine.listening.vocab import TAGS
+
+    _header(a)
+    a.seen = None
+    data = _load_sets(a)["unseen generator"]
+    if "tags_msd" not in data:
+        raise SystemExit(f"{a.unseen} has no tags: generate it with --tags")
+    tags = [{v: dict(zip(TAGS[v], map(float, data[f"tags_{v}"][i]), strict=True)) for v in TAGS}
+            for i in range(len(data["X"]))]
+    model = [learned.predict({"descriptors": x}) for x in data["X"]]
+    voice = np.array([-grounded.raw_scores(t)["instrumentalness"] for t in tags])
+    print(f"{len(tags)} unseen-generator clips; {_machine()}\n")
+    print("| attribute (fact) | default model AUC [95% CI] | tag evidence | AUC [95% CI] |")
+    print("|---|---|---|---|")
+    for attr in ("speechiness", "liveness"):
+        truth = np.asarray(data[heldout.TASKS[attr][0]]).astype(int)
+        m = np.array([p[attr].value for p in model])
+        lo, hi = heldout.bootstrap_interval(truth, m, roc_auc_score)
+        cands = {"voice tags (-raw instrumentalness)": voice}
+        best = max(((v, t) for v in TAGS for t in TAGS[v]),
+                   key=lambda vt: abs(roc_auc_score(truth, [x[vt[0]][vt[1]] for x in tags]) - 0.5))
+        score = np.array([x[best[0]][best[1]] for x in tags])
+        low = roc_auc_score(truth, score) < 0.5  # a tag that speaks against the fact counts as much
+        cands[f"best single tag on this set: {best[0]} '{best[1]}'{' (low = yes)' if low else ''}"] = -score if low else score
+        for name, score in cands.items():
+            tlo, thi = heldout.bootstrap_interval(truth, score, roc_auc_score)
+            print(f"| {attr} ({heldout.TASKS[attr][0]}) | {roc_auc_score(truth, m):.3f} [{lo:.3f}, {hi:.3f}] | {name} | "
+                  f"{roc_auc_score(truth, score):.3f} [{tlo:.3f}, {thi:.3f}] |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     q = sub.add_parser("predict")
-    q.add_argument("--tracks", type=int, default=20)
+    q.add_argument("--tracks", type=int, default=8, help="default: the documented run's")
     c = sub.add_parser("cold")
-    c.add_argument("--runs", type=int, default=7)
+    c.add_argument("--runs", type=int, default=5)
     c.add_argument("--reference-tree", default=None, metavar="DIR",
                    help="another checkout to compare with, e.g. `git worktree add --detach /tmp/ref COMMIT`")
     t = sub.add_parser("train")
     t.add_argument("--rows", type=int, default=2000)
     t.add_argument("--budget", type=int, default=None, help="default: training.DEFAULT_BUDGET")
     t.add_argument("--jobs", type=int, default=None, help="default: stacking.default_jobs()")
+    g = sub.add_parser("tags", help="MusiCNN tag evidence for speech and audiences vs the default model")
+    m = sub.add_parser("models", help="every base model and the stack on the held-out clip sets")
+    m.add_argument("--fitted", default=None, metavar="FILE", help="train_default_attributes.py train --keep-fitted's file")
+    m.add_argument("--train", default=None, help="else: training clips to fit the groups again")
+    m.add_argument("--budget", type=int, default=None)
+    m.add_argument("--seen", default=None, help="seen-generator clips (train_default_attributes.py generate)")
+    for sp in (m, g):
+        sp.add_argument("--unseen", required=True, help="unseen-generator clips (generate --pool heldout ...)")
     a = p.parse_args()
-    {"predict": bench_predict, "cold": bench_cold, "train": bench_train}[a.cmd](a)
+    {"predict": bench_predict, "cold": bench_cold, "train": bench_train, "models": bench_models,
+     "tags": bench_tags}[a.cmd](a)
 
 
 if __name__ == "__main__":

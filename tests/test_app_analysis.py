@@ -79,6 +79,8 @@ def test_a_single_dropped_file_is_selected_and_shows_its_attribute_bars(window, 
     tip = window.library.detail.fact_labels["tempo"].toolTip()
     assert "measured" in tip or "learned" in tip or "estimated" in tip
     assert "confidence" in window.library.detail.bars["energy"].toolTip()
+    # a value of the model trained on generated audio says so, not only a confidence
+    assert "generated audio only" in window.library.detail.bars["liveness"].toolTip()
 
 
 def longest_gap(qtbot, during, until_signal=None, seconds=None):

@@ -33,9 +33,19 @@ def test_default_model_ships_with_a_manifest_of_held_out_metrics():
     m = _manifest()
     assert m["input"]["schema_hash"] == estimated.descriptor_schema_hash(), "retrain: descriptors changed"
     assert set(m["attributes"]) == set(FOUR)
-    assert "held-out seed" in m["protocol"]
+    # trained on the training pools only; scored on a new seed of them and on the held-out pools
+    # rendered with the other SoundFont
+    assert "trained on seed 1 of the train pools, fluidr3 SoundFont" in m["protocol"]
+    assert "unseen generator: seed 2 of the heldout pools, musescore SoundFont" in m["protocol"]
+    assert "seen generator: seed 3 of the train pools, fluidr3 SoundFont" in m["protocol"]
     for name in FOUR:
-        assert 0.5 < m["metrics"]["attributes"][name]["auc"] <= 1.0
+        for fig in (m["metrics"]["attributes"][name], m["metrics"]["seen_generator"][name]):
+            assert 0.5 < fig["auc"] <= 1.0 and fig["auc_ci"][0] <= fig["auc"] <= fig["auc_ci"][1]
+            assert fig["accuracy_ci"][0] <= fig["accuracy"] <= fig["accuracy_ci"][1]
+        unseen = m["metrics"]["attributes"][name]
+        # a generated-audio AUC is not shown as certainty about real music
+        assert 0.0 <= unseen["confidence"] <= 0.5
+        assert unseen["basis"].startswith("generated audio only") and "real recordings" in unseen["basis"]
     assert learned.default_model_path().stat().st_size < 8e6  # "a few MB"
 
 
@@ -46,7 +56,11 @@ def test_learned_values_carry_provenance_and_manifest_confidence(home):
     for name, a in out.items():
         assert a.provenance == "learned"
         assert 0.0 <= a.value <= 1.0
-        assert a.confidence == pytest.approx(m[name]["confidence"])
+        assert a.confidence == pytest.approx(m[name]["confidence"]) and a.confidence <= 0.5
+        # what the detail panel and `analyze --json` show beside the value
+        assert a.source == "trained on generated audio only"
+        assert a.basis == m[name]["basis"] and "never checked against real recordings" in a.basis
+        assert a.to_dict()["basis"] == a.basis
 
 
 @needs_tools
@@ -146,4 +160,32 @@ def test_a_crafted_pickle_in_the_data_folder_is_refused_never_loaded(tmp_path):
     # the refused model gave nothing: energy comes from the listening model's tags, as without it
     assert attrs["energy"]["provenance"] == "learned" and attrs["energy"]["source"] == "MusiCNN tags (MSD+MTT)"
     assert attrs["speechiness"]["provenance"] == "learned"  # the shipped model still works
+    # ...and its values say what their confidence rests on
+    for name in ("speechiness", "liveness"):
+        assert attrs[name]["source"] == "trained on generated audio only"
+        assert attrs[name]["basis"].startswith("generated audio only") and attrs[name]["confidence"] <= 0.5
     assert "attributes.joblib is a pickle" in (home / "logs" / "musicrec.log").read_text()
+
+
+def test_self_test_fails_with_the_reason_when_the_shipped_model_cannot_load(tmp_path, monkeypatch):
+    """A shipped model that fails to load must fail the bundle's self-test, not fall back silently."""
+    from app import selftest
+    from musicrec_engine.engine import Engine
+
+    altered = tmp_path / "models"
+    altered.mkdir()
+    for p in (learned.default_model_path(), MANIFEST):
+        shutil.copy(p, altered / p.name)
+    onnx = altered / learned.default_model_path().name
+    onnx.write_bytes(onnx.read_bytes()[:-1] + b"\0")
+    monkeypatch.setattr(learned, "DEFAULT_DIR", altered)
+    ctx = selftest.Context(tmp_path)
+    ctx.engine = Engine(tmp_path / "home")
+    try:
+        with pytest.raises(AssertionError, match="does not match the checksum"):
+            selftest.check_learned(ctx)
+        monkeypatch.setattr(learned, "DEFAULT_DIR", tmp_path / "nowhere")
+        with pytest.raises(AssertionError, match="default_attributes.onnx is missing"):
+            selftest.check_learned(ctx)
+    finally:
+        ctx.engine.close()

@@ -14,13 +14,18 @@ Every clip is built from parts whose presence we control, so its labels are fact
               "aahs/oohs") on the melody, vs none. Speech also makes a clip non-instrumental,
               as in Spotify's definition ("rap or spoken word tracks are clearly vocal").
 
-The generator is deterministic for a given seed. Training uses one seed and evaluation another,
-so no clip (nor any speech sample, melody or mix setting) is shared between the two.
+The generator is deterministic for a given seed and pool. Another seed alone gives new melodies,
+mixes and rooms but the same instruments, kits, voices and sentences, so a held-out set of the
+training pools ("seen generator") measures little more than recognising those presets. The
+"unseen generator" set draws every program, kit, voice and sentence from the other pool (POOLS,
+pool_of) and is rendered with a second SoundFont training never hears; what stays shared is the
+generator's own code (the formant singer, the room and audience synthesis, the mix rules).
 Only used by benchmarks/train_default_attributes.py and tests; the product never calls it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import tempfile
@@ -33,26 +38,59 @@ from musicrec_engine.jobs import Progress
 
 SR = 22050
 SF2 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+# The unseen set's SoundFont: MuseScore General (Debian musescore-general-soundfont-small). Not
+# FluidR3_GS.sf2, which holds only the GS variations and renders bank-0 programs as silence alone.
+SOUNDFONTS = {"fluidr3": SF2, "musescore": Path("/usr/share/sounds/sf3/MuseScore_General.sf3")}
 MAJOR = [0, 2, 4, 5, 7, 9, 11]
 MINOR = [0, 2, 3, 5, 7, 8, 10]
 
-# General MIDI programs (0-based). Drum kits are program numbers on channel 10 (bank 128).
-FAMILIES = {
+# Two disjoint pools of every part a clip is built from, so a held-out set can come from parts
+# training never heard: each General MIDI program, drum kit, espeak-ng voice (base and variant) and
+# sentence belongs to the "train" or the "heldout" pool by the parity of the SHA-1 of its name
+# (pool_of). The candidate lists below were widened until every role of both families has
+# programs on both sides; which side a name falls on is the hash's, not a choice. A "seen"
+# evaluation set uses the training pools with a new seed; an "unseen" one the held-out pools,
+# rendered with a second SoundFont (SOUNDFONTS["musescore"]) that training never hears.
+POOLS = ("train", "heldout")
+
+
+def pool_of(name: str) -> str:
+    return POOLS[int(hashlib.sha1(name.encode()).hexdigest(), 16) % 2]
+
+
+# General MIDI programs (0-based), named "program N" for the split. Drum kits are program numbers
+# on channel 10 (bank 128), named "kit N".
+CANDIDATES = {
     "acoustic": {
-        "chords": [0, 1, 6, 24, 25, 46, 48, 49, 21],
-        "bass": [32, 42, 43, 0],
-        "lead": [40, 41, 56, 57, 60, 65, 66, 68, 71, 73, 24, 0, 105, 11],
-        "kits": [0, 8, 32, 40],
+        "chords": [0, 1, 3, 6, 8, 11, 12, 15, 19, 20, 21, 24, 25, 44, 45, 46, 48, 49],
+        "bass": [0, 1, 3, 32, 42, 43, 45, 57, 58, 67, 70],
+        "lead": [0, 1, 11, 22, 24, 40, 41, 56, 57, 60, 64, 65, 66, 68, 69, 71, 72, 73, 74, 75, 104, 105, 109, 110],
+        "kits": [0, 8, 16, 32, 40, 48],
     },
     "synthetic": {
-        "chords": [4, 5, 16, 17, 88, 89, 90, 94, 95, 50, 27, 81],
-        "bass": [38, 39, 33, 34, 87],
-        "lead": [80, 81, 82, 84, 87, 62, 29, 30, 98, 99, 26, 83],
+        "chords": [2, 4, 5, 7, 16, 17, 18, 26, 27, 50, 51, 81, 88, 89, 90, 91, 92, 94, 95],
+        "bass": [33, 34, 35, 36, 37, 38, 39, 87],
+        "lead": [7, 18, 26, 27, 28, 29, 30, 62, 63, 80, 81, 82, 83, 84, 85, 86, 87, 98, 99, 102],
         "kits": [24, 25],
     },
 }
-CHOIR = [52, 53]
-SENTENCES = [
+CHOIR_CANDIDATES = [52, 53]  # choir aahs, voice oohs
+
+
+def _program_name(role: str, p: int) -> str:
+    return f"kit {p}" if role == "kits" else f"program {p}"
+
+
+def families(pool: str) -> dict:
+    return {fam: {role: [p for p in progs if pool_of(_program_name(role, p)) == pool] for role, progs in roles.items()}
+            for fam, roles in CANDIDATES.items()}
+
+
+def choir(pool: str) -> list[int]:
+    return [p for p in CHOIR_CANDIDATES if pool_of(_program_name("choir", p)) == pool]
+
+
+SENTENCE_CANDIDATES = [
     "Welcome back to the programme, tonight we talk about the history of the city.",
     "The weather will be cloudy in the morning with some rain later in the afternoon.",
     "She opened the door slowly and looked out over the quiet garden.",
@@ -71,9 +109,44 @@ SENTENCES = [
     "The committee will meet again on Thursday to discuss the new budget.",
     "Stars are born in clouds of gas and dust far away from our planet.",
     "Good morning, it is six o'clock and here is the news.",
+    "The museum opens its new gallery of Roman coins on Saturday morning.",
+    "My grandmother grew tomatoes, beans and sunflowers behind the kitchen.",
+    "After the break we will hear from the mayor about the new bus routes.",
+    "Mix the flour with two eggs and a cup of milk, then let it rest.",
+    "The team scored twice in the last ten minutes and won the cup.",
+    "Listen carefully, because I am only going to say this one time.",
+    "Scientists found a new species of frog high in the mountain forest.",
+    "The library will be closed on Monday for repairs to the roof.",
+    "We drove all night and reached the coast just as the sun came up.",
+    "Check the oil, the tyres and the lights before any long journey.",
+    "Every poem in this book was written during one long winter.",
+    "Traffic is heavy on the ring road this evening because of an accident.",
+    "I never thought I would say this, but the old film was better.",
+    "The bakery on the corner sells the best bread in the whole town.",
+    "Press the green button twice and wait for the light to turn blue.",
+    "Our correspondent reports from the harbour, where the ships are waiting.",
+    "Children, please sit down, take out your books and turn to page nine.",
+    "The concert was cancelled at the last minute because of the storm.",
 ]
-VOICES = ["en-us", "en-gb", "en-us+f3", "en-us+m3", "en-gb+f2", "en-gb-x-rp", "en-029", "en+f4", "en-us+m7",
-          "en-gb-scotland", "en+klatt", "en-us+f5"]
+# espeak-ng voices are a base (accent) plus a variant (speaker); both are split, so a held-out
+# speaker has neither the accent nor the voice quality of any training speaker.
+VOICE_BASES = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-rp", "en-gb-x-gbcwmd", "en-029",
+               "en-us-nyc", "en"]
+VOICE_VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2",
+                  "klatt3", "klatt4", "adam", "Andy", "Annie", "belinda", "benjamin", "david", "ed", "john", "linda",
+                  "max", "paul", "rob", "robert", "steph", "travis", "victor", "zac", "grandma", "grandpa", "norbert",
+                  "quincy", "shelby"]
+
+
+def sentences(pool: str) -> list[str]:
+    return [s for s in SENTENCE_CANDIDATES if pool_of(s) == pool]
+
+
+def voices(pool: str) -> list[str]:
+    return [f"{b}+{v}" for b in VOICE_BASES if pool_of(f"voice {b}") == pool
+            for v in VOICE_VARIANTS if pool_of(f"variant {v}") == pool]
+
+
 # Vowel formants (Hz) and bandwidths for the sung part: a, e, i, o, u.
 VOWELS = [((800, 1150, 2900), (80, 90, 120)), ((400, 1600, 2700), (60, 80, 120)), ((350, 1700, 2700), (50, 100, 120)),
           ((450, 800, 2830), (70, 80, 100)), ((325, 700, 2530), (50, 60, 170))]
@@ -90,22 +163,25 @@ def _midi_note_hz(n: float) -> float:
 # Planning: every random choice for a clip is drawn here, from one generator per clip.
 
 
-def plan_clip(seed: int, index: int, seconds: float) -> dict:
+def plan_clip(seed: int, index: int, seconds: float, pool: str = "train") -> dict:
+    """Every random choice of clip `index` of `seed`, drawn from `pool`'s programs, kits and voices."""
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {POOLS}, not {pool!r}")
     rng = np.random.default_rng([seed, index])
     speech = rng.choice(["none", "over", "alone"], p=[0.5, 0.25, 0.25])
     music = speech != "alone"
     fam = str(rng.choice(["acoustic", "synthetic"]))
-    f = FAMILIES[fam]
+    f = families(pool)[fam]
     p = {
-        "index": index, "seconds": seconds, "speech": str(speech), "music": bool(music), "family": fam if music else "",
+        "index": index, "pool": pool, "seconds": seconds, "speech": str(speech), "music": bool(music), "family": fam if music else "",
         "key": int(rng.integers(12)), "mode": int(rng.integers(2)), "bpm": float(rng.uniform(70, 170)),
         "drums": bool(rng.random() < 0.6), "kit": int(rng.choice(f["kits"])),
         "chords": int(rng.choice(f["chords"])), "bass": int(rng.choice(f["bass"])), "lead": int(rng.choice(f["lead"])),
         "lead_on": bool(rng.random() < 0.8), "chord_style": str(rng.choice(["block", "arp", "pad"])),
         "voice": bool(music and rng.random() < 0.4), "voice_kind": str(rng.choice(["formant", "formant", "choir"])),
-        "voice_db": float(rng.uniform(-6, 4)), "choir": int(rng.choice(CHOIR)),
+        "voice_db": float(rng.uniform(-6, 4)), "choir": int(rng.choice(choir(pool))),
         "speech_fraction_target": float(rng.uniform(0.3, 1.0)), "speech_snr_db": float(rng.uniform(-2, 12)),
-        "voices": [str(v) for v in rng.choice(VOICES, 3)], "live": bool(rng.random() < 0.4),
+        "voices": [str(v) for v in rng.choice(voices(pool), 3)], "live": bool(rng.random() < 0.4),
         "plate": bool(rng.random() < 0.5), "rt60": float(rng.uniform(0.2, 0.5)),
         "hall_rt60": float(rng.uniform(1.0, 2.5)), "hall_wet": float(rng.uniform(0.25, 0.6)),
         "crowd_db": float(rng.uniform(-24, -8)), "peak": float(rng.uniform(0.3, 0.99)),
@@ -173,7 +249,7 @@ def _compose(p: dict, t0: float, events: list) -> list[tuple[float, float, int]]
     return melody
 
 
-def _render_batch(plans: list[dict], slot: float, workdir: Path) -> tuple[np.ndarray, list[list]]:
+def _render_batch(plans: list[dict], slot: float, workdir: Path, soundfont: Path) -> tuple[np.ndarray, list[list]]:
     import mido
 
     events: list = []
@@ -194,7 +270,7 @@ def _render_batch(plans: list[dict], slot: float, workdir: Path) -> tuple[np.nda
     mid_path, wav_path = workdir / "batch.mid", workdir / "batch.wav"
     mid.save(mid_path)
     # -R 0 -C 0: no built-in reverb or chorus, so "dry" means dry and the room is ours to add.
-    cmd = ["fluidsynth", "-ni", "-R", "0", "-C", "0", "-g", "0.5", "-r", str(SR), "-F", str(wav_path), str(SF2),
+    cmd = ["fluidsynth", "-ni", "-R", "0", "-C", "0", "-g", "0.5", "-r", str(SR), "-F", str(wav_path), str(soundfont),
            str(mid_path)]
     subprocess.run(cmd, capture_output=True, timeout=600, check=True)
     import soundfile as sf
@@ -267,7 +343,7 @@ def _speech_track(p: dict, rng: np.random.Generator, workdir: Path) -> tuple[np.
     voice = p["voices"][0]
     target = p["speech_fraction_target"]
     while pos < n:
-        utt = _speak(str(rng.choice(SENTENCES)), voice, rng, workdir)
+        utt = _speak(str(rng.choice(sentences(p["pool"]))), voice, rng, workdir)
         if rng.random() < 0.3:
             voice = str(rng.choice(p["voices"]))
         end = min(n, pos + utt.size)
@@ -294,7 +370,7 @@ def _reverb(y: np.ndarray, rt60: float, wet: float, rng: np.random.Generator) ->
     return ((1 - wet) * y + wet * w * (np.std(y) / (np.std(w) + 1e-9))).astype(np.float32)
 
 
-def _crowd(seconds: float, rng: np.random.Generator, workdir: Path) -> np.ndarray:
+def _crowd(seconds: float, pool: str, rng: np.random.Generator, workdir: Path) -> np.ndarray:
     """An audience: hall noise, distant babble, claps and cheers, all in a large room."""
     from scipy.signal import butter, lfilter
 
@@ -304,7 +380,7 @@ def _crowd(seconds: float, rng: np.random.Generator, workdir: Path) -> np.ndarra
     hall = lfilter(b, a, white) * (0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.05, 0.3) * np.arange(n) / SR))
     babble = np.zeros(n)
     for _ in range(int(rng.integers(3, 7))):
-        utt = _speak(str(rng.choice(SENTENCES)), str(rng.choice(VOICES)), rng, workdir)
+        utt = _speak(str(rng.choice(sentences(pool))), str(rng.choice(voices(pool))), rng, workdir)
         start = int(rng.integers(0, max(1, n - utt.size // 2)))
         end = min(n, start + utt.size)
         babble[start:end] += utt[: end - start]
@@ -348,7 +424,7 @@ def _mix(p: dict, music: np.ndarray | None, melody: list, workdir: Path) -> tupl
         y = s * 0.1 / (np.sqrt(np.mean(s**2)) + 1e-9) if music is None else y + _db_gain(y, s, p["speech_snr_db"])
     if p["live"]:
         y = _reverb(y, p["hall_rt60"], p["hall_wet"], rng)
-        y = y + _db_gain(y, _crowd(p["seconds"], rng, workdir), p["crowd_db"])
+        y = y + _db_gain(y, _crowd(p["seconds"], p["pool"], rng, workdir), p["crowd_db"])
     elif p["plate"]:
         y = _reverb(y, p["rt60"], 0.2, rng)
     y = y * p["peak"] / (np.abs(y).max() + 1e-9)
@@ -371,11 +447,16 @@ def _mix(p: dict, music: np.ndarray | None, melody: list, workdir: Path) -> tupl
 
 def generate(count: int, seed: int, seconds: float = 8.0, batch: int = 40,
              progress: Progress | None = None, cancel=None,
-             start: int = 0) -> Iterator[tuple[np.ndarray, dict]]:
+             start: int = 0, pool: str = "train", soundfont: str = "fluidr3") -> Iterator[tuple[np.ndarray, dict]]:
     """Yields (mono float32 audio at 22050 Hz, labels) for clips start..start+count-1 of `seed`;
-    labels as LABEL_COLUMNS. A clip depends only on (seed, index), so sets can be made in parts."""
-    if shutil.which("fluidsynth") is None or shutil.which("espeak-ng") is None or not SF2.exists():
-        raise RuntimeError("generating training audio needs fluidsynth, fluid-soundfont-gm and espeak-ng")
+    labels as LABEL_COLUMNS. A clip depends only on (seed, index, pool, soundfont), so sets can be
+    made in parts. `pool` picks the programs, kits, voices and sentences (POOLS); `soundfont` a key
+    of SOUNDFONTS."""
+    sf_path = SOUNDFONTS.get(soundfont)
+    if sf_path is None:
+        raise ValueError(f"soundfont must be one of {sorted(SOUNDFONTS)}, not {soundfont!r}")
+    if shutil.which("fluidsynth") is None or shutil.which("espeak-ng") is None or not sf_path.exists():
+        raise RuntimeError(f"generating training audio needs fluidsynth, espeak-ng and {sf_path}")
     slot = seconds + 3.0  # room for release tails between clips
     done = 0
     with tempfile.TemporaryDirectory(prefix="musicrec-trainset-") as tmp:
@@ -383,8 +464,8 @@ def generate(count: int, seed: int, seconds: float = 8.0, batch: int = 40,
         for b0 in range(0, count, batch):
             if cancel is not None and cancel.is_set():
                 return
-            plans = [plan_clip(seed, start + i, seconds) for i in range(b0, min(count, b0 + batch))]
-            audio, melodies = _render_batch(plans, slot, work)
+            plans = [plan_clip(seed, start + i, seconds, pool) for i in range(b0, min(count, b0 + batch))]
+            audio, melodies = _render_batch(plans, slot, work, sf_path)
             for j, p in enumerate(plans):
                 a = int(j * slot * SR)
                 music = audio[a:a + int(seconds * SR)] if p["music"] else None

@@ -10,7 +10,9 @@ refused with a sentence (see `status()`), and the attribute falls back to the ne
 Models run in onnxruntime (modelfile.py describes the files). Nothing is ever unpickled: a pickle
 in the data folder (attributes.joblib from an earlier version, or any *.pkl put there) could run
 any code when loaded, so it is refused with a sentence and never opened.
-Each prediction's confidence comes from the manifest's held-out metrics for that attribute.
+Each prediction's confidence, and the sentence saying what it rests on (`basis`), come from the
+manifest's held-out metrics for that attribute. For the shipped model that is generated audio
+only (training/heldout.py), and the basis says so.
 """
 
 from __future__ import annotations
@@ -240,14 +242,23 @@ def _inputs(model: LoadedModel, features: dict) -> np.ndarray | None:
     return x.reshape(1, -1)
 
 
-def _to_attribute(name: str, v: float, conf: float) -> Attribute:
+def _source_and_basis(manifest: dict, name: str) -> tuple[str, str]:
+    """Which model gave a value and what its confidence rests on, in words: the manifest's own
+    sentence (training writes one per attribute), else its protocol for models written before."""
+    source = manifest.get("source") or ("your trained model" if manifest.get("name") == "user" else "trained model")
+    m = manifest.get("metrics", {}).get("attributes", {}).get(name, {})
+    basis = m.get("basis") or f"held-out rows of its training data ({manifest.get('protocol', 'protocol not recorded')})"
+    return source, basis
+
+
+def _to_attribute(name: str, v: float, conf: float, source: str | None = None, basis: str | None = None) -> Attribute:
     if name in _UNIT:
         v = float(np.clip(v, 0.0, 1.0))
     elif name == "loudness":
         v = float(np.clip(v, -60.0, 0.0))
     elif name in ("key", "mode", "tempo_bin"):
         v = int(round(v))
-    return Attribute(v, "learned", float(conf))
+    return Attribute(v, "learned", float(conf), source=source, basis=basis)
 
 
 def predict(features: dict, schema_hash: dict | None = None, models_dir: Path | None = None) -> dict[str, Attribute]:
@@ -276,5 +287,6 @@ def predict(features: dict, schema_hash: dict | None = None, models_dir: Path | 
             for t, v in values.items():
                 if t == "tempo_bin" or t in out:
                     continue
-                out[t] = _to_attribute(t, float(v[0]), metrics.get(t, {}).get("confidence", 0.0))
+                out[t] = _to_attribute(t, float(v[0]), metrics.get(t, {}).get("confidence", 0.0),
+                                       *_source_and_basis(model.manifest, t))
     return out

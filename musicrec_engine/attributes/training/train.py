@@ -23,7 +23,6 @@ from musicrec_engine.attributes.training.fitting import (
     DEFAULT_BUDGET,
     MIN_ROWS,
     TEST_SHARE,
-    confidence,
     fit_and_score,
 )
 from musicrec_engine.attributes.training.labels import LabelError, Labels, read_labels
@@ -37,11 +36,22 @@ __all__ = ["DEFAULT_BUDGET", "LabelError", "Labels", "ModelNotSaved", "TrainResu
            "fit_and_score", "read_labels", "save_model", "train_default", "train_from_labels", "train_user"]
 
 
-def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, progress=None,
+def _set_name(data) -> str:
+    """How a clip set was made, from its npz fields (older sets lack the pool and SoundFont)."""
+    pool, sf = str(data.get("pool", "train")), str(data.get("soundfont", "fluidr3"))
+    return f"seed {int(data['seed'])} of the {pool} pools, {sf} SoundFont"
+
+
+def train_default(train, unseen, seen=None, budget: int = DEFAULT_BUDGET, report_dir=None, progress=None,
                   jobs: int | None = None) -> TrainResult:
-    """The shipped model from trainset clips (npz from benchmarks/train_default_attributes.py)."""
+    """The shipped model from trainset clips (npz from benchmarks/train_default_attributes.py):
+    fitted on `train`, scored on `unseen` (the held-out pools and SoundFont: heldout.py), whose
+    figures become the manifest's metrics and the values' confidence and basis, and on `seen` (a
+    new seed of the training pools) when given, reported beside them."""
+    from sklearn.metrics import r2_score
+
     from musicrec_engine.attributes import estimated
-    from musicrec_engine.attributes.training import stacking
+    from musicrec_engine.attributes.training import heldout, stacking
 
     t0 = time.time()
     specs = [GroupSpec("speech", "regression", ["speechiness"]),
@@ -49,38 +59,43 @@ def train_default(train, test, budget: int = DEFAULT_BUDGET, report_dir=None, pr
              GroupSpec("live", "classification", ["liveness"]),
              GroupSpec("vocal", "classification", ["instrumentalness"])]
     Y_tr = {t: np.asarray(train[t], float) for s in specs for t in s.targets}
-    Y_te = {t: np.asarray(test[t], float) for s in specs for t in s.targets}
-    groups, metrics, report = fit_and_score(specs, train["X"], Y_tr, test["X"], Y_te, budget, progress=progress,
+    Y_te = {t: np.asarray(unseen[t], float) for s in specs for t in s.targets}
+    groups, metrics, report = fit_and_score(specs, train["X"], Y_tr, unseen["X"], Y_te, budget, progress=progress,
                                             jobs=jobs)
-    # The targets asked for are detection AUCs: speech present vs absent for speechiness, and the three
-    # binary facts for the others (instrumentalness: voice or speech present vs absent).
-    from sklearn.metrics import r2_score, roc_auc_score
-
     for g in groups:
         if g["kind"] == "classification":
             g["output"] = {t: "proba" for t in g["targets"]}
     by = {g["targets"][0]: g for g in groups}
-    for target, truth in (("speechiness", "speech_present"), ("acousticness", "acousticness"),
-                          ("liveness", "liveness"), ("instrumentalness", "instrumentalness")):
-        g, m = by[target], metrics["attributes"][target]
-        ok = ~np.isnan(np.asarray(test[truth], float))
-        X = test["X"][ok]
-        score = onnx_export.fitted_values(g, X)[target]
-        m["auc"] = round(float(roc_auc_score(np.asarray(test[truth])[ok].astype(int), score)), 4)
-        m["task"] = {"speechiness": "speech present vs absent", "acousticness": "acoustic vs synthetic",
-                     "liveness": "audience+hall vs studio", "instrumentalness": "no voice/speech vs voice or speech"}[target]
-        if target == "speechiness":
-            m["r2"] = round(float(r2_score(np.asarray(test[target])[ok], score)), 4)
-        m["confidence"] = confidence(m)
+    # The figures asked for are detection AUCs: speech present vs absent for speechiness, and the
+    # three binary facts for the others (instrumentalness: voice or speech present vs absent).
+    sets = {"unseen": unseen, **({"seen": seen} if seen is not None else {})}
+    figures: dict = {name: {} for name in sets}
+    for name, data in sets.items():
+        for target, (truth, _task) in heldout.TASKS.items():
+            score = onnx_export.fitted_values(by[target], data["X"])[target]
+            figures[name][target] = heldout.detection(target, data[truth], score)
+            if target == "speechiness":
+                figures[name][target]["r2"] = round(float(r2_score(np.asarray(data[target], float), score)), 4)
+    for target, m in figures["unseen"].items():
+        m = dict(m, group=by[target]["name"], heldout="unseen generator")
+        m["confidence"], m["basis"] = heldout.confidence(m), heldout.basis(m)
+        metrics["attributes"][target] = m
+    if "seen" in figures:
+        metrics["seen_generator"] = figures["seen"]
     files = stacking.write_report(report, report_dir) if report_dir else []
     manifest = {
         "format": modelfile.FORMAT, "kind": modelfile.KIND, "name": "default",
         "description": "Default model trained on generated clips with exact ground truth (tools/trainset.py)",
+        "source": "trained on generated audio only",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "input": {"pipeline": "descriptors", "schema_hash": estimated.descriptor_schema_hash(),
                   "n_features": int(train["X"].shape[1]), "names": estimated.descriptor_names()},
-        "rows": {"train": int(len(train["X"])), "test": int(len(test["X"]))},
-        "protocol": f"trained on trainset seed {int(train['seed'])}, evaluated on held-out seed {int(test['seed'])}",
+        "rows": {"train": int(len(train["X"])), "test": int(len(unseen["X"])),
+                 **({"seen_test": int(len(seen["X"]))} if seen is not None else {})},
+        "protocol": (f"trained on {_set_name(train)}; held-out unseen generator: {_set_name(unseen)}"
+                     + (f"; held-out seen generator: {_set_name(seen)}" if seen is not None else "")),
+        "confidence_rule": (f"{heldout.CONFIDENCE_CAP} x the unseen-generator AUC's lower 95% bound rescaled "
+                            "(0.5 -> 0, 1 -> 1): generated audio only, never checked on real recordings"),
         "budget": budget, "attributes": sorted(metrics["attributes"]), "metrics": metrics,
         "training_seconds": round(time.time() - t0, 1), "versions": versions(),
     }
@@ -115,9 +130,14 @@ def train_user(labels: Labels, X: np.ndarray, rows: list[dict], schema_hash: str
     if not groups:
         raise LabelError("no attribute group had enough labelled rows to train (need "
                          f"{MIN_ROWS} training rows with every value of the group)")
+    for m in metrics["attributes"].values():
+        shown = ", ".join(f"{k.upper() if k in ('auc', 'r2') else k} {m[k]:.2f}" for k in ("auc", "r2", "accuracy")
+                          if k in m)
+        m["basis"] = f"your labels: {shown} on the {m['rows']} labelled tracks held out of training"
     files = stacking.write_report(report, report_dir) if report_dir else []
     manifest = {
         "format": modelfile.FORMAT, "kind": modelfile.KIND, "name": "user",
+        "source": "your trained model",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "input": {"pipeline": "+".join(modelfile.PIPELINES), "schema_hash": schema_hash, "n_features": int(X.shape[1])},
         "rows": {"train": int(len(tr)), "test": int(len(te))},
