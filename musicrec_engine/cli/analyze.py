@@ -35,8 +35,12 @@ def run(args, where) -> int:
     bar = ProgressReport()
     to_terminal = sys.stdout.isatty() and not args.json
 
+    last = (0, 0, "")
+
     def on_progress(i: int, total: int, path: str) -> None:
-        bar(i, total, f"analysed {path}")
+        nonlocal last
+        last = (i, total, f"analysed {path}")
+        bar(*last)
 
     try:
         for r in engine.analyze(args.paths, jobs=args.jobs, progress=on_progress, window=args.window,
@@ -53,6 +57,8 @@ def run(args, where) -> int:
                 print(f"ok     {_mmss(r.duration)}  {tempo:>8}  {'(cached) ' if r.cached else ''}{r.path}", flush=True)
             else:
                 print(f"error  {r.path}: {r.error}", flush=True)
+            if to_terminal:  # the bar again, under the line, until the next file
+                bar(*last)
     finally:
         bar.close()
         engine.close()
