@@ -384,7 +384,12 @@ def _encode(x: np.ndarray, sr: int, fmt: str, dest: Path) -> None:
         y = _resample(x, sr, 44100)
         sub = "PCM_16" if fmt == "flac" else "VORBIS"
         container = "FLAC" if fmt == "flac" else "OGG"
-        _atomic(dest, lambda tmp: sf.write(str(tmp), np.clip(y, -1, 1), 44100, format=container, subtype=sub))
+        def write_blocks(tmp: Path) -> None:  # one sf.write of a long track crashes libsndfile's Vorbis encoder
+            with sf.SoundFile(str(tmp), "w", 44100, y.shape[1], format=container, subtype=sub) as out:
+                for i in range(0, len(y), 441_000):
+                    out.write(np.clip(y[i:i + 441_000], -1, 1))
+
+        _atomic(dest, write_blocks)
         return
     import av
 
