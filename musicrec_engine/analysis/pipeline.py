@@ -1,5 +1,9 @@
 """Analysis of audio files: decode -> one Spectrum -> both feature vectors -> attributes.
 
+A long track is decoded only where analysis/plan.py says (a few stretches spread over it), once,
+and every consumer (features, measured and learned attributes, the listening model) reads that one
+decoded signal, so the cost of a file is bounded whatever its length.
+
 `analyze_file` does one file; `analyze_paths` does files and folders with a process pool,
 progress, cancellation and the feature cache. A file that cannot be analysed becomes a result
 with status "error" and a one-sentence reason; it never stops the batch, and nothing is cached
@@ -21,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec_engine import features, paths
-from musicrec_engine.analysis import listening_step
+from musicrec_engine.analysis import listening_step, plan
 from musicrec_engine.attributes import Attribute, tempo_bin
 from musicrec_engine.audio import decode as audio
 from musicrec_engine.audio.files import content_hash, iter_audio_files
@@ -52,7 +56,7 @@ class AnalysisResult:
     feature_names: dict[str, list[str]] = field(default_factory=dict)
     schema_hash: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, Attribute] = field(default_factory=dict)
-    analysed_seconds: float = 0.0  # the part analysed: capped at 10 min, or the 30-s window
+    analysed_seconds: float = 0.0  # the part analysed: the planned stretches, the whole track (10 min cap) or 30 s
     window: str = "full"
     cached: bool = False  # came from the feature cache
     seconds: float = 0.0  # wall time spent on this file
@@ -109,6 +113,8 @@ def analysis_key(window: str = "full", models_dir: str | os.PathLike | None = No
     for p in features.PIPELINES:
         h.update(features.schema(p, window).hash.encode())
     h.update(str(listening_step.schema()).encode())
+    if window == "full" and plan.describe() != "whole":  # whole-track analyses keep the key they always had
+        h.update(plan.describe().encode())
     pkg = Path(__file__).resolve().parents[1] / "attributes"
     for f in sorted(pkg.rglob("*.py")):
         h.update(f.relative_to(pkg).as_posix().encode())
@@ -412,7 +418,7 @@ def _analyze(path: str, window: str, cache: FeatureCache | None, key: str):
             hit = _from_cache(path, h, window, cache, key, t0)
             if hit is not None:  # a copy of a file analysed before
                 return hit, skey
-        dec = audio.decode(path, window=window)
+        dec = audio.decode(path, window=window, plan=plan.segments)
         spec = features.Spectrum(dec.y)
         spec.extras["channels"] = dec.channels
         vecs = features.extract(spec)
@@ -478,7 +484,7 @@ def file_features(path: str | os.PathLike, pipeline: str, *, window: str = "full
     values = cache.get_vector(h, sch.hash) if cache is not None else None
     cached = values is not None
     if values is None:
-        dec = audio.decode(path, window=window)
+        dec = audio.decode(path, window=window, plan=plan.segments)
         spec = features.Spectrum(dec.y)
         values = features.extract(spec, (pipeline,))[pipeline]
         if cache is not None:

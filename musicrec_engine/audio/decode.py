@@ -8,7 +8,9 @@ stream, so a long file is never held twice in memory at its native rate.
 Analysis window policy (default "full"): the whole track up to `MAX_SECONDS` (10 min). Whole-
 track statistics describe the song rather than its intro, and the pipeline is fast enough that
 the cost is linear and small; the cap bounds memory for DJ mixes and audiobooks (a 2-hour file is
-read only up to the cap). window="30s" reproduces the audio recommender's standardisation: the first 30 s,
+read only up to the cap). A `plan` (analysis/plan.py) may instead name a few stretches of a long
+track: the decoders seek to each and decode only those, and the signal is the stretches joined.
+window="30s" reproduces the audio recommender's standardisation: the first 30 s,
 zero-padded when shorter, for comparability with models trained that way.
 
 Files are opened read-only and never written.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +54,23 @@ class Decoded:
     duration: float  # the whole file's duration in seconds (may exceed the analysed part)
     decoder: str  # "soundfile" or "pyav"
     channels: int = 1  # of the source; the signal is always the mono mean (L+R)/2
+    segments: tuple[tuple[float, float], ...] = ()  # (start, length) s read, joined; () = from the start
 
     @property
     def analysed_seconds(self) -> float:
         return len(self.y) / float(self.sr)
 
 
-def decode(path: str | os.PathLike, window: str = "full", max_seconds: float = MAX_SECONDS) -> Decoded:
-    """Decode `path` for analysis; raise AudioError with a one-sentence reason when it cannot be."""
+Plan = Callable[[float | None], list[tuple[float, float]]]
+
+
+def decode(path: str | os.PathLike, window: str = "full", max_seconds: float = MAX_SECONDS,
+           plan: Plan | None = None) -> Decoded:
+    """Decode `path` for analysis; raise AudioError with a one-sentence reason when it cannot be.
+
+    plan: called with the duration the header declares (None when it does not say); it returns
+    the (start, length) stretches in seconds to read, or [] for the whole file. Only with
+    window="full", and only where the format can seek."""
     if window not in WINDOWS:
         raise ValueError(f"window must be one of {WINDOWS}")
     path = Path(path)
@@ -67,24 +79,30 @@ def decode(path: str | os.PathLike, window: str = "full", max_seconds: float = M
     not_audio = _sniff_not_audio(path)
     if not_audio:  # said before any decoder tries: they are slower and print noise for these
         raise AudioError(not_audio)
+    plan = plan if window == "full" else None
+    first, second = "soundfile", "pyav"
+    readers = {"soundfile": _decode_soundfile, "pyav": _decode_pyav}
     try:
-        y, duration, declared_seconds, channels = _decode_soundfile(path, limit)
-        decoder = "soundfile"
-    except _Unsupported as sf_err:
+        y, duration, declared_seconds, channels, segs = readers[first](path, limit, plan)
+        decoder = first
+    except _Unsupported as err1:
         try:
-            y, duration, declared_seconds, channels = _decode_pyav(path, limit)
-            decoder = "pyav"
-        except _Unsupported as av_err:
-            raise AudioError(_undecodable_reason(path, sf_err, av_err)) from None
-    _check_truncation(len(y) / SR, limit, declared_seconds)
+            y, duration, declared_seconds, channels, segs = readers[second](path, limit, plan)
+            decoder = second
+        except _Unsupported as err2:
+            raise AudioError(_undecodable_reason(path, err1, err2)) from None
+    if not segs:
+        _check_truncation(len(y) / SR, limit, declared_seconds)
     if duration < MIN_SECONDS:
         raise AudioError(f"the audio is shorter than one second ({duration:.2f} s)")
     peak = max(float(y.max()), -float(y.min())) if len(y) else 0.0  # no |y| copy of a long signal
     if peak <= 10 ** (SILENCE_DBFS / 20):
+        if segs:  # silent where the plan looked (a hidden track after minutes of silence): read it all
+            return decode(path, window, max_seconds)
         raise AudioError(f"the audio is silent (peak level below {SILENCE_DBFS:.0f} dBFS)")
     if window == "30s" and len(y) < int(SEED_SECONDS * SR):
         y = np.pad(y, (0, int(SEED_SECONDS * SR) - len(y)))
-    return Decoded(np.ascontiguousarray(y, dtype=np.float32), SR, duration, decoder, channels)
+    return Decoded(np.ascontiguousarray(y, dtype=np.float32), SR, duration, decoder, channels, tuple(segs))
 
 
 class _Unsupported(Exception):
@@ -136,7 +154,8 @@ class _Output:
         return self.buf[: self.n]
 
 
-def _decode_soundfile(path: Path, limit: float) -> tuple[np.ndarray, float, float | None, int]:
+def _decode_soundfile(path: Path, limit: float, plan: Plan | None = None):
+    """-> (mono signal at SR, duration s, declared duration s or None, channels, segments read)."""
     import soundfile as sf
 
     try:
@@ -148,31 +167,59 @@ def _decode_soundfile(path: Path, limit: float) -> tuple[np.ndarray, float, floa
         if sr_in <= 0 or f.channels <= 0:
             raise AudioError("the file's header is invalid (no sample rate or channels)")
         _check_channels(channels)
+        declared_s = declared / sr_in if 0 < declared < 2**62 else None
+        declared_s = _wav_declared_seconds(path, declared_s)
+        block = max(1, int(_BLOCK_SECONDS * sr_in * min(1.0, _BLOCK_CHANNELS / channels)))
+        segs = plan(declared_s) if plan is not None and f.seekable() else []
+        if segs:
+            out = _Output(int(sum(n for _, n in segs) * SR) + SR * len(segs))
+            for start, length in segs:
+                try:
+                    f.seek(int(start * sr_in))
+                except (sf.LibsndfileError, RuntimeError):
+                    _check_segment(start, 0.0, length, declared_s)
+                want = int(length * sr_in)
+                got = _read_blocks(f, want, block, out, sr_in, start)
+                _check_segment(start, got / sr_in, length, declared_s)
+            return out.result(), declared_s, declared_s, channels, segs
         want = int(limit * sr_in)
-        rs = _stream_resampler(sr_in)
-        got = 0
         expect = min(want, declared if 0 < declared < 2**62 else want)
         out = _Output(int(expect * SR / sr_in) + SR)
-        block = max(1, int(_BLOCK_SECONDS * sr_in * min(1.0, _BLOCK_CHANNELS / channels)))
-        try:
-            while got < want:
-                x = f.read(min(block, want - got), dtype="float32", always_2d=True)
-                if not len(x):
-                    break
-                got += len(x)
-                mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
-                del x
-                out.add(rs.resample_chunk(mono) if rs else mono)
-        except (sf.LibsndfileError, RuntimeError) as e:
-            raise AudioError(f"the audio data is damaged after {got / sr_in:.1f} s ({e})") from None
-        if rs:
-            out.add(rs.resample_chunk(np.zeros(0, np.float32), last=True))
-    y = out.result()
-    declared_s = declared / sr_in if 0 < declared < 2**62 else None
-    declared_s = _wav_declared_seconds(path, declared_s)
+        got = _read_blocks(f, want, block, out, sr_in, 0.0)
     # The whole file's length: the header's claim when we stopped at the cap, else what was there.
     duration = declared_s if (got >= want and declared_s) else got / sr_in
-    return y, duration, declared_s, channels
+    return out.result(), duration, declared_s, channels, []
+
+
+def _read_blocks(f, want: int, block: int, out: _Output, sr_in: int, start: float) -> int:
+    """Up to `want` frames from where `f` stands, block by block, as mono at SR into `out`;
+    -> frames read. `start` (s) is only for the message when the data turns out damaged."""
+    import soundfile as sf
+
+    rs = _stream_resampler(sr_in)
+    got = 0
+    try:
+        while got < want:
+            x = f.read(min(block, want - got), dtype="float32", always_2d=True)
+            if not len(x):
+                break
+            got += len(x)
+            mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
+            del x
+            out.add(rs.resample_chunk(mono) if rs else mono)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise AudioError(f"the audio data is damaged after {start + got / sr_in:.1f} s ({e})") from None
+    if rs:
+        out.add(rs.resample_chunk(np.zeros(0, np.float32), last=True))
+    return got
+
+
+def _check_segment(start: float, got_s: float, length: float, declared_s: float | None) -> None:
+    """A planned stretch that ends early (or cannot be reached) means the data stops before the
+    header's length."""
+    if got_s < length - _TRUNCATION_TOLERANCE[1]:
+        raise AudioError(f"the file is truncated or its header is wrong: it declares {declared_s or 0:.1f} s "
+                         f"of audio but the data ends near {start + got_s:.1f} s")
 
 
 def _wav_declared_seconds(path: Path, fallback: float | None) -> float | None:
@@ -191,7 +238,8 @@ def _wav_declared_seconds(path: Path, fallback: float | None) -> float | None:
         return fallback  # a WAV flavour the stdlib does not parse (float, extensible): trust libsndfile
 
 
-def _decode_pyav(path: Path, limit: float) -> tuple[np.ndarray, float, float | None, int]:
+def _decode_pyav(path: Path, limit: float, plan: Plan | None = None):
+    """As _decode_soundfile, through FFmpeg."""
     import av
 
     try:
@@ -212,30 +260,52 @@ def _decode_pyav(path: Path, limit: float) -> tuple[np.ndarray, float, float | N
             declared_s = container.duration / 1e6
         channels = stream.codec_context.channels or 1
         _check_channels(channels)
-        # FFmpeg only converts the sample format here; the mono mean is the same (L+R)/2 as the
-        # soundfile path (FFmpeg's own downmix weights channels differently), soxr changes the rate.
-        planar = av.AudioResampler(format="fltp")
-        rs = _stream_resampler(sr_in)
+        segs = plan(declared_s) if plan is not None and stream.time_base else []
+        if segs:
+            out = _Output(int(sum(n for _, n in segs) * SR) + SR * len(segs))
+            for start, length in segs:
+                try:
+                    container.seek(int(start / stream.time_base), stream=stream)  # to the frame before
+                except av.FFmpegError:
+                    _check_segment(start, 0.0, length, declared_s)
+                got = _read_frames(av, container, stream, int(length * sr_in), out, sr_in, start)
+                _check_segment(start, got / sr_in, length, declared_s)
+            return out.result(), declared_s, declared_s, channels, segs
         want = int(limit * sr_in)
         expect = min(want, int(declared_s * sr_in) if declared_s else want)
-        out, got = _Output(int(expect * SR / sr_in) + SR), 0
-        try:
-            for frame in container.decode(stream):
-                for pf in planar.resample(frame):
-                    mono = pf.to_ndarray().mean(axis=0)[: want - got]
-                    got += len(mono)
-                    out.add(rs.resample_chunk(mono) if rs else mono)
-                if got >= want:
-                    break
-        except av.FFmpegError as e:
-            if got == 0:
-                raise _Unsupported(str(e)) from None
-            raise AudioError(f"the audio data is damaged after {got / sr_in:.1f} s") from None
-        if rs:
-            out.add(rs.resample_chunk(np.zeros(0, np.float32), last=True))
-    y = out.result()
+        out = _Output(int(expect * SR / sr_in) + SR)
+        got = _read_frames(av, container, stream, want, out, sr_in, None)
     duration = declared_s if (got >= want and declared_s) else got / sr_in
-    return y, duration, declared_s, channels
+    return out.result(), duration, declared_s, channels, []
+
+
+def _read_frames(av, container, stream, want: int, out: _Output, sr_in: int, start: float | None) -> int:
+    """Up to `want` samples as mono at SR into `out`, decoding from where the container stands;
+    with `start` (after a seek) the samples before that time are dropped. -> samples taken."""
+    # FFmpeg only converts the sample format here; the mono mean is the same (L+R)/2 as the
+    # soundfile path (FFmpeg's own downmix weights channels differently), soxr changes the rate.
+    planar = av.AudioResampler(format="fltp")
+    rs = _stream_resampler(sr_in)
+    got = 0
+    try:
+        for frame in container.decode(stream):
+            skip = 0
+            if start is not None and frame.time is not None and frame.time < start:
+                skip = int(round((start - frame.time) * sr_in))
+            for pf in planar.resample(frame):
+                mono = pf.to_ndarray().mean(axis=0)[skip:][: want - got]
+                skip = max(0, skip - pf.samples)
+                got += len(mono)
+                out.add(rs.resample_chunk(mono) if rs else mono)
+            if got >= want:
+                break
+    except av.FFmpegError as e:
+        if got == 0 and start is None:
+            raise _Unsupported(str(e)) from None
+        raise AudioError(f"the audio data is damaged after {(start or 0.0) + got / sr_in:.1f} s") from None
+    if rs:
+        out.add(rs.resample_chunk(np.zeros(0, np.float32), last=True))
+    return got
 
 
 def _check_channels(channels: int) -> None:
