@@ -69,10 +69,10 @@ def test_the_listening_model_hears_the_same_decode_as_the_features(long_track, o
         assert np.abs(got - np.array(list(probs.values()))).max() < 0.02, vocab
 
 
-@pytest.mark.parametrize("ext", ["mp3", "flac", "ogg", "m4a"])
+@pytest.mark.parametrize("ext", ["mp3", "flac", "ogg", "opus", "m4a"])
 def test_seeking_decoders_give_the_samples_of_a_whole_decode(tmp_path, ext):
     """Each stretch read after a seek holds the samples found at that place by reading from the
-    start, in every decoder path (libsndfile for MP3/FLAC/Ogg, FFmpeg for AAC)."""
+    start, in every decoder path (libsndfile for MP3/FLAC/Ogg Vorbis, FFmpeg for Opus and AAC)."""
     y = music(40.0, key=2, mode=1, bpm=100.0, seed=1)
     stereo = np.stack([y, np.roll(y, 300)], axis=1)
     path = write(tmp_path / f"clip.{ext}", stereo) if ext != "m4a" else _aac(tmp_path / "clip.m4a", stereo)

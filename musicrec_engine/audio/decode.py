@@ -80,7 +80,8 @@ def decode(path: str | os.PathLike, window: str = "full", max_seconds: float = M
     if not_audio:  # said before any decoder tries: they are slower and print noise for these
         raise AudioError(not_audio)
     plan = plan if window == "full" else None
-    first, second = "soundfile", "pyav"
+    # Opus: FFmpeg decodes it in two thirds of libsndfile's CPU time (bench_throughput), so it goes first.
+    first, second = ("pyav", "soundfile") if _is_opus(path) else ("soundfile", "pyav")
     readers = {"soundfile": _decode_soundfile, "pyav": _decode_pyav}
     try:
         y, duration, declared_seconds, channels, segs = readers[first](path, limit, plan)
@@ -340,6 +341,11 @@ def _head(path: Path) -> bytes:
             return f.read(4096)
     except OSError:
         return b""
+
+
+def _is_opus(path: Path) -> bool:
+    head = _head(path)
+    return head.startswith(b"OggS") and b"OpusHead" in head[:128]
 
 
 def _sniff_not_audio(path: Path) -> str | None:
