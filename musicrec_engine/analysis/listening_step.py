@@ -3,7 +3,8 @@ attributes grounded in them.
 
 It runs on the signal the analysis already decoded (no second decode): `listening.listen`
 resamples only the stretches under its patches to 16 kHz with soxr. The number of 3-second
-patches is bounded (PATCHES), spread over the whole track, so the cost does not grow with length:
+patches is bounded (PATCHES), spread over the signal the analysis decoded (the whole of a short
+track; the planned stretches of a long one, analysis/plan.py), so the cost does not grow with length:
 4 patches of both models cost about 0.36 CPU-s per track on one core whatever its duration, under
 the half CPU-second budget; 8 cost 0.7 s and found same-album neighbours no better on the real
 recordings (docs/BENCHMARKS.md, "Listening"). MUSICREC_LISTEN_PATCHES overrides it (tests use 1;
