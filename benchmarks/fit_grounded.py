@@ -131,6 +131,12 @@ if __name__ == "__main__":
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     print(f"fit_grounded.py {' '.join(sys.argv[1:])}  (git {rev})")
     rows = load_rows(Path(ns.cache), ns.patches)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from realmusic_heldout import PACKAGES as HELD_OUT
+
+    held = sorted({r["key"].split("/")[0] for r in rows} & set(HELD_OUT))
+    if held:  # fitting there would make every held-out figure a tuned one
+        sys.exit(f"refused: {ns.cache} holds held-out recordings ({', '.join(held)}); fit on the tuning set only")
     cal = fit(rows)
     cal["patches"] = ns.patches
     print(cal["source"])
