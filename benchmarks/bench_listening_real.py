@@ -194,6 +194,11 @@ def intervals(rows: list[dict], labels: np.ndarray, counts: list[int], ns) -> No
     print(f"| space | precision@5 | 95% CI | minus {ref}, 95% CI |")
     print("|---|---|---|---|")
     print_rows(boot, ref)
+    names = [ref, *COMPARED.values()]
+    print("\n| album | tracks | " + " | ".join(names) + " |")
+    print("|---|---|" + "---|" * len(names))
+    for g in groups:
+        print(f"| {labels[g[0]]} | {len(g)} | " + " | ".join(f"{per_track[n][g].mean():.2f}" for n in names) + " |")
 
 
 def grounded_tables(rows: list[dict], n: int) -> None:
