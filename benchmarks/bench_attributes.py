@@ -1,7 +1,7 @@
 """Accuracy, calibration and cost of the measured attributes (tempo, key, mode) on audio with known answers.
 
     .venv/bin/python benchmarks/bench_attributes.py [--root DIR] [--only tune|heldout|none]
-        [--tune-seed 0] [--heldout-seed 1] [--count 48] [--music21 24] [--no-essentia] [--errors] [--cost]
+        [--tune-seed 0 [N ...]] [--heldout-seed 3 [N ...]] [--count 48] [--music21 24] [--no-essentia] [--errors] [--cost]
 
 Builds (or reuses) two corpora with tools.corpus (`python -m tools.corpus build DIR --part P --seed N
 --count C --music21 M`): the TUNING part (generator family "a", FluidR3_GM, one half of the Bach
@@ -16,6 +16,8 @@ this engine does.
 
 Metrics: MIREX weighted key score (same key 1, fifth 0.5, relative 0.3, parallel 0.2), exact key,
 mode, tempo Accuracy1 (within 4 %), Accuracy2 (also x2, x1/2, x3, x1/3, within 4 %), tempo bin.
+A closing summary gives each corpus's figures with 95 % bootstrap intervals that resample pieces
+(a piece's clean and degraded copies together), and the key errors by kind.
 Reliability: per confidence band, how often the key (exact key and mode) and the tempo (Acc1)
 are right. `--cost` times the four attributes on a 4-minute track against the shared spectrum
 work in the same run.
@@ -64,6 +66,24 @@ def mirex(pk: int, pm: int, tk: int, tm: int) -> float:
     if pm != tm and pk == tk:
         return 0.2
     return 0.0
+
+
+KEY_ERRORS = ["fourth up", "fifth up", "relative", "parallel", "other", "no key"]
+
+
+def key_error(pk: int, pm: int, tk: int, tm: int) -> str:
+    """What kind of key error a prediction is ("" when right): a fourth up is the subdominant
+    taken for the tonic, a fifth up the dominant."""
+    if pk < 0:
+        return "no key"
+    if pk == tk and pm == tm:
+        return ""
+    d = (pk - tk) % 12
+    if pm == tm and d in (5, 7):
+        return "fourth up" if d == 5 else "fifth up"
+    if pm != tm and d == (9 if tm == 1 else 3):
+        return "relative"
+    return "parallel" if pm != tm and d == 0 else "other"
 
 
 def acc1(p: float, t: float) -> bool:
@@ -129,6 +149,7 @@ def outcome(p: dict, r: dict) -> dict:
         "mirex": mirex(p["key"], p["mode"], r["key"], r["mode"]),
         "key_exact": p["key"] == r["key"] and p["mode"] == r["mode"],
         "key_fourth_up": p["key"] == (r["key"] + 5) % 12 and p["mode"] == r["mode"],
+        "key_error": key_error(p["key"], p["mode"], r["key"], r["mode"]), "piece": r["piece"],
         "mode": p["mode"] == r["mode"],
         "acc1": acc1(p["tempo"], r["tempo"]), "acc2": acc2(p["tempo"], r["tempo"]),
         "bin": tempo_bin(p["tempo"]) == r["tempo_bin"],
@@ -191,6 +212,54 @@ def reliability(res: list[dict]) -> str:
         t = [r["acc1"] for r in res if lo <= r["tempo_conf"] < hi]
         lines.append(f"| {lo:.1f}–{min(hi, 1.0):.1f} | {len(k)} | {np.mean(k) if k else float('nan'):.3f} | "
                      f"{len(t)} | {np.mean(t) if t else float('nan'):.3f} |")
+    return "\n".join(lines)
+
+
+SUMMARY = [("mirex", "MIREX key"), ("mode", "mode"), ("key_exact", "exact key"), ("acc1", "tempo Acc1"),
+           ("acc2", "tempo Acc2")]
+
+
+def bootstrap(res: list[dict], metric: str, reps: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean and 95 % interval, resampling PIECES (a piece's clean and degraded copies go together:
+    they are not independent evidence)."""
+    by_piece: dict[str, list[float]] = {}
+    for r in res:
+        by_piece.setdefault(r["piece"], []).append(float(r[metric]))
+    sums = np.array([sum(v) for v in by_piece.values()])
+    counts = np.array([len(v) for v in by_piece.values()])
+    idx = np.random.default_rng(seed).integers(0, len(sums), size=(reps, len(sums)))
+    means = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(sums.sum() / counts.sum()), float(lo), float(hi)
+
+
+def summary(runs: list[tuple[str, dict[str, list[dict]]]]) -> str:
+    """One row per corpus and system: each metric with its 95 % piece-bootstrap interval."""
+    head = "| corpus | system | files | pieces | " + " | ".join(name for _, name in SUMMARY) + " |"
+    lines = [head, "|---" * (4 + len(SUMMARY)) + "|"]
+    for label, results in runs:
+        for system, res in results.items():
+            cells = []
+            for metric, _ in SUMMARY:
+                m, lo, hi = bootstrap(res, metric)
+                cells.append(f"{m:.3f} [{lo:.2f}, {hi:.2f}]")
+            lines.append(f"| {label} | {system} | {len(res)} | {len({r['piece'] for r in res})} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def error_types(runs: list[tuple[str, dict[str, list[dict]]]]) -> str:
+    """Key errors by kind, per corpus, system and set (files)."""
+    lines = ["| corpus | system | set | files | right | " + " | ".join(KEY_ERRORS) + " |",
+             "|---" * (5 + len(KEY_ERRORS)) + "|"]
+    for label, results in runs:
+        for system, res in results.items():
+            for set_name in ("composed", "music21"):
+                sel = [r for r in res if r["set"] == set_name]
+                if sel:
+                    counts = [sum(r["key_error"] == e for r in sel) for e in KEY_ERRORS]
+                    right = sum(r["key_error"] == "" for r in sel)
+                    lines.append(f"| {label} | {system} | {set_name} | {len(sel)} | {right} | "
+                                 + " | ".join(map(str, counts)) + " |")
     return "\n".join(lines)
 
 
@@ -329,8 +398,8 @@ def ensure(root: Path, part: str, seed: int, count: int, m21: int) -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", type=Path, default=Path("/tmp/musicrec-corpus"))
-    ap.add_argument("--tune-seed", type=int, default=0)
-    ap.add_argument("--heldout-seed", type=int, default=1)
+    ap.add_argument("--tune-seed", type=int, nargs="+", default=[0], help="one or more tuning-part seeds")
+    ap.add_argument("--heldout-seed", type=int, nargs="+", default=[3], help="one or more held-out seeds")
     ap.add_argument("--count", type=int, default=48)
     ap.add_argument("--music21", type=int, default=24)
     ap.add_argument("--only", choices=["tune", "heldout", "none"], default=None,
@@ -343,7 +412,8 @@ def main() -> None:
     provenance.announce(args)
     print()
 
-    parts = [("tune", args.tune_seed), ("heldout", args.heldout_seed)]
+    parts = [("tune", seed) for seed in args.tune_seed] + [("heldout", seed) for seed in args.heldout_seed]
+    runs = []
     for part, seed in parts:
         if args.only and part != args.only:
             continue
@@ -359,6 +429,7 @@ def main() -> None:
         t0 = time.perf_counter()
         res = evaluate(rows, systems)
         label = "TUNING part" if part == "tune" else "HELD-OUT part"
+        runs.append((f"{part} seed {seed}", res))
         print(table(f"{label}: seed {seed}, {len(rows)} files ({csv_path.parent})", res))
         print(f"\nReliability of MusicRec's confidence ({label}):\n")
         print(reliability(res["MusicRec"]))
@@ -366,6 +437,12 @@ def main() -> None:
         if args.errors:
             for system, r in res.items():
                 print(errors(system, r))
+    if runs:
+        print("\nSummary, 95 % intervals by resampling pieces (clean and degraded copies together):\n")
+        print(summary(runs))
+        print("\nKey errors by kind (files):\n")
+        print(error_types(runs))
+        print()
     if args.real:
         ess = None
         if not args.no_essentia:
