@@ -313,8 +313,9 @@ REAL_DIRS = ["/usr/share/games/asc/music/*.mp3", "/usr/share/scummvm/drascula/au
 FOF_SONGS = "/usr/share/games/fretsonfire/data/songs/*/*/"
 
 
-def real_tracks() -> list[tuple[str, list[Path], float | None]]:
-    """(name, files to sum, chart tempo or None) for the real recordings installed here."""
+def real_tracks(packages: list[str] | None = None) -> list[tuple[str, list[Path], float | None]]:
+    """(name, files to sum, chart tempo or None) for the real recordings installed here, optionally
+    only those of some Debian packages (benchmarks/realmusic.py's package names)."""
     import glob
 
     import mido
@@ -325,12 +326,15 @@ def real_tracks() -> list[tuple[str, list[Path], float | None]]:
 
         realmusic.materialize()
         for album in realmusic.albums():
+            if packages and album.package not in packages:
+                continue
             for t in album.items:
                 out.append((t.key, [Path(t.path)], None))
     except ImportError:
         for pattern in REAL_DIRS:
             out += [(str(Path(p).relative_to("/usr/share")), [Path(p)], None) for p in sorted(glob.glob(pattern))]
-    for d in sorted(glob.glob(FOF_SONGS)):
+    fof = not packages or any(p.startswith("fretsonfire") for p in packages)
+    for d in sorted(glob.glob(FOF_SONGS)) if fof else []:
         stems = [Path(d) / n for n in ("song.ogg", "guitar.ogg", "rhythm.ogg") if (Path(d) / n).exists()]
         tempos = [mido.tempo2bpm(m.tempo) for tr in mido.MidiFile(Path(d) / "notes.mid").tracks
                   for m in tr if m.type == "set_tempo"]
@@ -340,12 +344,12 @@ def real_tracks() -> list[tuple[str, list[Path], float | None]]:
     return out
 
 
-def real_music(ess: Essentia | None) -> str:
+def real_music(ess: Essentia | None, packages: list[str] | None = None) -> str:
     """Agreement of MusicRec with Essentia (and with the chart tempo where there is one)."""
     from musicrec_engine.audio import decode as audio
 
     rows = []
-    for name, files, chart in real_tracks():
+    for name, files, chart in real_tracks(packages):
         parts = [audio.decode(f) for f in files]
         n = max(len(d.y) for d in parts)
         y = np.zeros(n, np.float32)
@@ -408,6 +412,8 @@ def main() -> None:
     ap.add_argument("--cost", action="store_true")
     ap.add_argument("--errors", action="store_true", help="list the misses")
     ap.add_argument("--real", action="store_true", help="agreement with Essentia on real recordings")
+    ap.add_argument("--real-packages", nargs="+", metavar="PACKAGE",
+                    help="only these Debian packages' recordings (e.g. asc-music drascula-music fretsonfire-songs-sectoid)")
     args = ap.parse_args()
     provenance.announce(args)
     print()
@@ -452,7 +458,7 @@ def main() -> None:
                 ess = Essentia(cache)
             except ImportError:
                 print("essentia is not installed: MusicRec alone", file=sys.stderr)
-        print(real_music(ess))
+        print(real_music(ess, args.real_packages))
     if args.cost:
         print(cost_table())
 
