@@ -13,10 +13,7 @@ Three kinds of evidence, each from the same spectral peaks (parabolically refine
      chord is in each key (I, IV, V, vi, ii... ; V major in minor keys too). A dominant chord
      with its leading tone exists in one key only, which separates a key from the keys a fifth
      either side of it, the usual confusions; the opening chord adds a little weight to its key.
-The three are z-scored over the 24 keys and summed. Two checks then look at the best key's
-neighbours a fifth away: in major keys, the one note that tells them apart (neighbour_check), and,
-when that note says nothing, where the music rests (tonic_check: a mixolydian loop, common in
-popular and game music, has the notes of the key a fourth above its tonic). No tonal centre: drums, noise and speech give
+The three are z-scored over the 24 keys and summed. No tonal centre: drums, noise and speech give
 a flat chroma whose best correlation with any key profile stays low.
 Accuracy on audio with known keys: benchmarks/bench_attributes.py, docs/BENCHMARKS.md.
 """
@@ -77,11 +74,6 @@ CHORD_FLOOR = 0.01
 # A neighbour a fifth away wins when within NEIGHBOUR_GAP in score and its distinguishing note
 # is NEIGHBOUR_RATIO times as strong as the best key's.
 NEIGHBOUR_GAP, NEIGHBOUR_RATIO = 1.5, 3.0
-# The tonic check (major keys): the neighbour a fifth above wins when its tonic carries
-# TONIC_RATIO times the bass-line and chord-root share of the best key's tonic and scores within
-# TONIC_GAP. Set on short generated mixolydian loops (I, bVII and IV: 17 % read right without it,
-# 96 % with it) where no file of the tuning part changes.
-TONIC_RATIO, TONIC_GAP = 2.5, 1.0
 # Key confidence: the margin of the best key over the runner-up, in z units, at which it is 1.
 CONFIDENT_MARGIN = 1.0
 
@@ -228,28 +220,6 @@ def chords(seg: np.ndarray) -> np.ndarray:
     return np.argmax(c @ _TRIADS.T, axis=1)
 
 
-def track_chords(spec: Spectrum) -> np.ndarray:
-    """The half-second triads of the track (cached on the spectrum: the scores and the tonic check share them)."""
-    if "key.chords" not in spec.extras:
-        spec.extras["key.chords"] = chords(segment_chroma(spec))
-    return spec.extras["key.chords"]
-
-
-def tonic_weight(spec: Spectrum) -> np.ndarray:
-    """Per pitch class: its share of the bass line plus its share of the triads' roots.
-
-    The tonic is where the music rests: the bass returns to it and its chord comes back most
-    often. This is evidence of a different kind from the pitch-class distribution, which only
-    says which notes are used and so cannot tell a mixolydian piece in A (with G natural) from
-    one in D.
-    """
-    bass, ch = bass_chroma(spec), track_chords(spec)
-    out = bass / bass.sum() if bass.sum() > 0 else np.zeros(12)
-    if len(ch):
-        out = out + np.bincount(ch % 12, minlength=12) / len(ch)
-    return out
-
-
 def _z(x: np.ndarray) -> np.ndarray:
     sd = x.std()
     return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
@@ -261,7 +231,7 @@ def key_scores(spec: Spectrum) -> np.ndarray:
     scores = _z(_KEY_LL @ (vec / (vec.sum() + 1e-12)))
     if bass.sum() > 0:
         scores = scores + W_BASS * _z(_KEY_LL @ (bass / bass.sum()))
-    ch = track_chords(spec)
+    ch = chords(segment_chroma(spec))
     if len(ch):
         scores = scores + W_CHORDS * _z(_CHORD_LL[:, ch].mean(axis=1))
         # The triad index is also the index of the key it is the tonic of.
@@ -321,40 +291,13 @@ def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
     return best
 
 
-def tonic_check(scores: np.ndarray, spec: Spectrum, best: int) -> int:
-    """The best major key, or the major key a fifth above it when that key's tonic is plainly
-    where the music rests (TONIC_RATIO times the bass and chord-root share) and the scores are close.
-
-    The pitch-class evidence is scored with a classical profile, in which a major key almost
-    never has its lowered seventh. Popular and game music use it all the time: a mixolydian loop
-    in A (A, G and D chords, G natural, no G sharp) has exactly the notes of D major, so the
-    scores say D, a fourth above the tonic, while the bass and the chords rest on A. Only the
-    fifth-above neighbour is checked: resting on the fourth of a scale (lydian) is rare in real
-    music, and the pieces that dwell on IV in the tuning corpus rest there while their key is I.
-    Minor keys are left alone: their raised sixth and seventh make the same test unreliable.
-    """
-    if best >= 12:
-        return best
-    weight = tonic_weight(spec)
-    alt = (best + 7) % 12
-    if scores[best] - scores[alt] <= TONIC_GAP and weight[alt] >= TONIC_RATIO * weight[best]:
-        return alt
-    return best
-
-
 def estimate(spec: Spectrum) -> KeyEstimate:
     vec = track_chroma(spec)
     corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
     flat = flatness(vec) if vec.any() else 1.0
     tonal = corr.max() >= MIN_CORRELATION and flat <= MAX_FLATNESS and spec.duration >= 1.0
     scores = key_scores(spec) if tonal else corr
-    best = int(np.argmax(scores))
-    if tonal:
-        # The two checks look at opposite evidence (the note that tells neighbours apart; where
-        # the harmony rests), so the second may not undo the first: a piece that dwells on IV
-        # keeps the tonic its leading tone names.
-        checked = neighbour_check(scores, vec)
-        best = checked if checked != best else tonic_check(scores, spec, best)
+    best = neighbour_check(scores, vec) if tonal else int(np.argmax(scores))
     if best != int(np.argmax(scores)):
         scores = scores.copy()
         scores[best] = scores.max() + 1e-6
