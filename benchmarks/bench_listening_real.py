@@ -99,6 +99,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", default="tuning", choices=("tuning", "heldout"), dest="which")
     ap.add_argument("--cache", default=None, help="default: real_listening_cache.py's folder for the set")
+    ap.add_argument("--plan", choices=("whole", "product"), default="whole",
+                    help="the cache of whole-track reads, or of the product's analysis plan (real_listening_cache --plan)")
     ap.add_argument("--patches", default="1,2,4,8")
     ap.add_argument("--default", type=int, default=None,
                     help="patch count of the detailed tables (default: the product's)")
@@ -110,10 +112,10 @@ def main() -> None:
     from musicrec_engine.analysis import listening_step
 
     ns.default = ns.default or listening_step.DEFAULT_PATCHES
-    ns.cache = ns.cache or str(default_cache(ns.which))
+    ns.cache = ns.cache or str(default_cache(ns.which, ns.plan))
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     counts = [int(c) for c in ns.patches.split(",")]
-    print(f"bench_listening_real.py --set {ns.which} --cache {ns.cache} --patches {ns.patches} --default {ns.default} "
+    print(f"bench_listening_real.py --set {ns.which} --plan {ns.plan} --cache {ns.cache} --patches {ns.patches} --default {ns.default} "
           f"--min-album {ns.min_album} --boot {ns.boot}  (git {rev})")
     rows, info = load(Path(ns.cache), counts)
     labels = np.array([r["album"] for r in rows])

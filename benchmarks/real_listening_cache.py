@@ -6,7 +6,7 @@ vectors and attributes, and both MusiCNN models' per-patch outputs for several p
 (outside the repository). Re-running skips tracks already done.
 
     PYTHONPATH=. .venv/bin/python benchmarks/real_listening_cache.py [--set heldout] [--cache DIR] \
-        [--patches 1,2,4,8] [--relisten]
+        [--patches 1,2,4,8] [--relisten] [--plan product]
 
 --set heldout reads realmusic's held-out packages into their own folder (listening-heldout), so
 the tuning set's cache and index stay as they were. A track already cached that lacks a patch
@@ -36,12 +36,15 @@ def track_file(out: Path, key: str) -> Path:
     return out / (hashlib.sha1(key.encode()).hexdigest()[:16] + ".npz")
 
 
-def analyse(path: Path, patch_counts: list[int], features_too: bool = True) -> dict:
-    """What the benchmarks read for one file; with features_too=False only the listening outputs."""
+def analyse(path: Path, patch_counts: list[int], features_too: bool = True, planned: bool = False) -> dict:
+    """What the benchmarks read for one file; with features_too=False only the listening outputs.
+    planned: decode only the stretches analysis/plan.py picks, as the product's analysis does since
+    tracks are read in segments; otherwise the whole track (up to the decoder's cap)."""
+    from musicrec_engine.analysis import plan
     from musicrec_engine.audio import decode as audio
 
     t0 = time.process_time()
-    dec = audio.decode(path)
+    dec = audio.decode(path, plan=plan.segments) if planned else audio.decode(path)
     t_dec = time.process_time() - t0
     out = _features(dec, t0, t_dec) if features_too else {}
     out.update(listen_outputs(dec, patch_counts))
@@ -89,6 +92,9 @@ def main() -> None:
                     help="realmusic's set: the tuning set (default) or the held-out packages")
     ap.add_argument("--cache", default=None, help=f"default {DEFAULT_OUT}, or {DEFAULT_OUT}-heldout for --set heldout")
     ap.add_argument("--patches", default="1,2,4,8")
+    ap.add_argument("--plan", choices=("whole", "product"), default="whole",
+                    help="read each track whole (how the figures in docs/BENCHMARKS.md up to 2026-12-02 11:00 "
+                         "were taken) or as the product's analysis plan reads it (its own cache folder)")
     ap.add_argument("--relisten", action="store_true",
                     help="recompute the listening outputs of every count asked for on tracks already cached")
     ap.add_argument("--share", default="0/1", metavar="I/N",
@@ -98,10 +104,10 @@ def main() -> None:
     sys.path.insert(0, ns.realmusic)
     import realmusic
 
-    out = Path(ns.cache) if ns.cache else default_cache(ns.which)
+    out = Path(ns.cache) if ns.cache else default_cache(ns.which, ns.plan)
     out.mkdir(parents=True, exist_ok=True)
     counts = [int(c) for c in ns.patches.split(",")]
-    print(f"real_listening_cache.py --set {ns.which} --cache {out} --patches {ns.patches}"
+    print(f"real_listening_cache.py --set {ns.which} --plan {ns.plan} --cache {out} --patches {ns.patches}"
           f"{' --relisten' if ns.relisten else ''}", file=sys.stderr, flush=True)
     found = realmusic.albums(which=ns.which)
     # round robin over albums: a partial run already covers every album
@@ -117,7 +123,7 @@ def main() -> None:
         if not todo:
             continue
         try:
-            data = analyse(t.path, todo, features_too=have is None)
+            data = analyse(t.path, todo, features_too=have is None, planned=ns.plan == "product")
         except Exception as e:  # noqa: BLE001 - a bad file is reported and skipped
             print(f"skip {t.key}: {e}", file=sys.stderr, flush=True)
             continue
@@ -130,8 +136,9 @@ def main() -> None:
               file=sys.stderr, flush=True)
 
 
-def default_cache(which: str) -> Path:
-    return DEFAULT_OUT if which == "tuning" else DEFAULT_OUT.with_name(DEFAULT_OUT.name + "-heldout")
+def default_cache(which: str, plan: str = "whole") -> Path:
+    name = DEFAULT_OUT.name + ("" if which == "tuning" else "-heldout") + ("" if plan == "whole" else "-plan")
+    return DEFAULT_OUT.with_name(name)
 
 if __name__ == "__main__":
     main()
