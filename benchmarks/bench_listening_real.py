@@ -106,6 +106,8 @@ def main() -> None:
                     help="patch count of the detailed tables (default: the product's)")
     ap.add_argument("--min-album", type=int, default=6, help="albums with this many tracks give the bootstrap's queries")
     ap.add_argument("--boot", type=int, default=2000)
+    ap.add_argument("--against", default=None, metavar="CACHE",
+                    help="another cache of the same tracks (e.g. the other --plan): paired differences, this minus it")
     ns = ap.parse_args()
     from real_listening_cache import default_cache
 
@@ -133,6 +135,8 @@ def main() -> None:
         print(f"| {k} | " + " | ".join(f"{table[n][k]:.3f}" for n in counts) + f" | {ref / base:.2f}x |")
 
     intervals(rows, labels, counts, ns)
+    if ns.against:
+        against(rows, Path(ns.against), ns)
 
     print("\n## Cost of listening (both models), CPU-s per track on one core, by patch count")
     print("| patches | mean | max | per 4-min track |")
@@ -201,6 +205,32 @@ def intervals(rows: list[dict], labels: np.ndarray, counts: list[int], ns) -> No
     print("|---|---|" + "---|" * len(names))
     for g in groups:
         print(f"| {labels[g[0]]} | {len(g)} | " + " | ".join(f"{per_track[n][g].mean():.2f}" for n in names) + " |")
+
+
+def against(rows: list[dict], other: Path, ns) -> None:
+    """Precision@5 of the product's space and of the signal features in this cache and in `other`
+    (the same tracks read another way), with the paired difference over the same album resamples."""
+    from bench_real_similarity import album_bootstrap, neighbours, precision
+
+    theirs = {r["key"]: r for r in load(other, [ns.default])[0]}
+    mine = [r for r in rows if r["key"] in theirs]
+    labels = np.array([r["album"] for r in mine])
+    per_track = {}
+    for tag, rs in (("this", mine), ("other", [theirs[r["key"]] for r in mine])):
+        sp = spaces(rs, ns.default)
+        prod = next(k for k in sp if k.startswith(PRODUCT))
+        for name, k in (("product sound space", prod), ("signal features only", next(iter(COMPARED)))):
+            per_track[f"{name}, {tag}"] = precision(neighbours(sp[k], 5), labels)
+    sizes = {a: int(np.sum(labels == a)) for a in set(labels)}
+    groups = [np.flatnonzero(labels == a) for a in sorted(sizes) if sizes[a] >= ns.min_album]
+    boot = album_bootstrap(per_track, groups, ns.boot, seed=0)
+    print(f"\n## This cache against {other} ({len(mine)} tracks in both, {ns.default} patches)")
+    print("| space | this | other | this minus other, 95% CI |\n|---|---|---|---|")
+    for name in ("product sound space", "signal features only"):
+        a, b = boot[f"{name}, this"], boot[f"{name}, other"]
+        d = a[3] - b[3]
+        print(f"| {name} | {a[0]:.3f} | {b[0]:.3f} | {a[0] - b[0]:+.3f} "
+              f"[{np.percentile(d, 2.5):+.3f}, {np.percentile(d, 97.5):+.3f}] |")
 
 
 def grounded_tables(rows: list[dict], n: int) -> None:
