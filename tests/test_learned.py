@@ -79,20 +79,36 @@ def test_speech_is_recognised_as_speech_and_music_is_not(home, tmp_path):
     assert p_talk["instrumentalness"].value < p_music["instrumentalness"].value
 
 
+def _facts_right(clips, attributes) -> tuple[int, int]:
+    right, total = 0, 0
+    for y, lab in clips:
+        p = learned.predict(_descriptors(y))
+        checks = {"liveness": (p["liveness"].value > 0.5) == bool(lab["liveness"]),
+                  "instrumentalness": (p["instrumentalness"].value > 0.5) == bool(lab["instrumentalness"]),
+                  "speechiness": (p["speechiness"].value > 0.2) == bool(lab["speech_present"])}
+        if lab["acousticness"] != "":
+            checks["acousticness"] = (p["acousticness"].value > 0.5) == bool(lab["acousticness"])
+        right += sum(v for k, v in checks.items() if k in attributes)
+        total += sum(1 for k in checks if k in attributes)
+    return right, total
+
+
 @needs_tools
 @pytest.mark.slow
 def test_default_model_is_right_on_clips_from_an_unseen_seed(home):
-    """A seed the model never saw in training or evaluation: most facts must come out right."""
-    right, total = 0, 0
-    for y, lab in trainset.generate(12, seed=777, seconds=5.0, batch=12):
-        p = learned.predict(_descriptors(y))
-        checks = [(p["liveness"].value > 0.5) == bool(lab["liveness"]),
-                  (p["instrumentalness"].value > 0.5) == bool(lab["instrumentalness"]),
-                  (p["speechiness"].value > 0.2) == bool(lab["speech_present"])]
-        if lab["acousticness"] != "":
-            checks.append((p["acousticness"].value > 0.5) == bool(lab["acousticness"]))
-        right += sum(checks)
-        total += len(checks)
+    """A seed of the training pools the model never saw: most facts must come out right."""
+    right, total = _facts_right(trainset.generate(12, seed=777, seconds=5.0, batch=12), FOUR)
+    assert right / total >= 0.8, f"{right}/{total} facts right"
+
+
+@pytest.mark.skipif(not trainset.SOUNDFONTS["musescore"].exists(), reason="the MuseScore General SoundFont is missing")
+@needs_tools
+@pytest.mark.slow
+def test_default_model_hears_speech_audiences_and_voices_from_an_unseen_generator(home):
+    """Instruments, kits, voices, sentences and a SoundFont training never heard: speech, audience
+    and voice still come out right (acousticness does not carry over: docs/BENCHMARKS.md)."""
+    clips = trainset.generate(12, seed=778, seconds=5.0, batch=12, pool="heldout", soundfont="musescore")
+    right, total = _facts_right(clips, ["speechiness", "liveness", "instrumentalness"])
     assert right / total >= 0.8, f"{right}/{total} facts right"
 
 
