@@ -8,6 +8,10 @@ generated feature vectors of the real shapes (MFCC-273 and the 235 statistical v
 attributes, 700 artists, a rating on one track in twenty and a p(like) on every track. Cold is the
 first playlist of a fresh Engine (reading the library and fitting the sound space); warm is every
 later one. The target is a 30-track playlist from 10,000 tracks in under 0.5 s.
+
+The cold playlist is mostly the sound space's SVD, which search/sound.py runs on one BLAS thread; the
+last table times that SVD (same shape, z-scored) with OpenBLAS's default threads and with one,
+alternately, in this run.
 """
 
 from __future__ import annotations
@@ -68,17 +72,32 @@ def timed(fn, repeats: int) -> list[float]:
     return out
 
 
+def svd_threads(n: int, d: int, repeats: int) -> dict[str, float]:
+    """Median seconds of the sound space's SVD of an n x d matrix, default BLAS threads vs one."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    z = np.random.default_rng(1).normal(size=(n, d))
+    blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+    default = max((i["num_threads"] for i in blas), default=1)
+    times: dict[str, list[float]] = {f"default ({default} threads)": [], "one thread (what the app runs)": []}
+    for _ in range(repeats):  # alternate, so both see the same load
+        for name, limit in zip(times, (None, 1), strict=True):
+            with threadpool_limits(limits=limit, user_api="blas"):
+                times[name] += timed(lambda: np.linalg.svd(z, full_matrices=False), 1)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tracks", type=int, default=10_000)
     ap.add_argument("--size", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--svd-repeats", type=int, default=3, help="runs of each SVD variant (0: skip)")
     args = ap.parse_args()
     announce(args)
     import os
 
-    print(f"# OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')} "
-          f"(a loaded 2-core machine fits the sound space far faster with 1)")
+    print(f"# OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '(unset)')}")
     from musicrec_engine.engine import Engine
 
     with tempfile.TemporaryDirectory(prefix="bench-playlists-") as tmp:
@@ -113,6 +132,15 @@ def main() -> int:
         print(f"| first playlist of a fresh engine (cold: reads the library, fits the sound space) | {cold:.3f} | "
               f"{cold / ref:.1f} | {'yes' if cold < 0.5 else 'no'} |")
         eng.close()
+    if args.svd_repeats:
+        d = 273 + 235
+        rows = svd_threads(args.tracks, d, args.svd_repeats)
+        one = rows["one thread (what the app runs)"]
+        print(f"\nThe sound space's SVD, {args.tracks} x {d} (median of {args.svd_repeats}, alternating)\n")
+        print("| BLAS threads | seconds | × one thread |")
+        print("|---|---:|---:|")
+        for name, s in rows.items():
+            print(f"| {name} | {s:.3f} | {s / one:.1f} |")
     return 0
 
 

@@ -166,6 +166,36 @@ def test_filter_lets_through_only_what_it_says(eng, lib_ids):
         eng.make_playlist("filter", expression="tag:polka")
 
 
+def test_each_kind_of_filter_term_over_a_whole_pool():
+    from musicrec_engine.playlists import expr
+
+    tracks = [
+        {"id": 1, "title": "Blue Train", "artist": "John Coltrane", "genre": "Hip Hop; Jazz", "path": "/m/bt.flac",
+         "year": 1957, "rating": 1, "predicted_like": 0.9, "attributes": {"energy": {"value": 0.3},
+                                                                           "key": {"value": 9}, "mode": {"value": 0}}},
+        {"id": 2, "title": "Café", "artist": "Ana", "genre": "Rock", "path": "/m/other/cafe.mp3", "year": 2001,
+         "rating": None, "predicted_like": None, "attributes": {"energy": {"value": 0.8}}},
+        {"id": 3, "title": "Quiet", "artist": "Bo", "genre": None, "path": "/m/quiet.ogg", "rating": 0,
+         "predicted_like": 0.2, "attributes": {}},
+    ]
+    cols = expr.Columns(tracks)
+
+    def passing(expression):
+        return [t["id"] for t, ok in zip(tracks, expr.mask(expr.parse(expression), cols), strict=True) if ok]
+
+    assert passing("energy<0.5") == [1]
+    assert passing("energy!=0.5") == [1, 2]  # a track without energy never passes a comparison...
+    assert passing("-energy<0.5") == [2, 3]  # ...and passes its negation
+    assert passing("tag:hip") == [1] and passing('tag:"hip hop"') == [1] and passing("tag:ro") == []
+    assert passing("artist:coltrane year<1960") == [1] and passing("title:cafe") == [2]  # accents ignored
+    assert passing("other") == [2]  # a bare word is looked for in the path too
+    assert passing("key:Am") == [1] and passing("minor") == [1] and passing("major") == []
+    assert (passing("liked"), passing("disliked"), passing("unrated")) == ([1], [3], [2])
+    assert passing("like>0.5") == [1]
+    tracks[1]["predicted_like"] = 0.7  # the taste model scored it since: read afresh, not kept
+    assert passing("like>0.5") == [1, 2]
+
+
 def test_taste_radio_plays_likely_likes_and_never_a_dislike(eng, lib_ids):
     with pytest.raises(MusicRecError, match="rate some tracks, then train"):
         eng.make_playlist("taste")

@@ -77,6 +77,7 @@ class Pool:
             t.setdefault("_artist", _artist_key(t))
             t.setdefault("tempo", expr.number(t, "tempo"))
             t.setdefault("camelot", order.camelot(expr.number(t, "key"), expr.number(t, "mode")))
+        self.columns = expr.Columns(self.tracks)  # what filters compare, kept with the pool
         codes: dict[str, int] = {}
         self.artist_codes = np.array([codes.setdefault(t["_artist"], len(codes)) for t in self.tracks], dtype=np.int64)
 
@@ -357,7 +358,7 @@ def filtered(pool: Pool, expression: str, opts: Options) -> dict:
     scored them), thinned for diversity and spaced by artist."""
     opts.check()
     terms = expr.parse(expression)
-    allowed = _allowed(pool, opts) & np.array([expr.matches(terms, t) for t in pool.tracks], dtype=bool)
+    allowed = _allowed(pool, opts) & expr.mask(terms, pool.columns)
     if not allowed.any():
         raise MusicRecError(f"no playable track matches {expression!r}")
     p = np.array([0.5 if t.get("predicted_like") is None else float(t["predicted_like"]) for t in pool.tracks])
