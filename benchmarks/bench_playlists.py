@@ -123,25 +123,25 @@ def main() -> int:
                                                                            diversity=0.5, artist_gap=3),
         }
         rows = {name: statistics.median(timed(fn, args.repeats)) for name, fn in kinds.items()}
-        ref = rows["reference: similar(top=N)"]
-        print(f"\n{args.size}-track playlists from {len(ids)} tracks (median of {args.repeats}, warm)\n")
-        print("| what | seconds | × reference | under 0.5 s |")
-        print("|---|---:|---:|:---:|")
-        for name, s in rows.items():
-            print(f"| {name} | {s:.3f} | {s / ref:.1f} | {'yes' if s < 0.5 else 'no'} |")
-        print(f"| first playlist of a fresh engine (cold: reads the library, fits the sound space) | {cold:.3f} | "
-              f"{cold / ref:.1f} | {'yes' if cold < 0.5 else 'no'} |")
+        rows["first playlist of a fresh engine (cold: reads the library, fits the sound space)"] = cold
+        print_times(f"{args.size}-track playlists from {len(ids)} tracks (median of {args.repeats}, warm)", "what",
+                    rows, "reference: similar(top=N)", target=0.5)
         eng.close()
     if args.svd_repeats:
         d = 273 + 235
-        rows = svd_threads(args.tracks, d, args.svd_repeats)
-        one = rows["one thread (what the app runs)"]
-        print(f"\nThe sound space's SVD, {args.tracks} x {d} (median of {args.svd_repeats}, alternating)\n")
-        print("| BLAS threads | seconds | × one thread |")
-        print("|---|---:|---:|")
-        for name, s in rows.items():
-            print(f"| {name} | {s:.3f} | {s / one:.1f} |")
+        print_times(f"The sound space's SVD, {args.tracks} x {d} (median of {args.svd_repeats}, alternating)",
+                    "BLAS threads", svd_threads(args.tracks, d, args.svd_repeats), "one thread (what the app runs)")
     return 0
+
+
+def print_times(title: str, what: str, rows: dict[str, float], reference: str, target: float | None = None) -> None:
+    """A Markdown table of seconds, each also as a multiple of the row named `reference`."""
+    ref = rows[reference]
+    print(f"\n{title}\n")
+    print(f"| {what} | seconds | × reference |" + (f" under {target} s |" if target else ""))
+    print("|---|---:|---:|" + (":---:|" if target else ""))
+    for name, s in rows.items():
+        print(f"| {name} | {s:.3f} | {s / ref:.1f} |" + (f" {'yes' if s < target else 'no'} |" if target else ""))
 
 
 if __name__ == "__main__":

@@ -67,16 +67,33 @@ def qt_warnings_fail(request):
 
 
 @pytest.fixture
-def window(qtbot, home):
-    """The real main window on a fresh data folder, shown, with its first library load finished."""
+def open_window(qtbot, home):
+    """Opens the real main window on the fresh data folder: `open_window(fill, **options)` calls
+    `fill(engine)` first (a library to start with), shows the window and waits for its first
+    library load. Windows and engines are closed after the test."""
     from app.window import MainWindow
     from musicrec_engine.engine import Engine
 
-    engine = Engine(home)
-    w = MainWindow(engine)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
-    yield w
-    w.close()
-    engine.close()
+    opened = []
+
+    def open_(fill=None, **options):
+        engine = Engine(home)
+        if fill is not None:
+            fill(engine)
+        w = MainWindow(engine, **options)
+        opened.append((w, engine))
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
+        return w
+
+    yield open_
+    for w, engine in opened:
+        w.close()
+        engine.close()
+
+
+@pytest.fixture
+def window(open_window):
+    """The real main window on a fresh data folder, shown, with its first library load finished."""
+    return open_window()

@@ -6,7 +6,7 @@ filtered playlist."""
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, QTimer, Slot
+from PySide6.QtCore import QModelIndex, QObject, QTimer, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit
 from test_playlists import make_library
@@ -16,26 +16,14 @@ from musicrec_engine.engine import Engine
 
 
 @pytest.fixture
-def win(qtbot, home, tmp_path):
-    eng = Engine(home)
-    make_library(eng, tmp_path / "music")
-    w = MainWindow(eng, persist_state=False)
-    qtbot.addWidget(w)
-    w.show()
+def win(open_window, qtbot, tmp_path):
+    w = open_window(lambda eng: make_library(eng, tmp_path / "music"), persist_state=False)
     qtbot.waitUntil(lambda: w.model.rowCount() == 36, timeout=10000)
-    yield w
-    w.close()
-    eng.close()
+    return w
 
 
 def select(w, titles):
-    sel = w.library.table.selectionModel()
-    sel.clearSelection()
-    for r in range(w.library.proxy.rowCount()):
-        idx = w.library.proxy.index(r, 0)
-        if idx.data() in titles:
-            sel.select(idx, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
-            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.NoUpdate)
+    w.library.select_titles(titles)
     assert {t["title"] for t in w.library.selected_tracks()} == set(titles)
 
 

@@ -3,41 +3,25 @@ background, and fills the predicted-like column and the "why" view."""
 
 import pytest
 from audio_fixtures import music, write
-from PySide6.QtCore import QItemSelectionModel
 
 from app.widgets.library_model import COLUMNS
-from app.window import MainWindow
-from musicrec_engine.engine import Engine
 
 
 @pytest.fixture
-def rated_window(qtbot, home, tmp_path):
+def rated_window(qtbot, window, tmp_path):
     folder = tmp_path / "music"
     # Two bright, fast major pieces with drums and two slow, soft minor ones without.
     for i, (key, mode, bpm, drums) in enumerate([(0, 1, 140, True), (7, 1, 132, True),
                                                  (9, 0, 70, False), (2, 0, 76, False)]):
         write(folder / f"piece {i}.wav", music(4.0, key=key, mode=mode, bpm=bpm, drums=drums, seed=i))
-    engine = Engine(home)
-    w = MainWindow(engine)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
-    with qtbot.waitSignal(w.analysis_finished, timeout=180000):
-        w.add_paths([str(folder)])
-    assert w.model.rowCount() == 4
-    yield w
-    w.close()
-    engine.close()
+    with qtbot.waitSignal(window.analysis_finished, timeout=180000):
+        window.add_paths([str(folder)])
+    assert window.model.rowCount() == 4
+    return window
 
 
 def select(w, titles):
-    sel = w.library.table.selectionModel()
-    sel.clearSelection()
-    for r in range(w.library.proxy.rowCount()):
-        if w.library.proxy.index(r, 0).data() in titles:
-            sel.select(w.library.proxy.index(r, 0),
-                       QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
-            sel.setCurrentIndex(w.library.proxy.index(r, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    w.library.select_titles(titles)
     assert {t["title"] for t in w.library.selected_tracks()} == set(titles)
 
 

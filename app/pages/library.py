@@ -238,6 +238,16 @@ class LibraryPage(QStackedWidget):
             self.table.setCurrentIndex(idx)
             self.table.scrollTo(idx)
 
+    def select_titles(self, titles) -> None:
+        """Select the shown tracks with these titles, as ctrl-clicks would (the last one current)."""
+        sel = self.table.selectionModel()
+        sel.clearSelection()
+        for r in range(self.proxy.rowCount()):
+            idx = self.proxy.index(r, 0)
+            if idx.data() in titles:
+                sel.select(idx, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+                sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.NoUpdate)
+
     def select_track_id(self, track_id: int) -> None:
         row = self.model.row_of(track_id)
         if row is not None:

@@ -40,18 +40,6 @@ def shoot(app, window, name):
     print("wrote", OUT / name)
 
 
-def select(window, titles):
-    from PySide6.QtCore import QItemSelectionModel
-
-    sel = window.library.table.selectionModel()
-    sel.clearSelection()
-    for r in range(window.library.proxy.rowCount()):
-        idx = window.library.proxy.index(r, 0)
-        if idx.data() in titles:
-            sel.select(idx, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
-            sel.setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.NoUpdate)
-
-
 def main() -> int:
     from PySide6.QtWidgets import QApplication
 
@@ -79,16 +67,16 @@ def main() -> int:
         wait(app, w.library_loaded, 10000)
         w.load_demo()
         wait(app, w.analysis_finished, 300000)
-        select(w, {"Open Road", "Pulse", "Neon Rain"})
+        w.library.select_titles({"Open Road", "Pulse", "Neon Rain"})
         w.rate_selected(1)
         wait(app, ms=500)
-        select(w, {"Slow Tide", "Morning Light"})
+        w.library.select_titles({"Slow Tide", "Morning Light"})
         w.rate_selected(0)
         wait(app, w.taste_updated, 180000)
         if SPOTIFY_SAMPLE.is_file():
             engine.import_catalog(str(SPOTIFY_SAMPLE), name="Spotify sample")
             engine.predict_catalog()
-        select(w, {"Last Train"})
+        w.library.select_titles({"Last Train"})
         wait(app, ms=1500)
         shoot(app, w, "library.png")
         w.tabs.setCurrentWidget(w.albums)
@@ -98,7 +86,7 @@ def main() -> int:
         shoot(app, w, "taste.png")
         from app.playlists_wiring import playlist_from
 
-        select(w, {"Open Road", "Pulse"})
+        w.library.select_titles({"Open Road", "Pulse"})
         playlist_from(w, w.library.selected_tracks())  # what "Make playlist from this" does
         wait(app, w.playlist_jobs.made, 60000)
         w.playlists.tracks.item(1).setSelected(True)  # its reason shows under the list
