@@ -6,19 +6,18 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.widgets.album_card import COVER, AlbumCard
 from app.widgets.progress_strip import JobProgress
+from app.widgets.styled import column, label, muted, row
 
 MAX_CARDS = 100
 SOURCES = [("All sources", "all"), ("My library", "library"), ("Imported catalogs", "catalog"),
@@ -34,18 +33,14 @@ class AlbumsPage(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(20, 16, 20, 12)
-        lay.setSpacing(10)
+        lay = column(self, (20, 16, 20, 12), 10)
 
-        top = QHBoxLayout()
-        head = QLabel("Recommended albums")
-        head.setObjectName("sectionTitle")
-        top.addWidget(head)
+        top = row()
+        top.addWidget(label("Recommended albums", "sectionTitle"))
         top.addStretch(1)
         self.source = QComboBox()
-        for label, key in SOURCES:
-            self.source.addItem(label, key)
+        for name, key in SOURCES:
+            self.source.addItem(name, key)
         self.refresh = QPushButton("Refresh")
         self.refresh.clicked.connect(lambda: self.refresh_requested.emit(self.source.currentData()))
         self.source.currentIndexChanged.connect(lambda _i: self.refresh_requested.emit(self.source.currentData()))
@@ -56,9 +51,7 @@ class AlbumsPage(QWidget):
 
         form = QFrame()
         form.setObjectName("searchForm")
-        f = QHBoxLayout(form)
-        f.setContentsMargins(12, 8, 12, 8)
-        f.setSpacing(8)
+        f = row(form, (12, 8, 12, 8), 8)
         self.artist = QLineEdit()
         self.artist.setPlaceholderText("Artist")
         self.tag = QLineEdit()
@@ -87,9 +80,7 @@ class AlbumsPage(QWidget):
         self.progress.cancel_requested.connect(self.cancel_requested.emit)
         lay.addWidget(self.progress)
 
-        self.message = QLabel("")
-        self.message.setObjectName("mutedText")
-        self.message.setWordWrap(True)
+        self.message = muted(wrap=True)
         lay.addWidget(self.message)
         self.list = QListWidget()
         self.list.setObjectName("albumList")

@@ -16,25 +16,23 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSlider,
     QSpinBox,
     QSplitter,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.widgets.library_model import fmt_duration
+from app.widgets.styled import column, label, muted, row
+from app.widgets.transport import Transport
 
 KINDS = [("More like the selected tracks", "seeds"), ("Taste radio: what you are likely to like", "taste"),
          ("A path between two selected tracks", "path"), ("Tracks matching a filter", "filter")]
 ID_ROLE = Qt.ItemDataRole.UserRole
-PLAY, PAUSE = "▶  Play", "❚❚  Pause"
 
 
 def fmt_total(seconds) -> str:
@@ -64,8 +62,7 @@ class PlaylistsPage(QWidget):
         super().__init__(parent)
         self.current: dict | None = None
         self.seeds: list[dict] = []  # the library selection, for "like the selected" and "path"
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(16, 12, 16, 10)
+        lay = row(self, (16, 12, 16, 10))
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setObjectName("playlistsSplitter")
         split.setChildrenCollapsible(False)
@@ -79,10 +76,7 @@ class PlaylistsPage(QWidget):
     # --- construction --------------------------------------------------------------------------
     def _build_saved(self) -> QWidget:
         box = QWidget()
-        v = QVBoxLayout(box)
-        v.setContentsMargins(0, 0, 8, 0)
-        head = QLabel("Saved playlists")
-        head.setObjectName("sectionTitle")
+        v = column(box, (0, 0, 8, 0))
         self.saved = QListWidget()
         self.saved.setObjectName("savedPlaylists")
         self.saved.itemActivated.connect(lambda it: self.open_requested.emit(it.data(ID_ROLE)))
@@ -90,9 +84,8 @@ class PlaylistsPage(QWidget):
         self.delete = QPushButton("Delete")
         self.delete.setToolTip("Delete the selected saved playlist (your music files are not touched)")
         self.delete.clicked.connect(self._delete)
-        self.saved_empty = QLabel("None yet. Make one, or<br>right-click tracks in<br>the Library.")
-        self.saved_empty.setObjectName("mutedText")
-        v.addWidget(head)
+        self.saved_empty = muted("None yet. Make one, or<br>right-click tracks in<br>the Library.")
+        v.addWidget(label("Saved playlists", "sectionTitle"))
         v.addWidget(self.saved, 1)
         v.addWidget(self.saved_empty)
         v.addWidget(self.delete)
@@ -100,19 +93,16 @@ class PlaylistsPage(QWidget):
 
     def _build_editor(self) -> QWidget:
         box = QWidget()
-        v = QVBoxLayout(box)
-        v.setContentsMargins(8, 0, 0, 0)
-        v.setSpacing(8)
+        v = column(box, (8, 0, 0, 0), 8)
         form = QFrame()
         form.setObjectName("searchForm")
-        f = QVBoxLayout(form)
-        f.setContentsMargins(12, 8, 12, 8)
-        row1 = QHBoxLayout()
+        f = column(form, (12, 8, 12, 8))
+        row1 = row()
         self.kind = QComboBox()
         self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.kind.setMinimumContentsLength(20)
-        for label, key in KINDS:
-            self.kind.addItem(label, key)
+        for name, key in KINDS:
+            self.kind.addItem(name, key)
         self.kind.currentIndexChanged.connect(lambda _i: self._update_buttons())
         self.expression = QLineEdit()
         self.expression.setPlaceholderText("e.g. tag:jazz energy<0.4 year>=1990 -artist:\"Kenny G\"")
@@ -125,7 +115,7 @@ class PlaylistsPage(QWidget):
         row1.addWidget(self.kind)
         row1.addWidget(self.expression, 1)
         row1.addWidget(self.make)
-        row2 = QHBoxLayout()
+        row2 = row()
         self.size_box = QSpinBox()
         self.size_box.setRange(2, 500)
         self.size_box.setValue(30)
@@ -149,36 +139,33 @@ class PlaylistsPage(QWidget):
                   self.artist_gap):
             row2.addWidget(w)
         row2.addStretch(1)
-        row3 = QHBoxLayout()
+        row3 = row()
         for w in (self.smooth, self.harmonic, self.unrated):
             row3.addWidget(w)
         row3.addStretch(1)
-        self.seed_label = QLabel("")
-        self.seed_label.setObjectName("mutedText")
+        self.seed_label = muted()
         f.addLayout(row1)
         f.addLayout(row2)
         f.addLayout(row3)
         f.addWidget(self.seed_label)
         v.addWidget(form)
 
-        head = QHBoxLayout()
+        head = row()
         self.name = QLineEdit()
         self.name.setObjectName("playlistName")
         self.name.setPlaceholderText("Name it to save it")
         self.name.returnPressed.connect(self._save)
         self.save = QPushButton("Save")
         self.save.clicked.connect(self._save)
-        self.summary = QLabel("")
-        self.summary.setObjectName("mutedText")
+        self.summary = muted()
         head.addWidget(self.name, 1)
         head.addWidget(self.save)
         head.addWidget(self.summary)
         v.addLayout(head)
         self.head = head
 
-        self.message = QLabel("Select tracks in the Library and make a playlist from them, or choose another kind.")
-        self.message.setObjectName("mutedText")
-        self.message.setWordWrap(True)
+        self.message = muted("Select tracks in the Library and make a playlist from them, or choose another kind.",
+                             wrap=True)
         v.addWidget(self.message)
         self.demo = QPushButton("Try the demo library")
         self.demo.setToolTip("Generates 8 short synthetic tracks in your data folder and analyses them")
@@ -196,13 +183,11 @@ class PlaylistsPage(QWidget):
         self.tracks.itemDoubleClicked.connect(lambda it: self.play_requested.emit(self._tracks_in_order(),
                                                                                   self.tracks.row(it)))
         v.addWidget(self.tracks, 3)
-        self.why = QLabel("")
-        self.why.setObjectName("whyLabel")
-        self.why.setWordWrap(True)
+        self.why = label("", "whyLabel", wrap=True)
         self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         v.addWidget(self.why)
 
-        edit = QHBoxLayout()
+        edit = row()
         self.up = QPushButton("Move up")
         self.up.setShortcut("Ctrl+Up")
         self.up.clicked.connect(lambda: self._move(-1))
@@ -227,10 +212,18 @@ class PlaylistsPage(QWidget):
         self.head.addWidget(self.export)
         self.head.addWidget(self.open_player)
 
-        v.addWidget(self._build_transport())
+        self.transport = Transport()
+        self.transport.play_pressed.connect(self._play_clicked)
+        for mine, theirs in ((self.stop_requested, self.transport.stop_requested),
+                             (self.next_requested, self.transport.next_requested),
+                             (self.seek_requested, self.transport.seek_requested),
+                             (self.volume_changed, self.transport.volume_changed)):
+            theirs.connect(mine.emit)
+        self.playing_row = -1
+        self.is_playing = False
+        v.addWidget(self.transport)
 
-        self.discover_label = QLabel("")
-        self.discover_label.setObjectName("mutedText")
+        self.discover_label = muted()
         self.discover = QListWidget()
         self.discover.setObjectName("discoverList")
         self.discover.setMaximumHeight(110)
@@ -238,43 +231,6 @@ class PlaylistsPage(QWidget):
         v.addWidget(self.discover_label)
         v.addWidget(self.discover, 1)
         return box
-
-    def _build_transport(self) -> QWidget:
-        bar = QFrame()
-        bar.setObjectName("transport")
-        h = QHBoxLayout(bar)
-        h.setContentsMargins(0, 0, 0, 0)
-        self.play = QPushButton(PLAY)
-        self.play.setObjectName("playButton")
-        self.play.clicked.connect(self._play_clicked)
-        self.stop = QPushButton("■  Stop")
-        self.stop.clicked.connect(self.stop_requested.emit)
-        self.next = QPushButton("Next ⏭")
-        self.next.clicked.connect(self.next_requested.emit)
-        self.seek = QSlider(Qt.Orientation.Horizontal)
-        self.seek.setObjectName("seekBar")
-        self.seek.setRange(0, 0)
-        self.seek.sliderReleased.connect(lambda: self.seek_requested.emit(self.seek.value() / 10.0))
-        self.clock = QLabel("0:00 / 0:00")
-        self.clock.setObjectName("mutedText")
-        self.volume = QSlider(Qt.Orientation.Horizontal)
-        self.volume.setObjectName("volume")
-        self.volume.setRange(0, 100)
-        self.volume.setValue(80)
-        self.volume.setFixedWidth(90)
-        self.volume.setToolTip("Volume")
-        self.volume.valueChanged.connect(lambda v: self.volume_changed.emit(v / 100.0))
-        self.now = QLabel("")
-        self.now.setObjectName("mutedText")
-        for w in (self.play, self.stop, self.next):
-            h.addWidget(w)
-        h.addWidget(self.seek, 1)
-        h.addWidget(self.clock)
-        h.addWidget(QLabel("Vol"))
-        h.addWidget(self.volume)
-        self.playing_row = -1
-        self.is_playing = False
-        return bar
 
     # --- what the window tells it --------------------------------------------------------------
     def set_selection(self, tracks: list[dict]) -> None:
@@ -353,33 +309,24 @@ class PlaylistsPage(QWidget):
         self.make.setText("Making…" if busy else "Make playlist")
 
     def set_preview_device(self, available: bool, why: str) -> None:
-        for b in (self.play, self.stop, self.next, self.seek, self.volume):
-            b.setEnabled(available)
-        self.play.setProperty("deviceAvailable", available)
-        self.play.setToolTip("Play the selected track, then the rest of the playlist" if available else why)
+        self.transport.set_device(available, why)
 
     def now_playing(self, row: int, seconds: float) -> None:
         self.playing_row, self.is_playing = row, True
-        self.play.setText(PAUSE)
-        self.seek.setRange(0, int(seconds * 10))
-        self.seek.setValue(0)
+        self.transport.started(seconds)
         for i in range(self.tracks.count()):
             f = self.tracks.item(i).font()
             f.setBold(i == row)
             self.tracks.item(i).setFont(f)
         t = self.current["tracks"][row] if self.current and row < len(self.current["tracks"]) else {}
-        self.clock.setText(f"0:00 / {fmt_duration(seconds)}")
         self.message.setText(f"Playing {t.get('artist') or '?'} – {t.get('title') or '?'}")
 
     def set_position(self, seconds: float) -> None:
-        if not self.seek.isSliderDown():
-            self.seek.setValue(int(seconds * 10))
-        self.clock.setText(f"{fmt_duration(seconds)} / {fmt_duration(self.seek.maximum() / 10)}")
+        self.transport.set_position(seconds)
 
     def playback_stopped(self) -> None:
         self.playing_row, self.is_playing = -1, False
-        self.play.setText(PLAY)
-        self.seek.setValue(0)
+        self.transport.stopped()
 
     # --- the list ------------------------------------------------------------------------------
     def _fill_tracks(self) -> None:
@@ -490,7 +437,7 @@ class PlaylistsPage(QWidget):
         if self.is_playing or self.playing_row >= 0:
             self.toggle_requested.emit()
             self.is_playing = not self.is_playing
-            self.play.setText(PAUSE if self.is_playing else PLAY)
+            self.transport.show_playing(self.is_playing)
             return
         if self.current and self.current["tracks"]:
             sel = self.tracks.selectedItems()

@@ -6,14 +6,9 @@ import html
 import re
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QTextBrowser,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QPushButton, QTextBrowser, QWidget
+
+from app.widgets.styled import column, label, muted, row
 
 
 def plain_words(name) -> str:
@@ -70,28 +65,20 @@ class TastePage(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(24, 20, 24, 20)
-        lay.setSpacing(10)
-        head = QLabel("Your taste")
-        head.setObjectName("sectionTitle")
-        lay.addWidget(head)
+        lay = column(self, (24, 20, 24, 20), 10)
+        lay.addWidget(label("Your taste", "sectionTitle"))
         self.counts = QLabel("")
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setObjectName("mutedText")
+        self.status = muted(wrap=True)
         lay.addWidget(self.counts)
         lay.addWidget(self.status)
-        row = QHBoxLayout()
+        buttons = row()
         self.train = QPushButton("Retrain now")
         self.train.clicked.connect(self.retrain.emit)
-        row.addWidget(self.train)
-        row.addStretch(1)
-        lay.addLayout(row)
-        why = QLabel("Why — what the model learned")
-        why.setObjectName("sectionTitle")
+        buttons.addWidget(self.train)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
         lay.addSpacing(8)
-        lay.addWidget(why)
+        lay.addWidget(label("Why — what the model learned", "sectionTitle"))
         self.why = QTextBrowser()
         self.why.setObjectName("whyView")
         self.why.setOpenExternalLinks(False)

@@ -6,17 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget
 
 from app.display import readable
+from app.widgets.styled import column, row
 
 
 def display_name(where: str) -> str:
@@ -30,15 +23,14 @@ class ProblemsPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(8, 4, 8, 8)
+        lay = column(self, (8, 4, 8, 8))
         self.summary = QLabel("")
         clear = QPushButton("Clear")
         clear.clicked.connect(self.clear)
-        row = QHBoxLayout()
-        row.addWidget(self.summary, 1)
-        row.addWidget(clear)
-        lay.addLayout(row)
+        top = row()
+        top.addWidget(self.summary, 1)
+        top.addWidget(clear)
+        lay.addLayout(top)
         self.list = QListWidget()
         self.list.setObjectName("problemsList")
         self.list.setAlternatingRowColors(True)

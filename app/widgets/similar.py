@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QListWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QListWidget, QListWidgetItem
 
 from app.widgets.library_model import ID_ROLE
+from app.widgets.styled import column, label, muted
 
 HINT = "Select a track to find others that sound like it."
 
@@ -27,19 +28,14 @@ class SimilarPanel(QFrame):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("similarPanel")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(16, 10, 16, 12)
-        title = QLabel("Sounds similar")
-        title.setObjectName("panelTitle")
+        lay = column(self, (16, 10, 16, 12))
         self.list = QListWidget()
         self.list.setObjectName("similarList")
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.itemActivated.connect(self._activated)
-        self.note = QLabel(HINT)
-        self.note.setObjectName("mutedText")
-        self.note.setWordWrap(True)
-        lay.addWidget(title)
+        self.note = muted(HINT, wrap=True)
+        lay.addWidget(label("Sounds similar", "panelTitle"))
         lay.addWidget(self.note)
         lay.addWidget(self.list, 1)
 
