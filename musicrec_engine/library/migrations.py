@@ -3,6 +3,12 @@
 Each entry moves the database from version i to i+1 and runs inside one transaction together
 with the bump of `schema_version`, so a crash mid-migration leaves the previous version intact.
 Append new migrations; never edit one that has shipped.
+
+Tables of the same shape (ratings and predictions of library tracks and of catalog rows; catalog
+rows and their staging copy) are written out in full in each migration on purpose, not built
+from shared column lists: a migration records what one version of the schema was, and a shared
+list edited later would silently change what an old migration creates on a fresh database while
+leaving existing ones as they were.
 """
 
 from __future__ import annotations
