@@ -32,10 +32,39 @@ def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")  # the same look on every platform; the style sheet styles on top of it
     qss = resources_dir() / "style.qss"
     if qss.is_file():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+        app.setStyleSheet(qss.read_text(encoding="utf-8").replace("@THEME@", theme_images().as_posix()))
     icon = resources_dir() / "icons" / "musicrec.png"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+
+
+ARROW = {"up": [(0, 6), (5, 0), (10, 6)], "down": [(0, 0), (5, 6), (10, 0)]}
+ARROW_COLOURS = {"": "#c9d1e0", "-off": "#5b6272"}  # usable; disabled or at the end of its range
+
+
+def theme_images() -> Path:
+    """The light arrows the style sheet gives spin boxes and combo boxes, drawn as PNGs (a style
+    sheet takes images only from files) into a folder of the temp directory, redrawn each start."""
+    import tempfile
+
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
+
+    out = Path(tempfile.gettempdir()) / f"musicrec-theme-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    out.mkdir(exist_ok=True)
+    scale = 2  # drawn at twice the size the sheet shows them: sharp on a high-density screen too
+    for direction, points in ARROW.items():
+        for suffix, colour in ARROW_COLOURS.items():
+            img = QImage(10 * scale, 6 * scale, QImage.Format.Format_ARGB32_Premultiplied)
+            img.fill(Qt.GlobalColor.transparent)
+            p = QPainter(img)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(colour))
+            p.drawPolygon(QPolygonF([QPointF(x * scale, y * scale) for x, y in points]))
+            p.end()
+            img.save(str(out / f"{direction}{suffix}.png"))
+    return out
 
 
 def data_home(args) -> str | None:
