@@ -36,6 +36,7 @@ def test_each_threshold_can_hold_an_album_back():
     short = alb.score_album(album([0.9] * 4), TH)
     assert not short.recommended and "only 4 tracks (needs 5)" in short.reasons[0]
     assert alb.score_album(album([0.9] * 4), alb.Thresholds(min_tracks=4)).recommended
+    assert "only 1 track (needs 5)" in alb.score_album(album([0.9]), TH).reasons[0]  # not "1 tracks"
     sparse = alb.score_album(album([0.9, 0.9, None, None, None, None]), TH)
     assert not sparse.recommended and "features for only 2 of 6 tracks" in sparse.reasons[0]
     assert alb.score_album(album([0.9, 0.9, None, None, None, None]), alb.Thresholds(min_coverage=0.3)).recommended

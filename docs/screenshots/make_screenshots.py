@@ -3,7 +3,9 @@
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python docs/screenshots/make_screenshots.py
 
 It uses a throw-away data folder: the demo library, a few likes and dislikes, a retrained taste
-model, and (when ../shared/data is there) the Spotify sample catalog for the Albums tab.
+model, and (when ../shared/data is there) the Spotify sample catalog for the Albums tab. The demo
+albums get a picture embedded in their (generated, throw-away) files, as a user's tagged albums
+have, so the Albums tab shows covers read from the files.
 """
 
 from __future__ import annotations
@@ -38,6 +40,46 @@ def shoot(app, window, name):
     wait(app, ms=700)
     window.grab().save(str(OUT / name))
     print("wrote", OUT / name)
+
+
+def embed_covers(engine) -> None:
+    """A drawn 600 px cover embedded in each demo album's FLAC files (mutagen, as a tagger would)."""
+    from mutagen.flac import FLAC, Picture
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, Qt
+    from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QRadialGradient
+
+    albums: dict[str, list[str]] = {}
+    for t in engine.library.tracks():
+        albums.setdefault(t["album"], []).append(t["path"])
+    for n, paths in enumerate(albums[a] for a in sorted(albums)):
+        hue = (40 + 110 * n) % 360
+        img = QImage(600, 600, QImage.Format.Format_RGB32)
+        p = QPainter(img)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        g = QLinearGradient(0, 0, 600, 600)
+        g.setColorAt(0, QColor.fromHsv(hue, 150, 200))
+        g.setColorAt(1, QColor.fromHsv((hue + 60) % 360, 200, 70))
+        p.fillRect(img.rect(), g)
+        sun = QRadialGradient(QPointF(400, 230), 170)
+        sun.setColorAt(0, QColor(255, 240, 210, 230))
+        sun.setColorAt(1, QColor(255, 240, 210, 0))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(sun)
+        p.drawEllipse(QPointF(400, 230), 170, 170)
+        p.setBrush(QColor(0, 0, 0, 70))
+        p.drawRect(0, 430, 600, 170)
+        p.end()
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        img.save(buf, "JPG", 90)
+        for path in paths:
+            f = FLAC(path)
+            pic = Picture()
+            pic.type, pic.mime, pic.width, pic.height, pic.data = 3, "image/jpeg", 600, 600, bytes(data)
+            f.clear_pictures()
+            f.add_picture(pic)
+            f.save()
 
 
 def main() -> int:
@@ -79,6 +121,7 @@ def main() -> int:
         w.library.select_titles({"Last Train"})
         wait(app, ms=1500)
         shoot(app, w, "library.png")
+        embed_covers(engine)
         w.tabs.setCurrentWidget(w.albums)
         wait(app, w.albums_shown, 60000)
         shoot(app, w, "albums.png")

@@ -105,6 +105,10 @@ class AlbumScore:
         return d
 
 
+def too_few_tracks(total: int, th: Thresholds) -> str:
+    return f"only {total} track{'s' if total != 1 else ''} (needs {th.min_tracks})"
+
+
 def score_probabilities(probs: list[float | None], total: int, th: Thresholds) -> dict:
     """The seed's rule over one album's track probabilities (None = track without features)."""
     scored = [p for p in probs if p is not None]
@@ -113,7 +117,7 @@ def score_probabilities(probs: list[float | None], total: int, th: Thresholds) -
     coverage = len(scored) / total if total else 0.0
     why_not = []
     if total < th.min_tracks:
-        why_not.append(f"only {total} tracks (needs {th.min_tracks})")
+        why_not.append(too_few_tracks(total, th))
     if coverage < th.min_coverage:
         why_not.append(f"features for only {len(scored)} of {total} tracks "
                        f"({coverage:.0%} < {th.min_coverage:.0%} coverage)")
@@ -153,7 +157,7 @@ def _score_by_metadata(album: Album, s: dict, th: Thresholds) -> AlbumScore:
     m = album.by_metadata
     why_not = []
     if s["total"] < th.min_tracks:
-        why_not.append(f"only {s['total']} tracks (needs {th.min_tracks})")
+        why_not.append(too_few_tracks(s["total"], th))
     if m.evidence < th.metadata_min_ratings:
         why_not.append(f"by metadata, resting on only {m.evidence} rating{'s' if m.evidence != 1 else ''} "
                        f"(needs {th.metadata_min_ratings})")
