@@ -50,6 +50,12 @@ def test_reasons_never_call_low_speechiness_singing():
     assert "sung" not in text and "speechiness" not in text
 
 
+def test_reasons_give_tempo_and_loudness_in_their_units():
+    said = alb.describe_attributes([{"tempo": 122.07, "loudness": -4.4}], {"tempo": (104.55, 10.0),
+                                                                          "loudness": (-12.3, 3.0)})
+    assert said == ["loud (loudness -4 dB vs -12 dB typical)", "fast (tempo 122 BPM vs 105 BPM typical)"]
+
+
 def test_a_compilation_flag_read_from_real_files_makes_one_various_artists_album(eng, tmp_path):
     """MP3 (ID3 TCMP), M4A (cpil) and FLAC (COMPILATION=1), filed under each artist's folder with no
     album artist, scanned for real: one album, credited to Various Artists."""

@@ -218,5 +218,5 @@ def test_an_empty_library_offers_the_demo_from_the_playlists_page(window, qtbot)
     w.tabs.setCurrentWidget(w.library)
     select(w, {"Open Road"})
     with qtbot.waitSignal(w.playlist_jobs.made, timeout=60000):
-        w.library.playlist_button.click()  # "Make playlist from this" under the detail panel
+        w.library.playlist_button.click()  # "Make playlist from this" beside Preview
     assert page.tracks.count() == 8 and page_titles(page)[0] == "Open Road"  # the whole demo, seed first

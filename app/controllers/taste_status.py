@@ -19,8 +19,7 @@ def status_text(status: dict, likes: int, dislikes: int, state: str) -> str:
     if engine_state in (None, "untrained"):
         return "Model: not trained yet — it trains by itself a moment after you rate."
     if engine_state == "cold-start" or status.get("mode") == "cold-start":
-        return ("Model: cold start — scoring by similarity to what you liked and disliked, until there "
-                "are enough ratings of both kinds to train the network.")
+        return "Model: cold start — scoring by likeness to your likes and dislikes until it can train."
     n = status.get("ratings")
     return "Model: trained" + (f" on {n} ratings" if n else "") + (f"; {acc_txt}" if acc_txt else "") + "."
 

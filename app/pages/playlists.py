@@ -86,8 +86,8 @@ class PlaylistsPage(QWidget):
         self.delete.clicked.connect(self._delete)
         self.saved_empty = muted("None yet. Make one, or<br>right-click tracks in<br>the Library.")
         v.addWidget(label("Saved playlists", "sectionTitle"))
+        v.addWidget(self.saved_empty)  # under the title, where the eye looks first
         v.addWidget(self.saved, 1)
-        v.addWidget(self.saved_empty)
         v.addWidget(self.delete)
         return box
 

@@ -124,6 +124,9 @@ def main() -> int:
         embed_covers(engine)
         w.tabs.setCurrentWidget(w.albums)
         wait(app, w.albums_shown, 60000)
+        w.albums.source.setCurrentIndex(w.albums.source.findData("library"))  # the demo albums, with their covers
+        wait(app, w.albums_shown, 60000)
+        wait(app, ms=1500)  # covers are read from the files in a worker
         shoot(app, w, "albums.png")
         w.tabs.setCurrentWidget(w.taste)
         shoot(app, w, "taste.png")

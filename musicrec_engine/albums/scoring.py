@@ -197,9 +197,14 @@ def describe_attributes(rows: list[dict[str, float]], reference: dict[str, tuple
         if vals:
             z = (sum(vals) / len(vals) - mean) / std
             if abs(z) >= min_z and DESCRIBED[name][0 if z > 0 else 1] is not None:
-                out.append((abs(z), f"{DESCRIBED[name][0 if z > 0 else 1]} ({name} {sum(vals) / len(vals):.2f} "
-                                    f"vs {mean:.2f} typical)"))
+                out.append((abs(z), f"{DESCRIBED[name][0 if z > 0 else 1]} ({name} "
+                                    f"{_amount(name, sum(vals) / len(vals))} vs {_amount(name, mean)} typical)"))
     return [text for _, text in sorted(out, reverse=True)[:top]]
+
+
+def _amount(name: str, v: float) -> str:
+    """A value as a reader says it: "122 BPM", "-9 dB", "0.24"."""
+    return f"{v:.0f} BPM" if name == "tempo" else f"{v:.0f} dB" if name == "loudness" else f"{v:.2f}"
 
 
 def reference_stats(albums: Iterable[Album]) -> dict[str, tuple[float, float]]:
