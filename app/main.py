@@ -32,7 +32,11 @@ def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")  # the same look on every platform; the style sheet styles on top of it
     qss = resources_dir() / "style.qss"
     if qss.is_file():
-        app.setStyleSheet(qss.read_text(encoding="utf-8").replace("@THEME@", theme_images().as_posix()))
+        try:
+            images = theme_images().as_posix()
+        except OSError:  # no writable temp folder: the window still opens, with Fusion's faint arrows
+            images = ""
+        app.setStyleSheet(qss.read_text(encoding="utf-8").replace("@THEME@", images))
     icon = resources_dir() / "icons" / "musicrec.png"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
