@@ -27,6 +27,7 @@ def measure(y: np.ndarray, **extras) -> dict:
 METERS = {"4/4": (4, 2), "3/4": (3, 2), "6/8": (2, 3)}  # beats per bar, subdivisions per beat
 MAJOR = [0, 2, 4, 5, 7, 9, 11]
 HARMONIC_MINOR = [0, 2, 3, 5, 7, 8, 11]
+MELODIC_MINOR = [0, 2, 3, 5, 7, 9, 11]  # raised sixth and seventh: its IV and V chords are major
 
 
 def _tone(midi: float, seconds: float, bright: float) -> np.ndarray:
@@ -37,14 +38,15 @@ def _tone(midi: float, seconds: float, bright: float) -> np.ndarray:
 
 
 def piece(key=0, mode=1, bpm=120.0, meter="4/4", degrees=(0, 3, 4, 0), drums=True, bright=0.5,
-          seconds=12.0, seed=0) -> np.ndarray:
+          seconds=12.0, seed=0, scale=None) -> np.ndarray:
     """One chord per bar (held), bass on every beat, melody on every subdivision (chord tones on
     the beat). With drums, kick and snare mark every beat (kick on the bar's first beat and the
     third of 4/4) and hats every subdivision. `bpm` counts beats: dotted quarters in 6/8.
-    `bright` is the harmonic roll-off: 0.15 is nearly a sine (flute, pad), 0.5 a bright synth."""
+    `bright` is the harmonic roll-off: 0.15 is nearly a sine (flute, pad), 0.5 a bright synth.
+    `scale` replaces the mode's scale (degrees count its steps)."""
     rng = np.random.default_rng(seed)
     bpb, sub = METERS[meter]
-    scale = MAJOR if mode == 1 else HARMONIC_MINOR
+    scale = scale or (MAJOR if mode == 1 else HARMONIC_MINOR)
     beat = 60.0 / bpm
     y = np.zeros(int((seconds + 2) * SR), np.float32)
     tonic = 48 + key
@@ -97,6 +99,16 @@ def test_subdominant_heavy_progression_keeps_its_tonic(key, mode, degrees, brigh
     a = measure(piece(key=key, mode=mode, bpm=105.0, degrees=degrees, bright=bright))
     assert (a["key"].value, a["mode"].value) == (key, mode), (a["key"].value, a["mode"].value)
     assert a["key"].value != (key + 5) % 12
+
+
+@pytest.mark.parametrize("scale", [HARMONIC_MINOR, MELODIC_MINOR], ids=["harmonic", "melodic"])
+@pytest.mark.parametrize("key,degrees,bright", [(9, (0, 3, 4, 0), 0.5), (11, (0, 4, 3, 4), 0.15)])
+def test_minor_with_raised_sixth_and_seventh_reads_minor(scale, key, degrees, bright):
+    """Harmonic and melodic minor raise the 7th (and the 6th): the major third of V and, in
+    melodic minor, a major IV chord and a major sixth over the tonic. The piece is still minor,
+    in its own key, not the parallel or relative major."""
+    a = measure(piece(key=key, mode=0, bpm=100.0, degrees=degrees, bright=bright, scale=scale))
+    assert (a["key"].value, a["mode"].value) == (key, 0), (a["key"].value, a["mode"].value)
 
 
 @pytest.mark.parametrize("bpm", [62.0, 75.0])

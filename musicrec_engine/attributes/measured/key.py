@@ -15,7 +15,15 @@ Three kinds of evidence, each from the same spectral peaks (parabolically refine
      either side of it, the usual confusions; the opening chord adds a little weight to its key.
 The three are z-scored over the 24 keys and summed. No tonal centre: drums, noise and speech give
 a flat chroma whose best correlation with any key profile stays low.
-Accuracy on audio with known keys: benchmarks/bench_attributes.py, docs/BENCHMARKS.md.
+Known limit: the profile and the chord table are classical, so a major key almost never has its
+lowered seventh. Popular and game music use it often (the bVII chord of a mixolydian loop: A, G
+and D chords in A), and such a piece has exactly the notes of the key a fourth above its tonic;
+that is where this method and Essentia disagree on real recordings. A check of where bass and
+chords rest fixed generated loops but read dominant-heavy held-out pieces a fifth up, so it is
+not used. Studied on the tuning corpus and not kept (no gain beyond noise): harmonic-partial
+discounting, Temperley/Krumhansl profiles and their log-likelihood ensembles, heavier cadence
+weights. Accuracy on audio with known keys, with intervals, and the real-music analysis:
+benchmarks/bench_attributes.py, docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
