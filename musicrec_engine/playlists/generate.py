@@ -68,11 +68,10 @@ class Pool:
     space: str  # "sound" or "attributes"
     attr_vecs: np.ndarray | None = None  # (n, encoding.DIM): for "close in tempo, energy" reasons
     row_of: dict[int, int] = field(default_factory=dict)
+    _attr_rows: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         self.row_of = {t["id"]: i for i, t in enumerate(self.tracks)}
-        if self.attr_vecs is None:
-            self.attr_vecs = encoding.encode(self.tracks)
         for t in self.tracks:  # what sequencing compares, computed once per pool
             t.setdefault("_artist", _artist_key(t))
             t.setdefault("tempo", expr.number(t, "tempo"))
@@ -83,6 +82,16 @@ class Pool:
 
     def __len__(self) -> int:
         return len(self.tracks)
+
+    def attr_vec(self, row: int) -> np.ndarray:
+        """One track's attribute vector, encoded when first asked for: a playlist explains about 30
+        tracks, and encoding all of a 10,000-track pool up front cost its first playlist a second."""
+        if self.attr_vecs is not None:
+            return self.attr_vecs[row]
+        v = self._attr_rows.get(row)
+        if v is None:
+            v = self._attr_rows[row] = encoding.encode([self.tracks[row]])[0]
+        return v
 
     def row(self, track_id: int) -> int:
         try:
@@ -115,7 +124,7 @@ def _allowed(pool: Pool, opts: Options, keep: set[int] = frozenset()) -> np.ndar
 
 
 def _close_in(pool: Pool, i: int, j: int) -> str:
-    names = encoding.closest_attributes(pool.attr_vecs[i], pool.attr_vecs[j], top=2)
+    names = encoding.closest_attributes(pool.attr_vec(i), pool.attr_vec(j), top=2)
     names = ["tempo" if n == "tempo_bin" else n for n in names]
     return f"; close in {' and '.join(dict.fromkeys(names))}" if names else ""
 
