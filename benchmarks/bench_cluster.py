@@ -66,14 +66,15 @@ def run_cluster(workers: int, files: list[str], clip: str) -> tuple[float, int, 
     return wall, sum(r.ok for r in results), cpu, sum(r.seconds for r in results) / wall
 
 
-def run_pool(files: list[str], clips: list[str]) -> tuple[float, int]:
+def run_pool(files: list[str], clips: list[str]) -> tuple[float, int, float]:
     """The reference: today's local process pool, two workers, its fork server started and warm."""
     from musicrec_engine.analysis.pipeline import analyze_paths
 
     list(analyze_paths(clips, jobs=2))
     t0 = time.perf_counter()
     results = list(analyze_paths(files, jobs=2))
-    return time.perf_counter() - t0, sum(r.ok for r in results)
+    wall = time.perf_counter() - t0
+    return wall, sum(r.ok for r in results), sum(r.seconds for r in results) / wall
 
 
 def main() -> None:
@@ -107,8 +108,9 @@ def main() -> None:
                       f"{at_once:.2f} files in progress on average, {ok}/{len(files)} ok, "
                       f"load {os.getloadavg()[0]:.1f}", flush=True)
             if not args.no_pool:
-                wall, ok = run_pool(files, clips)
+                wall, ok, at_once = run_pool(files, clips)
                 runs["local pool, 2 processes"].append(wall)
+                busy["local pool, 2 processes"].append(at_once)
                 print(f"# run {r + 1}: local pool: {wall:.1f} s, {ok}/{len(files)} ok", flush=True)
     print(f"\nload (1/5/15 min) before: {' / '.join(f'{x:.1f}' for x in load_before)}; after: "
           f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
