@@ -186,6 +186,27 @@ def test_workers_that_analyse_otherwise_are_refused_before_any_file_is_sent(clus
     assert [r.ok for r in runner(clips(1), "full", threading.Event())] == [True]
 
 
+def test_without_a_cluster_neither_dask_nor_pyarrow_is_imported(clips, tmp_path, home):
+    """The app and the bundle do not pay for the cluster: analysing on this machine leaves Dask
+    and pyarrow unloaded, and so does importing a CSV catalog for Dask (pandas 3 loads pyarrow
+    itself where it is installed, for its text columns)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    csv = tmp_path / "export.csv"
+    csv.write_text("Track URI,Track Name,Album Name,Artist Name(s)\nspotify:track:a,Tune,Rec,X\n")
+    code = ("import sys; from musicrec_engine.engine import Engine\n"
+            "def loaded(): return ','.join(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'dask', 'distributed', 'pyarrow'})) or '-'\n"
+            f"e = Engine({str(home)!r}); rs = list(e.analyze([{clips(1)[0]!r}], jobs=1)); after_analysis = loaded()\n"
+            f"rep = e.import_catalog({str(csv)!r}); e.close()\n"
+            "print(rs[0].status, after_analysis, rep.imported, loaded().replace('pyarrow', '').strip(',') or '-')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.stdout.split() == ["ok", "-", "1", "-"], r.stderr[-2000:]
+
+
 def test_cluster_usage_errors_are_one_line(tmp_path, home, monkeypatch):
     song = write(tmp_path / "song.flac", music(2.0))
     r = run_cli("analyze", str(song), "--path-map", "/a=/b", home=home)
