@@ -152,3 +152,43 @@ def test_the_album_recommenders_csv_as_parquet_imports_the_same_rows(tmp_path, e
     assert {k: x[k] for k in ("mbid", "key", "mode", "tempo", "album", "artist")} == \
         {k: y[k] for k in ("mbid", "key", "mode", "tempo", "album", "artist")}
     assert eng.library.catalog_extra(x["id"]) == pytest.approx(eng.library.catalog_extra(y["id"]))
+
+
+def test_the_writer_merges_parts_and_the_newest_row_of_a_file_wins(tmp_path, monkeypatch):
+    """Many analysed files: the one-row parts are merged as they pile up; a file analysed again
+    (changed since) keeps only its newest row; parts a kill left behind after merging them are
+    dropped by the next run."""
+    import numpy as np
+
+    from musicrec_engine.analysis.pipeline import AnalysisResult
+    from musicrec_engine.attributes import Attribute
+    from musicrec_engine.cluster import catalog_file
+
+    monkeypatch.setattr(catalog_file, "COMPACT_EVERY", 3)
+
+    def result(i: int, tempo: float) -> AnalysisResult:
+        f = tmp_path / "files" / f"{i}.flac"
+        f.parent.mkdir(exist_ok=True)
+        f.write_bytes(b"x" * (i + 1 + int(tempo)))  # the writer only looks at its size and time
+        return AnalysisResult(path=str(f), status="ok", duration=60.0, content_hash=f"hash{i}-{tempo}",
+                              features={"mfcc": np.full(273, float(i), np.float32)},
+                              attributes={"tempo": Attribute(tempo, "measured", 0.9)})
+
+    out = tmp_path / "cat.parquet"
+    w = catalog_file.CatalogWriter(out)
+    for i in range(7):
+        w.add(result(i, 100.0 + i), {"title": f"T{i}"})
+    names = sorted(p.name for p in (tmp_path / "cat.parquet.parts").glob("*.parquet"))
+    assert [n.split("-")[1] for n in names] == ["batch.parquet", "batch.parquet", "part.parquet"]
+    # as if killed after merging parts 1-3 but before deleting them: an old row of file 2 is left
+    stale = tmp_path / "cat.parquet.parts" / "00000002-part.parquet"
+    pq.write_table(pq.read_table(tmp_path / "cat.parquet.parts" / names[0]).slice(2, 1), stale)
+    w = catalog_file.CatalogWriter(out)  # the next run
+    assert not stale.exists()
+    w.add(result(2, 150.0), {"title": "T2 again"})  # changed and analysed again
+    assert catalog_file.CatalogWriter(out).holds(str(tmp_path / "files" / "2.flac"))
+    assert w.finish() == 7
+    rows = {r["title"]: r for r in pq.read_table(out).to_pylist()}
+    assert sorted(rows) == ["T0", "T1", "T2 again", "T3", "T4", "T5", "T6"]
+    assert rows["T2 again"]["tempo"] == 150.0 and rows["T6"]["features_mfcc"][0] == 6.0
+    assert not (tmp_path / "cat.parquet.parts").exists()

@@ -84,6 +84,10 @@ def catalog_row(result, tags: dict, path: str, st: os.stat_result) -> dict:
     return row
 
 
+def _seq(f: Path) -> int:
+    return int(f.name.split("-")[0])
+
+
 def _int(v) -> int | None:
     try:
         return int(v) if v is not None else None
@@ -107,13 +111,23 @@ class CatalogWriter:
         self.settings = analysis_settings(window)
         self.held: dict[str, tuple[int, int]] = {}  # path -> (size, mtime_ns) of its newest row
         self._seq = 0
+        self._drop_merged_parts()
         for src in self._sources():
             self._check(src)
             t = self.pq.read_table(src, columns=["path", "size", "mtime_ns"])
             for p, size, mtime in zip(*(t.column(c).to_pylist() for c in ("path", "size", "mtime_ns")), strict=True):
                 self.held[p] = (size, mtime)
         parts = self._part_files()
-        self._seq = max((int(f.name.split("-")[0]) for f in parts), default=0)
+        self._seq = max((_seq(f) for f in parts), default=0)
+
+    def _drop_merged_parts(self) -> None:
+        """One-row parts numbered at or below a merged file's number are in it (a merge takes every
+        part there is): a kill between the merge and their deletion left them; delete them now."""
+        files = self._part_files()
+        merged = max((_seq(f) for f in files if f.name.endswith("-batch.parquet")), default=0)
+        for f in files:
+            if f.name.endswith("-part.parquet") and _seq(f) <= merged:
+                f.unlink()
 
     def _sources(self) -> list[Path]:
         """The finished file (from an earlier build), then the parts, oldest first."""
@@ -162,7 +176,7 @@ class CatalogWriter:
 
     def _compact(self, small: list[Path]) -> None:
         """Many one-row parts into one file named after the last of them, which keeps the order;
-        a kill between the rename and the deletions leaves copies that `finish` drops."""
+        a kill between the rename and the deletions leaves copies that the next writer deletes."""
         merged = self.pa.concat_tables([self.pq.read_table(f, schema=self.schema) for f in small])
         self._write(merged, self.parts / f"{small[-1].name.split('-')[0]}-batch.parquet")
         for f in small:
