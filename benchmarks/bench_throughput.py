@@ -205,13 +205,20 @@ def accuracy_track(job) -> dict:
 
     threadpool_limits(1)
     path, plans = job
-    dec = decode.decode(path)
-    out = {"path": path, "duration": dec.duration, "whole": _what_it_hears(dec.y, dec.channels)}
-    for name in plans:
-        n, secs = (int(v) for v in name.split("x"))
-        segs = plan.segments(dec.duration, n, secs)
-        out[name] = _what_it_hears(_join(dec.y, dec.sr, segs), dec.channels) if segs else out["whole"]
-        out[name]["analysed"] = sum(b for _, b in segs) if segs else dec.analysed_seconds
+    try:
+        dec = decode.decode(path, max_seconds=4 * 3600.0)  # all of it: the plans look past the old cap
+        whole = dec.y[:int(decode.MAX_SECONDS * dec.sr)]  # what reading the whole track analysed
+        out = {"path": path, "duration": dec.duration, "whole": _what_it_hears(whole, dec.channels)}
+        out["whole"]["analysed"] = len(whole) / dec.sr
+        for name in plans:
+            n, secs = (int(v) for v in name.split("x"))
+            segs = plan.segments(dec.duration, n, secs)
+            out[name] = dict(_what_it_hears(_join(dec.y, dec.sr, segs), dec.channels) if segs else out["whole"])
+            out[name]["analysed"] = sum(b for _, b in segs) if segs else len(whole) / dec.sr
+    except Exception as e:  # noqa: BLE001 - one track's failure is reported, the rest still count
+        print(f"# {path}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        return None
+    print(f"# {Path(path).name} done", file=sys.stderr, flush=True)
     return out
 
 
@@ -237,7 +244,9 @@ def accuracy(args) -> None:
           flush=True)
     with mp.get_context("forkserver").Pool(args.jobs) as pool:
         rows = pool.map(accuracy_track, [(str(t.path), plans) for _, t in pairs], chunksize=1)
-    labels = np.array([a.name for a, _ in pairs])
+    labels = np.array([a.name for (a, _), r in zip(pairs, rows, strict=True) if r is not None])
+    print(f"{sum(r is None for r in rows)} tracks failed (see above).")
+    rows = [r for r in rows if r is not None]
     names = list(features.schema("mfcc").names) + list(features.schema("stats").names)
 
     def p_at_5(key: str, which: str) -> float:
@@ -266,7 +275,7 @@ def accuracy(args) -> None:
         du = {u: np.mean([abs(x[u] - y[u]) for x, y in zip(a, w, strict=True) if u in x and u in y]) for u in unit_attrs}
         worst = max(du, key=du.get)
         cpu = per_4min([{"duration": r["duration"], "cpu": r[key]["cpu"]} for r in rows])
-        analysed = np.mean([r[key].get("analysed", r["duration"]) for r in rows])
+        analysed = np.mean([r[key]["analysed"] for r in rows])
         print(f"| {key} | {analysed:.0f} | {cpu:.2f} | {dl.mean():.2f} / {np.percentile(dl, 95):.2f} / {dl.max():.2f} "
               f"| {t1:.3f} | {t2:.3f} | {same:.3f} | {mx:.3f} | {np.mean(list(du.values())):.3f} ({worst} "
               f"{du[worst]:.3f}) | {p_at_5(key, 'sound'):.3f} | {p_at_5(key, 'musicnn'):.3f} |", flush=True)
