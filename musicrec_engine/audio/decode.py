@@ -1,8 +1,8 @@
 """Decode any audio file a user has into mono float32 at 22,050 Hz.
 
-soundfile (libsndfile) first: it reads WAV, FLAC, OGG/Vorbis, Opus, MP3 and AIFF quickly and
+soundfile (libsndfile) first: it reads WAV, FLAC, OGG/Vorbis, MP3 and AIFF quickly and
 streams block by block. Anything it cannot open (M4A/AAC, ALAC, WMA, ...) goes to PyAV, whose
-wheels carry FFmpeg, so no system ffmpeg is ever needed. Both paths resample with soxr in a
+wheels carry FFmpeg, so no system ffmpeg is ever needed; Opus goes to PyAV first (faster there). Both paths resample with soxr in a
 stream, so a long file is never held twice in memory at its native rate.
 
 Analysis window policy (default "full"): the whole track up to `MAX_SECONDS` (10 min). Whole-
