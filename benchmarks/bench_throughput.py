@@ -25,6 +25,12 @@ is counted as "resample"):
     store       writing the result into the feature cache
     other       the rest of the per-file work (checks, the pipeline itself)
 
+--accuracy instead measures what reading a few stretches costs against reading the whole track:
+tracks as shipped (--per-album of each album of at least --min-album tracks) are decoded whole
+once, each plan of --plans (N stretches x S seconds) is cut from that signal and analysed like the
+whole, and the table gives loudness differences in dB, tempo and key agreement, attribute
+differences, and same-album precision@5 in the signal-feature space and the MusiCNN embeddings.
+
 "per 4-min track" is a least-squares line of CPU-s against the track's minutes, read at 4
 minutes, so it holds whether the cost grows with length or not; 10,000 tracks are that times
 10,000 over this machine's cores. Peak RSS is the child's (one worker, models loaded).
