@@ -176,6 +176,10 @@ def test_workers_that_analyse_otherwise_are_refused_before_any_file_is_sent(clus
     with pytest.raises(ClusterError, match=r"analyses differently from this machine \(other listening settings"):
         list(runner(clips(1), "full", threading.Event()))
     monkeypatch.setenv("MUSICREC_LISTEN_PATCHES", "1")
+    monkeypatch.setenv("MUSICREC_ANALYSIS_PLAN", "whole")  # this machine reads long tracks whole
+    with pytest.raises(ClusterError, match=r"other reading plan settings"):
+        list(runner(clips(1), "full", threading.Event()))
+    monkeypatch.delenv("MUSICREC_ANALYSIS_PLAN")
     models = tmp_path / "home" / "models"
     models.mkdir(parents=True)
     (models / "attributes.onnx").write_bytes(b"a model trained here, not copied to the workers")

@@ -64,7 +64,7 @@ def worker_fingerprint(window: str) -> dict:
     import hashlib
 
     from musicrec_engine import __version__, features, paths
-    from musicrec_engine.analysis import listening_step
+    from musicrec_engine.analysis import listening_step, plan
     from musicrec_engine.attributes.modelfile import USER_MODEL
 
     models = hashlib.sha256()  # the user's trained attribute model and its manifest, by content
@@ -73,7 +73,8 @@ def worker_fingerprint(window: str) -> dict:
             models.update(f"{f.name}\0".encode() + hashlib.sha256(f.read_bytes()).digest())
     return {"version": __version__, "listening": listening_step.schema(),
             "features": {p: features.schema(p, window).hash for p in features.PIPELINES},
-            "attribute model": models.hexdigest()}
+            "attribute model": models.hexdigest(),
+            "reading plan": plan.describe()}  # how much of a long track is read (MUSICREC_ANALYSIS_PLAN)
 
 
 class DaskRunner:

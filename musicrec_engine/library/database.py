@@ -30,6 +30,11 @@ class LibraryError(MusicRecError):
     """The database cannot be used as it is; the message says what to do."""
 
 
+def _busy(e: sqlite3.Error) -> bool:
+    msg = str(e).lower()
+    return "locked" in msg or "busy" in msg
+
+
 def now() -> float:
     return time.time()
 
@@ -39,21 +44,35 @@ class Database:
         self.db_path = Path(db_path)
         self._lock = threading.RLock()
         self._depth = 0
-        try:
-            self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(self.db_path), timeout=timeout, isolation_level=None,
-                                         check_same_thread=False)
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._migrate()
-        except sqlite3.Error as e:
-            raise self._explain(e) from None
+        self._conn = None
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._open(timeout)
+                return
+            except sqlite3.Error as e:
+                self.close()
+                # SQLite answers "locked" at once, without waiting, when several processes open a
+                # fresh file together (the switch to WAL and the first migration need the file to
+                # themselves): try again until the same timeout a busy statement would wait.
+                if _busy(e) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                raise self._explain(e) from None
+
+    def _open(self, timeout: float) -> None:
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(str(self.db_path), timeout=timeout, isolation_level=None,
+                                     check_same_thread=False)
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
 
     def _explain(self, e: sqlite3.Error) -> LibraryError:
         msg = str(e).lower()
         where = self.db_path
-        if "locked" in msg or "busy" in msg:
+        if _busy(e):
             return LibraryError(f"the library {where} is in use by another MusicRec process; close it and try again")
         if "disk is full" in msg or "disk full" in msg or ("disk i/o error" in msg and _nearly_full(where)):
             return LibraryError(f"the disk holding the library {where} is full; free some space and try again "
