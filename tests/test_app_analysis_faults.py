@@ -71,7 +71,10 @@ def long_recording(path, minutes: float):
     return write(path, y.astype(np.float32))
 
 
-def test_cancel_leaves_no_analysis_process_behind(window, qtbot, tmp_path, home):
+def test_cancel_leaves_no_analysis_process_behind(window, qtbot, tmp_path, home, monkeypatch):
+    # The analysis reads only three short stretches of a long track; read whole, the concerts keep
+    # the workers busy past the moment Cancel is pressed instead of finishing before it.
+    monkeypatch.setenv("MUSICREC_ANALYSIS_PLAN", "whole")
     # Two long recordings keep both worker processes busy for far longer than Cancel may take; a
     # few short songs make the batch big enough for the analysis to use worker processes at all.
     folder = tmp_path / "music"  # the long ones sort first, so both workers start on one
