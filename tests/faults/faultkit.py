@@ -13,6 +13,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 
 from conftest import ROOT
@@ -53,8 +54,20 @@ def kill9(proc: subprocess.Popen) -> tuple[str, str]:
     for k in kids:
         with contextlib.suppress(OSError):
             os.kill(k, signal.SIGKILL)
-    out, err = proc.communicate(timeout=60)
-    return out, err
+    # Read through the pipes' file objects, not communicate(): with two pipes it reads the raw
+    # descriptors, so whatever a caller's readline() had already buffered past its line would be
+    # lost and the rest of the output would start in the middle of a line.
+    got: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda n=n, f=f: got.__setitem__(n, f.read()), daemon=True)
+               for n, f in (("out", proc.stdout), ("err", proc.stderr))]
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join(timeout=60)
+    proc.wait(timeout=60)
+    if len(got) < 2:
+        raise TimeoutError("the killed command's output did not end within 60 s")
+    return got["out"], got["err"]
 
 
 def _descendants(pid: int) -> list[int]:
