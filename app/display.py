@@ -17,3 +17,8 @@ def readable(text: str) -> str:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             return raw.decode("latin-1")
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 album", "3 albums": a number with its noun in the right form."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -47,7 +47,7 @@ def test_albums_tab_lists_the_albums_of_an_imported_catalog(window, qtbot, tmp_p
     top = window.albums.cards[0]
     assert top.album["title"] == "Loud Nights" and top.recommended
     assert "100% of tracks liked" in top.stats.text() and "7 tracks" in top.stats.text()
-    assert "1 of 2 album(s) pass" in window.albums.message.text()
+    assert window.albums.message.text() == "1 of 2 albums passes your thresholds."
 
 
 def png_bytes(colour="#c04060") -> bytes:
@@ -77,6 +77,9 @@ def test_musicbrainz_search_fills_the_albums_tab_with_covers(window, qtbot, monk
         with qtbot.waitSignal(window.albums_shown, timeout=60000):
             qtbot.mouseClick(window.albums.search, Qt.MouseButton.LeftButton)
         assert sorted(card_titles(window)) == sorted(a.title for a in art.albums)
+        good = sum(c.recommended for c in window.albums.cards)
+        assert window.albums.message.text() == (f"3 albums found on MusicBrainz; {good} "
+                                                f"{'passes' if good == 1 else 'pass'} your thresholds.")
         assert all(r.user_agent and "listener@example.org" in r.user_agent for r in mb.requests
                    if r.path.startswith("/ws/2"))
         card = next(c for c in window.albums.cards if c.album["title"] == art.albums[0].title)
@@ -104,6 +107,8 @@ def test_a_library_album_shows_the_cover_embedded_in_its_files(window, qtbot, tm
     with qtbot.waitSignal(window.albums_shown, timeout=30000):
         window.tabs.setCurrentWidget(window.albums)
     (card,) = window.albums.cards
+    good = int(card.recommended)
+    assert window.albums.message.text() == f"{good} of 1 album {'passes' if good else 'pass'} your thresholds."
     qtbot.waitUntil(lambda: card.cover.pixmap().toImage().pixelColor(40, 40) == QColor("#c04060"), timeout=10000)
 
 

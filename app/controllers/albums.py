@@ -9,6 +9,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from app.covers import thumbnail
+from app.display import count
 from app.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ class AlbumsController(QObject):
         def done(report):
             albums = report["albums"]
             good = sum(1 for a in albums if a.get("recommended", True))
-            note = (f"{len(albums)} album(s) found on MusicBrainz; {good} pass your thresholds." if albums else
+            note = (f"{count(len(albums), 'album')} found on MusicBrainz; {good} {'passes' if good == 1 else 'pass'} "
+                    "your thresholds." if albums else
                     "MusicBrainz returned no albums for this search.")
             if report["cancelled"]:
                 note = "Search cancelled. " + note
