@@ -20,6 +20,37 @@ def rated_window(qtbot, window, tmp_path):
     return window
 
 
+def bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def test_the_taste_page_says_tempo_bands_in_bpm(window):
+    """A tempo band reads as the BPM range the engine puts a track of that tempo in."""
+    import re
+
+    from app.pages.taste import plain_words
+    from musicrec_engine.attributes import tempo_bin
+
+    bands = window.taste.tempo_bands
+    for bpm in (62, 95, 118, 150, 190):
+        words = plain_words(f"tempo_bin={tempo_bin(bpm)}", bands)
+        lo = re.search(r"tempo (\d+)(–| BPM or more)", words)
+        hi = re.search(r"(under |–)(\d+) BPM", words)
+        assert lo or hi, words
+        assert (not lo or int(lo.group(1)) <= bpm) and (not hi or bpm < int(hi.group(2))), (bpm, words)
+    window.taste.set_explanation({"description": "Preference net trained on 30 ratings.",
+                                  "towards_dislike": [f"tempo_bin={tempo_bin(90)}", "mode=minor", "year>=1990"],
+                                  "grouped_importance": [{"group": "tempo_bin", "share": 0.2, "direction": -1}]})
+    shown = window.taste.why.toPlainText()
+    assert "tempo 80–100 BPM" in shown and "minor mode" in shown and "tempo range" in shown
+    assert "released in 1990 or later" in shown
+    assert "band" not in shown and "tempo_bin" not in shown
+
+
 def select(w, titles):
     w.library.select_titles(titles)
     assert {t["title"] for t in w.library.selected_tracks()} == set(titles)
@@ -53,6 +84,11 @@ def test_likes_and_dislikes_reach_the_database_and_retrain_the_model(rated_windo
     assert "cold start" in w.library.rating.model.text()  # 3 ratings: similarity scoring, and it says so
     qtbot.waitUntil(lambda: "towards" in w.taste.why.toPlainText().lower()
                     or len(w.taste.why.toPlainText()) > 80, timeout=20000)
+    why = w.taste.why.toPlainText()
+    # plain words: no column names, no "band", and no brackets inside brackets
+    assert "tempo_bin" not in why and "band" not in why and "=" not in why, why
+    assert "Cold start: only 3 ratings, and the net needs" in why
+    assert bracket_depth(why) <= 1, why
 
     # Clearing a rating goes to the database too, and marks the model out of date.
     select(w, {"piece 0"})

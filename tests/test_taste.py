@@ -84,7 +84,7 @@ def test_cold_start_scores_by_similarity_and_says_so(tmp_path):
     rows = tracks(12, 4)
     y = taste(rows)
     m = TasteModel.train(encode_taste_rows(rows), y, FAST)
-    assert m.mode == "cold-start" and f"only 12 ratings (the net needs {MIN_RATINGS})" in m.describe()
+    assert m.mode == "cold-start" and f"only 12 ratings, and the net needs {MIN_RATINGS}" in m.describe()
     # tracks like the liked ones score clearly high, like the disliked ones clearly low
     liked = [r for r, v in zip(rows, y, strict=True) if v == 1]
     disliked = [r for r, v in zip(rows, y, strict=True) if v == 0]

@@ -15,7 +15,8 @@ def status_text(status: dict, likes: int, dislikes: int, state: str) -> str:
         return "Model: rate a few tracks to teach MusicRec your taste."
     acc_txt = accuracy_text(status.get("accuracy") or {})
     if state == "stale" or engine_state == "stale":
-        return "Model: out of date after your latest ratings — retraining shortly" + (f" (was {acc_txt})" if acc_txt else "")
+        return ("Model: out of date after your latest ratings — retraining shortly"
+                + (f"; it was {acc_txt}" if acc_txt else "") + ".")
     if engine_state in (None, "untrained"):
         return "Model: not trained yet — it trains by itself a moment after you rate."
     if engine_state == "cold-start" or status.get("mode") == "cold-start":

@@ -11,17 +11,32 @@ from PySide6.QtWidgets import QLabel, QPushButton, QTextBrowser, QWidget
 from app.widgets.styled import column, label, muted, row
 
 
-def plain_words(name) -> str:
+def tempo_words(band: int, bands) -> str:
+    """Tempo band n in BPM, from the engine's band edges: "tempo 80–100 BPM"."""
+    if not bands or not 0 <= band < len(bands):
+        return "tempo in one range"
+    lo, hi = bands[band]
+    if lo is None:
+        return f"tempo under {hi:g} BPM"
+    if hi is None:
+        return f"tempo {lo:g} BPM or more"
+    return f"tempo {lo:g}–{hi:g} BPM"
+
+
+def plain_words(name, bands=None) -> str:
     """The taste space's column names as a reader says them: "key=C" is "key of C", "mode=minor"
-    is "minor mode", "tempo_bin=2" is "tempo band 2"."""
-    text = str(name)
-    for raw, said in (("key=", "key of "), ("tempo_bin=", "tempo band "), ("tempo_bin", "tempo band")):
-        text = text.replace(raw, said)
+    is "minor mode", "tempo_bin=1" is "tempo 80–100 BPM" (band edges from Engine.tempo_bands()),
+    the group "tempo_bin" is "tempo range", "year>=1990" is "released in 1990 or later"."""
+    text = re.sub(r"tempo_bin=(\d+)", lambda m: tempo_words(int(m.group(1)), bands), str(name))
+    text = text.replace("tempo_bin", "tempo range").replace("key=", "key of ")
+    text = re.sub(r"\byear>=(\d+)", r"released in \1 or later", text)
+    text = re.sub(r"\b(\w+)_missing\b", r"\1 unknown", text)
     return re.sub(r"\bmode=(\w+)", r"\1 mode", text)
 
 
-def explanation_html(expl) -> str:
-    """The taste model's explanation (Explanation.to_dict() or text) as readable HTML."""
+def explanation_html(expl, bands=None) -> str:
+    """The taste model's explanation (Explanation.to_dict() or text) as readable HTML; `bands`:
+    Engine.tempo_bands(), to name tempo bands in BPM."""
     if not expl:
         return ("<p style='color:#8b93a7'>No explanation yet. Like and dislike some tracks: the model trains "
                 "itself and then says here what it learned.</p>")
@@ -34,12 +49,12 @@ def explanation_html(expl) -> str:
                                ("towards_dislike", "Pushes towards dislike", "#a9b1c2")):
         items = expl.get(key) or []
         if items:
-            lis = "".join(f"<li>{html.escape(plain_words(i))}</li>" for i in items[:8])
+            lis = "".join(f"<li>{html.escape(plain_words(i, bands))}</li>" for i in items[:8])
             parts.append(f"<h3 style='color:{colour}'>{title}</h3><ul>{lis}</ul>")
     groups = expl.get("grouped_importance") or []
     if groups:
         rows = "".join(
-            f"<tr><td>{html.escape(plain_words(g.get('group')))}</td>"
+            f"<tr><td>{html.escape(plain_words(g.get('group'), bands))}</td>"
             f"<td><span style='color:#7aa2f7'>{'█' * max(1, round(float(g.get('share', 0)) * 30))}</span> "
             f"{float(g.get('share', 0)):.0%}</td>"
             f"<td>{'towards like' if float(g.get('direction', 0)) > 0 else 'towards dislike'}</td></tr>"
@@ -48,8 +63,8 @@ def explanation_html(expl) -> str:
                      f"{rows}</table>")
     top = expl.get("top_features") or []
     if top:
-        rows = "".join(f"<tr><td>{html.escape(plain_words(t.get('feature')))}</td>"
-                       f"<td>{html.escape(plain_words(t.get('group')))}</td>"
+        rows = "".join(f"<tr><td>{html.escape(plain_words(t.get('feature'), bands))}</td>"
+                       f"<td>{html.escape(plain_words(t.get('group'), bands))}</td>"
                        f"<td align='right'>{float(t.get('importance', 0)):.3f}</td>"
                        f"<td>{'+' if float(t.get('direction', 0)) > 0 else '−'}</td></tr>" for t in top[:10])
         parts.append("<h3>Top features</h3><table cellspacing='0' cellpadding='3'><tr><th align='left'>Feature</th>"
@@ -82,6 +97,7 @@ class TastePage(QWidget):
         self.why = QTextBrowser()
         self.why.setObjectName("whyView")
         self.why.setOpenExternalLinks(False)
+        self.tempo_bands = None  # Engine.tempo_bands(), once attached
         self.why.setHtml(explanation_html(None))
         lay.addWidget(self.why, 1)
 
@@ -96,10 +112,11 @@ class TastePage(QWidget):
         self.status.setText(text)
 
     def set_explanation(self, expl) -> None:
-        self.why.setHtml(explanation_html(expl))
+        self.why.setHtml(explanation_html(expl, self.tempo_bands))
 
     def attach(self, jobs) -> None:
         """Follow a TasteController: its status line, explanation and failures; Retrain asks it."""
+        self.tempo_bands = jobs.engine.tempo_bands()
         jobs.status_changed.connect(self.set_status)
         jobs.explanation.connect(self.set_explanation)
         jobs.failed.connect(lambda m: self.set_status(self.status.text() + "\n" + m))

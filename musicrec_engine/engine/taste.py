@@ -24,6 +24,15 @@ class TasteArea:
             raise UsageError(f"--context takes some of {','.join(FIELDS)} or 'none', not '{text}'")
         return ctx
 
+    @staticmethod
+    def tempo_bands() -> list[tuple[float | None, float | None]]:
+        """The tempo bands the taste and attribute spaces use ("tempo_bin=N" is band N), each as
+        (lowest BPM, BPM where the next band starts); None where a band is open-ended."""
+        from musicrec_engine.attributes import TEMPO_BIN_EDGES
+
+        edges = [None, *TEMPO_BIN_EDGES, None]
+        return list(zip(edges[:-1], edges[1:], strict=True))
+
     @property
     def taste_store(self):
         from musicrec_engine.taste.model import ModelStore

@@ -174,15 +174,17 @@ class TasteModel:
         return {"rated_artists": m.get("cv_rated_artists"), "new_artists": m.get("cv_new_artists")}
 
     def describe(self) -> str:
+        """What the model is, in plain sentences (the Taste page shows them as they are)."""
         t = self.manifest["training"]
-        base = f"{t['ratings']} ratings ({t['likes']} likes, {t['dislikes']} dislikes)"
+        base = f"{t['ratings']} ratings: {t['likes']} likes and {t['dislikes']} dislikes"
         if self.mode == "cold-start":
-            return f"cold start: {self.manifest['reason']}; scoring by similarity to liked minus disliked tracks ({base})"
+            return (f"Cold start: {self.manifest['reason']}. Until the net can train, a track scores by how close "
+                    f"it is to the tracks you liked minus how close it is to those you disliked, over {base}.")
         parts = [describe_accuracy(s, who) for who, s in
                  (("artists you have rated", self.accuracy["rated_artists"]),
                   ("artists you have not rated", self.accuracy["new_artists"])) if s]
-        acc = "; ".join(parts) if parts else "accuracy not estimated yet (too few ratings)"
-        return f"preference net trained on {base}; {acc}"
+        acc = "; ".join(parts) if parts else "not estimated yet, too few ratings"
+        return f"Preference net trained on {base}. Accuracy: {acc}."
 
     # --- training -------------------------------------------------------------------------------
     @classmethod
@@ -208,7 +210,7 @@ class TasteModel:
             "metrics": {},
         }
         if len(y) < MIN_RATINGS or min(n_like, n_dis) == 0:
-            reason = (f"only {len(y)} ratings (the net needs {MIN_RATINGS})" if len(y) < MIN_RATINGS
+            reason = (f"only {len(y)} ratings, and the net needs {MIN_RATINGS}" if len(y) < MIN_RATINGS
                       else f"only {'likes' if n_dis == 0 else 'dislikes'} so far; rate some tracks you "
                            f"{'dislike' if n_dis == 0 else 'like'} too")
             scaler = Scaler().fit(reference) if reference is not None and len(reference) >= MIN_RATINGS else None
