@@ -16,24 +16,26 @@ pa = pytest.importorskip("pyarrow", reason="catalog files need pyarrow: pip inst
 import pyarrow.parquet as pq  # noqa: E402
 
 
-def _archive(folder, n: int = 4):
-    """Tagged FLAC files of one album, in different keys and tempos."""
+def _archive(folder, n: int = 4, untagged: tuple[int, ...] = ()):
+    """Tagged FLAC files of one album, in different keys and tempos (those in `untagged` without tags)."""
     import mutagen.flac
 
     paths = []
     for i in range(n):
         p = write(folder / f"{i + 1:02d} song {i}.flac", music(3.0, key=(3 * i) % 12, mode=i % 2, bpm=80 + 15 * i,
                                                               seed=i))
+        paths.append(str(p))
+        if i in untagged:
+            continue
         f = mutagen.flac.FLAC(p)
         f["title"], f["artist"], f["album"], f["date"] = f"Song {i}", "The Testers", "Archive Tapes", "1999"
         f.save()
-        paths.append(str(p))
     return paths
 
 
 def test_build_then_import_then_find_the_archive_in_the_catalog(tmp_path, home, monkeypatch):
     monkeypatch.setenv("MUSICREC_LISTEN_PATCHES", "1")
-    songs = _archive(tmp_path / "archive")
+    songs = _archive(tmp_path / "archive", untagged=(3,))
     (tmp_path / "archive" / "notes.mp3").write_text("not audio")  # a per-file error; the build goes on
     out = tmp_path / "archive.parquet"
     r = run_cli("catalog", "build", str(tmp_path / "archive"), "--out", str(out), "--jobs", "2", "--json", home=home)
@@ -64,6 +66,18 @@ def test_build_then_import_then_find_the_archive_in_the_catalog(tmp_path, home, 
     assert len(hits) == 4 and {h["catalog"] for h in hits} == {"tapes"}
     assert hits[0]["title"] == "Song 2" and hits[0]["score"] > 0.99  # its own row, by its attributes
     assert hits[0]["album"] == "Archive Tapes" and hits[0]["artist"] == "The Testers"
+    # The plain listing names rows as a user knows them, the untagged file by what its name says;
+    # the content hash that identifies a built catalog's row is in the JSON only, for scripts.
+    by_file = {os.path.basename(x["path"]): x["external_id"] for x in table.to_pylist()}
+    assert {h["external_id"] for h in hits} == set(by_file.values())
+    untagged = next(h for h in hits if h["external_id"] == by_file["04 song 3.flac"])["name"]
+    assert untagged.endswith("song 3"), untagged
+    r = run_cli("similar", songs[2], "--source", "catalog", "--top", "4", home=home)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 4 and "The Testers – Song 2  (Archive Tapes)  in catalog tapes" in lines[0]
+    assert sum(f"{untagged}  (" in x and "in catalog tapes" in x for x in lines) == 1, lines
+    assert not any(h in r.stdout for h in by_file.values()), r.stdout
 
 
 def test_an_interrupted_build_is_finished_by_running_it_again(tmp_path, monkeypatch):

@@ -121,7 +121,7 @@ def run_make(args, where) -> int:
     if pl["discover"]:
         print("\nTo discover (in your catalogs, not on disk):")
         for d in pl["discover"]:
-            print(f"  {d['artist'] or '?'} - {d['title'] or '?'}  [{d['catalog']}]  {'; '.join(d['why'])}")
+            print(f"  {d.get('name') or d['title']}  [{d['catalog']}]  {'; '.join(d['why'])}")
     if pl.get("saved"):
         print(f"saved as {pl['saved']['name']!r}")
     if pl.get("exported"):

@@ -36,10 +36,11 @@ def run(args, where) -> int:
                               exclude_album=args.exclude_album)
     for r in rows_to_print(results, args.json, "nothing to compare with yet: analyse some music or import a catalog "
                                                "first"):
-        where_ = r["path"] or f"{r['catalog']}:{r['external_id']}"
+        # a catalog row's id (a content hash for a built catalog) is for scripts: in --json only
+        where_ = r["path"] or f"in catalog {r['catalog']}"
         why = ", ".join(b["attribute"] for b in r["because"])
         shared = ", ".join(r.get("shared_tags") or [])
-        print(f"{r['score']:.3f}  [{r['source']}/{r['space']}]  {r['artist'] or '?'} - {r['title'] or '?'}"
+        print(f"{r['score']:.3f}  [{r['source']}/{r['space']}]  {r['name']}"
               f"  ({r['album'] or '-'})  {where_}" + (f"  close in: {why}" if why else "")
               + (f"  both sound: {shared}" if shared else ""))
     return 0

@@ -120,7 +120,8 @@ class PlaylistsArea:
             for r in self.similar(track_id=sid, top=k, source="catalog"):
                 why = f"like “{seed.get('title') or 'your seed'}” ({r['score']:.2f} in the attribute space)"
                 if r["id"] not in best or r["score"] > best[r["id"]]["score"]:
-                    best[r["id"]] = {"catalog_track_id": r["id"], "title": r["title"], "artist": r["artist"],
+                    best[r["id"]] = {"catalog_track_id": r["id"], "name": r["name"], "title": r["title"],
+                                     "artist": r["artist"],
                                      "album": r["album"], "catalog": r["catalog"], "score": r["score"],
                                      "why": [why]}
         return sorted(best.values(), key=lambda r: -r["score"])[:k]

@@ -12,6 +12,7 @@ import json
 import time
 
 from musicrec_engine.errors import MusicRecError, UsageError
+from musicrec_engine.library.store import display_name
 
 MAX_NAME = 200
 
@@ -159,5 +160,6 @@ def likely_catalog_rows(lib, limit: int) -> list[dict]:
                      "LEFT JOIN catalog_ratings cr ON cr.catalog_track_id=ct.id WHERE cr.catalog_track_id IS NULL "
                      "AND ct.generation=c.generation ORDER BY cp.prob DESC LIMIT ?", (int(limit),))
     return [{"catalog_track_id": r[0], "title": r[1], "artist": r[2], "album": r[3], "duration": r[4],
+             "name": display_name({"title": r[1], "artist": r[2]}),
              "catalog": r[5], "score": round(r[6], 4),
              "why": [f"your taste model gives it {r[6]:.0%} chance of a like"]} for r in rows]

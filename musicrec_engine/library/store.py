@@ -19,7 +19,7 @@ from musicrec_engine.library.database import CATALOG_ATTRS, TAG_FIELDS, Database
 from musicrec_engine.library.ratings import RatingRows
 from musicrec_engine.library.tracks import TrackRows
 
-__all__ = ["CATALOG_ATTRS", "TAG_FIELDS", "Library", "LibraryError", "start_afresh"]
+__all__ = ["CATALOG_ATTRS", "TAG_FIELDS", "Library", "LibraryError", "display_name", "start_afresh"]
 
 
 class Library(Database, TrackRows, RatingRows):
@@ -127,6 +127,17 @@ class Library(Database, TrackRows, RatingRows):
         with self.batch() as c:
             c.execute("INSERT OR REPLACE INTO http_cache VALUES (?,?,?,?)", (key, bytes(value), t, t + ttl_seconds))
             c.execute("DELETE FROM http_cache WHERE expires_at<=?", (t,))
+
+
+def display_name(row: dict, file: str | None = None) -> str:
+    """What a user recognises a track by: "artist – title", the title alone, else the file's name.
+    Never a catalog row's id: a built catalog's is the file's content hash, which means nothing
+    to a reader (scripts find the ids in the JSON output)."""
+    title, artist = row.get("title"), row.get("artist")
+    if not title and file:
+        title = Path(str(file).replace("\\", "/")).name
+    title = title or "untitled"
+    return f"{artist} – {title}" if artist else title
 
 
 def _refuse_if_open_elsewhere(db_path: Path) -> None:

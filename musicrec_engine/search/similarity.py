@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from musicrec_engine.jobs import Progress
-from musicrec_engine.library.store import Library
+from musicrec_engine.library.store import Library, display_name
 from musicrec_engine.search import encoding
 from musicrec_engine.search.catalog_index import (
     CatalogIndex,
@@ -311,7 +311,8 @@ class Similarity:
         return False
 
     def _result(self, q: dict, t: dict, score: float, source: str, space: str) -> dict:
-        return {"id": t["id"], "source": source, "space": space, "score": round(score, 4), "title": t.get("title"),
+        return {"id": t["id"], "source": source, "space": space, "score": round(score, 4),
+                "name": display_name(t, t.get("path")), "title": t.get("title"),
                 "artist": t.get("artist"), "album": t.get("album"), "path": t.get("path"),
                 "catalog": t.get("catalog"), "catalog_id": t.get("catalog_id"), "external_id": t.get("external_id"),
                 "album_id": t.get("album_id"), "because": [], "_attributes": t.get("attributes") or {},
