@@ -7,6 +7,7 @@ re-analysis, throughput with --jobs 1 vs 2, peak memory of a worker on a 10-minu
 closely the cheap HPSS and f0 follow librosa's HPSS and pYIN on the same files.
 
     ./dev bench bench_features [--quick] [--workdir DIR] [--only coldstart --tree before=/tmp/old]
+    ./dev bench bench_features --only stages --tree before=/tmp/old [--tracks 6 --rounds 3]
 
 Test audio is synthetic (tests/audio_fixtures.music), written as MP3 the first time and kept in
 the work folder. Essentia is a dev-only comparison: its AGPL licence keeps it out of the product.
@@ -380,6 +381,93 @@ def coldstart_table(files: dict[str, list[Path]], workdir: Path, trees: list[tup
     return rows
 
 
+# --- the feature stage by part, on real recordings, this tree against others in the same run ------
+STAGES_CHILD = r"""
+import json, sys, time
+from threadpoolctl import threadpool_limits
+threadpool_limits(1)
+from musicrec_engine import features
+from musicrec_engine.analysis import plan
+from musicrec_engine.audio import decode as audio
+from musicrec_engine.features import mfcc, stats
+from musicrec_engine.features.spectrum import Spectrum
+
+paths, rounds = json.loads(sys.argv[1]), int(sys.argv[2])
+signals = [audio.decode(p, plan=plan.segments).y for p in paths]  # what the analysis reads: the planned stretches
+
+
+def ready(y):
+    s = Spectrum(y)
+    s.magnitude
+    return s
+
+
+# Each part on a spectrum whose magnitude (and, where a part reads it, mel) is already there.
+PARTS = {
+    "spectrum (STFT magnitude)": (lambda y: y, lambda y: Spectrum(y).magnitude),
+    "mel + log-mel + onsets": (ready, lambda s: (s.mel, s.log_mel, s.onset_env)),
+    "chroma (tuning + filter bank)": (ready, lambda s: s.chroma),
+    "rms": (ready, lambda s: s.rms),
+    "spectral shape (centroid .. flux)": (ready, lambda s: stats._spectral(s)),
+    "spectral contrast": (ready, lambda s: stats._contrast(s)),
+    "harmonic/percussive ratio": (ready, lambda s: stats._hpss(s)),
+    "f0, tristimulus, inharmonicity": (ready, lambda s: stats._harmonic(s)),
+    "MFCC + deltas (from log-mel)": (lambda y: (lambda s: (s, s.log_mel))(ready(y))[0], lambda s: mfcc.compute(s)),
+    "whole stage: both vectors from the signal": (lambda y: y, lambda y: features.extract(Spectrum(y))),
+}
+for y in signals[:1]:  # warm-up: imports, filter banks
+    features.extract(Spectrum(y))
+best = {name: [float("inf")] * len(signals) for name in PARTS}
+for _ in range(rounds):
+    for name, (prepare, run) in PARTS.items():
+        for i, y in enumerate(signals):
+            arg = prepare(y)
+            t0 = time.process_time()
+            run(arg)
+            best[name][i] = min(best[name][i], time.process_time() - t0)
+seconds = sum(len(y) for y in signals) / 22050
+print("STAGES " + json.dumps({"seconds": seconds, "cpu": {k: sum(v) for k, v in best.items()}}))
+"""
+
+
+def stages_table(trees: list[tuple[str, Path]], n_files: int, rounds: int) -> list[str]:
+    """CPU time of each part of the feature stage on real recordings (benchmarks/realmusic.py:
+    every n-th track, read as the analysis reads it, analysis/plan.py), in one child process per
+    tree, the trees taking turns `rounds` times so a load change on a shared machine falls on all
+    of them; the best of the runs per file, summed over the files, per minute of audio read."""
+    import realmusic
+
+    found = realmusic.albums()
+    if not found:
+        raise SystemExit(realmusic.INSTALL_HINT)
+    tracks = sorted(realmusic.all_tracks(found), key=lambda at: at[1].key)
+    paths = [str(t.path) for _, t in tracks[:: max(1, len(tracks) // n_files)][:n_files]]
+    best: dict[str, dict] = {}
+    for _ in range(rounds):
+        for label, root in trees:
+            out = subprocess.run([sys.executable, "-c", STAGES_CHILD, json.dumps(paths), "1"], capture_output=True,
+                                 text=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, timeout=1800)
+            line = next((ln for ln in out.stdout.splitlines() if ln.startswith("STAGES ")), None)
+            if out.returncode != 0 or line is None:
+                raise RuntimeError(f"{root}: the stage timing failed: {out.stderr[-800:]}")
+            got = json.loads(line[len("STAGES "):])
+            if label in best:
+                got["cpu"] = {k: min(v, best[label]["cpu"].get(k, v)) for k, v in got["cpu"].items()}
+            best[label] = got
+    minutes = next(iter(best.values()))["seconds"] / 60
+    labels = [label for label, _ in trees]
+    head = " | ".join(f"{label} ms / audio min" for label in labels)
+    ratios = " | ".join(f"{label} / {labels[0]}" for label in labels[1:])
+    rows = [f"{len(paths)} real tracks, {minutes:.1f} min of audio read (the analysis plan's stretches), "
+            f"best of {rounds} rounds per file, one thread, CPU time.", "",
+            f"| part | {head} | {ratios} |", "|---|" + "---|" * (2 * len(labels) - 1)]
+    for part in best[labels[0]]["cpu"]:
+        cells = [best[label]["cpu"].get(part, float("nan")) * 1000 / minutes for label in labels]
+        rows.append(f"| {part} | " + " | ".join(f"{c:.1f}" for c in cells) + " | "
+                    + " | ".join(f"{c / cells[0]:.2f}" for c in cells[1:]) + " |")
+    return rows
+
+
 def main() -> None:
     import faulthandler
 
@@ -387,9 +475,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer files (a smoke run)")
     ap.add_argument("--workdir", default=str(Path(tempfile.gettempdir()) / "musicrec-bench-features"))
-    ap.add_argument("--only", choices=["speed", "ours", "agreement", "cache", "memory", "coldstart"], action="append")
+    ap.add_argument("--only", choices=["speed", "ours", "agreement", "cache", "memory", "coldstart", "stages"],
+                    action="append")
     ap.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR",
-                    help="coldstart: another checkout to compare with this one (repeatable)")
+                    help="coldstart, stages: another checkout to compare with this one (repeatable)")
+    ap.add_argument("--tracks", type=int, default=6, help="stages: real tracks timed")
+    ap.add_argument("--rounds", type=int, default=3, help="stages: turns each tree takes")
     args = ap.parse_args()
     announce(args)
     workdir = Path(args.workdir)
@@ -399,6 +490,9 @@ def main() -> None:
     trees = [(label, Path(d)) for label, d in (t.split("=", 1) for t in args.tree)]
     if any(not (d / "musicrec_engine").is_dir() for _, d in trees):
         ap.error("--tree DIR must be a checkout of this repository (a musicrec_engine/ folder in it)")
+    if args.only == ["stages"]:  # real recordings only: no synthetic files needed
+        print("\n".join(stages_table([*trees, ("this tree", ROOT)], args.tracks, args.rounds)))
+        return
     files = make_files(workdir, args.quick)
     cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
                 if ln.startswith("model name")), "?")
@@ -406,7 +500,8 @@ def main() -> None:
     sections = {"speed": lambda: speed_table(files, args.quick), "ours": lambda: ours_table(files, args.quick),
                 "agreement": lambda: agreement_table(files), "cache": lambda: cache_and_jobs_table(files, workdir),
                 "memory": lambda: memory_table(workdir),
-                "coldstart": lambda: coldstart_table(files, workdir, [*trees, ("this tree", ROOT)])}
+                "coldstart": lambda: coldstart_table(files, workdir, [*trees, ("this tree", ROOT)]),
+                "stages": lambda: stages_table([*trees, ("this tree", ROOT)], args.tracks, args.rounds)}
     for name in args.only or list(sections):
         rows = sections[name]()
         print("\n".join(rows) + "\n", flush=True)

@@ -259,6 +259,25 @@ def test_median_filter_equals_scipy_at_edges_ties_and_short_inputs():
         dsp.median_filter(np.zeros((4, 4), np.float32), 4, axis=0)
 
 
+def test_rolloff_is_the_first_bin_holding_85_percent_of_the_energy():
+    """The chunked search gives the bin a plain running sum gives, on spectra of any width,
+    silent frames (bin 0) included; and it matches librosa's roll-off on music."""
+    import librosa
+
+    rng = np.random.default_rng(6)
+    for n_bins in (1025, 64, 33, 31, 1):
+        S = (rng.random((50, n_bins)) ** 4).astype(np.float32)
+        S[::7] = 0.0
+        S[3, : n_bins // 2] = 0.0  # energy only in the upper half
+        cum = np.cumsum(S.astype(np.float64), axis=1)
+        want = np.minimum((cum < 0.85 * cum[:, -1:]).sum(axis=1), n_bins - 1)
+        assert np.array_equal(stats._rolloff_bins(S, 0.85), want), n_bins
+    spec = Spectrum(music(6.0, seed=8))
+    ref = librosa.feature.spectral_rolloff(S=spec.magnitude, sr=SR, roll_percent=0.85)[0]
+    got = spec.freqs[stats._rolloff_bins(np.ascontiguousarray(spec.magnitude.T), 0.85)]
+    assert np.mean(got == ref) > 0.99
+
+
 def test_delta_rejects_a_window_longer_than_the_series_in_one_line():
     from musicrec_engine.features import dsp
 

@@ -78,27 +78,56 @@ def compute(spec: Spectrum) -> np.ndarray:
 
 
 def _spectral(spec: Spectrum) -> dict[str, np.ndarray]:
+    """Centroid, bandwidth, roll-off, flatness and flux per frame. Works on frames x bins (each
+    frame's bins contiguous), so every reduction over frequency streams through memory once."""
     f = spec.freqs.astype(np.float32)
+    f2 = f**2
     out = {k: np.zeros(spec.n_frames) for k in ("spectral_centroid", "spectral_bandwidth", "spectral_rolloff",
                                                 "spectral_flatness", "spectral_flux")}
+    frames = spec.magnitude.T
     prev = None
     for sl in spec.blocks():
-        S = spec.magnitude[:, sl]
-        total = S.sum(axis=0) + EPS
-        centroid = (f @ S) / total
+        S = frames[sl]
+        total = S.sum(axis=1) + EPS
+        centroid = (S @ f) / total
         out["spectral_centroid"][sl] = centroid
-        out["spectral_bandwidth"][sl] = np.sqrt(np.maximum((f**2) @ S / total - centroid**2, 0.0))
-        cum = np.cumsum(S, axis=0)
-        out["spectral_rolloff"][sl] = f[np.minimum((cum < 0.85 * cum[-1]).sum(axis=0), len(f) - 1)]
-        P = np.maximum(S**2, EPS)
-        out["spectral_flatness"][sl] = np.exp(np.log(P).mean(axis=0)) / P.mean(axis=0)
-        shape = S / total  # flux of the spectral shape, so loudness changes alone do not count
+        out["spectral_bandwidth"][sl] = np.sqrt(np.maximum((S @ f2) / total - centroid**2, 0.0))
+        out["spectral_rolloff"][sl] = f[_rolloff_bins(S, 0.85)]
+        P = np.maximum(S * S, EPS)
+        mean_p = P.mean(axis=1)
+        out["spectral_flatness"][sl] = np.exp(np.log(P, out=P).mean(axis=1)) / mean_p
+        shape = S / total[:, None]  # flux of the spectral shape, so loudness changes alone do not count
         if prev is not None:
-            shape = np.concatenate([prev, shape], axis=1)
-        flux = np.sqrt((np.diff(shape, axis=1) ** 2).sum(axis=0))
-        out["spectral_flux"][sl.start + (prev is None):sl.stop] = flux
-        prev = shape[:, -1:]
+            shape = np.concatenate([prev, shape], axis=0)
+        step = shape[1:] - shape[:-1]
+        out["spectral_flux"][sl.start + (prev is None):sl.stop] = np.sqrt(np.einsum("ij,ij->i", step, step))
+        prev = shape[-1:]
     return out
+
+
+_ROLLOFF_CHUNK = 32
+
+
+def _rolloff_bins(S: np.ndarray, fraction: float) -> np.ndarray:
+    """Per frame (row of S), the first bin where the running sum reaches `fraction` of the
+    frame's total (the last bin at most), as librosa.feature.spectral_rolloff.
+
+    A running sum over all 1025 bins is a sequential scalar loop (a tenth of the feature stage);
+    here sums of 32-bin chunks locate the chunk where the threshold is crossed, and only that
+    chunk is summed bin by bin. Sums are in float64, so a frame whose running sum lands within
+    float32 rounding of the threshold may move one bin against a float32 running sum (3 frames
+    in 2,584 of a real track)."""
+    n_frames, n_bins = S.shape
+    starts = np.arange(0, n_bins, _ROLLOFF_CHUNK)
+    coarse = np.cumsum(np.add.reduceat(S, starts, axis=1, dtype=np.float64), axis=1)
+    threshold = fraction * coarse[:, -1:]
+    chunk = np.minimum((coarse < threshold).sum(axis=1), len(starts) - 1)
+    rows = np.arange(n_frames)
+    before = np.where(chunk > 0, coarse[rows, chunk - 1], 0.0)
+    cols = starts[chunk][:, None] + np.arange(_ROLLOFF_CHUNK)
+    inside = np.where(cols < n_bins, S[rows[:, None], np.minimum(cols, n_bins - 1)], 0.0)  # the last chunk is short
+    running = before[:, None] + np.cumsum(inside, axis=1, dtype=np.float64)
+    return np.minimum(starts[chunk] + (running < threshold).sum(axis=1), n_bins - 1)
 
 
 def _zcr(spec: Spectrum) -> np.ndarray:
@@ -314,11 +343,17 @@ def _contrast(spec: Spectrum) -> np.ndarray:
         bands.append((rows[:-1] if k < N_CONTRAST - 1 else rows, n_q))
     peak = np.empty((N_CONTRAST, spec.n_frames))
     valley = np.empty((N_CONTRAST, spec.n_frames))
+    frames = spec.magnitude.T  # frames x bins, each frame's bins contiguous
     for sl in spec.blocks():
         for k, (rows, n_q) in enumerate(bands):
-            band = spec.magnitude[rows[0]:rows[-1] + 1, sl]
-            # Only the n_q smallest and largest values matter: a partition, not a full sort.
-            part = np.partition(band, [n_q - 1, len(band) - n_q], axis=0)
-            valley[k, sl] = part[:n_q].mean(axis=0)
-            peak[k, sl] = part[-n_q:].mean(axis=0)
+            band = frames[sl, rows[0]:rows[-1] + 1]
+            if n_q == 1:
+                valley[k, sl], peak[k, sl] = band.min(axis=1), band.max(axis=1)
+                continue
+            # Only the n_q smallest and largest values matter, yet a full sort of each frame's band
+            # is the cheaper way to them: numpy sorts contiguous rows with SIMD (x86-simd-sort,
+            # Highway), while a partition at two places falls back to a scalar loop (7x slower here).
+            ordered = np.sort(band, axis=1)
+            valley[k, sl] = ordered[:, :n_q].mean(axis=1)
+            peak[k, sl] = ordered[:, -n_q:].mean(axis=1)
     return dsp.power_to_db(peak) - dsp.power_to_db(valley)
