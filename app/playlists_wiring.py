@@ -33,6 +33,8 @@ def connect_playlists(window) -> None:
         (page.demo_requested, window.load_demo),
         (window.library_loaded, lambda: page.set_library_size(window.model.rowCount())),
         (window.analysis_finished, lambda: page.set_library_size(window.model.rowCount())),
+        # the first playlist's reading and fitting, done ahead in a worker while the user looks around
+        (window.library_loaded, jobs.prepare), (window.analysis_finished, jobs.prepare),
     ):
         signal.connect(slot)
 

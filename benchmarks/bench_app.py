@@ -1,11 +1,14 @@
 """Desktop app benchmark: start-up, library table cell cost, GUI responsiveness during analysis.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_app.py [--files 20] [--rows 50000]
+        [--playlist-tracks 10000] [--bulk 14000]
 
 Each figure comes with a reference measured in the same run, because the machine is shared:
   start-up     the app's window shown and idle, vs a bare PySide6 window in a fresh interpreter
   cells        LibraryModel.data() per cell on --rows rows, vs Qt's own C++ QStandardItemModel
   stalls       the longest gap of a 10 ms GUI timer while --files files are analysed, vs idle
+  playlists    the same while the first playlist of a --playlist-tracks library is prepared in the
+               background (tracks read, sound space fitted), vs idle; then the first playlist's seconds
   bulk         --bulk empty files (per-file errors) in a folder added to the app (an incremental scan
                in the child process, stderr drained, results read back), vs the same child command
                run alone at the same priority
@@ -99,9 +102,34 @@ def cells(rows: int) -> tuple[float, float]:
     return ours, theirs
 
 
+def measure(start, until_signal=None, seconds=None, until=None) -> tuple[int, float]:
+    """(the longest gap in ms between ticks of a 10 ms GUI timer, wall seconds) from start() until
+    until_signal fires, until() is true at a tick, or `seconds` pass."""
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    gaps, clock, timer, loop = [], QElapsedTimer(), QTimer(), QEventLoop()
+    timer.setInterval(10)
+
+    def tick():
+        gaps.append(clock.restart())
+        if until is not None and until():
+            loop.quit()
+
+    timer.timeout.connect(tick)
+    clock.start()
+    timer.start()
+    if until_signal is not None:
+        until_signal.connect(loop.quit)
+    QTimer.singleShot(int((seconds or 600) * 1000), loop.quit)
+    start()
+    t0 = time.monotonic()
+    loop.exec()
+    timer.stop()
+    return max(gaps[1:]), time.monotonic() - t0
+
+
 def stalls(n_files: int, idle_seconds: float = 5.0) -> tuple[int, int, float]:
     from audio_fixtures import music, write
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.window import MainWindow
@@ -116,21 +144,6 @@ def stalls(n_files: int, idle_seconds: float = 5.0) -> tuple[int, int, float]:
         w = MainWindow(engine, persist_state=False)
         w.show()
 
-        def measure(start, until_signal=None, seconds=None):
-            gaps, clock, timer, loop = [], QElapsedTimer(), QTimer(), QEventLoop()
-            timer.setInterval(10)
-            timer.timeout.connect(lambda: gaps.append(clock.restart()))
-            clock.start()
-            timer.start()
-            if until_signal is not None:
-                until_signal.connect(loop.quit)
-            QTimer.singleShot(int((seconds or 600) * 1000), loop.quit)
-            start()
-            t0 = time.monotonic()
-            loop.exec()
-            timer.stop()
-            return max(gaps[1:]), time.monotonic() - t0
-
         measure(lambda: None, seconds=3)  # let start-up work (library load, first paint) finish
         idle, _ = measure(lambda: None, seconds=idle_seconds)
         busy, wall = measure(lambda: w.add_paths([str(tmp / "audio")]), until_signal=w.analysis_finished)
@@ -138,6 +151,45 @@ def stalls(n_files: int, idle_seconds: float = 5.0) -> tuple[int, int, float]:
         w.close()
         engine.close()
         return busy, idle, wall
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def playlist_stalls(n_tracks: int, idle_seconds: float = 5.0) -> tuple[int, int, float, float]:
+    """The longest GUI stall while the window prepares the first playlist of an n-track library in
+    the background (reads the tracks, fits the sound space: what follows an analysis batch), vs idle;
+    and the seconds of that preparation and of the first playlist made after it."""
+    from bench_playlists import build
+    from PySide6.QtWidgets import QApplication
+
+    from app.window import MainWindow
+    from musicrec_engine.engine import Engine
+
+    _app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
+    tmp = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    try:
+        build(tmp / "home", n_tracks)
+        engine = Engine(tmp / "home")
+        w = MainWindow(engine, persist_state=False)
+        w.show()
+        saved = engine.paths.data / "index" / "sound-space.npz"
+        # start-up: the table fills, the first preparation runs
+        measure(lambda: None, seconds=600,
+                until=lambda: w.loaded_once and saved.exists() and not w.workers.busy("prepare playlists"))
+        idle, _ = measure(lambda: None, seconds=idle_seconds)
+
+        def again():  # as after an analysis batch: nothing saved, every vector read and fitted again
+            saved.unlink()
+            engine.set_similarity_weights({})
+            w.playlist_jobs.prepare()
+
+        busy, wall = measure(again, until=lambda: saved.exists() and not w.workers.busy("prepare playlists"))
+        first_id = w.model.tracks[0]["id"]
+        _, first = measure(lambda: w.playlist_jobs.make("seeds", seeds=[first_id], size=30),
+                           until_signal=w.playlist_jobs.made)
+        w.close()
+        engine.close()
+        return busy, idle, wall, first
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -188,6 +240,8 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--files", type=int, default=20)
     p.add_argument("--rows", type=int, default=50_000)
+    p.add_argument("--playlist-tracks", type=int, default=10_000,
+                   help="library size for the first-playlist row (0 skips it)")
     p.add_argument("--bulk", type=int, default=14_000, help="empty files for the bulk row (0 skips it)")
     args = p.parse_args()
     random.seed(0)
@@ -201,6 +255,12 @@ def main() -> int:
     busy, idle, wall = stalls(args.files)
     print(f"| longest GUI stall while {args.files} files are analysed (ms) | {busy} | {idle} (idle window) | "
           f"{busy / max(idle, 1):.1f}x |")
+    if args.playlist_tracks:
+        busy, idle, wall, first = playlist_stalls(args.playlist_tracks)
+        print(f"| longest GUI stall while the first playlist of {args.playlist_tracks:,} tracks is prepared in the "
+              f"background (ms) | {busy} | {idle} (idle window) | {busy / max(idle, 1):.1f}x |")
+        print(f"| the first playlist made after that (s) | {first:.2f} | {wall:.2f} (the preparation: reading "
+              f"the tracks, fitting the sound space) | {first / wall:.2f}x |")
     if args.bulk:
         ours, bare = bulk(args.bulk)
         print(f"| {args.bulk:,} empty files through the app's analysis path (s) | {ours:.1f} | {bare:.1f} "

@@ -6,12 +6,13 @@ over the same library in the same run (the reference).
 The library is real (SQLite in a temporary data folder, made through Library.store_analysis) with
 generated feature vectors of the real shapes (MFCC-273 and the 235 statistical values) and
 attributes, 700 artists, a rating on one track in twenty and a p(like) on every track. Cold is the
-first playlist of a fresh Engine (reading the library and fitting the sound space); warm is every
-later one. The target is a 30-track playlist from 10,000 tracks in under 0.5 s.
+first playlist of a fresh Engine: once with no sound space saved (reading every track's vectors
+and fitting it, as after an analysis) and once with the space the first one saved (as after a
+restart); warm is every later one. The target is a 30-track playlist from 10,000 tracks in under 0.5 s.
 
-The cold playlist is mostly the sound space's SVD, which search/sound.py runs on one BLAS thread; the
-last table times that SVD (same shape, z-scored) with OpenBLAS's default threads and with one,
-alternately, in this run.
+The fit whitens with search/sound.py's whitening() on one BLAS thread; the last tables time an SVD
+of the same shape with OpenBLAS's default threads and with one, and that SVD against whitening()
+(the Gram matrix's eigenvectors), alternately, in this run.
 """
 
 from __future__ import annotations
@@ -105,12 +106,17 @@ def main() -> int:
         t0 = time.perf_counter()
         build(home, args.tracks)
         print(f"# library of {args.tracks} tracks built in {time.perf_counter() - t0:.1f} s")
-        eng = Engine(home)
-        ids = [t["id"] for t in eng.library.tracks()]
+        with Engine(home) as eng:
+            ids = [t["id"] for t in eng.library.tracks()]
         seed, other = ids[17], ids[len(ids) // 2]
-        t0 = time.perf_counter()
-        eng.make_playlist("seeds", seeds=[seed], size=args.size)
-        cold = time.perf_counter() - t0
+        cold = {}
+        for name in (COLD_FIT, COLD_SAVED):  # the first fits and saves the sound space, the second reads it
+            with Engine(home) as eng:
+                t0, c0 = time.perf_counter(), time.process_time()
+                eng.make_playlist("seeds", seeds=[seed], size=args.size)
+                cold[name] = time.perf_counter() - t0
+                cold[f"{name}, CPU seconds"] = time.process_time() - c0
+        eng = Engine(home)
         kinds = {
             "reference: similar(top=N)": lambda: eng.similar(track_id=seed, top=args.size, source="library"),
             "more like this (1 seed)": lambda: eng.make_playlist("seeds", seeds=[seed], size=args.size),
@@ -123,7 +129,7 @@ def main() -> int:
                                                                            diversity=0.5, artist_gap=3),
         }
         rows = {name: statistics.median(timed(fn, args.repeats)) for name, fn in kinds.items()}
-        rows["first playlist of a fresh engine (cold: reads the library, fits the sound space)"] = cold
+        rows.update(cold)
         print_times(f"{args.size}-track playlists from {len(ids)} tracks (median of {args.repeats}, warm)", "what",
                     rows, "reference: similar(top=N)", target=0.5)
         eng.close()
@@ -131,7 +137,32 @@ def main() -> int:
         d = 273 + 235
         print_times(f"The sound space's SVD, {args.tracks} x {d} (median of {args.svd_repeats}, alternating)",
                     "BLAS threads", svd_threads(args.tracks, d, args.svd_repeats), "one thread (what the app runs)")
+        print_times(f"The sound space's whitening, {args.tracks} x {d} on one BLAS thread (median of "
+                    f"{args.svd_repeats}, alternating)", "how", whitening_ways(args.tracks, d, args.svd_repeats),
+                    "numpy SVD of the tracks (before)")
     return 0
+
+
+COLD_FIT = "first playlist of a fresh engine, sound space not fitted yet (after an analysis)"
+COLD_SAVED = "first playlist of a fresh engine, sound space saved by an earlier one (a restart)"
+
+
+def whitening_ways(n: int, d: int, repeats: int) -> dict[str, float]:
+    """Median seconds of the sound space's top-16 whitening of an n x d z-scored matrix: an SVD of
+    the matrix (what the fit ran before) and the eigenvectors of its Gram matrix (search/sound.py)."""
+    from threadpoolctl import threadpool_limits
+
+    from musicrec_engine.search.sound import whitening
+
+    z = np.random.default_rng(1).normal(size=(n, d))
+    ways = {"numpy SVD of the tracks (before)": lambda: np.linalg.svd(z, full_matrices=False),
+            "eigenvectors of the d x d Gram matrix (now)": lambda: whitening(z, 16, 1.0)}
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(repeats):
+        for name, fn in ways.items():
+            with threadpool_limits(limits=1, user_api="blas"):
+                times[name] += timed(fn, 1)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def print_times(title: str, what: str, rows: dict[str, float], reference: str, target: float | None = None) -> None:

@@ -41,6 +41,16 @@ def make_from_menu(w, qtbot, titles):
     assert w.tabs.currentWidget() is w.playlists
 
 
+def test_the_first_playlist_is_prepared_in_the_background_once_the_library_loads(win, qtbot):
+    """The library's tracks are read and the sound space fitted (and saved for the next start)
+    without a click, so "Make playlist" does not wait for them."""
+    saved = win.engine.paths.data / "index" / "sound-space.npz"
+    qtbot.waitUntil(lambda: saved.exists() and not win.workers.busy("prepare playlists"), timeout=30000)
+    assert not win.workers.busy("make playlist")  # nobody asked for a playlist yet
+    make_from_menu(win, qtbot, {"Song 3-1"})
+    assert win.playlists.tracks.count() == 30
+
+
 def test_make_edit_save_and_keep_a_playlist(win, qtbot):
     w, page = win, win.playlists
     make_from_menu(w, qtbot, {"Song 2-0"})

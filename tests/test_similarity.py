@@ -217,3 +217,69 @@ def test_a_two_track_library_is_not_mirrored(tmp_path, lib):
     res = Similarity(lib, tmp_path / "index").similar(Query(track_id=ia), source="library")
     # two nearly identical tracks: z-scores over two tracks would make them opposites (-1)
     assert [r["id"] for r in res] == [ib] and res[0]["score"] > 0.9
+
+
+def test_whitening_from_the_gram_matrix_matches_numpys_svd():
+    from musicrec_engine.search.sound import whitening
+
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(300, 40)) @ rng.normal(size=(40, 40))  # correlated columns
+    z -= z.mean(axis=0)
+    k, shrink = 12, 1.0
+    ours = whitening(z, k, shrink)
+    _, s, vt = np.linalg.svd(z, full_matrices=False)
+    eig = s[:k] ** 2 / (len(z) - 1)
+    ref = vt[:k].T / np.sqrt(eig + shrink * np.median(eig))
+    assert np.allclose(np.abs(ours), np.abs(ref), atol=1e-8)  # the same directions, up to sign
+    a, b = encoding.normalise(z @ ours), encoding.normalise(z @ ref)
+    assert np.allclose(a @ a.T, b @ b.T, atol=1e-9)  # which no cosine sees
+
+
+def test_a_fitted_space_saved_as_arrays_places_tracks_as_the_original_does():
+    from musicrec_engine.search.sound import LISTENING_PIPELINES, ListeningSpace
+
+    rng = np.random.default_rng(4)
+    parts = {"mfcc": rng.normal(size=(40, 273)), "stats": rng.normal(size=(40, 30)),
+             **{p: rng.normal(size=(40, 200)) for p in LISTENING_PIPELINES}}
+    new = {p: v[:3] + 0.1 for p, v in parts.items()}
+    x = np.hstack([parts["mfcc"], parts["stats"]])
+    for space, data, query in ((SoundSpace(), x, x[:3] + 0.1), (ListeningSpace(), parts, new)):
+        placed = space.fit_transform(data)
+        assert np.allclose(placed, type(space)().fit(data).transform(data), atol=1e-6)
+        saved = {k: np.asarray(v) for k, v in space.state().items()}
+        assert all(v.dtype != object for v in saved.values())  # plain arrays: np.load needs no pickle
+        again = type(space).from_state(saved)
+        assert np.allclose(again.transform(data), placed, atol=1e-6)
+        assert np.allclose(again.transform(query), space.transform(query), atol=1e-6)
+
+
+def test_a_fresh_engine_reads_the_saved_sound_space_until_the_library_changes(tmp_path, lib, monkeypatch):
+    rng = np.random.default_rng(5)
+    dim = 273 + 40
+    centres = rng.normal(0, 1, (6, dim))
+    ids = {}
+    for a in range(6):
+        for t in range(4):
+            res, tags = _analysed(tmp_path / f"a{a}t{t}.wav", centres[a] + 0.3 * rng.normal(0, 1, dim),
+                                  f"Album {a}", f"Artist {a}")
+            ids[(a, t)] = lib.store_analysis(res, tags=tags)
+    first = Similarity(lib, tmp_path / "index").sound_space()
+    reads = []
+    real = lib.features
+    monkeypatch.setattr(lib, "features", lambda *a, **k: reads.append(a) or real(*a, **k))
+    again = Similarity(lib, tmp_path / "index").sound_space()
+    assert reads == []  # not one vector read, nothing fitted: the saved space
+    assert np.array_equal(again[0], first[0]) and np.allclose(again[1], first[1])
+    assert again[2].proj is not None and np.allclose(again[2].proj, first[2].proj)
+
+    # a track analysed again: the next engine reads the vectors, fits afresh, and the track has moved
+    res, tags = _analysed(tmp_path / "a0t0.wav", centres[5] + 0.3 * rng.normal(0, 1, dim), "Album 0", "Artist 0")
+    assert lib.store_analysis(res, tags=tags) == ids[(0, 0)]
+    moved = Similarity(lib, tmp_path / "index")
+    assert reads == [] and moved.sound_space() is not None and reads
+    near = moved.similar(Query(track_id=ids[(0, 0)]), top=3, source="library")
+    assert sum(r["album"] == "Album 5" for r in near) >= 2
+    # a damaged file is fitted again, not an error
+    (tmp_path / "index" / "sound-space.npz").write_bytes(b"not a numpy file")
+    damaged = Similarity(lib, tmp_path / "index").sound_space()
+    assert np.allclose(damaged[1], moved.sound_space()[1], atol=1e-6)

@@ -50,6 +50,13 @@ class PlaylistsController(QObject):
         self.workers.run("make playlist", lambda j: self.engine.make_playlist(kind, **kwargs), finished=self.made.emit,
                          failed=self.failed.emit, done=lambda: self.busy.emit(False))
 
+    def prepare(self):
+        """Read the library and fit (or load) the sound space in a worker, so the first "Make
+        playlist" does not wait for it: after the library loads and after each analysis batch.
+        Returns the job."""
+        return self.workers.run("prepare playlists", lambda j: self.engine.prepare_playlists(),
+                         failed=lambda m: log.info("playlists not prepared ahead: %s", m))
+
     def refresh_list(self) -> None:
         self.workers.run("playlists", lambda j: self.engine.playlists(), finished=self.listed.emit,
                          failed=self.failed.emit)

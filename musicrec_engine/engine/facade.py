@@ -38,6 +38,7 @@ class Engine(LibraryArea, AnalysisArea, SearchArea, TasteArea, AlbumsArea, Playl
         self._taste_training = False
         self._cover_art = None  # online.coverart.CoverArt, made on first use
         self._playlist_pool = None  # (library stamp, similarity, playlists.generate.Pool), kept while unchanged
+        self._pool_lock = threading.Lock()  # one pool built at a time, without holding _lock meanwhile
 
     def start_logging(self, verbose: bool = False) -> Path:
         """Log to a rotating file in this engine's log folder (and stderr when verbose); returns the file."""

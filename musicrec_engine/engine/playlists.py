@@ -29,11 +29,15 @@ class PlaylistsArea:
         stamp = tuple(self.library.query("SELECT COUNT(*), MAX(analysed_at), MAX(id), SUM(missing), "
                                          "MAX(mtime) FROM tracks")[0])
         similarity = self.similarity
-        with self._lock:
+        # Its own lock, not the engine's: building takes seconds for a big library, and every other
+        # engine call (the window's included) needs the engine's lock to reach the library.
+        with self._pool_lock:
             cached = self._playlist_pool
             if cached is None or cached[0] != stamp or cached[1] is not similarity:
                 sound = similarity.sound_space() if stamp[0] else None
-                cached = self._playlist_pool = (stamp, similarity, self._build_pool(sound))
+                # the tracks were just read with their ratings and predictions: no second read
+                self._playlist_pool = (stamp, similarity, self._build_pool(sound))
+                return self._playlist_pool[2]
             pool = cached[2]
             fresh = {r[0]: (r[1], r[2]) for r in self.library.query(
                 "SELECT t.id, r.value, p.prob FROM tracks t LEFT JOIN ratings r ON r.track_id=t.id "
@@ -41,6 +45,13 @@ class PlaylistsArea:
             for t in pool.tracks:
                 t["rating"], t["predicted_like"] = fresh.get(t["id"], (None, None))
         return pool
+
+    def prepare_playlists(self) -> int:
+        """Get the first playlist ready ahead of time: read the library's tracks and fit (or load
+        the saved) sound space now, in the caller's thread. The app calls this in a worker when the
+        library has loaded and after each analysis batch, so a click on "Make playlist" finds it
+        done. Returns how many tracks a playlist can choose from."""
+        return len(self.playlist_pool())
 
     def _build_pool(self, sound):
         import numpy as np

@@ -24,6 +24,7 @@ import numpy as np
 from musicrec_engine.errors import MusicRecError, UsageError
 from musicrec_engine.playlists import expr, order
 from musicrec_engine.search import encoding
+from musicrec_engine.taste.artists import primary_artist
 
 DEFAULT_GAP = 2
 
@@ -72,8 +73,13 @@ class Pool:
 
     def __post_init__(self):
         self.row_of = {t["id"]: i for i, t in enumerate(self.tracks)}
+        artists: dict[tuple, str | None] = {}  # a library has far fewer artists than tracks
         for t in self.tracks:  # what sequencing compares, computed once per pool
-            t.setdefault("_artist", _artist_key(t))
+            if "_artist" not in t:
+                who = (t.get("artist") or t.get("album_artist"), t.get("mb_artist_id"))
+                if who not in artists:
+                    artists[who] = primary_artist(*who)
+                t["_artist"] = artists[who] or f"#{t['id']}"
             t.setdefault("tempo", expr.number(t, "tempo"))
             t.setdefault("camelot", order.camelot(expr.number(t, "key"), expr.number(t, "mode")))
         self.columns = expr.Columns(self.tracks)  # what filters compare, kept with the pool
@@ -98,12 +104,6 @@ class Pool:
             return self.row_of[int(track_id)]
         except (KeyError, ValueError, TypeError):
             raise MusicRecError(f"track {track_id} is not a playable, analysed library track") from None
-
-
-def _artist_key(t: dict) -> str:
-    from musicrec_engine.taste.artists import primary_artist
-
-    return primary_artist(t.get("artist") or t.get("album_artist"), t.get("mb_artist_id")) or f"#{t['id']}"
 
 
 def _title(t: dict) -> str:

@@ -44,6 +44,23 @@ def sound_columns(names: list[str] | None, n: int) -> np.ndarray:
 MIN_TRACKS_TO_CENTRE = 10
 
 
+def whitening(z: np.ndarray, k: int, shrink: float) -> np.ndarray:
+    """(d, k): the top k principal directions of the centred z, each divided by the square root of
+    its variance plus `shrink` times the median of the k variances.
+
+    From the eigenvectors of the d x d Gram matrix z'z rather than an SVD of z itself: the same
+    directions and variances (the SVD's squared singular values) without the n x d left factor
+    the SVD also computes, several times faster for a 10,000-track library (tests compare the two).
+    A direction's sign may differ from the SVD's, which no cosine sees."""
+    # One BLAS thread: on a busy machine OpenBLAS's threads wait on each other, and this step for
+    # 10,000 tracks took several times longer with them than on one (docs/BENCHMARKS.md).
+    with threadpool_limits(limits=1, user_api="blas"):
+        w, v = np.linalg.eigh(z.T @ z)
+    top = np.argsort(w)[::-1][:k]
+    eig = np.clip(w[top], 0.0, None) / max(1, len(z) - 1)
+    return (v[:, top] / np.sqrt(eig + shrink * np.median(eig))).astype(np.float64)
+
+
 class SoundSpace:
     """z-score -> regularised PCA whitening -> unit length, fitted on the library's own tracks.
 
@@ -55,6 +72,16 @@ class SoundSpace:
         self.names = names
 
     def fit(self, x: np.ndarray) -> SoundSpace:
+        self._fit(x)
+        return self
+
+    def fit_transform(self, x: np.ndarray) -> np.ndarray:
+        """fit(x) then transform(x), with x z-scored once (for a 10,000-track library that took as
+        long as the rest of the transform)."""
+        return self._project(self._fit(x))
+
+    def _fit(self, x: np.ndarray) -> np.ndarray:
+        """Fit on x; returns x's z-scores (the columns used)."""
         x = np.asarray(x, np.float64)
         self.cols = sound_columns(self.names, x.shape[1])
         x = x[:, self.cols]
@@ -74,24 +101,35 @@ class SoundSpace:
         k = min(self.max_components, n // 3, z.shape[1])
         if k < 2 or n < MIN_TRACKS_TO_CENTRE:  # too few tracks to estimate a covariance
             self.proj = None
-            return self
-        # One BLAS thread: on a busy machine OpenBLAS's threads wait on each other, and this SVD of
-        # 10,000 tracks took several times longer with them than on one (docs/BENCHMARKS.md).
-        with threadpool_limits(limits=1, user_api="blas"):
-            _, s, vt = np.linalg.svd(z, full_matrices=False)
-        eig = (s[:k] ** 2) / max(1, n - 1)
-        self.proj = (vt[:k].T / np.sqrt(eig + self.shrink * np.median(eig))).astype(np.float64)
-        return self
+            return z
+        self.proj = whitening(z, k, self.shrink)
+        return z
 
     @property
     def dim(self) -> int:
         return int(self.cols.size)
 
     def transform(self, x: np.ndarray) -> np.ndarray:
-        z = (np.asarray(x, np.float64)[:, self.cols] - self.mean) / self.std
+        return self._project((np.asarray(x, np.float64)[:, self.cols] - self.mean) / self.std)
+
+    def _project(self, z: np.ndarray) -> np.ndarray:
         if self.proj is not None:
             z = z @ self.proj
         return encoding.normalise(np.nan_to_num(z).astype(np.float32))
+
+    def state(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """The fitted numbers as plain arrays (np.savez, read back without pickle by from_state)."""
+        return {f"{prefix}cols": self.cols, f"{prefix}mean": self.mean, f"{prefix}std": self.std,
+                f"{prefix}proj": self.proj if self.proj is not None else np.zeros((0, 0))}
+
+    @classmethod
+    def from_state(cls, arrays, prefix: str = "") -> SoundSpace:
+        space = cls()
+        space.cols = np.asarray(arrays[f"{prefix}cols"], bool)
+        space.mean, space.std = np.asarray(arrays[f"{prefix}mean"]), np.asarray(arrays[f"{prefix}std"])
+        proj = np.asarray(arrays[f"{prefix}proj"])
+        space.proj = proj if proj.size else None
+        return space
 
 
 class ListeningSpace:
@@ -104,6 +142,11 @@ class ListeningSpace:
 
     def fit(self, parts: Mapping[str, np.ndarray]) -> ListeningSpace:
         self.stats = {}
+        self._fit_embeddings(parts)
+        self.signal = SoundSpace(names=self.names).fit(signal_matrix(parts)) if self.share < 1 else None
+        return self
+
+    def _fit_embeddings(self, parts: Mapping[str, np.ndarray]) -> None:
         for p in LISTENING_PIPELINES:
             x = np.asarray(parts[p], np.float64)
             if len(x) < MIN_TRACKS_TO_CENTRE:
@@ -113,24 +156,48 @@ class ListeningSpace:
             else:
                 std = x.std(axis=0)
                 self.stats[p] = (x.mean(axis=0), np.where(std > 1e-9, std, 1.0))
-        self.signal = SoundSpace(names=self.names).fit(signal_matrix(parts)) if self.share < 1 else None
-        return self
+
+    def fit_transform(self, parts: Mapping[str, np.ndarray]) -> np.ndarray:
+        """fit(parts) then transform(parts), joining the signal features into one matrix once."""
+        self.stats = {}
+        self._fit_embeddings(parts)
+        if self.share >= 1:
+            self.signal = None
+            return self._join(parts, None)
+        self.signal = SoundSpace(names=self.names)
+        return self._join(parts, self.signal.fit_transform(signal_matrix(parts)))
 
     @property
     def dim(self) -> int:
         return int(self.signal.dim) if self.signal is not None else 0
 
     def transform(self, parts: Mapping[str, np.ndarray]) -> np.ndarray:
+        return self._join(parts, None if self.signal is None else self.signal.transform(signal_matrix(parts)))
+
+    def _join(self, parts: Mapping[str, np.ndarray], sig: np.ndarray | None) -> np.ndarray:
         blocks = []
         for p in LISTENING_PIPELINES:
             mean, std = self.stats[p]
             blocks.append(encoding.normalise(np.nan_to_num((np.asarray(parts[p], np.float64) - mean) / std)
                                              .astype(np.float32)))
         emb = encoding.normalise(np.hstack(blocks))
-        if self.signal is None:
+        if sig is None:
             return emb
-        sig = self.signal.transform(signal_matrix(parts))
         return encoding.normalise(np.hstack([np.sqrt(self.share) * emb, np.sqrt(1 - self.share) * sig]))
+
+    def state(self) -> dict[str, np.ndarray]:
+        out = {"share": np.array(self.share)}
+        for p in LISTENING_PIPELINES:
+            out[f"{p}/mean"], out[f"{p}/std"] = self.stats[p]
+        return {**out, **(self.signal.state("signal/") if self.signal is not None else {})}
+
+    @classmethod
+    def from_state(cls, arrays) -> ListeningSpace:
+        space = cls(share=float(arrays["share"]))
+        space.stats = {p: (np.asarray(arrays[f"{p}/mean"]), np.asarray(arrays[f"{p}/std"]))
+                       for p in LISTENING_PIPELINES}
+        space.signal = SoundSpace.from_state(arrays, "signal/") if "signal/cols" in arrays else None
+        return space
 
 
 def signal_matrix(parts: Mapping[str, np.ndarray]) -> np.ndarray:
