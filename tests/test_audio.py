@@ -48,6 +48,27 @@ def test_every_format_decodes_to_mono_22050(tmp_path, clip, ext):
     assert d.decoder == ("pyav" if ext in ("m4a", "opus") else "soundfile")  # FFmpeg reads Opus faster
 
 
+def test_both_decoders_mix_a_surround_file_to_the_same_mono(tmp_path, clip):
+    """FFmpeg's frames are mixed down in batches: a 6-channel 44.1 kHz file must come out as
+    the mean of its channels, the same samples libsndfile's path gives, to the last sample."""
+    from pathlib import Path
+
+    import soxr
+
+    base = soxr.resample(clip, 22050, 44100).astype(np.float32)
+    six = np.stack([base * g for g in (1.0, 0.5, -0.25, 0.8, 0.1, 0.0)], axis=1)
+    path = tmp_path / "surround.flac"
+    sf.write(path, six, 44100)
+    via_sf, _, _, channels, _ = audio._decode_soundfile(Path(path), 600.0)
+    via_av, _, _, channels_av, _ = audio._decode_pyav(Path(path), 600.0)
+    assert channels == channels_av == 6
+    assert via_av.shape == via_sf.shape
+    np.testing.assert_allclose(via_av, via_sf, rtol=0, atol=1e-6)
+    n = min(len(via_av), len(clip))
+    want = clip[:n] * np.float32(sum((1.0, 0.5, -0.25, 0.8, 0.1, 0.0)) / 6)
+    assert np.max(np.abs(via_av[100:n - 100] - want[100:n - 100])) < 2e-3  # the resampler's round trip
+
+
 def test_stereo_44k_is_resampled_and_mixed_to_mono(tmp_path, clip):
     import soxr
 

@@ -287,6 +287,26 @@ def _read_frames(av, container, stream, want: int, out: _Output, sr_in: int, sta
     # soundfile path (FFmpeg's own downmix weights channels differently), soxr changes the rate.
     planar = av.AudioResampler(format="fltp")
     rs = _stream_resampler(sr_in)
+    # Opus and AAC come in frames of 20-23 ms: a downmix and a resampler call per frame cost more
+    # than decoding them did. Frames are gathered into ~1 s batches (per channel, as decoded) and
+    # each batch is mixed down and resampled at once; soxr's stream gives the same samples.
+    pending: list[list[np.ndarray]] = []
+    batched = 0
+
+    def flush() -> None:
+        nonlocal batched
+        if not pending:
+            return
+        chans = [np.concatenate(c) if len(c) > 1 else c[0] for c in zip(*pending, strict=True)]
+        mono = chans[0].copy()
+        for c in chans[1:]:  # the channel sum in order, then / n: what mean(axis=0) gives
+            mono += c
+        if len(chans) > 1:
+            mono /= np.float32(len(chans))
+        out.add(rs.resample_chunk(mono) if rs else mono)
+        pending.clear()
+        batched = 0
+
     got = 0
     try:
         for frame in container.decode(stream):
@@ -294,16 +314,23 @@ def _read_frames(av, container, stream, want: int, out: _Output, sr_in: int, sta
             if start is not None and frame.time is not None and frame.time < start:
                 skip = int(round((start - frame.time) * sr_in))
             for pf in planar.resample(frame):
-                mono = pf.to_ndarray().mean(axis=0)[skip:][: want - got]
-                skip = max(0, skip - pf.samples)
-                got += len(mono)
-                out.add(rs.resample_chunk(mono) if rs else mono)
+                n = pf.samples
+                keep = max(0, min(n - skip, want - got))
+                if keep:
+                    # each plane holds at least n float32 samples (FFmpeg pads the line)
+                    pending.append([np.frombuffer(plane, np.float32, n)[skip:skip + keep] for plane in pf.planes])
+                    got += keep
+                    batched += keep
+                skip = max(0, skip - n)
+            if batched >= sr_in:
+                flush()
             if got >= want:
                 break
     except av.FFmpegError as e:
         if got == 0 and start is None:
             raise _Unsupported(str(e)) from None
         raise AudioError(f"the audio data is damaged after {(start or 0.0) + got / sr_in:.1f} s") from None
+    flush()
     if rs:
         out.add(rs.resample_chunk(np.zeros(0, np.float32), last=True))
     return got
