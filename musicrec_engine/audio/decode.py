@@ -192,6 +192,19 @@ def _decode_soundfile(path: Path, limit: float, plan: Plan | None = None):
     return out.result(), duration, declared_s, channels, []
 
 
+def _mix(channels: list[np.ndarray]) -> np.ndarray:
+    """The mean of equal-length float32 channels, rounded as numpy's mean over channels rounds:
+    a sum from +0.0 in channel order (so -0.0 samples come out +0.0), then / n. Column views
+    are fine: this runs at memory speed, where mean(axis=1) on interleaved frames took a third
+    of a FLAC's decoding time."""
+    mono = channels[0] + np.float32(0.0)
+    for c in channels[1:]:
+        mono += c
+    if len(channels) > 1:
+        mono /= np.float32(len(channels))
+    return mono
+
+
 def _read_blocks(f, want: int, block: int, out: _Output, sr_in: int, start: float) -> int:
     """Up to `want` frames from where `f` stands, block by block, as mono at SR into `out`;
     -> frames read. `start` (s) is only for the message when the data turns out damaged."""
@@ -205,7 +218,12 @@ def _read_blocks(f, want: int, block: int, out: _Output, sr_in: int, start: floa
             if not len(x):
                 break
             got += len(x)
-            mono = x.mean(axis=1) if x.shape[1] > 1 else x[:, 0]
+            if x.shape[1] == 1:
+                mono = x[:, 0]
+            elif x.shape[1] < 8:  # mean(axis=1) adds fewer than 8 values in order: the same sum, 20x faster
+                mono = _mix([x[:, c] for c in range(x.shape[1])])
+            else:  # numpy sums 8 or more in pairs: keep its rounding
+                mono = x.mean(axis=1)
             del x
             out.add(rs.resample_chunk(mono) if rs else mono)
     except (sf.LibsndfileError, RuntimeError) as e:
@@ -297,12 +315,7 @@ def _read_frames(av, container, stream, want: int, out: _Output, sr_in: int, sta
         nonlocal batched
         if not pending:
             return
-        chans = [np.concatenate(c) if len(c) > 1 else c[0] for c in zip(*pending, strict=True)]
-        mono = chans[0].copy()
-        for c in chans[1:]:  # the channel sum in order, then / n: what mean(axis=0) gives
-            mono += c
-        if len(chans) > 1:
-            mono /= np.float32(len(chans))
+        mono = _mix([np.concatenate(c) if len(c) > 1 else c[0] for c in zip(*pending, strict=True)])
         out.add(rs.resample_chunk(mono) if rs else mono)
         pending.clear()
         batched = 0
