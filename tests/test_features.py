@@ -168,6 +168,11 @@ def test_dsp_filter_banks_equal_librosa():
         same(dsp.mel_filters(sr=SR, n_fft=2048, n_mels=n_mels), librosa.filters.mel(sr=SR, n_fft=2048, n_mels=n_mels),
              f"mel {n_mels}")
     same(dsp.mel_frequencies(42, fmax=SR / 2), librosa.mel_frequencies(n_mels=42, fmax=SR / 2), "mel frequencies")
+    for n_mels in (40, 128, 256):
+        dense = np.zeros((n_mels, 1025), np.float32)
+        for m, (lo, hi, w) in enumerate(dsp.mel_filter_spans(sr=SR, n_fft=2048, n_mels=n_mels)):
+            dense[m, lo:hi] = w
+        assert np.array_equal(dense, dsp.mel_filters(sr=SR, n_fft=2048, n_mels=n_mels)), n_mels
     for tuning in (0.0, 0.33, -0.17):
         same(dsp.chroma_filters(sr=SR, n_fft=2048, tuning=tuning),
              librosa.filters.chroma(sr=SR, n_fft=2048, tuning=tuning), f"chroma tuning {tuning}")

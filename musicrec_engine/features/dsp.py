@@ -67,6 +67,21 @@ def mel_filters(*, sr: float, n_fft: int, n_mels: int = 128, fmin: float = 0.0, 
     return _mel_filters(float(sr), int(n_fft), int(n_mels), float(fmin), float(sr) / 2 if fmax is None else float(fmax))
 
 
+@lru_cache(maxsize=8)
+def mel_filter_spans(*, sr: float, n_fft: int, n_mels: int) -> tuple[tuple[int, int, np.ndarray], ...]:
+    """mel_filters as (first bin, end bin, weights) per band: each triangle covers a few bins, and
+    applying only those does a twentieth of the dense matrix product's arithmetic."""
+    fb = mel_filters(sr=sr, n_fft=n_fft, n_mels=n_mels)
+    spans = []
+    for row in fb:
+        nz = np.flatnonzero(row)
+        lo, hi = (int(nz[0]), int(nz[-1]) + 1) if len(nz) else (0, 0)
+        w = row[lo:hi].copy()
+        w.flags.writeable = False
+        spans.append((lo, hi, w))
+    return tuple(spans)
+
+
 def power_to_db(S: np.ndarray, *, ref: float = 1.0, amin: float = 1e-10, top_db: float | None = 80.0) -> np.ndarray:
     """10 log10(S / ref), floored at amin and at top_db below the peak (librosa.power_to_db)."""
     S = np.asarray(S)
@@ -251,10 +266,12 @@ def find_peaks(x: np.ndarray, *, height: float, distance: float = 1) -> np.ndarr
     if distance > 1 and len(peaks) > 1:
         gap = math.ceil(distance)
         keep = np.ones(len(peaks), bool)
-        for j in np.argsort(x[peaks])[::-1]:  # highest first, as scipy
+        # each peak's neighbourhood (closer than `gap`) as an index range, all found at once
+        lows = np.searchsorted(peaks, peaks - gap + 1).tolist()
+        highs = np.searchsorted(peaks, peaks + gap).tolist()
+        for j in np.argsort(x[peaks])[::-1].tolist():  # highest first, as scipy
             if keep[j]:
-                lo, hi = np.searchsorted(peaks, [peaks[j] - gap + 1, peaks[j] + gap])
-                keep[lo:hi] = False
+                keep[lows[j]:highs[j]] = False
                 keep[j] = True
         peaks = peaks[keep]
     return peaks

@@ -112,10 +112,16 @@ class Spectrum:
 
     def mel_bands(self, n_mels: int) -> np.ndarray:
         """A mel power spectrogram with `n_mels` bands, built block by block from the magnitude."""
-        fb = dsp.mel_filters(sr=self.sr, n_fft=self.n_fft, n_mels=n_mels)
+        spans = dsp.mel_filter_spans(sr=self.sr, n_fft=self.n_fft, n_mels=n_mels)
         out = np.empty((n_mels, self.n_frames), np.float32)
+        frames = self.magnitude.T
         for sl in self.blocks():
-            out[:, sl] = fb @ (self.magnitude[:, sl] ** 2)
+            power = frames[sl] ** 2
+            for m, (lo, hi, w) in enumerate(spans):  # each band over its own bins only
+                if hi > lo:
+                    np.matmul(power[:, lo:hi], w, out=out[m, sl])
+                else:
+                    out[m, sl] = 0.0
         return out
 
     @cached_property

@@ -19,6 +19,8 @@ a cheaper computation of the same quantity is used; each trade is stated where i
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from musicrec_engine.features import dsp
@@ -208,39 +210,45 @@ def _rhythm(spec: Spectrum) -> dict[str, float]:
     }
 
 
-def _shs_matrix(freqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate f0s and the (candidates x bins) weights summing each candidate's harmonics."""
+@lru_cache(maxsize=4)
+def _shs(n_bins: int, df: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate f0s, the bins any candidate's harmonics touch, and the (candidates x those bins)
+    weights summing each candidate's harmonics. The same for every file: built once."""
     cands = F0_MIN * 2 ** (np.arange(F0_OCTAVES * F0_STEPS_PER_OCTAVE + 1) / F0_STEPS_PER_OCTAVE)
-    df = freqs[1]
-    W = np.zeros((len(cands), len(freqs)), np.float32)
+    W = np.zeros((len(cands), n_bins), np.float32)
     for h in range(1, SHS_HARMONICS + 1):
         pos = cands * h / df  # fractional bin of harmonic h; split linearly between the two neighbours
         lo = np.floor(pos).astype(int)
         frac = pos - lo
-        ok = lo + 1 < len(freqs)
+        ok = lo + 1 < n_bins
         rows = np.nonzero(ok)[0]
         W[rows, lo[ok]] += SHS_DECAY ** (h - 1) * (1 - frac[ok])
         W[rows, lo[ok] + 1] += SHS_DECAY ** (h - 1) * frac[ok]
-    return cands, W
+    used = np.flatnonzero(W.any(axis=0))
+    Wu = np.ascontiguousarray(W[:, used])
+    for a in (cands, used, Wu):
+        a.flags.writeable = False
+    return cands, used, Wu
 
 
 def _harmonic(spec: Spectrum) -> dict:
     freqs = spec.freqs
-    cands, W = _shs_matrix(freqs)
-    used = W.any(axis=0)
-    Wu = W[:, used]
+    cands, used, Wu = _shs(len(freqs), float(freqs[1]))
+    frames_all = spec.magnitude.T  # frames x bins
     best, ratio, level = [], [], []
     for sl in spec.blocks():
-        S = spec.magnitude[:, sl][:, ::2]  # blocks start on even frames, so this is every 2nd frame
-        scores = Wu @ np.sqrt(S[used])  # compression keeps one loud partial from outvoting the series
+        S = frames_all[sl][::2]  # blocks start on even frames, so this is every 2nd frame
+        # compression keeps one loud partial from outvoting the series
+        scores = Wu @ np.sqrt(S[:, used].T)
         best.append(scores.argmax(axis=0))
-        ratio.append(scores.max(axis=0) / (np.median(scores, axis=0) + EPS))
-        level.append(S.sum(axis=0))
+        # the median over candidates on contiguous rows: numpy's SIMD selection applies there
+        ratio.append(scores.max(axis=0) / (np.median(np.ascontiguousarray(scores.T), axis=1) + EPS))
+        level.append(S.sum(axis=1))
     best, ratio, frame_level = np.concatenate(best), np.concatenate(ratio), np.concatenate(level)
     voiced = (ratio > VOICING_RATIO) & (frame_level > 1e-3 * (frame_level.max() + EPS))
     f0 = cands[best[voiced]]
     frames = np.arange(0, spec.n_frames, 2)[voiced]
-    parts = [_partials(spec.magnitude[:, frames[i:i + 2048]], f0[i:i + 2048], freqs[1])
+    parts = [_partials(frames_all[frames[i:i + 2048]], f0[i:i + 2048], freqs[1])
              for i in range(0, max(len(frames), 1), 2048)]
     tri = [np.concatenate([p[0][j] for p in parts]) for j in range(3)]
     inh = np.concatenate([p[1] for p in parts])
@@ -253,24 +261,25 @@ def _harmonic(spec: Spectrum) -> dict:
 
 
 def _partials(S: np.ndarray, f0: np.ndarray, df: float) -> tuple[list[np.ndarray], np.ndarray]:
-    """Tristimulus (Pollard & Jansson) and inharmonicity (as Essentia defines it) per voiced frame."""
-    if S.shape[1] == 0:
+    """Tristimulus (Pollard & Jansson) and inharmonicity (as Essentia defines it) per voiced frame.
+    S is frames x bins."""
+    if S.shape[0] == 0:
         return [np.zeros(0)] * 3, np.zeros(0)
-    n_bins, n = S.shape
-    cols = np.arange(n)
+    n, n_bins = S.shape
+    rows = np.arange(n)
     amps = np.zeros((N_PARTIALS, n))
     devs = np.zeros((N_PARTIALS, n))
-    logS = np.log(S + EPS)
     for h in range(1, N_PARTIALS + 1):
         centre = np.rint(h * f0 / df).astype(int)
-        win = np.clip(centre[None, :] + np.arange(-2, 3)[:, None], 1, n_bins - 2)
-        k = win[np.argmax(S[win, cols], axis=0), cols]  # strongest bin near the ideal partial
-        a, b, c = logS[k - 1, cols], logS[k, cols], logS[k + 1, cols]
+        win = np.clip(centre[:, None] + np.arange(-2, 3), 1, n_bins - 2)
+        k = win[rows, np.argmax(S[rows[:, None], win], axis=1)]  # strongest bin near the ideal partial
+        # logs of the three bins around the peak only (not of the whole spectrum)
+        a, b, c = (np.log(S[rows, k + d] + EPS) for d in (-1, 0, 1))
         denom = a - 2 * b + c
         # Parabolic peak position; clipped because a window-edge maximum is not a true peak.
         shift = np.clip(np.where(denom < 0, 0.5 * (a - c) / np.where(denom < 0, denom, -1), 0.0), -0.5, 0.5)
         inside = h * f0 < (n_bins - 3) * df
-        amps[h - 1] = np.where(inside, S[k, cols], 0.0)
+        amps[h - 1] = np.where(inside, S[rows, k], 0.0)
         devs[h - 1] = np.where(inside, np.abs((k + shift) * df - h * f0), 0.0)
     total = amps.sum(axis=0) + EPS
     tri = [amps[0] / total, amps[1:4].sum(axis=0) / total, amps[4:].sum(axis=0) / total]
