@@ -127,25 +127,49 @@ def _parabolic_shift(S: np.ndarray) -> np.ndarray:
     return shift
 
 
+def _band_peaks(S: np.ndarray, *, sr: float, fmin: float, fmax: float, threshold: float):
+    """(bin, frame) indices, frequencies and interpolated magnitudes of piptrack's peaks, row-major.
+
+    Only the bins from fmin to fmax (and one on either side, for the neighbours a peak and its
+    parabola look at) are computed: with the defaults that is a third of the spectrum, and
+    librosa's arithmetic there is reproduced step for step, so the values are its own."""
+    S = np.abs(S)
+    n_bins = S.shape[0]
+    n_fft = 2 * (n_bins - 1)
+    fmin, fmax = max(fmin, 0), min(fmax, float(sr) / 2)
+    fft_freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    band = np.flatnonzero((fmin <= fft_freqs) & (fft_freqs < fmax))
+    if len(band) == 0 or S.shape[1] == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return (empty, empty), np.zeros(0, S.dtype), np.zeros(0, S.dtype)
+    lo, hi = max(int(band[0]) - 1, 0), min(int(band[-1]) + 2, n_bins)  # the band and its neighbours
+    part = S[lo:hi]
+    floor = threshold * np.max(S, axis=0)[None, :]  # over all bins, as librosa
+    peaks = localmax(part * np.greater(part, floor), axis=0)
+    inside = np.zeros(len(part), bool)
+    inside[band - lo] = True
+    # Rows of `part` inside the band have both neighbours in it (or are the spectrum's own edge,
+    # where part's edge rules are the whole's), so localmax, np.gradient and the parabola give
+    # the values they give on the whole spectrum there.
+    rows, cols = np.nonzero(peaks & inside[:, None])
+    grad = np.gradient(part, axis=0) if len(part) > 1 else np.zeros_like(part)
+    shift = _parabolic_shift(part)
+    idx = (rows + lo, cols)
+    pitch = (idx[0] + shift[rows, cols]) * float(sr) / n_fft
+    mag = part[rows, cols] + 0.5 * grad[rows, cols] * shift[rows, cols]
+    return idx, pitch.astype(S.dtype), mag.astype(S.dtype)
+
+
 def piptrack(S: np.ndarray, *, sr: float, fmin: float = 150.0, fmax: float = 4000.0,
              threshold: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """Peak frequencies and interpolated magnitudes per bin and frame, zero elsewhere
     (librosa.piptrack(S=S) with its defaults)."""
     S = np.abs(S)
-    n_fft = 2 * (S.shape[0] - 1)
-    fmin, fmax = max(fmin, 0), min(fmax, float(sr) / 2)
-    fft_freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    avg = np.gradient(S, axis=0)
-    shift = _parabolic_shift(S)
-    dskew = 0.5 * avg * shift
+    idx, pitch, mag = _band_peaks(S, sr=sr, fmin=fmin, fmax=fmax, threshold=threshold)
     pitches = np.zeros_like(S)
     mags = np.zeros_like(S)
-    freq_mask = ((fmin <= fft_freqs) & (fft_freqs < fmax))[:, None]
-    floor = threshold * np.max(S, axis=0)[None, :]
-    above = np.greater(S, floor)
-    idx = np.nonzero(freq_mask & localmax(S * above, axis=0))
-    pitches[idx] = (idx[0] + shift[idx]) * float(sr) / n_fft
-    mags[idx] = S[idx] + dskew[idx]
+    pitches[idx] = pitch
+    mags[idx] = mag
     return pitches, mags
 
 
@@ -165,7 +189,8 @@ def pitch_tuning(frequencies, *, resolution: float = 0.01, bins_per_octave: int 
 
 def estimate_tuning(S: np.ndarray, *, sr: float, resolution: float = 0.01, bins_per_octave: int = 12) -> float:
     """Tuning from the stronger half of the spectral peaks (librosa.estimate_tuning(S=S))."""
-    pitch, mag = piptrack(S, sr=sr)
+    # piptrack's non-zero entries, without building its two full-size arrays
+    _, pitch, mag = _band_peaks(S, sr=sr, fmin=150.0, fmax=4000.0, threshold=0.1)
     pitch_mask = pitch > 0
     threshold = np.median(mag[pitch_mask]) if pitch_mask.any() else 0.0
     return pitch_tuning(pitch[(mag >= threshold) & pitch_mask], resolution=resolution,
