@@ -51,6 +51,34 @@ def test_the_first_playlist_is_prepared_in_the_background_once_the_library_loads
     assert win.playlists.tracks.count() == 30
 
 
+def test_tracks_to_discover_are_listed_by_name_in_whole_rows(win, qtbot, tmp_path):
+    from test_catalog import SPOTIFY_HEADER, spotify_row, write_csv
+
+    from musicrec_engine.library.catalogs import import_csv
+
+    import_csv(win.engine.library, write_csv(tmp_path / "c.csv", SPOTIFY_HEADER, [spotify_row(i) for i in range(40)]),
+               name="shop")
+    make_from_menu(win, qtbot, {"Song 1-0"})
+    found = win.playlists.discover
+    assert found.isVisible() and found.count() == 10
+    assert all(found.item(i).text().startswith("Artist ") and " – Song " in found.item(i).text()
+               and found.item(i).text().endswith("[shop]") for i in range(found.count()))
+    # the first rows in view whole, none cut in half at the bottom; the list scrolls for the rest
+    view = found.viewport().rect()
+    shown = [i for i in range(found.count()) if view.intersects(found.visualItemRect(found.item(i)))]
+    assert len(shown) >= 4 and all(view.contains(found.visualItemRect(found.item(i))) for i in shown)
+
+
+def test_sounds_similar_shows_every_result_in_whole_rows(win, qtbot):
+    """The Library's side panel scrolls as one: its "Sounds similar" list has no scroll bar of its own."""
+    select(win, {"Song 2-0"})
+    found = win.library.similar.list
+    qtbot.waitUntil(lambda: found.count() == 10, timeout=30000)
+    view = found.viewport().rect()
+    assert all(view.contains(found.visualItemRect(found.item(i))) for i in range(found.count()))
+    assert found.item(0).text().startswith("Song 2-")  # its own album sounds closest
+
+
 def test_make_edit_save_and_keep_a_playlist(win, qtbot):
     w, page = win, win.playlists
     make_from_menu(w, qtbot, {"Song 2-0"})

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.library_model import fmt_duration
-from app.widgets.styled import column, label, muted, row
+from app.widgets.styled import column, fit_rows, label, muted, row
 from app.widgets.transport import Transport
 
 KINDS = [("More like the selected tracks", "seeds"), ("Taste radio: what you are likely to like", "taste"),
          ("A path between two selected tracks", "path"), ("Tracks matching a filter", "filter")]
 ID_ROLE = Qt.ItemDataRole.UserRole
+DISCOVER_ROWS = 4  # catalog rows "to discover" in view; the list scrolls for the rest
 
 
 def fmt_total(seconds) -> str:
@@ -226,7 +227,6 @@ class PlaylistsPage(QWidget):
         self.discover_label = muted()
         self.discover = QListWidget()
         self.discover.setObjectName("discoverList")
-        self.discover.setMaximumHeight(110)
         self.discover.hide()
         v.addWidget(self.discover_label)
         v.addWidget(self.discover, 1)
@@ -275,10 +275,11 @@ class PlaylistsPage(QWidget):
         self._fill_tracks()
         self.discover.clear()
         for d in self.current["discover"]:
-            it = QListWidgetItem(f"{d.get('artist') or '?'} – {d.get('title') or '?'}   [{d.get('catalog')}]")
+            it = QListWidgetItem(f"{d.get('name') or d.get('title') or '?'}   [{d.get('catalog')}]")
             it.setToolTip("\n".join(d.get("why") or []))
             it.setFlags(Qt.ItemFlag.ItemIsEnabled)  # listed to look for; it cannot be played or added
             self.discover.addItem(it)
+        fit_rows(self.discover, DISCOVER_ROWS)
         self.discover.setVisible(bool(self.current["discover"]))
         self.discover_label.setText(
             "To discover — tracks in your imported catalogs that are not on this computer (hover for why):"

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QListWidget, QListWidgetItem
 
 from app.widgets.library_model import ID_ROLE
-from app.widgets.styled import column, label, muted
+from app.widgets.styled import column, fit_rows, label, muted
 
 HINT = "Select a track to find others that sound like it."
 
@@ -64,6 +64,8 @@ class SimilarPanel(QFrame):
             # item value back, and enough of those crash the interpreter.
             item.setData(ID_ROLE, int(r["id"]) if src in ("", "library") and r.get("id") is not None else -1)
             self.list.addItem(item)
+        # every result in whole rows: the side panel scrolls, not a second scroll bar inside it
+        fit_rows(self.list, self.list.count())
         self.show_note("" if results else "Nothing similar yet — add more music or import a catalog.")
 
     def _activated(self, item: QListWidgetItem) -> None:

@@ -4,7 +4,7 @@ margins and spacing given in the same call."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
 
 
 def label(text: str = "", role: str | None = None, wrap: bool = False) -> QLabel:
@@ -39,3 +39,12 @@ def _spaced(lay: QBoxLayout, margins, spacing) -> QBoxLayout:
     if spacing is not None:
         lay.setSpacing(spacing)
     return lay
+
+
+def fit_rows(lst: QListWidget, rows: int) -> None:
+    """Make a list as tall as `rows` whole rows (fewer when it has fewer): a row cut in half at
+    the bottom, with a scroll bar of its own inside a panel that scrolls, looked broken."""
+    n = min(rows, lst.count())
+    if n:
+        chrome = lst.height() - lst.viewport().height()  # frame and style sheet padding around the rows
+        lst.setFixedHeight(sum(lst.sizeHintForRow(i) for i in range(n)) + chrome)
