@@ -129,7 +129,7 @@ class PlaylistsArea:
         for sid in seed_ids[:3]:
             seed = self.library.track(sid)
             for r in self.similar(track_id=sid, top=k, source="catalog"):
-                why = f"like “{seed.get('title') or 'your seed'}” ({r['score']:.2f} in the attribute space)"
+                why = f"like “{seed.get('title') or 'your seed'}” (similarity {r['score']:.2f} by attributes such as tempo, energy and mood)"
                 if r["id"] not in best or r["score"] > best[r["id"]]["score"]:
                     best[r["id"]] = {"catalog_track_id": r["id"], "name": r["name"], "title": r["title"],
                                      "artist": r["artist"],

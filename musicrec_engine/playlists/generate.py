@@ -273,7 +273,8 @@ def from_seeds(pool: Pool, seed_ids: list[int], opts: Options) -> dict:
     why: dict[int, list[str]] = {rows[0]: ["the seed you chose"]}
     for r in order_rows[1:]:
         best = int(np.argmax(sims[r]))
-        why[r] = [f"sounds like {_title(pool.tracks[rows[best]])} ({sims[r, best]:.2f} in the {pool.space} space)"
+        by = "by sound" if pool.space == "sound" else "by attributes such as tempo, energy and mood"
+        why[r] = [f"sounds like {_title(pool.tracks[rows[best]])} (similarity {sims[r, best]:.2f} {by})"
                   + _close_in(pool, rows[best], r)]
     return _result("seeds", pool, order_rows, why, {r: rel[r] for r in order_rows}, opts, notes,
                    seeds=[int(s) for s in seed_ids])
