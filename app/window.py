@@ -4,6 +4,7 @@ here: the controllers own it and report by signals, in the GUI thread."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -296,4 +297,5 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Finishing background work…")
         if not self.workers.shutdown(15000):
             log.warning("background jobs were still running at exit")
+        gc.unfreeze()  # what the playlist preparation froze (PlaylistsController._prepare) is collectable again
         super().closeEvent(event)
