@@ -2,6 +2,7 @@
 over the same library in the same run (the reference).
 
     python benchmarks/bench_playlists.py [--tracks 10000] [--size 30] [--repeats 5]
+        [--cold-runs 5 [--against OLD_TREE]]
 
 The library is real (SQLite in a temporary data folder, made through Library.store_analysis) with
 generated feature vectors of the real shapes (MFCC-273 and the 235 statistical values) and
@@ -94,6 +95,10 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=30)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--svd-repeats", type=int, default=3, help="runs of each SVD variant (0: skip)")
+    ap.add_argument("--cold-runs", type=int, default=0,
+                    help="first playlists in fresh interpreters, CPU and wall seconds (0: skip)")
+    ap.add_argument("--against", metavar="TREE", help="with --cold-runs: also run another source tree's "
+                    "code (e.g. an older revision from `git archive`), alternating with this one")
     args = ap.parse_args()
     announce(args)
     import os
@@ -133,6 +138,8 @@ def main() -> int:
         print_times(f"{args.size}-track playlists from {len(ids)} tracks (median of {args.repeats}, warm)", "what",
                     rows, "reference: similar(top=N)", target=0.5)
         eng.close()
+        if args.cold_runs:
+            print_cold(cold_runs(home, args.cold_runs, args.against))
     if args.svd_repeats:
         d = 273 + 235
         print_times(f"The sound space's SVD, {args.tracks} x {d} (median of {args.svd_repeats}, alternating)",
@@ -141,6 +148,54 @@ def main() -> int:
                     f"{args.svd_repeats}, alternating)", "how", whitening_ways(args.tracks, d, args.svd_repeats),
                     "numpy SVD of the tracks (before)")
     return 0
+
+
+COLD_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from musicrec_engine.engine import Engine
+eng = Engine(Path(sys.argv[2]))
+if sys.argv[3] == "fit":  # as after an analysis: no saved sound space (older code never saves one)
+    for f in (eng.paths.data / "index").glob("sound-space*"):
+        f.unlink()
+seed = eng.library.query("SELECT id FROM tracks ORDER BY id LIMIT 1 OFFSET 17")[0][0]
+import musicrec_engine.playlists.generate, musicrec_engine.search.similarity  # imports are not timed
+t0, c0 = time.perf_counter(), time.process_time()
+eng.make_playlist("seeds", seeds=[seed], size=30)
+print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0}))
+"""
+
+
+def cold_runs(home: Path, runs: int, against: str | None) -> dict[str, list[dict]]:
+    """The first playlist of a fresh interpreter and engine, `runs` times per case, the cases
+    alternating: this tree with no saved sound space and with the one the run before saved, and
+    (with `against`) the other tree with none."""
+    import json
+    import os
+    import subprocess
+
+    here = str(Path(__file__).resolve().parents[1])
+    cases = [(f"{against} (other tree), nothing saved", against, "fit")] if against else []
+    cases += [("this tree, no saved sound space", here, "fit"), ("this tree, space saved by the run before", here,
+                                                                  "saved")]
+    out: dict[str, list[dict]] = {name: [] for name, _, _ in cases}
+    for _ in range(runs):
+        for name, tree, mode in cases:
+            r = subprocess.run([sys.executable, "-c", COLD_CHILD, tree, str(home), mode], capture_output=True,
+                               text=True, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+            out[name].append(json.loads(r.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def print_cold(runs: dict[str, list[dict]]) -> None:
+    n = len(next(iter(runs.values())))
+    print(f"\nFirst playlist of a fresh interpreter, 30 tracks (median [min, max] of {n}, cases alternating)\n")
+    print("| code | CPU seconds | wall seconds |\n|---|---:|---:|")
+    for name, rs in runs.items():
+        c, w = [r["cpu"] for r in rs], [r["wall"] for r in rs]
+        print(f"| {name} | {statistics.median(c):.2f} [{min(c):.2f}, {max(c):.2f}] | "
+              f"{statistics.median(w):.2f} [{min(w):.2f}, {max(w):.2f}] |")
 
 
 COLD_FIT = "first playlist of a fresh engine, sound space not fitted yet (after an analysis)"
