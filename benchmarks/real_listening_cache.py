@@ -76,11 +76,10 @@ def listen_outputs(dec, patch_counts: list[int]) -> dict:
     for n in patch_counts:
         t1 = time.process_time()
         x, starts = listening._patches(dec.y, dec.sr, n)
-        for m in listening.MODELS:
-            net = listening.load(m)
-            outs = [net(x[i:i + 1]) for i in range(len(x))]
-            out[f"p{n}_{m}_probs"] = np.concatenate([p for p, _ in outs]).astype(np.float32)
-            out[f"p{n}_{m}_emb"] = np.concatenate([e for _, e in outs]).astype(np.float32)
+        nets = {m: listening.load(m) for m in listening.MODELS}
+        for m, (probs, emb) in listening.patch_outputs(x, nets).items():  # as listening.listen runs them
+            out[f"p{n}_{m}_probs"] = probs.astype(np.float32)
+            out[f"p{n}_{m}_emb"] = emb.astype(np.float32)
         out[f"p{n}_starts"] = np.asarray(starts)
         out[f"t_listen_p{n}"] = time.process_time() - t1
     return out

@@ -15,8 +15,10 @@ bounded whatever its length. Only the audio under those patches is resampled and
 Weights ship in resources/models/musicnn/ (tools/musicnn/convert.py made them from musicnn's
 TensorFlow checkpoints); each file's sha256 is checked against manifest.json before loading, and
 nothing is ever downloaded. The models run on onnxruntime from ONNX exports of those weights
-(tools/musicnn/export_onnx.py; see `load`), or on the torch port when there is none; each model is
-loaded once per process. TensorFlow is never needed.
+(tools/musicnn/export_onnx.py; see `load`), whose two timbral convolutions, most of the
+arithmetic, run in 8-bit integers on inputs both models share (frontend.quantised_inputs); or on
+the float torch port when there is no export. Each model is loaded once per process. TensorFlow is
+never needed.
 """
 
 from __future__ import annotations
@@ -39,15 +41,16 @@ __all__ = ["MODELS", "MSD_TAGS", "MTT_TAGS", "TAGS", "DEFAULT_PATCHES", "EMBEDDI
            "WeightsError", "listen", "load", "schema", "patch_starts", "PATCH_FRAMES", "SR"]
 
 MODELS: tuple[str, ...] = ("msd", "mtt")
-# Patches per track. Each costs ~45 ms of one core per model; 4 patches of both models keep a
-# track under half a CPU-second (benchmarks/bench_listening.py) and sample its beginning, both
-# middle quarters and its end.
+# Patches per track. Each costs about 20 ms of one core per model with the 8-bit timbral
+# convolutions (35 ms in float32); 4 patches of both models cost about 0.17 CPU-s per track
+# (benchmarks/bench_listening_cost.py) and sample its beginning, both middle quarters and its end.
 DEFAULT_PATCHES = 4
 EMBEDDING_SIZE = 200
 # Bumped when the front-end or the way patches are chosen or averaged changes: with the weights'
 # hashes and the patch count it makes up the schema, so stored tags and embeddings computed
-# differently are never mixed.
-ALGORITHM = "musicnn-port/1"
+# differently are never mixed. 2: the timbral convolutions run in 8-bit integers
+# (frontend.quantised_inputs), which moves the outputs a little.
+ALGORITHM = "musicnn-port/2"
 
 
 def weights_dir() -> Path:
@@ -149,7 +152,9 @@ def load(model: str, folder: str | Path | None = None, backend: str | None = Non
 
 
 class OnnxNet:
-    """One model's ONNX export on onnxruntime, one thread, called like MusiCNN."""
+    """One model's ONNX export on onnxruntime, one thread, called like MusiCNN. Besides the
+    patches it takes their quantised columns (frontend.quantised_inputs); `run` takes them ready
+    made, so two models share one preparation."""
 
     def __init__(self, data: bytes):
         import onnxruntime as ort
@@ -157,10 +162,20 @@ class OnnxNet:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
+
+    def run(self, feed: dict[str, np.ndarray]):
+        tags, penultimate = self.session.run(None, {k: feed[k] for k in self.inputs})
+        return tags, penultimate
 
     def __call__(self, x):
-        tags, penultimate = self.session.run(None, {"patches": np.ascontiguousarray(x, dtype=np.float32)})
-        return tags, penultimate
+        return self.run(model_inputs(x))
+
+
+def model_inputs(x) -> dict[str, np.ndarray]:
+    """Everything the ONNX models take for (n, 187, 96) log-mel patches x."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    return {"patches": x, **frontend.quantised_inputs(x)}
 
 
 def _onnx(model: str, folder: Path, weights_sha256: str) -> OnnxNet | None:
@@ -194,7 +209,7 @@ def schema(models: tuple[str, ...] = MODELS, n_patches: int = DEFAULT_PATCHES,
            folder: str | Path | None = None) -> str:
     """Names what `listen` computes with these settings: algorithm, models with the first 12 hex
     digits of each weights file's sha256, and patch count, e.g.
-    'musicnn-port/1;msd=1a2b3c4d5e6f;mtt=...;patches=4'. Reads only the manifest."""
+    'musicnn-port/2;msd=1a2b3c4d5e6f;mtt=...;patches=4'. Reads only the manifest."""
     folder = Path(folder) if folder is not None else weights_dir()
     parts = [ALGORITHM, *(f"{m}={_entry(m, folder)['sha256'][:12]}" for m in models), f"patches={n_patches}"]
     return ";".join(parts)
@@ -267,10 +282,19 @@ def listen(signal, sr: int, *, n_patches: int = DEFAULT_PATCHES, models: tuple[s
     nets = {m: load(m, folder) for m in models}
     x, starts = _patches(y, int(sr), n_patches)
     tags, embeddings = {}, {}
-    for m, net in nets.items():
-        # one patch at a time: with one thread this is faster than a batch (cache-sized tensors)
-        outs = [net(x[i:i + 1]) for i in range(len(x))]
-        probs = np.concatenate([p for p, _ in outs]).mean(axis=0)
-        tags[m] = {t: float(p) for t, p in zip(TAGS[m], probs, strict=True)}
-        embeddings[m] = np.concatenate([e for _, e in outs]).mean(axis=0).astype(np.float32)
+    for m, (probs, emb) in patch_outputs(x, nets).items():
+        tags[m] = {t: float(p) for t, p in zip(TAGS[m], probs.mean(axis=0), strict=True)}
+        embeddings[m] = emb.mean(axis=0).astype(np.float32)
     return Listening(tags, embeddings, tuple(starts), schema(tuple(models), n_patches, folder))
+
+
+def patch_outputs(x: np.ndarray, nets: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """model -> (tag probabilities (n, 50), penultimate (n, 200)) of log-mel patches x, each patch
+    prepared once for all models; one patch per run: with one thread this is faster than a batch
+    (cache-sized tensors)."""
+    feeds = [model_inputs(x[i:i + 1]) for i in range(len(x))]
+    out = {}
+    for m, net in nets.items():
+        outs = [net.run(f) if isinstance(net, OnnxNet) else net(f["patches"]) for f in feeds]
+        out[m] = (np.concatenate([p for p, _ in outs]), np.concatenate([e for _, e in outs]))
+    return out

@@ -106,3 +106,42 @@ def patches(y: np.ndarray, n_patches: int) -> tuple[np.ndarray, list[int]]:
     for i, s in enumerate(starts):
         out[i] = log_compress(mel_frames(y, s, PATCH_FRAMES))
     return out, starts
+
+
+# The shipped models run their two timbral convolutions (7 frames x 38 or 67 mel bands, 204
+# filters each; four fifths of the network's arithmetic) in 8-bit integers: four times the
+# multiply-adds per instruction of float32 on current x86 CPUs. Their input is prepared here once
+# per patch and shared by both models: each patch quantised to 7-bit steps between its own minimum
+# and maximum, padded by 3 frames in time as the convolution pads, and unrolled into one row of
+# 7 x width values per output position ("im2col"), so the convolution is one integer matrix
+# product. The integers count from the middle of the patch's range (zero point 64), not from its
+# minimum: the filters' rounding errors then meet values centred on zero and mostly cancel, where
+# from the minimum they add up (three times the error at the convolution's output). 7 bits, not 8: CPUs without VNNI add pairs of 8-bit products in 16-bit registers, which
+# 8-bit inputs can overflow; with 7 bits the sums stay exact there too, so every CPU gives the same
+# numbers. tools/musicnn/export_onnx.py builds the graph that takes these inputs.
+TIMBRAL_TIME = 7
+TIMBRAL_PAD = 3
+QUANT_STEPS = 127
+QUANT_ZERO = 64
+
+
+def quantised_inputs(x: np.ndarray) -> dict[str, np.ndarray]:
+    """What the shipped ONNX models take besides the (n, 187, 96) log-mel patches themselves:
+    "scale" and "offset" (n, 1, 1) float32, patch = offset + scale * (q - 64) with q in 0..127,
+    and "cols38", "cols67": uint8 (n, 187 * (97 - width), 7 * width), row (t, f) holding
+    q[t+dt-3, f+df] (64, i.e. nothing, outside the patch) for dt < 7, df < width."""
+    from musicrec_engine.listening.network import TIMBRAL_WIDTHS
+
+    x = np.asarray(x, dtype=np.float32)
+    n = len(x)
+    lo = x.reshape(n, -1).min(axis=1)
+    span = x.reshape(n, -1).max(axis=1) - lo
+    scale = np.where(span > 0, span / QUANT_STEPS, 1.0).astype(np.float32)
+    q = np.full((n, x.shape[1] + 2 * TIMBRAL_PAD, x.shape[2]), QUANT_ZERO, np.uint8)
+    q[:, TIMBRAL_PAD:TIMBRAL_PAD + x.shape[1]] = np.rint((x - lo[:, None, None]) / scale[:, None, None])
+    offset = lo + QUANT_ZERO * scale
+    out = {"scale": scale.reshape(n, 1, 1), "offset": offset.astype(np.float32).reshape(n, 1, 1)}
+    for width in TIMBRAL_WIDTHS:
+        rows = np.lib.stride_tricks.sliding_window_view(q, (TIMBRAL_TIME, width), axis=(1, 2))
+        out[f"cols{width}"] = rows.reshape(n, -1, TIMBRAL_TIME * width)  # the one copy
+    return out
