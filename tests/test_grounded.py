@@ -115,9 +115,9 @@ def test_a_listening_model_that_will_not_load_costs_the_tags_not_the_file(tmp_pa
 
     broken = tmp_path / "musicnn"
     shutil.copytree(listening.weights_dir(), broken)
-    data = bytearray((broken / "mtt_musicnn.npz").read_bytes())
+    data = bytearray((broken / "mtt_musicnn.onnx").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (broken / "mtt_musicnn.npz").write_bytes(bytes(data))
+    (broken / "mtt_musicnn.onnx").write_bytes(bytes(data))
     monkeypatch.setattr(listening, "weights_dir", lambda: broken)
     monkeypatch.setenv("MUSICREC_LISTEN_PATCHES", "1")
     song = write(tmp_path / "song.wav", music(4.0, seed=3))

@@ -147,23 +147,23 @@ def weights_with_one_damaged(tmp_path, name: str):
 
 
 def test_damaged_or_missing_weights_give_one_clear_sentence(tmp_path):
-    folder = weights_with_one_damaged(tmp_path, "msd_musicnn.npz")
+    folder = weights_with_one_damaged(tmp_path, "msd_musicnn.onnx")
     with pytest.raises(listening.WeightsError, match="does not match its manifest") as e:
         listening.load("msd", folder)
     assert str(e.value).count(". ") == 0 and str(e.value).endswith(".")
     # The other model in that folder is still fine.
     assert listening.load("mtt", folder) is not None
 
-    (folder / "msd_musicnn.npz").unlink()
+    (folder / "msd_musicnn.onnx").unlink()
     with pytest.raises(listening.WeightsError, match="missing"):
         listening.listen(np.zeros(16000, np.float32), 16000, folder=folder)
 
-    # A file that matches its manifest but holds the wrong arrays is refused too.
-    np.savez(folder / "msd_musicnn.npz", w=np.zeros(3, np.float32))
+    # A file that matches its manifest but is no model onnxruntime can run is refused too.
+    (folder / "msd_musicnn.onnx").write_bytes(b"not an onnx model")
     manifest = json.loads((folder / "manifest.json").read_text())
     import hashlib
 
-    manifest["models"]["msd"]["sha256"] = hashlib.sha256((folder / "msd_musicnn.npz").read_bytes()).hexdigest()
+    manifest["models"]["msd"]["sha256"] = hashlib.sha256(b"not an onnx model").hexdigest()
     (folder / "manifest.json").write_text(json.dumps(manifest))
     other = tmp_path / "again"
     shutil.copytree(folder, other)  # a folder not seen before: its manifest is read afresh
@@ -182,6 +182,22 @@ def test_manifest_records_source_licence_and_vocabularies():
     assert tuple(manifest["models"]["msd"]["tags"]) == MSD_TAGS
     assert tuple(manifest["models"]["mtt"]["tags"]) == MTT_TAGS
     assert "tensorflow" not in sys.modules
+
+
+def test_the_weights_ship_once_as_onnx_and_the_float_weights_stay_with_the_tools():
+    """The bundle carries resources/ whole: only the ONNX models and the manifest are there. The
+    float weights the torch port and the export start from are the ones the manifest names."""
+    import hashlib
+
+    shipped = sorted(p.name for p in listening.weights_dir().iterdir())
+    assert shipped == ["manifest.json", "msd_musicnn.onnx", "mtt_musicnn.onnx"]
+    manifest = json.loads((listening.weights_dir() / "manifest.json").read_text())
+    for model in listening.MODELS:
+        entry = manifest["models"][model]
+        onnx_file = listening.weights_dir() / entry["file"]
+        assert hashlib.sha256(onnx_file.read_bytes()).hexdigest() == entry["sha256"]
+        weights = listening.dev_weights_dir() / entry["weights"]["file"]
+        assert hashlib.sha256(weights.read_bytes()).hexdigest() == entry["weights"]["sha256"]
 
 
 def test_listening_imports_neither_librosa_nor_tensorflow():

@@ -103,7 +103,7 @@ def test_self_test_names_the_reason_when_the_listening_model_cannot_load(tmp_pat
 
     broken = tmp_path / "musicnn"
     shutil.copytree(listening.weights_dir(), broken)
-    (broken / "msd_musicnn.npz").unlink()
+    (broken / "msd_musicnn.onnx").unlink()
     monkeypatch.setattr(listening, "weights_dir", lambda: broken)
     with pytest.raises(listening.WeightsError, match="MSD listening model .* is missing"):
         selftest.check_listening(selftest.Context(tmp_path))

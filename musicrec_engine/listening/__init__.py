@@ -12,13 +12,13 @@ The models see 3-second patches of a 16 kHz log-mel spectrogram; `listen` spread
 `n_patches` of them over the whole track (patch_starts) and averages, so the cost per track is
 bounded whatever its length. Only the audio under those patches is resampled and transformed.
 
-Weights ship in resources/models/musicnn/ (tools/musicnn/convert.py made them from musicnn's
-TensorFlow checkpoints); each file's sha256 is checked against manifest.json before loading, and
-nothing is ever downloaded. The models run on onnxruntime from ONNX exports of those weights
-(tools/musicnn/export_onnx.py; see `load`), whose two timbral convolutions, most of the
-arithmetic, run in 8-bit integers on inputs both models share (frontend.quantised_inputs); or on
-the float torch port when there is no export. Each model is loaded once per process. TensorFlow is
-never needed.
+The models ship in resources/models/musicnn/ as ONNX files, run by onnxruntime, with
+manifest.json (source, licence, vocabularies, each file's sha256, checked before loading; nothing
+is ever downloaded). tools/musicnn/convert.py made float weights from musicnn's TensorFlow
+checkpoints (kept with the tools, for the torch port that development and tests compare against);
+tools/musicnn/export_onnx.py made the ONNX models from them, with the two timbral convolutions,
+most of the arithmetic, in 8-bit integers on inputs both models share (frontend.quantised_inputs).
+Each model is loaded once per process. Neither TensorFlow nor torch is needed.
 """
 
 from __future__ import annotations
@@ -102,53 +102,79 @@ def _entry(model: str, folder: Path) -> dict:
                            "reinstall MusicRec.") from None
 
 
+def dev_weights_dir() -> Path:
+    """The converted float weights (.npz, written by tools/musicnn/convert.py) that the torch port
+    runs on: for development and tests only. The product ships only the ONNX models made from
+    them (the weights would otherwise ship twice), so a bundle has no torch port."""
+    return Path(__file__).resolve().parents[2] / "tools" / "musicnn" / "weights"
+
+
+def _read_checked(path: Path, sha256: str | None, model: str) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise WeightsError(f"The {model.upper()} listening model {path} is missing; reinstall MusicRec.") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise WeightsError(f"The {model.upper()} listening model {path} does not match its manifest "
+                           "(damaged or replaced); reinstall MusicRec.")
+    return data
+
+
 def load(model: str, folder: str | Path | None = None, backend: str | None = None):
     """The network for `model` ("msd" or "mtt"), loaded once per process and folder after its file's
     sha256 has been checked against the manifest. Called with a (batch, 187, 96) float32 array it
     returns numpy (tag probabilities, penultimate).
 
-    It runs on onnxruntime when the folder holds an ONNX export of these very weights (onnx.json,
-    written by tools/musicnn/export_onnx.py, which checks it against the torch port): importing
-    torch alone costs about 2 CPU-s, onnxruntime about 0.1 s, so the first file after a start is
-    analysed seconds sooner. Otherwise, or with backend="torch", it runs the torch port, with torch
-    set to one thread on first load: the analysis runs one process per core, and these small
-    convolutions gain little from more."""
+    It is the ONNX model the manifest names (tools/musicnn/export_onnx.py made it from the float
+    weights and checked it against the torch port), run by onnxruntime: importing torch alone
+    costs about 2 CPU-s, onnxruntime about 0.1 s, so the first file after a start is analysed
+    seconds sooner. backend="torch" gives the float torch port instead, on the weights in
+    dev_weights_dir() (checked against the manifest's "weights" entry), for development and tests;
+    torch is set to one thread on first load: the analysis runs one process per core, and these
+    small convolutions gain little from more."""
     folder = Path(folder) if folder is not None else weights_dir()
     key = (folder.resolve(), model, backend)
     with _lock:
         if key in _models:
             return _models[key]
         entry = _entry(model, folder)
-        path = folder / entry["file"]
-        try:
-            data = path.read_bytes()
-        except OSError:
-            raise WeightsError(f"The {model.upper()} listening model {path} is missing; reinstall MusicRec.") from None
-        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise WeightsError(f"The {model.upper()} listening model {path} does not match its manifest "
-                               "(damaged or replaced); reinstall MusicRec.")
-        import io
-
-        from musicrec_engine.listening.network import MusiCNN, check_arrays
-
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-            problem = check_arrays(arrays)
-            if problem:
-                raise ValueError(problem)
-        except (ValueError, OSError, KeyError) as e:
-            raise WeightsError(f"The {model.upper()} listening model {path} is unreadable ({e}); "
-                               "reinstall MusicRec.") from None
-        net = _onnx(model, folder, entry["sha256"]) if backend != "torch" else None
-        if net is None:
-            import torch
-
-            if not any(isinstance(m, MusiCNN) for m in _models.values()):
-                torch.set_num_threads(1)
-            net = MusiCNN(arrays)
+        if backend == "torch":
+            net = _torch_port(model, entry)
+        else:
+            path = folder / entry.get("file", "")
+            data = _read_checked(path, entry.get("sha256"), model)
+            try:
+                net = OnnxNet(data)
+            except ImportError:  # onnxruntime itself is missing: that message, not "damaged"
+                raise
+            except Exception as e:  # onnxruntime refuses the graph: a damaged file
+                raise WeightsError(f"The {model.upper()} listening model {path} is unreadable ({e}); "
+                                   "reinstall MusicRec.") from None
         _models[key] = net
         return net
+
+
+def _torch_port(model: str, entry: dict):
+    import io
+
+    import torch
+
+    from musicrec_engine.listening.network import MusiCNN, check_arrays
+
+    weights = entry.get("weights") or {}
+    path = dev_weights_dir() / weights.get("file", f"{model}_musicnn.npz")
+    data = _read_checked(path, weights.get("sha256"), model)
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        problem = check_arrays(arrays)
+        if problem:
+            raise ValueError(problem)
+    except (ValueError, OSError, KeyError) as e:
+        raise WeightsError(f"The {model.upper()} listening model {path} is unreadable ({e}).") from None
+    if not any(isinstance(m, MusiCNN) for m in _models.values()):
+        torch.set_num_threads(1)
+    return MusiCNN(arrays)
 
 
 class OnnxNet:
@@ -178,38 +204,12 @@ def model_inputs(x) -> dict[str, np.ndarray]:
     return {"patches": x, **frontend.quantised_inputs(x)}
 
 
-def _onnx(model: str, folder: Path, weights_sha256: str) -> OnnxNet | None:
-    """The ONNX export of exactly these weights, or None (no export, made from other weights, or
-    onnxruntime missing: the torch port serves). An export that does not match its checksum is
-    refused like altered weights."""
-    try:
-        entry = json.loads((folder / "onnx.json").read_text())["models"][model]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if entry.get("from_sha256") != weights_sha256:
-        return None
-    path = folder / entry["file"]
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-        raise WeightsError(f"The {model.upper()} listening model {path} does not match onnx.json "
-                           "(damaged or replaced); reinstall MusicRec.")
-    try:
-        return OnnxNet(data)
-    except ImportError:
-        return None
-    except Exception as e:  # onnxruntime refuses the graph: a damaged file
-        raise WeightsError(f"The {model.upper()} listening model {path} is unreadable ({e}); "
-                           "reinstall MusicRec.") from None
-
-
 def schema(models: tuple[str, ...] = MODELS, n_patches: int = DEFAULT_PATCHES,
            folder: str | Path | None = None) -> str:
     """Names what `listen` computes with these settings: algorithm, models with the first 12 hex
     digits of each weights file's sha256, and patch count, e.g.
-    'musicnn-port/2;msd=1a2b3c4d5e6f;mtt=...;patches=4'. Reads only the manifest."""
+    'musicnn-port/2;msd=1a2b3c4d5e6f;mtt=...;patches=4' (the shipped ONNX files' hashes). Reads only
+    the manifest."""
     folder = Path(folder) if folder is not None else weights_dir()
     parts = [ALGORITHM, *(f"{m}={_entry(m, folder)['sha256'][:12]}" for m in models), f"patches={n_patches}"]
     return ";".join(parts)

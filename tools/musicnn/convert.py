@@ -1,5 +1,6 @@
 """Convert musicnn 0.1.0's TensorFlow checkpoints (MSD_musicnn, MTT_musicnn) into the .npz weights
-the product loads, and record the original model's outputs as a test fixture. Dev-only.
+of the torch port, and record the original model's outputs as a test fixture. Dev-only; then run
+tools/musicnn/export_onnx.py, which makes the ONNX models the product ships from these weights.
 
 Run from the repository root with the dev environment (it needs librosa, a dev dependency, and
 network access to PyPI):
@@ -16,8 +17,9 @@ What it does:
 4. runs this file again inside the TF venv (`--tf-worker`): it builds musicnn's own graph
    (musicnn.models.define_model), restores each checkpoint, dumps the variables and runs the
    original model on those patches one at a time, as musicnn's extractor does;
-5. writes resources/models/musicnn/{msd,mtt}_musicnn.npz (torch layouts, byte-for-byte
-   reproducible), manifest.json (source, sha256 of each file, tags, licence) and
+5. writes tools/musicnn/weights/{msd,mtt}_musicnn.npz (torch layouts, byte-for-byte
+   reproducible; not shipped), resources/models/musicnn/manifest.json (source, licence, tags, the
+   sha256 of each weights file; export_onnx.py adds the shipped ONNX files) and
    tests/fixtures/musicnn_reference.npz (the original's tag probabilities and penultimate values
    per patch), then checks the torch port against them and prints the largest differences.
 
@@ -40,6 +42,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "resources" / "models" / "musicnn"
+WEIGHTS_DIR = ROOT / "tools" / "musicnn" / "weights"
 FIXTURE = ROOT / "tests" / "fixtures" / "musicnn_reference.npz"
 VERSION = "0.1.0"
 TF_REQUIREMENTS = ["tensorflow-cpu==2.21.*", "tf-keras"]
@@ -212,6 +215,7 @@ def main(argv=None) -> int:
     ref = dict(np.load(work / "tf_out.npz", allow_pickle=False))
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     manifest = {
         "name": "musicnn",
         "description": "MusiCNN music audio tagging models (Pons & Serra, Music Technology Group, "
@@ -238,10 +242,12 @@ def main(argv=None) -> int:
         problem = network.check_arrays(arrays)
         if problem:
             raise SystemExit(f"{ckpt}: {problem}")
-        path = OUT_DIR / f"{key}_musicnn.npz"
+        path = WEIGHTS_DIR / f"{key}_musicnn.npz"
         write_npz(path, arrays)
         manifest["models"][key] = {
-            "file": path.name, "checkpoint": ckpt, "sha256": sha256(path), "tags": list(labels),
+            "checkpoint": ckpt, "tags": list(labels),
+            "weights": {"file": path.name, "sha256": sha256(path), "folder": "tools/musicnn/weights",
+                        "note": "the converted float weights: development only, not shipped"},
             "from_tensorflow": {ours: name for name, (ours, _how) in tf_mapping().items()},
         }
         for name in clips:
@@ -253,14 +259,15 @@ def main(argv=None) -> int:
     fixture[f"input/{KEEP_INPUT}"] = inputs[f"clip/{KEEP_INPUT}"][0]
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     write_npz(FIXTURE, fixture, zipfile.ZIP_DEFLATED)
-    print(f"wrote {OUT_DIR}/ and {FIXTURE} ({FIXTURE.stat().st_size // 1024} KB)", file=sys.stderr)
+    print(f"wrote {WEIGHTS_DIR}/, {OUT_DIR}/manifest.json and {FIXTURE} ({FIXTURE.stat().st_size // 1024} KB); "
+          "now run tools/musicnn/export_onnx.py", file=sys.stderr)
 
     # The port against the original, on the original's own inputs and on the port's front-end.
     from musicrec_engine.listening import frontend
     from musicrec_engine.listening.network import MusiCNN
 
     for key in CHECKPOINTS:
-        model = MusiCNN(dict(np.load(OUT_DIR / f"{key}_musicnn.npz", allow_pickle=False)))
+        model = MusiCNN(dict(np.load(WEIGHTS_DIR / f"{key}_musicnn.npz", allow_pickle=False)))
         worst = {"tags": 0.0, "penultimate": 0.0, "tags (own mel)": 0.0, "penultimate (own mel)": 0.0}
         for name, y in clips.items():
             p, q = model(inputs[f"clip/{name}"])

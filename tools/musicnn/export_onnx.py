@@ -23,9 +23,10 @@ patch offset and the input batch norm's shift over the unpadded frames (constant
 it can be added after the maximum). It runs the result against the float torch port on the
 original model's recorded input, on generated music clips and on random patches, and refuses to
 write unless tag probabilities agree within TAG_TOLERANCE and the mean embeddings keep a cosine
-of at least COSINE_TOLERANCE. Then it writes {msd,mtt}_musicnn.onnx and onnx.json beside the
-weights: each file's sha256, the sha256 of the .npz it was made from (the product uses an ONNX
-file only for the weights it was made from) and the differences measured here.
+of at least COSINE_TOLERANCE. Then it writes {msd,mtt}_musicnn.onnx into resources/models/musicnn/
+and records in manifest.json each file's sha256 (which the product checks, and which names the
+stored results' schema) and the differences measured here. The float weights it starts from
+(tools/musicnn/weights/, checked against the manifest's "weights" entries) are not shipped.
 """
 
 from __future__ import annotations
@@ -199,9 +200,8 @@ def export(model: str, folder: Path) -> dict:
         raise SystemExit(f"{model}: the ONNX graph strays from the port ({found}); not written")
     name = f"{model}_musicnn.onnx"
     (folder / name).write_bytes(data)
-    entry = json.loads((folder / "manifest.json").read_text())["models"][model]
     print(f"{model}: {name} written; against the float port {found}")
-    return {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "from_sha256": entry["sha256"], **found}
+    return {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "onnx": {"format": FORMAT, **found}}
 
 
 def main() -> None:
@@ -210,10 +210,13 @@ def main() -> None:
     from musicrec_engine import listening
 
     folder = listening.weights_dir()
-    out = {"exported_with": {"torch": torch.__version__, "opset": OPSET, "tool": "tools/musicnn/export_onnx.py"},
-           "format": FORMAT, "models": {m: export(m, folder) for m in listening.MODELS}}
-    (folder / "onnx.json").write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {folder / 'onnx.json'}")
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for m in listening.MODELS:
+        manifest["models"][m].update(export(m, folder))
+    manifest["exported_with"] = {"torch": torch.__version__, "opset": OPSET, "tool": "tools/musicnn/export_onnx.py"}
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
