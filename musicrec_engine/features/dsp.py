@@ -7,7 +7,9 @@ the compiler; numba and llvmlite were also ~190 MB of the bundle. These function
 parameters, follow the same conventions and give the same values as the librosa calls they
 stand in for (tests/test_features.py compares each one with the installed librosa), so feature
 vectors, caches and trained models stay valid. Only the code paths the pipelines use are here:
-Slaney mel scale, slaney-normalised filters, power spectrograms as input.
+Slaney mel scale, slaney-normalised filters, power spectrograms as input. Two stand in for scipy
+instead: find_peaks (scipy.signal takes a second to import) and median_filter (scipy.ndimage's
+is slow to run), each tested against scipy likewise.
 """
 
 from __future__ import annotations

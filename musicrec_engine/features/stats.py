@@ -3,9 +3,9 @@
 Everything reads the shared Spectrum (one STFT). Where the audio recommender's straightforward code is slow,
 a cheaper computation of the same quantity is used; each trade is stated where it is made:
 
-- HPSS (librosa: median filters 31x31 on the full 1025-bin STFT, ~10 s for 4 min) runs here on a
-  128-band mel power spectrogram pooled to 93 ms frames, with 9-frame/9-band medians (about the
-  same 0.8 s time span). Only the harmonic-to-percussive energy ratio is used, and that ratio
+- HPSS (librosa: median filters 31x31 on the full 1025-bin STFT, ~10 s for 4 min) runs here on the
+  magnitudes below 5.5 kHz pooled to 21.5 Hz x 93 ms, with 9-frame/15-band medians (about the
+  same 0.8 s and 320 Hz spans; _hpss). Only the harmonic-to-percussive energy ratio is used, and that ratio
   depends on horizontal-vs-vertical structure, which survives the reduction; separated signals
   are never needed.
 - f0 (librosa pYIN: ~33 s for 4 min) is a subharmonic-summation estimate on the existing
