@@ -142,8 +142,6 @@ def instrument(clock: Clock) -> None:
 
 
 def child(paths: list[str]) -> dict:
-    import resource
-
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)  # as the pool's workers (analysis.pipeline._worker_init)
@@ -168,7 +166,15 @@ def child(paths: list[str]) -> dict:
             rows.append({"path": p, "ok": result.ok, "error": result.error, "duration": result.duration,
                          "analysed": result.analysed_seconds, "cpu": total, "stages": stages})
         cache.close()
-    return {"rows": rows, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"rows": rows, "peak_rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory. VmHWM, not ru_maxrss: Linux carries a child's
+    ru_maxrss over from the parent it was forked from, so a child started by a parent that has just
+    converted the files would report the parent's size."""
+    with open("/proc/self/status") as f:
+        return next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM")) / 1024
 
 
 # --- --accuracy: what reading segments costs against reading the whole track ------------------------
