@@ -233,21 +233,33 @@ def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
 
 
-def key_scores(spec: Spectrum) -> np.ndarray:
-    """24 summed z-scores (0..11 major, 12..23 minor): pitch classes, bass, chords, opening chord."""
-    vec, bass = track_chroma(spec), bass_chroma(spec)
-    scores = _z(_KEY_LL @ (vec / (vec.sum() + 1e-12)))
+def components(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray) -> np.ndarray:
+    """(3, 24) z-scored log-likelihoods of the pitch classes, the bass line and the chords
+    (0..11 major, 12..23 minor); a missing kind of evidence is all zeros."""
+    out = np.zeros((3, 24))
+    out[0] = _z(_KEY_LL @ (vec / (vec.sum() + 1e-12)))
     if bass.sum() > 0:
-        scores = scores + W_BASS * _z(_KEY_LL @ (bass / bass.sum()))
-    ch = chords(segment_chroma(spec))
+        out[1] = _z(_KEY_LL @ (bass / bass.sum()))
     if len(ch):
-        scores = scores + W_CHORDS * _z(_CHORD_LL[:, ch].mean(axis=1))
-        # The triad index is also the index of the key it is the tonic of.
-        for c in ch[:2]:
-            scores[c] += W_OPENING / 2
-        for c in ch[-2:]:
-            scores[c] += W_OPENING / 4
+        out[2] = _z(_CHORD_LL[:, ch].mean(axis=1))
+    return out
+
+
+def hand_scores(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray) -> np.ndarray:
+    """24 summed z-scores (0..11 major, 12..23 minor): pitch classes, bass, chords, opening chord."""
+    z = components(vec, bass, ch)
+    scores = z[0] + W_BASS * z[1] + W_CHORDS * z[2]
+    # The triad index is also the index of the key it is the tonic of.
+    for c in ch[:2]:
+        scores[c] += W_OPENING / 2
+    for c in ch[-2:]:
+        scores[c] += W_OPENING / 4
     return scores
+
+
+def key_scores(spec: Spectrum) -> np.ndarray:
+    """The hand-set method's 24 scores for a spectrum."""
+    return hand_scores(track_chroma(spec), bass_chroma(spec), chords(segment_chroma(spec)))
 
 
 def correlate(vec: np.ndarray, templates: np.ndarray = _TEMPLATES) -> np.ndarray:
@@ -300,11 +312,15 @@ def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
 
 
 def estimate(spec: Spectrum) -> KeyEstimate:
-    vec = track_chroma(spec)
+    return decide(track_chroma(spec), bass_chroma(spec), segment_chroma(spec), spec.duration)
+
+
+def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float) -> KeyEstimate:
+    """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds."""
     corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
     flat = flatness(vec) if vec.any() else 1.0
-    tonal = corr.max() >= MIN_CORRELATION and flat <= MAX_FLATNESS and spec.duration >= 1.0
-    scores = key_scores(spec) if tonal else corr
+    tonal = corr.max() >= MIN_CORRELATION and flat <= MAX_FLATNESS and duration >= 1.0
+    scores = hand_scores(vec, bass, chords(seg)) if tonal else corr
     best = neighbour_check(scores, vec) if tonal else int(np.argmax(scores))
     if best != int(np.argmax(scores)):
         scores = scores.copy()
