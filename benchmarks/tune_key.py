@@ -43,7 +43,8 @@ CACHE = Path("/work/tmp/keycache")
 def evidence(y: np.ndarray, channels: int) -> dict:
     spec = Spectrum(y)
     spec.extras["channels"] = channels
-    est = key_mod.estimate(spec)
+    est = key_mod.decide(key_mod.track_chroma(spec), key_mod.bass_chroma(spec), key_mod.segment_chroma(spec),
+                         spec.duration, learned=False)
     return {"vec": key_mod.track_chroma(spec), "bass": key_mod.bass_chroma(spec), "seg": key_mod.segment_chroma(spec),
             "duration": spec.duration, "est": [est.key, est.mode, est.confidence, est.mode_confidence]}
 
@@ -158,9 +159,19 @@ def fit(X: np.ndarray, y: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarra
     return W, b
 
 
-def learned_scores(F: Files, W, b, idx=None) -> np.ndarray:
-    idx = range(len(F)) if idx is None else idx
-    return np.array([kl.scores(F.X[i], W, b) for i in idx])
+def loso_scores(X: np.ndarray, y: np.ndarray, groups: np.ndarray, lam: float) -> np.ndarray:
+    """Learned scores of every file from weights fitted on the other groups only."""
+    S = np.zeros((len(X), 24))
+    for g in np.unique(groups):
+        tr, te = groups != g, groups == g
+        W, b = fit(X[tr], y[tr], lam)
+        S[te] = np.array([kl.scores(x, W, b) for x in X[te]])
+    return S
+
+
+def columns(blocks: list[str]) -> np.ndarray:
+    offs = np.cumsum([0, *kl.BLOCKS.values()])
+    return np.concatenate([np.arange(offs[i], offs[i + 1]) for i, n in enumerate(kl.BLOCKS) if n in blocks])
 
 
 def mirex_row(pred: int, truth: int) -> float:
@@ -190,14 +201,30 @@ def fmt(t: tuple[float, float, float]) -> str:
 def hand_predict(F: Files, idx) -> tuple[np.ndarray, np.ndarray]:
     out, conf = [], []
     for i in idx:
-        e = key_mod.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i])
+        e = key_mod.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i], learned=False)
         out.append(-1 if e.key < 0 else e.key + (0 if e.mode else 12))
-        conf.append(e.confidence)
+        srt = np.sort(e.scores)
+        conf.append(srt[-1] - srt[-2])
     return np.array(out), np.array(conf)
 
 
 def z24(s: np.ndarray) -> np.ndarray:
     return (s - s.mean(-1, keepdims=True)) / (s.std(-1, keepdims=True) + 1e-12)
+
+
+def calibrate(margin: np.ndarray, right: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """P(right | margin) by a logistic on the margin, fitted on the other groups (out of sample)."""
+    from sklearn.linear_model import LogisticRegression
+
+    out = np.zeros(len(margin))
+    for g in np.unique(groups):
+        tr = groups != g
+        if right[tr].min() == right[tr].max():
+            out[~tr] = right[tr][0]
+            continue
+        m = LogisticRegression(C=100.0).fit(margin[tr, None], right[tr])
+        out[~tr] = m.predict_proba(margin[~tr, None])[:, 1]
+    return out
 
 
 def reliability(conf: np.ndarray, right: np.ndarray) -> str:
@@ -216,39 +243,69 @@ def run_eval(args) -> None:
     truth = F.y
     all_idx = np.arange(len(F))
     hand, hand_conf = hand_predict(F, all_idx)
-    cached = np.array([int(m) for m in (parts and np.concatenate([p[0]["est"][:, 0] + np.where(p[0]["est"][:, 1] == 1, 0, 12) for p in parts]))])
+    est = np.concatenate([p[0]["est"] for p in parts])
+    cached = np.where(est[:, 0] < 0, -1, est[:, 0] + np.where(est[:, 1] == 1, 0, 12)).astype(int)
     print(f"hand method recomputed from the cache agrees with the cached answer on {np.mean(hand == cached):.3f} of files")
     methods: dict[str, np.ndarray] = {"hand": hand}
     confs: dict[str, np.ndarray] = {"hand": hand_conf}
-    lams = args.lam
+    X = F.X[:, :, columns(args.blocks)]
+    # Leave one seed out, or (--by-set) train on the composed pieces and score the chorales and back.
+    groups = np.array([m["set"] for m in F.meta]) if args.by_set else F.group
     ess = np.array([m["ess"][0] + (0 if m["ess"][1] == 1 else 12) if m["ess"][0] >= 0 else -1 for m in F.meta])
     has_ess = (ess >= 0) if (np.array([m["ess"][0] for m in F.meta]) != -2).all() else None
-    for lam in lams:
-        S = np.zeros((len(F), 24))
-        for g in np.unique(F.group):
-            tr, te = F.group != g, F.group == g
-            W, b = fit(F.X[tr], truth[tr], lam)
-            S[te] = learned_scores(F, W, b, np.nonzero(te)[0])
-        P = np.exp(S - S.max(1, keepdims=True))
-        P /= P.sum(1, keepdims=True)
-        methods[f"learned lam={lam}"] = S.argmax(1)
-        confs[f"learned lam={lam}"] = P.max(1)
-        Hs = np.array([key_mod.hand_scores(F.vec[i], F.bass[i], F.ch[i]) for i in all_idx])
+    tonal = hand >= 0
+    Hs = np.array([key_mod.hand_scores(F.vec[i], F.bass[i], F.ch[i]) for i in all_idx])
+
+    def add(name, scores, neighbour=False):
+        pred = scores.argmax(1)
+        if neighbour:
+            pred = np.array([key_mod.neighbour_check(sc, v) for sc, v in zip(scores, F.vec, strict=True)])
+        srt = np.sort(scores, 1)
+        methods[name] = np.where(tonal, pred, -1)
+        confs[name] = srt[:, -1] - srt[:, -2]
+
+    real_path = args.cache_dir / "real.npz"
+    R = Files([load(real_path)], ["real"]) if real_path.exists() else None
+    real_rows = []
+    if R is not None:
+        real_rows.append(("hand", hand_predict(R, range(len(R)))[0]))
+        HR = z24(np.array([key_mod.hand_scores(R.vec[i], R.bass[i], R.ch[i]) for i in range(len(R))]))
+        rtonal = real_rows[0][1] >= 0
+    for lam in args.lam:
+        if R is not None:
+            W, b = fit(X, truth, lam)
+            SR = np.array([kl.scores(x, W, b) for x in R.X[:, :, columns(args.blocks)]])
+            real_rows.append((f"learned lam={lam}", np.where(rtonal, SR.argmax(1), -1)))
+            for a in args.blend:
+                real_rows.append((f"blend lam={lam} a={a}", np.where(rtonal, (HR + a * z24(SR)).argmax(1), -1)))
+        S = loso_scores(X, truth, groups, lam)
+        add(f"learned lam={lam}", S)
+        if args.neighbour:
+            add(f"learned lam={lam} +nb", S, True)
         for a in args.blend:
             B = z24(Hs) + a * z24(S)
-            methods[f"blend lam={lam} a={a}"] = B.argmax(1)
-            srt = np.sort(B, 1)
-            confs[f"blend lam={lam} a={a}"] = np.clip(srt[:, -1] - srt[:, -2], 0, 1)
+            add(f"blend lam={lam} a={a}", B)
+            if args.neighbour:
+                add(f"blend lam={lam} a={a} +nb", B, True)
     if has_ess is not None:
         methods["Essentia"] = ess
         confs["Essentia"] = np.zeros(len(F))
+    if R is not None:
+        print("\nReal recordings, agreement with Essentia (weights fitted on all the given seeds):\n")
+        print("| method | n | key same | MIREX-weighted | mode same | a fourth above Essentia |")
+        print("|---|---|---|---|---|---|")
+        for name, pred in real_rows:
+            sel = (pred >= 0) & (R.y >= 0)
+            o = outcomes(pred[sel], R.y[sel])
+            up = sum((p < 12) == (t < 12) and (p - t) % 12 == 5 for p, t in zip(pred[sel], R.y[sel], strict=True))
+            print(f"| {name} | {sel.sum()} | {o['exact'].mean():.3f} | {o['mirex'].mean():.3f} | {o['mode'].mean():.3f} | {up} |")
     base = outcomes(hand, truth)
     print("\n| method | group | n | MIREX | mode | exact | MIREX - hand (paired) |")
     print("|---|---|---|---|---|---|---|")
     for name, pred in methods.items():
         o = outcomes(pred, truth)
-        for g in [*np.unique(F.group), "all"]:
-            sel = np.ones(len(F), bool) if g == "all" else F.group == g
+        for g in [*np.unique(groups), "all"]:
+            sel = np.ones(len(F), bool) if g == "all" else groups == g
             if g != "all" and not args.per_seed:
                 continue
             diff = boot(o["mirex"][sel] - base["mirex"][sel], F.piece[sel])
@@ -258,14 +315,45 @@ def run_eval(args) -> None:
     print()
     for name, pred in methods.items():
         right = (pred == truth).astype(float)
-        hi = confs[name] >= 0.8
+        cal = calibrate(confs[name], right, groups)
+        hi = cal >= 0.8
         kinds = {}
         for p, t in zip(pred, truth, strict=True):
             e = ba.key_error(p % 12 if p >= 0 else -1, int(p < 12), t % 12, int(t < 12))
             kinds[e or "right"] = kinds.get(e or "right", 0) + 1
-        print(f"{name}: conf>=0.8 right {right[hi].mean() if hi.any() else float('nan'):.3f} of {hi.sum()}; {kinds}")
+        print(f"{name}: calibrated conf>=0.8 right {right[hi].mean() if hi.any() else float('nan'):.3f} of {hi.sum()}; {kinds}")
         if args.reliability:
-            print("   ", reliability(confs[name], right))
+            print("   ", reliability(cal, right))
+
+
+def run_fit(args) -> None:
+    """Fit the shipped weights on every given seed; the confidence's logistic on the blended
+    score's margin is fitted on leave-one-seed-out scores, so it describes unseen files."""
+    from sklearn.linear_model import LogisticRegression
+
+    F = Files([load(args.cache_dir / f"tune-seed{s}.npz") for s in args.seeds], [str(s) for s in args.seeds])
+    cols = columns(args.blocks)
+    X, y = F.X[:, :, cols], F.y
+    Hs = z24(np.array([key_mod.hand_scores(F.vec[i], F.bass[i], F.ch[i]) for i in range(len(F))]))
+    S = loso_scores(X, y, F.group, args.lam)
+    B = args.hand_weight * Hs + args.blend * z24(S)
+    srt = np.sort(B, 1)
+    right = (B.argmax(1) == y).astype(int)
+    cal = LogisticRegression(C=100.0).fit((srt[:, -1] - srt[:, -2])[:, None], right)
+    W, b = fit(X, y, args.lam)
+    Wfull = np.zeros((2, F.X.shape[-1]))
+    Wfull[:, cols] = W
+    from benchmarks import provenance
+
+    out = {"about": "Key scorer weights (musicrec_engine/attributes/measured/key_learned.py), fitted by "
+                    "benchmarks/tune_key.py fit on the tuning part of the generated corpus",
+           "command": " ".join(sys.argv), "revision": provenance.revision(),
+           "seeds": args.seeds, "files": len(F), "lambda": args.lam, "blocks": list(kl.BLOCKS),
+           "hand_weight": args.hand_weight, "learned_weight": args.blend,
+           "calibration": [float(cal.intercept_[0]), float(cal.coef_[0, 0])],
+           "W": np.round(Wfull, 6).tolist(), "b": np.round(b, 6).tolist()}
+    args.out.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {args.out}: {len(F)} files; calibration {out['calibration']}")
 
 
 def main() -> None:
@@ -283,7 +371,18 @@ def main() -> None:
     e.add_argument("--lam", type=float, nargs="+", default=[0.01])
     e.add_argument("--blend", type=float, nargs="*", default=[1.0])
     e.add_argument("--per-seed", action="store_true")
+    e.add_argument("--neighbour", action="store_true", help="also each method with the neighbour check on top")
+    e.add_argument("--by-set", action="store_true", help="train on one set (composed / chorales), score the other")
+    e.add_argument("--blocks", nargs="+", default=list(kl.BLOCKS), choices=list(kl.BLOCKS))
     e.add_argument("--reliability", action="store_true")
+    f = sub.add_parser("fit")
+    f.add_argument("--seeds", type=int, nargs="+", required=True)
+    f.add_argument("--cache-dir", type=Path, default=CACHE)
+    f.add_argument("--lam", type=float, default=0.1)
+    f.add_argument("--blend", type=float, default=1.0, help="weight of the learned scores (z-scored)")
+    f.add_argument("--hand-weight", type=float, default=1.0, help="weight of the hand-set scores (z-scored)")
+    f.add_argument("--blocks", nargs="+", default=list(kl.BLOCKS), choices=list(kl.BLOCKS))
+    f.add_argument("--out", type=Path, default=ROOT / "resources" / "models" / "key_weights.json")
     args = ap.parse_args()
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     if args.cmd == "cache":
@@ -291,6 +390,8 @@ def main() -> None:
             cache_corpus(cdir, args.cache_dir, not args.no_essentia)
         if args.real:
             cache_real(args.cache_dir, args.real_packages)
+    elif args.cmd == "fit":
+        run_fit(args)
     else:
         run_eval(args)
 

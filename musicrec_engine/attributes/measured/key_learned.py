@@ -18,6 +18,7 @@ each key; its top value is the key confidence.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -65,14 +66,24 @@ def features(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray, hand: np.ndarray
     return np.concatenate([np.concatenate(rows, axis=0), hand.T], axis=1)
 
 
-@lru_cache(maxsize=1)
-def load_weights(path: Path = WEIGHTS_FILE) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """(W (2, D): major, minor; b (2,); temperature), or None when the file is missing."""
+@dataclass(frozen=True)
+class Model:
+    W: np.ndarray  # (2, D): major, minor
+    b: np.ndarray  # (2,)
+    hand_weight: float  # of the hand-set scores, z-scored over the 24 keys
+    learned_weight: float  # of these scores, z-scored
+    calibration: tuple[float, float]  # logistic on the blended scores' top-two margin
+
+
+@lru_cache(maxsize=4)
+def load_weights(path: Path = WEIGHTS_FILE) -> Model | None:
+    """The shipped weights, read once; None when the file is missing (the hand-set method alone)."""
     try:
         d = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
-    return np.asarray(d["W"], float), np.asarray(d["b"], float), float(d.get("temperature", 1.0))
+    return Model(np.asarray(d["W"], float), np.asarray(d["b"], float), float(d["hand_weight"]),
+                 float(d["learned_weight"]), tuple(d["calibration"]))
 
 
 def scores(F: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
