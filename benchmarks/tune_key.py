@@ -348,7 +348,7 @@ def run_fit(args) -> None:
     out = {"about": "Key scorer weights (musicrec_engine/attributes/measured/key_learned.py), fitted by "
                     "benchmarks/tune_key.py fit on the tuning part of the generated corpus",
            "command": " ".join(sys.argv), "revision": provenance.revision(),
-           "seeds": args.seeds, "files": len(F), "lambda": args.lam, "blocks": list(kl.BLOCKS),
+           "seeds": args.seeds, "files": len(F), "lambda": args.lam, "layout": kl.BLOCKS, "blocks_used": args.blocks,
            "hand_weight": args.hand_weight, "learned_weight": args.blend,
            "calibration": [float(cal.intercept_[0]), float(cal.coef_[0, 0])],
            "W": np.round(Wfull, 6).tolist(), "b": np.round(b, 6).tolist()}
