@@ -72,6 +72,14 @@ FLUX_COMPRESSION = 100.0
 FAMILY = (1 / 6, 1 / 4, 1 / 3, 1 / 2, 1.0, 2.0, 3.0, 4.0, 6.0)
 
 
+# The tatum (the fastest pulse the music plays) is the fastest level of the family whose odd
+# multiples carry at least this share of its even ones' autocorrelation: a pulse whose every
+# other beat is empty is only its parent's comb. A beat is at most TATUM_MAX tatums long
+# (eighths in 4/4, eighths of a 6/8 beat), so slower levels are half bars and bars.
+TATUM_RATIO = 0.3
+TATUM_MAX = 3.0
+
+
 @dataclass
 class TempoEstimate:
     bpm: float  # 0.0 when there is no pulse (silence, too short)
@@ -178,8 +186,9 @@ def too_slow(s: float) -> float:
     return float(np.clip((s - TOO_SLOW_LO) / (TOO_SLOW_HI - TOO_SLOW_LO), 0.0, 1.0))
 
 
-def levels(env: np.ndarray, fps: float, sal: np.ndarray) -> list[tuple[float, float, float]]:
-    """(bpm, score, salience) for each metrical level related to the strongest pulse."""
+def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray) -> list[tuple[float, float, float]]:
+    """(bpm, score, salience) for each metrical level related to the strongest pulse and no
+    slower than TATUM_MAX tatums (`ratio`: the comb's off-beat ratio, see combs())."""
     # The reference pulse is looked for at 60 BPM and up: a slow tempo's comb has few multiples
     # within MAX_LAG_S, all of which any faster pulse shares, so slow combs score high by accident.
     lo = int(np.searchsorted(GRID, REF_MIN_BPM))
@@ -192,10 +201,22 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray) -> list[tuple[float, fl
             slow_cache[key] = too_slow(subdivision(env, 60.0 * fps / bpm))
         return slow_cache[key]
 
-    out = []
+    # A bar whose downbeat is much stronger than its other beats (a kick or a bass note on the
+    # bar, a chord per bar, a sparse tune on the beats) passes the subdivision test, and so does
+    # every level between it and the beat: without this bound the bar won, a quarter of the tempo.
+    tatum = 0.0
+    for r in FAMILY:
+        b = ref * r
+        near = np.abs(GRID / b - 1) < 0.02
+        if not near.any():
+            continue
+        j = np.flatnonzero(near)[int(np.argmax(sal[near]))]
+        if sal[j] > 0 and ratio[j] >= TATUM_RATIO:
+            tatum = max(tatum, b)
+    out: list[tuple[float, float, float]] = []
     for r in FAMILY:
         bpm = ref * r
-        if not BEAT_RANGE[0] <= bpm <= BEAT_RANGE[1]:
+        if not BEAT_RANGE[0] <= bpm <= BEAT_RANGE[1] or bpm < tatum / TATUM_MAX * 0.98:
             continue
         near = np.abs(GRID / bpm - 1) < 0.02  # refine to the local salience peak
         j = np.flatnonzero(near)[int(np.argmax(sal[near]))] if near.any() else None
@@ -207,10 +228,14 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray) -> list[tuple[float, fl
     return out
 
 
-def by_pulse(spec: Spectrum) -> TempoEstimate:
+def by_pulse(spec: Spectrum, family: list[float] | None = None) -> TempoEstimate:
     """Step 4: the salient pulse whose off-beats are not weak, weighed by the prior.
 
-    Reads the plain (unbalanced) flux: all bands summed, detrended over one second.
+    Reads the plain (unbalanced) flux: all bands summed, detrended over one second. With
+    `family` (the metrical levels step 3 weighed), only tempi within 2 % of one of them are
+    considered: left free, the off-beat factor favoured a pulse of three per bar in 4/4 (three
+    quarters of the tempo: its odd multiples land on the strong bar lines as often as its even
+    ones, while the beat's odd multiples all miss them).
     """
     fps = spec.sr / spec.hop
     env = band_flux(spec).sum(axis=1)
@@ -219,6 +244,10 @@ def by_pulse(spec: Spectrum) -> TempoEstimate:
         env = env - np.convolve(env, np.ones(k) / k, mode="same")
     sal, ratio = combs(_acf(env), fps, GRID)
     sc = np.maximum(sal, 0) * prior(GRID, PULSE_PRIOR_CENTER) * np.minimum(1.0, ratio / OFFBEAT_MIN) ** OFFBEAT_POWER
+    if family:
+        kept = np.where(np.any(np.abs(GRID[:, None] / np.asarray(family)[None, :] - 1) < 0.02, axis=1), sc, 0.0)
+        if kept.max() > 0:
+            sc = kept
     i = int(np.argmax(sc))
     if sc[i] <= 0:
         return TempoEstimate(0.0, 0.0, [])
@@ -242,15 +271,15 @@ def estimate(spec: Spectrum) -> TempoEstimate:
     env = onset_envelope(spec)
     if len(env) < 4 or env.std() < 1e-8:
         return TempoEstimate(0.0, 0.0, [])
-    sal, _ = combs(_acf(env), fps, GRID)
+    sal, ratio = combs(_acf(env), fps, GRID)
     if sal.max() <= 0:
         return TempoEstimate(0.0, 0.0, [])
-    cands = sorted(levels(env, fps, sal), key=lambda c: -c[1])
+    cands = sorted(levels(env, fps, sal, ratio), key=lambda c: -c[1])
     if cands and cands[0][1] > 0:
         bpm, best, s = cands[0]
         runner = cands[1][1] if len(cands) > 1 else 0.0
         confidence = float(np.clip(s * 2.0, 0, 1) * (1.0 - runner / best))
         if confidence >= DECISIVE:
             return TempoEstimate(round(bpm, 2), confidence, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
-    guess = by_pulse(spec)
+    guess = by_pulse(spec, [b for b, _, _ in cands])
     return TempoEstimate(guess.bpm, guess.confidence * AMBIGUOUS_CONF, guess.candidates)
