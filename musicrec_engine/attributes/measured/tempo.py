@@ -8,7 +8,13 @@
 2. Pulse: the autocorrelation of that envelope, and for every tempo on a fine log grid the mean
    autocorrelation at the whole multiples of its period (a comb). Long lags pin the period to a
    fraction of a frame. The strongest pulse fixes the FAMILY of related levels (x1/4 .. x4, via
-   halves and thirds) but not which of them is the beat.
+   halves and thirds) but not which of them is the beat; pulses within REF_SHARE of it add
+   their families too, so a near tie between two readings (a 6/8 bar as two dotted quarters or
+   three quarters, a real mix whose comb is flat) does not decide alone. The TATUM is the
+   fastest level of the strongest pulse's family that is played (its odd multiples are not
+   empty); no level slower than three tatums is a candidate, since that is a half bar or a bar.
+   Without this bound a fast piece with a chord or kick per bar and a tune on the beats read as
+   its bar, a quarter of the tempo, with confidence near 1.
 3. Metrical level: the envelope is folded at each level's period (its average pattern over one
    beat). A level is TOO SLOW when onsets half-way or a third of the way through its beat are
    nearly as strong as those on it (the snare of a backbeat half-way through a "beat" twice as
@@ -21,7 +27,18 @@
    real mixes), the level comes from the pulse instead: the comb's salience times an off-beat
    factor (a pulse whose odd multiples are much weaker than its even ones is a subdivision)
    times a log-normal prior. Its confidence is scaled down by AMBIGUOUS_CONF, so a guess never
-   reads as sure. The prior acts only here.
+   reads as sure. The prior acts only here. The pulse method chooses only among the levels of
+   step 3: left free over all tempi, its off-beat factor favoured three pulses per 4/4 bar
+   (x3/4 of the tempo) whenever the downbeat was the strongest onset, since such a pulse's odd
+   multiples land on bar lines as often as its even ones. When two candidates a fifth apart (3:2)
+   could be the answer, their common parent's folded pattern decides between two and three
+   beats per bar (regroup()).
+
+What the choices rest on: the tuning part of the generated corpus (tools/corpus, seeds 0, 10-17)
+and the clips of tests/test_tempo_levels.py, which come from a synthesis of their own (sparse
+kits, oom-pah, strummed chords, shaker eighths; not the corpus generators). Figures, the command
+lines and what was tried and not kept: docs/BENCHMARKS.md, "Measured tempo, key, mode and
+loudness"; benchmarks/tune_tempo.py scores a change on cached onset evidence in seconds.
 """
 
 from __future__ import annotations
@@ -72,12 +89,21 @@ FLUX_COMPRESSION = 100.0
 FAMILY = (1 / 6, 1 / 4, 1 / 3, 1 / 2, 1.0, 2.0, 3.0, 4.0, 6.0)
 
 
+# Pulses whose comb salience is within this share of the strongest (at most REF_COUNT of them)
+# each bring their family of levels. 0.8 and 3: with the strongest pulse alone a near tie
+# picked a family that missed the beat on two real recordings (a Frets on Fire song charted at
+# 170 BPM read as 68, a Drascula track as 2/3 of its tempo).
+REF_SHARE = 0.8
+REF_COUNT = 3
 # The tatum (the fastest pulse the music plays) is the fastest level of the family whose odd
-# multiples carry at least this share of its even ones' autocorrelation: a pulse whose every
-# other beat is empty is only its parent's comb. A beat is at most TATUM_MAX tatums long
-# (eighths in 4/4, eighths of a 6/8 beat), so slower levels are half bars and bars.
+# multiples carry at least this share of its even ones' autocorrelation: a pulse that is only
+# its parent's comb has empty odd multiples (about 0), a played one carries most (0.5-1).
+# Any value in 0.2-0.4 gave the same results on the tuning part. A beat is at most TATUM_MAX
+# tatums long (eighths in 4/4, eighths of a 6/8 beat); slower levels are half bars and bars.
 TATUM_RATIO = 0.3
 TATUM_MAX = 3.0
+# Whether the pulse method's answer is regrouped when a level a fifth away fits the bar better.
+GROUPING = True
 
 
 @dataclass
@@ -192,7 +218,11 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray) -> l
     # The reference pulse is looked for at 60 BPM and up: a slow tempo's comb has few multiples
     # within MAX_LAG_S, all of which any faster pulse shares, so slow combs score high by accident.
     lo = int(np.searchsorted(GRID, REF_MIN_BPM))
-    ref = float(GRID[lo + int(np.argmax(sal[lo:]))])
+    tail = sal[lo:]
+    peaks = [i for i in range(1, len(tail) - 1) if tail[i] >= tail[i - 1] and tail[i] >= tail[i + 1]]
+    refs = sorted((i for i in peaks if tail[i] >= REF_SHARE * float(tail.max())), key=lambda i: -tail[i])
+    refs = [float(GRID[lo + i]) for i in refs[:REF_COUNT]] or [float(GRID[lo + int(np.argmax(tail))])]
+    ref = refs[0]
     slow_cache: dict[float, float] = {}
 
     def q(bpm: float) -> float:
@@ -214,7 +244,7 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray) -> l
         if sal[j] > 0 and ratio[j] >= TATUM_RATIO:
             tatum = max(tatum, b)
     out: list[tuple[float, float, float]] = []
-    for r in FAMILY:
+    for ref, r in ((ref, r) for ref in refs for r in FAMILY):
         bpm = ref * r
         if not BEAT_RANGE[0] <= bpm <= BEAT_RANGE[1] or bpm < tatum / TATUM_MAX * 0.98:
             continue
@@ -223,6 +253,8 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray) -> l
         if j is not None:
             bpm = float(GRID[j])
         s = float(sal[j]) if j is not None else 0.0
+        if any(abs(b / bpm - 1) < 0.02 for b, _, _ in out):
+            continue
         parent = min(q(bpm / 2), q(bpm / 3))  # a parent that is a valid beat makes this one its subdivision
         out.append((bpm, (1.0 - q(bpm)) * parent * float(prior(bpm)), s))
     return out
@@ -281,5 +313,30 @@ def estimate(spec: Spectrum) -> TempoEstimate:
         confidence = float(np.clip(s * 2.0, 0, 1) * (1.0 - runner / best))
         if confidence >= DECISIVE:
             return TempoEstimate(round(bpm, 2), confidence, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
-    guess = by_pulse(spec, [b for b, _, _ in cands])
-    return TempoEstimate(guess.bpm, guess.confidence * AMBIGUOUS_CONF, guess.candidates)
+    family = [b for b, _, _ in cands]
+    guess = by_pulse(spec, family)
+    bpm = regroup(env, fps, guess.bpm, family) if GROUPING and guess.bpm > 0 else guess.bpm
+    return TempoEstimate(round(bpm, 2), guess.confidence * AMBIGUOUS_CONF, guess.candidates)
+
+
+def duple(env: np.ndarray, fps: float, bar_bpm: float) -> bool:
+    """Whether the period at `bar_bpm` splits in two (onsets half-way stronger than at its thirds)."""
+    h = fold(env, 60.0 * fps / bar_bpm)
+    n = len(h)
+    phase = int(np.argmax(h))
+    return bool(h[(phase + n // 2) % n] >= 0.5 * (h[(phase + n // 3) % n] + h[(phase + 2 * n // 3) % n]))
+
+
+def regroup(env: np.ndarray, fps: float, bpm: float, family: list[float]) -> float:
+    """Two levels a fifth apart (3:2) share a parent, which the one groups in three and the other
+    in two: a 6/8 bar is two dotted quarters or, read wrongly, three quarters. The parent's folded
+    pattern says which, and the level that fits it is taken when it is among the candidates."""
+    def member(b: float) -> float | None:
+        return next((f for f in family if abs(f / b - 1) < 0.02), None)
+
+    up, down = member(bpm * 1.5), member(bpm / 1.5)
+    if down is not None and duple(env, fps, bpm / 3):
+        return down
+    if up is not None and not duple(env, fps, bpm / 2):
+        return up
+    return bpm
