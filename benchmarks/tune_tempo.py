@@ -40,22 +40,6 @@ FINE_EDGES_HZ = (0.0, 60.0, 100.0, 150.0, 200.0, 300.0, 450.0, 700.0, 1000.0, 14
 REAL_PACKAGES = ["asc-music", "drascula-music", "fretsonfire-songs-muldjord", "fretsonfire-songs-sectoid"]
 
 
-def fine_flux(spec: Spectrum) -> np.ndarray:
-    """Positive log-magnitude flux per fine band (frames x bands), as tempo.band_flux computes it."""
-    frames = spec.magnitude.T
-    top = min(frames.shape[1], int(FINE_EDGES_HZ[-1] * spec.n_fft / spec.sr) + 1)
-    starts = [int(e * spec.n_fft / spec.sr) for e in FINE_EDGES_HZ[:-1]]
-    scale = np.float32(tempo.FLUX_COMPRESSION / (float(frames[:, :top].max()) + 1e-12))
-    flux = np.zeros((frames.shape[0], len(starts)), np.float64)
-    for i in range(1, frames.shape[0], tempo.FLUX_BLOCK):
-        block = frames[i - 1:i + tempo.FLUX_BLOCK, :top] * scale
-        np.log1p(block, out=block)
-        d = np.diff(block, axis=0)
-        np.maximum(d, 0, out=d)
-        flux[i:i + len(d)] = np.add.reduceat(d, starts, axis=1, dtype=np.float64)
-    return flux
-
-
 class CachedSpectrum:
     """What tempo.estimate reads of a Spectrum, rebuilt from the cache."""
 
@@ -77,7 +61,7 @@ class CachedSpectrum:
 
 def store(spec: Spectrum, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, flux=fine_flux(spec).astype(np.float32), chroma=spec.chroma.astype(np.float16),
+    np.savez(out, flux=tempo.flux_in_bands(spec, FINE_EDGES_HZ).astype(np.float32), chroma=spec.chroma.astype(np.float16),
              sr=spec.sr, hop=spec.hop, n_fft=spec.n_fft, duration=spec.duration)
 
 

@@ -114,17 +114,22 @@ class TempoEstimate:
 
 
 def band_flux(spec: Spectrum) -> np.ndarray:
-    """Spectral flux of the log magnitude per band, frames x 3 (cached in spec.extras).
+    """Spectral flux of the log magnitude per band, frames x 3 (cached in spec.extras)."""
+    cached = spec.extras.get("tempo.band_flux")
+    if cached is None:
+        cached = spec.extras["tempo.band_flux"] = flux_in_bands(spec, BAND_EDGES_HZ)
+    return cached
+
+
+def flux_in_bands(spec: Spectrum, edges_hz: tuple[float, ...]) -> np.ndarray:
+    """Positive log-magnitude flux summed per band between `edges_hz` (frames x bands).
 
     Worked through in blocks of frames (each with the frame before it), so a 10-minute track
     never needs a full-size log spectrogram next to the shared one.
     """
-    cached = spec.extras.get("tempo.band_flux")
-    if cached is not None:
-        return cached
     frames = spec.magnitude.T  # frames x bins; contiguous with the shared frame-major storage
-    top = min(frames.shape[1], int(FLUX_MAX_HZ * spec.n_fft / spec.sr) + 1)
-    starts = [int(e * spec.n_fft / spec.sr) for e in BAND_EDGES_HZ[:-1]]
+    top = min(frames.shape[1], int(edges_hz[-1] * spec.n_fft / spec.sr) + 1)
+    starts = [int(e * spec.n_fft / spec.sr) for e in edges_hz[:-1]]
     scale = np.float32(FLUX_COMPRESSION / (float(frames[:, :top].max()) + 1e-12))
     flux = np.zeros((frames.shape[0], len(starts)), np.float64)
     for i in range(1, frames.shape[0], FLUX_BLOCK):
@@ -133,7 +138,6 @@ def band_flux(spec: Spectrum) -> np.ndarray:
         d = np.diff(block, axis=0)
         np.maximum(d, 0, out=d)
         flux[i:i + len(d)] = np.add.reduceat(d, starts, axis=1, dtype=np.float64)
-    spec.extras["tempo.band_flux"] = flux
     return flux
 
 
