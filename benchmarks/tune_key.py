@@ -339,7 +339,21 @@ def run_fit(args) -> None:
     B = args.hand_weight * Hs + args.blend * z24(S)
     srt = np.sort(B, 1)
     right = (B.argmax(1) == y).astype(int)
-    cal = LogisticRegression(C=100.0).fit((srt[:, -1] - srt[:, -2])[:, None], right)
+    margin = srt[:, -1] - srt[:, -2]
+    cal = LogisticRegression(C=100.0).fit(margin[:, None], right)
+    c0, c1 = float(cal.intercept_[0]), float(cal.coef_[0, 0])
+    # Conservative for music unlike the tuning corpus: the old confidence's files at >= 0.8 were
+    # right 97 % of the time on the tuning part but 89.7 % on a held-out seed, so the margin at
+    # which confidence reaches 0.8 is moved up until the tuning files above it are right
+    # --strict-at-08 of the time (leave-one-seed-out answers).
+    order = np.argsort(-margin)
+    acc_above = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    ok = np.nonzero(acc_above >= args.strict_at_08)[0]
+    m_star = margin[order][ok[-1]] if len(ok) else margin.max()
+    c0 = min(c0, float(np.log(0.8 / 0.2) - c1 * m_star))
+    conf = 1 / (1 + np.exp(-(c0 + c1 * margin)))
+    print(f"calibration: margin {m_star:.3f} -> 0.8; files at >= 0.8: {(conf >= 0.8).sum()} of {len(conf)}, "
+          f"right {right[conf >= 0.8].mean():.3f}; " + reliability(conf, right.astype(float)))
     W, b = fit(X, y, args.lam)
     Wfull = np.zeros((2, F.X.shape[-1]))
     Wfull[:, cols] = W
@@ -350,7 +364,7 @@ def run_fit(args) -> None:
            "command": " ".join(sys.argv), "revision": provenance.revision(),
            "seeds": args.seeds, "files": len(F), "lambda": args.lam, "layout": kl.BLOCKS, "blocks_used": args.blocks,
            "hand_weight": args.hand_weight, "learned_weight": args.blend,
-           "calibration": [float(cal.intercept_[0]), float(cal.coef_[0, 0])],
+           "calibration": [c0, c1],
            "W": np.round(Wfull, 6).tolist(), "b": np.round(b, 6).tolist()}
     args.out.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {args.out}: {len(F)} files; calibration {out['calibration']}")
@@ -382,6 +396,8 @@ def main() -> None:
     f.add_argument("--blend", type=float, default=1.0, help="weight of the learned scores (z-scored)")
     f.add_argument("--hand-weight", type=float, default=1.0, help="weight of the hand-set scores (z-scored)")
     f.add_argument("--blocks", nargs="+", default=list(kl.BLOCKS), choices=list(kl.BLOCKS))
+    f.add_argument("--strict-at-08", type=float, default=0.97,
+                   help="accuracy the tuning files at confidence >= 0.8 must reach (leave-one-seed-out)")
     f.add_argument("--out", type=Path, default=ROOT / "resources" / "models" / "key_weights.json")
     args = ap.parse_args()
     args.cache_dir.mkdir(parents=True, exist_ok=True)
