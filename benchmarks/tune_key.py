@@ -2,20 +2,25 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/tune_key.py cache --corpus /work/corpora/tune-seed0 [...] \
         [--real --real-packages asc-music drascula-music fretsonfire-songs-muldjord fretsonfire-songs-sectoid]
-    PYTHONPATH=. .venv/bin/python benchmarks/tune_key.py eval --seeds 0 10 11 20 21 ...
+    PYTHONPATH=. .venv/bin/python benchmarks/tune_key.py eval --seeds 0 10 11 20 21 ... [--by-set] [--blocks ...]
+    PYTHONPATH=. .venv/bin/python benchmarks/tune_key.py fit --seeds 0 10 11 20 21 ...  # writes the shipped weights
 
 `cache` decodes every file of the given TUNING corpora (never a held-out one: the harness refuses
 a directory whose name says heldout), computes the shared spectrum once and stores, per file, the
 evidence the key method reads — the track's pitch-class distribution, the bass line's, the
-half-second segment chroma (from which chords are picked) — plus the shipped method's answer
+half-second segment chroma (from which chords are picked) — plus the hand-set method's answer
 and Essentia's (KeyExtractor, EDMA profile, on the same samples at 44.1 kHz). The cache is an .npz
 of floats and ints per corpus (no pickle) under --cache-dir.
 
-`eval` compares, on exactly the same files: the shipped method (recomputed from the cached
+`eval` compares, on exactly the same files: the hand-set method (recomputed from the cached
 evidence, so a change to its constants shows at once), the learned scorer with LEAVE-ONE-SEED-OUT
 training (each seed is scored by weights fitted on all the others), and a blend of the two; with
 95 % bootstrap intervals that resample pieces, paired differences, the confidence reliability,
-and the agreement with Essentia on the cached real recordings.
+and the agreement with Essentia on the cached real recordings. `--by-set` trains on one set
+(composed pieces or chorales) and scores the other: a change of style.
+
+`fit` fits the weights on every given seed and writes resources/models/key_weights.json, with the
+confidence's logistic fitted on leave-one-seed-out margins (docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations

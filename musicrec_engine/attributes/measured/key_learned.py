@@ -11,8 +11,11 @@ on a piece is the same as training on all its transpositions.
 
 The weights are a multinomial logistic regression over the 24 keys, fitted by
 benchmarks/tune_key.py on the tuning part of the generated corpus and written to
-resources/models/key_weights.json (floats only). The softmax of the scores is the probability of
-each key; its top value is the key confidence.
+resources/models/key_weights.json (floats only). The opening, closing and cadence blocks are
+computed for the dev harness's comparisons but carry zero weight in the shipped file: they helped
+on the tuning seeds, yet what a piece opens and closes on is a habit of the generator that wrote
+it. key.py blends these scores with the hand-set ones and turns the blended margin into the key
+confidence (docs/BENCHMARKS.md, "The learned key scorer").
 """
 
 from __future__ import annotations
@@ -90,7 +93,3 @@ def scores(F: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """24 scores (0..11 major, 12..23 minor)."""
     return np.r_[F[:12] @ W[0] + b[0], F[12:] @ W[1] + b[1]]
 
-
-def softmax(s: np.ndarray) -> np.ndarray:
-    e = np.exp(s - s.max())
-    return e / e.sum()
