@@ -5,13 +5,15 @@ from cached per-file onset evidence, so a change to the metrical-level logic is 
     PYTHONPATH=. .venv/bin/python benchmarks/tune_tempo.py cache-real
     PYTHONPATH=. .venv/bin/python benchmarks/tune_tempo.py score --root /work/corpora --tune-seed 0 10 11 [--real] [--misses]
         [--set TATUM_MAX=99 ...]
+    PYTHONPATH=. .venv/bin/python benchmarks/tune_tempo.py clips [--set ...]
 
 `cache` decodes every file once and stores, per file, the positive spectral flux summed over fine
 frequency bands (every edge of tempo.BAND_EDGES_HZ is one of FINE_EDGES_HZ, so the method's bands are
 exact sums of them) and the shared chroma, in CACHE/<corpus>/<file>.npz. `score` feeds those to
 tempo.estimate through a stand-in for the Spectrum and prints Accuracy1 / Accuracy2 with 95 %
 intervals that resample pieces (as benchmarks/bench_attributes.py does), the tempo confidence's
-reliability, Accuracy2 by condition, and with --misses every file beyond Accuracy2.
+reliability, Accuracy2 by condition, and with --misses every file beyond Accuracy2. `clips` scores
+grids of the generated clips of tests/test_tempo_levels.py.
 Only the TUNING part (`--part tune` seeds) is read; the held-out part never is.
 The numbers for docs/BENCHMARKS.md come from bench_attributes.py, which decodes the files itself.
 """
@@ -192,9 +194,38 @@ def score(root: Path, seeds: list[int], real: bool, misses: bool) -> None:
             print("\n".join(lines))
 
 
+def clips() -> None:
+    """Accuracy on the clips of tests/test_tempo_levels.py (their own synthesis, not the corpus
+    generators) over a grid: tempi x metres x kits x accompaniments, 12 s each."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_tempo_levels import clip
+
+    grids = {
+        "fast 4/4": [(b, "4/4", k, a) for b in (176.0, 192.0, 208.0)
+                     for k in ("four", "backbeat", "ride", "kick1", "none")
+                     for a in ("oompah", "pad", "piano", "strum")],
+        "64-140 BPM, 4/4 3/4 6/8": [(b, m, k, a) for b in (64.0, 100.0, 140.0) for m in ("4/4", "3/4", "6/8")
+                                    if not (m == "6/8" and b > 100)
+                                    for k in ("none", "kick1", "ride", "shaker8", "backbeat")
+                                    for a in ("oompah", "pad", "strum", "piano")],
+    }
+    print("| clip grid | clips | Acc1 | Acc2 | beyond Acc2 |\n|---|---|---|---|---|")
+    for name, cases in grids.items():
+        n1 = n2 = 0
+        bad = []
+        for bpm, meter, kit, acc in cases:
+            seed = int(bpm) + (7 if name.startswith("fast") else 11)
+            got = tempo.estimate(Spectrum(clip(bpm, meter, kit, acc, seconds=12.0, seed=seed))).bpm
+            n1 += acc1(got, bpm)
+            n2 += acc2(got, bpm)
+            if not acc2(got, bpm):
+                bad.append(f"{bpm:.0f} {meter} {kit} {acc}: x{got / bpm:.2f}")
+        print(f"| {name} | {len(cases)} | {n1} | {n2} | {'; '.join(bad)} |", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("action", choices=["cache", "cache-real", "score"])
+    ap.add_argument("action", choices=["cache", "cache-real", "score", "clips"])
     ap.add_argument("--root", type=Path, default=Path("/work/corpora"))
     ap.add_argument("--tune-seed", type=int, nargs="+", default=[0, 10, 11])
     ap.add_argument("--real", action="store_true")
@@ -212,6 +243,8 @@ def main() -> None:
         cache(args.root, args.tune_seed)
     elif args.action == "cache-real":
         real_entries()
+    elif args.action == "clips":
+        clips()
     else:
         score(args.root, args.tune_seed, args.real, args.misses)
 
