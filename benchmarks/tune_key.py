@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python benchmarks/tune_key.py cache --corpus /work/corpora/tune-seed0 [...] \
         [--real --real-packages asc-music drascula-music fretsonfire-songs-muldjord fretsonfire-songs-sectoid]
     PYTHONPATH=. .venv/bin/python benchmarks/tune_key.py eval --seeds 0 10 11 20 21 ... [--by-set] [--blocks ...]
-    PYTHONPATH=. .venv/bin/python benchmarks/tune_key.py fit --seeds 0 10 11 20 21 ...  # writes the shipped weights
+    PYTHONPATH=. .venv/bin/python benchmarks/tune_key.py fit --seeds 0 10 11 20 21 ...  # writes the trial weights (benchmarks/key_weights.json)
 
 `cache` decodes every file of the given TUNING corpora (never a held-out one: the harness refuses
 a directory whose name says heldout), computes the shared spectrum once and stores, per file, the
@@ -19,7 +19,7 @@ training (each seed is scored by weights fitted on all the others), and a blend 
 and the agreement with Essentia on the cached real recordings. `--by-set` trains on one set
 (composed pieces or chorales) and scores the other: a change of style.
 
-`fit` fits the weights on every given seed and writes resources/models/key_weights.json, with the
+`fit` fits the weights on every given seed and writes benchmarks/key_weights.json, with the
 confidence's logistic fitted on leave-one-seed-out margins (docs/BENCHMARKS.md).
 """
 
@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import bench_attributes as ba  # noqa: E402
+from benchmarks import key_learned as kl  # noqa: E402
 from musicrec_engine.attributes.measured import key as key_mod  # noqa: E402
-from musicrec_engine.attributes.measured import key_learned as kl  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
 from tools import corpus  # noqa: E402
 
@@ -49,7 +49,7 @@ def evidence(y: np.ndarray, channels: int) -> dict:
     spec = Spectrum(y)
     spec.extras["channels"] = channels
     est = key_mod.decide(key_mod.track_chroma(spec), key_mod.bass_chroma(spec), key_mod.segment_chroma(spec),
-                         spec.duration, learned=False)
+                         spec.duration)
     return {"vec": key_mod.track_chroma(spec), "bass": key_mod.bass_chroma(spec), "seg": key_mod.segment_chroma(spec),
             "duration": spec.duration, "est": [est.key, est.mode, est.confidence, est.mode_confidence]}
 
@@ -206,7 +206,7 @@ def fmt(t: tuple[float, float, float]) -> str:
 def hand_predict(F: Files, idx) -> tuple[np.ndarray, np.ndarray]:
     out, conf = [], []
     for i in idx:
-        e = key_mod.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i], learned=False)
+        e = key_mod.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i])
         out.append(-1 if e.key < 0 else e.key + (0 if e.mode else 12))
         srt = np.sort(e.scores)
         conf.append(srt[-1] - srt[-2])
@@ -332,28 +332,29 @@ def run_eval(args) -> None:
 
 
 def run_score(args) -> None:
-    """The shipped method (weights file as it is) against the hand-set method on seeds no choice
+    """The learned blend (weights file as it is) against the hand-set method on seeds no choice
     was made on: a fresh look, not a leave-one-seed-out estimate."""
     F = Files([load(args.cache_dir / f"tune-seed{s}.npz") for s in args.seeds], [str(s) for s in args.seeds])
     hand, _ = hand_predict(F, range(len(F)))
-    ests = [key_mod.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i]) for i in range(len(F))]
-    shipped = np.array([-1 if e.key < 0 else e.key + (0 if e.mode else 12) for e in ests])
-    conf = np.array([e.confidence for e in ests])
+    model = kl.load_weights()
+    ests = [kl.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i], model) for i in range(len(F))]
+    shipped = np.array([-1 if k < 0 else k + (0 if m else 12) for k, m, _ in ests])
+    conf = np.array([c for _, _, c in ests])
     ess = np.array([m["ess"][0] + (0 if m["ess"][1] == 1 else 12) if m["ess"][0] >= 0 else -1 for m in F.meta])
     base = outcomes(hand, F.y)
     print(f"{len(F)} files from seeds {args.seeds}\n")
     print("| method | MIREX | mode | exact | MIREX - hand-set (paired) |\n|---|---|---|---|---|")
-    for name, pred in (("hand-set", hand), ("shipped", shipped), ("Essentia", ess)):
+    for name, pred in (("hand-set", hand), ("learned blend", shipped), ("Essentia", ess)):
         o = outcomes(pred, F.y)
         d = boot(o["mirex"] - base["mirex"], F.piece)
         print(f"| {name} | {fmt(boot(o['mirex'], F.piece))} | {fmt(boot(o['mode'], F.piece))} | "
               f"{fmt(boot(o['exact'], F.piece))} | {d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}] |")
     right = (shipped == F.y).astype(float)
-    print("\nshipped confidence:", reliability(conf, right))
+    print("\nlearned blend confidence:", reliability(conf, right))
 
 
 def run_fit(args) -> None:
-    """Fit the shipped weights on every given seed; the confidence's logistic on the blended
+    """Fit the trial weights on every given seed; the confidence's logistic on the blended
     score's margin is fitted on leave-one-seed-out scores, so it describes unseen files."""
     from sklearn.linear_model import LogisticRegression
 
@@ -385,7 +386,7 @@ def run_fit(args) -> None:
     Wfull[:, cols] = W
     from benchmarks import provenance
 
-    out = {"about": "Key scorer weights (musicrec_engine/attributes/measured/key_learned.py), fitted by "
+    out = {"about": "Key scorer weights (benchmarks/key_learned.py), fitted by "
                     "benchmarks/tune_key.py fit on the tuning part of the generated corpus",
            "command": " ".join(sys.argv), "revision": provenance.revision(),
            "seeds": args.seeds, "files": len(F), "lambda": args.lam, "layout": kl.BLOCKS, "blocks_used": args.blocks,
@@ -427,7 +428,7 @@ def main() -> None:
     f.add_argument("--blocks", nargs="+", default=list(kl.BLOCKS), choices=list(kl.BLOCKS))
     f.add_argument("--strict-at-08", type=float, default=0.97,
                    help="accuracy the tuning files at confidence >= 0.8 must reach (leave-one-seed-out)")
-    f.add_argument("--out", type=Path, default=ROOT / "resources" / "models" / "key_weights.json")
+    f.add_argument("--out", type=Path, default=kl.WEIGHTS_FILE)
     args = ap.parse_args()
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     if args.cmd == "cache":

@@ -13,32 +13,20 @@ Three kinds of evidence, each from the same spectral peaks (parabolically refine
      chord is in each key (I, IV, V, vi, ii... ; V major in minor keys too). A dominant chord
      with its leading tone exists in one key only, which separates a key from the keys a fifth
      either side of it, the usual confusions; the opening chord adds a little weight to its key.
-The three are z-scored over the 24 keys and summed: the HAND-SET scores. They are then blended,
-z-scored, with a LEARNED scorer (key_learned.py: a multinomial logistic over the 24 keys whose
-score for a key is one weight vector per mode over the same evidence seen from that key's tonic —
-pitch classes as shares and as logs, the bass line, the histogram of triads by root above the
-tonic — plus the three hand-set z-scores; fitted on the tuning part of the generated corpus,
-weights in resources/models/key_weights.json). Judged by leave-one-seed-out on the tuning seeds
-it is right more often than the hand-set scores alone (fewer subdominant and relative-key
-errors), and it agrees with Essentia on real recordings more often; but trained on one style
-(chorales) and applied to another (composed loops) it loses to the hand-set scores, so it is
-blended with them, not used alone. See docs/BENCHMARKS.md.
-The key confidence maps the blended scores' top-two margin through a logistic fitted on
-leave-one-seed-out answers, so 0.8 means "right about 80 % of the time" on such music.
+The three are z-scored over the 24 keys and summed. A learned scorer over the same evidence
+(benchmarks/key_learned.py) was right more often on the tuning part of the generated corpus, but
+on the held-out part, whose generator family and SoundFont it had never heard, it lost 0.047 of
+MIREX score to these hand-set scores, so the product does not use it (docs/BENCHMARKS.md).
 No tonal centre: drums, noise and speech give a flat chroma whose best correlation with any key
 profile stays low.
 Known limit: the profile and the chord table are classical, so a major key almost never has its
 lowered seventh. Popular and game music use it often (the bVII chord of a mixolydian loop: A, G
 and D chords in A), and such a piece has exactly the notes of the key a fourth above its tonic;
-that is where this method and Essentia disagree on real recordings. The learned scorer cannot
-fix it either: the tuning corpus has no mixolydian pieces to learn from. A check of where bass
+that is where this method and Essentia disagree on real recordings. A check of where bass
 and chords rest fixed generated loops but read dominant-heavy held-out pieces a fifth up, so it
 is not used. Studied on the tuning corpus and not kept (no gain beyond noise): harmonic-partial
 discounting, Temperley/Krumhansl profiles and their log-likelihood ensembles, heavier cadence
-weights; for the learned scorer, opening- and closing-chord and cadence (triads leading into the
-tonic) features: the opening chord helped on the tuning seeds, but what a piece opens on is a
-habit of the generator that wrote it, so it is not used (key_learned.py still computes those
-blocks for the dev harness; the shipped weights are zero there). Accuracy on audio with known keys, with intervals, and the real-music analysis:
+weights. Accuracy on audio with known keys, with intervals, and the real-music analysis:
 benchmarks/bench_attributes.py, benchmarks/tune_key.py, docs/BENCHMARKS.md.
 """
 
@@ -48,7 +36,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from musicrec_engine.attributes.measured import key_learned
 from musicrec_engine.features.spectrum import Spectrum
 
 # Each profile: (major, minor), index 0 = tonic.
@@ -332,9 +319,8 @@ def estimate(spec: Spectrum) -> KeyEstimate:
     return decide(track_chroma(spec), bass_chroma(spec), segment_chroma(spec), spec.duration)
 
 
-def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, learned: bool = True) -> KeyEstimate:
-    """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds.
-    `learned` False: the hand-set method alone, as before the learned scorer (for comparisons)."""
+def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float) -> KeyEstimate:
+    """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds."""
     corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
     flat = flatness(vec) if vec.any() else 1.0
     tonal = corr.max() >= MIN_CORRELATION and flat <= MAX_FLATNESS and duration >= 1.0
@@ -344,27 +330,15 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, 
         # Confidence that there is no key: how far the evidence sits from a tonal track's.
         sure = max((flat - MAX_FLATNESS) / (1 - MAX_FLATNESS), (MIN_CORRELATION - order[0]) / 0.3)
         return KeyEstimate(-1, 1 if best < 12 else 0, float(np.clip(0.5 + sure, 0, 1)), 0.0, corr)
-    ch = chords(seg)
-    model = key_learned.load_weights() if learned else None
-    if model is None:
-        scores = hand_scores(vec, bass, ch)
-    else:
-        learned = key_learned.scores(key_learned.features(vec, bass, ch, components(vec, bass, ch)), model.W, model.b)
-        scores = model.hand_weight * _z(hand_scores(vec, bass, ch)) + model.learned_weight * _z(learned)
+    scores = hand_scores(vec, bass, chords(seg))
     best = neighbour_check(scores, vec)
     if best != int(np.argmax(scores)):
         scores = scores.copy()
         scores[best] = scores.max() + 1e-6
     key, mode = best % 12, 1 if best < 12 else 0
     order = np.sort(scores)[::-1]
-    # A clear key beats the runner-up (usually a fifth away or the relative key) by a margin;
-    # with the learned scorer the margin is mapped to how often such a margin was right on
-    # unseen tuning files (a logistic), so 0.8 means right about 80 % of the time.
-    margin = order[0] - order[1]
-    if model is None:
-        confidence = float(np.clip(margin / CONFIDENT_MARGIN, 0, 1))
-    else:
-        confidence = float(1 / (1 + np.exp(-(model.calibration[0] + model.calibration[1] * margin))))
+    # A clear key beats the runner-up (usually a fifth away or the relative key) by a margin.
+    confidence = float(np.clip((order[0] - order[1]) / CONFIDENT_MARGIN, 0, 1))
     # Mode: the best major against the best minor reading of the same evidence.
     maj, mnr = scores[:12].max(), scores[12:].max()
     mode_conf = float(np.clip(abs(maj - mnr) / CONFIDENT_MARGIN, 0, 1))

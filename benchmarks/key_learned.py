@@ -1,4 +1,8 @@
-"""A learned, transposition-equivariant key scorer over the evidence key.py computes.
+"""A learned, transposition-equivariant key scorer over the evidence key.py computes: research
+code for benchmarks/tune_key.py, not used by the product. Blended with the hand-set scores it won
+leave-one-seed-out on the tuning part of the generated corpus (+0.020 MIREX), but on the held-out
+part (another generator family and SoundFont) it lost 0.047 to the hand-set scores alone: what it
+learnt was the tuning family's habits (docs/BENCHMARKS.md, "The learned key scorer").
 
 The score of key k (tonic t, major or minor) is w_mode . f(evidence rotated so that t is 0) + b_mode:
 one weight vector per mode over several kinds of evidence, each seen from the candidate tonic —
@@ -11,11 +15,11 @@ on a piece is the same as training on all its transpositions.
 
 The weights are a multinomial logistic regression over the 24 keys, fitted by
 benchmarks/tune_key.py on the tuning part of the generated corpus and written to
-resources/models/key_weights.json (floats only). The opening, closing and cadence blocks are
+benchmarks/key_weights.json (floats only). The opening, closing and cadence blocks are
 computed for the dev harness's comparisons but carry zero weight in the shipped file: they helped
 on the tuning seeds, yet what a piece opens and closes on is a habit of the generator that wrote
-it. key.py blends these scores with the hand-set ones and turns the blended margin into the key
-confidence (docs/BENCHMARKS.md, "The learned key scorer").
+it. `decide` blends these scores with the hand-set ones as the trial did and turns the blended
+margin into a confidence.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from musicrec_engine.paths import SHIPPED_MODELS
+from musicrec_engine.attributes.measured import key as key_mod
 
-WEIGHTS_FILE = SHIPPED_MODELS / "key_weights.json"
+WEIGHTS_FILE = Path(__file__).resolve().with_name("key_weights.json")
 _ROT = (np.arange(12)[:, None] + np.arange(12)[None, :]) % 12  # _ROT[t, i] = pitch class i above tonic t
 LOG_FLOOR = 0.02
 # Feature blocks, in order: name -> width.
@@ -93,3 +97,21 @@ def scores(F: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """24 scores (0..11 major, 12..23 minor)."""
     return np.r_[F[:12] @ W[0] + b[0], F[12:] @ W[1] + b[1]]
 
+
+
+def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, model: Model):
+    """(key, mode, confidence) of the trial's blend: the hand-set and learned scores, z-scored and
+    summed, the hand-set method's neighbour check, and the margin's logistic as the confidence.
+    Atonal tracks are left to the hand-set method."""
+    est = key_mod.decide(vec, bass, seg, duration)
+    if est.key < 0:
+        return est.key, est.mode, est.confidence
+    ch = key_mod.chords(seg)
+    learned = scores(features(vec, bass, ch, key_mod.components(vec, bass, ch)), model.W, model.b)
+    blend = model.hand_weight * key_mod._z(key_mod.hand_scores(vec, bass, ch)) + model.learned_weight * key_mod._z(learned)
+    best = key_mod.neighbour_check(blend, vec)
+    blend = blend.copy()
+    blend[best] = max(blend[best], blend.max() + 1e-6)
+    order = np.sort(blend)[::-1]
+    conf = float(1 / (1 + np.exp(-(model.calibration[0] + model.calibration[1] * (order[0] - order[1])))))
+    return best % 12, 1 if best < 12 else 0, conf
