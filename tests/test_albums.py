@@ -63,7 +63,9 @@ def test_reasons_name_the_liked_tracks_and_what_they_share():
     other = album([0.1] * 5, "Calm", attrs=calm)
     s = next(x for x in alb.rank([liked, other], TH) if x.album.title == "Loud")
     text = " | ".join(s.reasons)
-    assert "Loud 0 (0.95), Loud 1 (0.90), Loud 2 (0.80) and 1 more" in text
+    # each liked track with what its number means, not a bare probability
+    assert ("Loud 0 (95% likely to be liked), Loud 1 (90% likely to be liked), "
+            "Loud 2 (80% likely to be liked) and 1 more") in text
     assert "energetic (energy 0.9" in text and "valence" not in text  # valence does not set them apart
 
 

@@ -140,7 +140,8 @@ def score_album(album: Album, th: Thresholds, reference: dict[str, tuple[float, 
     liked = sorted((t for t in album.tracks if t.probability is not None and t.probability >= th.liked_probability),
                    key=lambda t: -t.probability)
     if liked:
-        names = ", ".join(f"{t.title} ({'rated liked' if t.rated == 1 else f'{t.probability:.2f}'})"
+        # A bare 0.51 reads as a score of unknown scale; say what it is.
+        names = ", ".join(f"{t.title} ({'you liked it' if t.rated == 1 else f'{t.probability:.0%} likely to be liked'})"
                           for t in liked[:3])
         reasons.append(f"liked tracks: {names}" + (f" and {len(liked) - 3} more" if len(liked) > 3 else ""))
         described = describe_attributes([t.attributes for t in liked], reference or {})
