@@ -22,3 +22,8 @@ def readable(text: str) -> str:
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """"1 album", "3 albums": a number with its noun in the right form."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def passes(n: int) -> str:
+    """The verb after a count of n albums: "1 passes", "2 pass"."""
+    return "passes" if n == 1 else "pass"

@@ -9,7 +9,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from app.covers import thumbnail
-from app.display import count
+from app.display import count, passes
 from app.workers import Workers
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class AlbumsController(QObject):
         def done(report):
             albums = report["albums"]
             good = sum(1 for a in albums if a.get("recommended", True))
-            note = (f"{count(len(albums), 'album')} found on MusicBrainz; {good} {'passes' if good == 1 else 'pass'} "
+            note = (f"{count(len(albums), 'album')} found on MusicBrainz; {good} {passes(good)} "
                     "your thresholds." if albums else
                     "MusicBrainz returned no albums for this search.")
             if report["cancelled"]:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.display import count
+from app.display import count, passes
 from app.widgets.album_card import COVER, AlbumCard
 from app.widgets.progress_strip import JobProgress
 from app.widgets.styled import column, label, muted, row
@@ -129,7 +129,7 @@ class AlbumsPage(QWidget):
                 self.cover_wanted.emit(str(rid))
         if not note:
             good = sum(1 for a in albums if a.get("recommended", True))
-            note = (f"{good} of {count(len(albums), 'album')} {'passes' if good == 1 else 'pass'} your thresholds."
+            note = (f"{good} of {count(len(albums), 'album')} {passes(good)} your thresholds."
                     if albums else
                     "No albums yet. Rate some tracks, import a catalog, or search MusicBrainz.")
         if len(albums) > len(shown):

@@ -123,13 +123,15 @@ class PlaylistsArea:
 
     def _discover_like(self, seed_ids: list[int], k: int) -> list[dict]:
         """Catalog rows near the seeds in the attribute space: shown to look for, never played."""
+        from musicrec_engine.playlists import generate as gen
+
         if not k or not any(c["complete"] for c in self.library.catalogs()):
             return []
         best: dict[int, dict] = {}
         for sid in seed_ids[:3]:
             seed = self.library.track(sid)
             for r in self.similar(track_id=sid, top=k, source="catalog"):
-                why = f"like “{seed.get('title') or 'your seed'}” (similarity {r['score']:.2f} by attributes such as tempo, energy and mood)"
+                why = f"like “{seed.get('title') or 'your seed'}” (similarity {r['score']:.2f} {gen.BY_ATTRIBUTES})"
                 if r["id"] not in best or r["score"] > best[r["id"]]["score"]:
                     best[r["id"]] = {"catalog_track_id": r["id"], "name": r["name"], "title": r["title"],
                                      "artist": r["artist"],

@@ -27,6 +27,8 @@ from musicrec_engine.search import encoding
 from musicrec_engine.taste.artists import primary_artist
 
 DEFAULT_GAP = 2
+# How a similarity in the attribute space is explained to the user (playlist reasons).
+BY_ATTRIBUTES = "by attributes such as tempo, energy and mood"
 
 
 @dataclass
@@ -273,7 +275,7 @@ def from_seeds(pool: Pool, seed_ids: list[int], opts: Options) -> dict:
     why: dict[int, list[str]] = {rows[0]: ["the seed you chose"]}
     for r in order_rows[1:]:
         best = int(np.argmax(sims[r]))
-        by = "by sound" if pool.space == "sound" else "by attributes such as tempo, energy and mood"
+        by = "by sound" if pool.space == "sound" else BY_ATTRIBUTES
         why[r] = [f"sounds like {_title(pool.tracks[rows[best]])} (similarity {sims[r, best]:.2f} {by})"
                   + _close_in(pool, rows[best], r)]
     return _result("seeds", pool, order_rows, why, {r: rel[r] for r in order_rows}, opts, notes,

@@ -261,11 +261,6 @@ def hand_scores(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray) -> np.ndarray
     return scores
 
 
-def key_scores(spec: Spectrum) -> np.ndarray:
-    """The hand-set method's 24 scores for a spectrum."""
-    return hand_scores(track_chroma(spec), bass_chroma(spec), chords(segment_chroma(spec)))
-
-
 def correlate(vec: np.ndarray, templates: np.ndarray = _TEMPLATES) -> np.ndarray:
     """Mean Pearson correlation of `vec` with every key template, 24 values."""
     v = vec - vec.mean()
