@@ -177,3 +177,38 @@ def test_tool_rejects_a_negative_count(tmp_path):
     r = run_tool("build", str(tmp_path / "c"), "--count", "-1")
     assert r.returncode == 2
     assert "must be 0 or more" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_repertoire_halves_share_no_composer_and_no_soundfont():
+    from tools.corpus import repertoire
+
+    tune, held = (set(repertoire.SOURCES[p]) for p in ("repertoire-tune", "repertoire-heldout"))
+    assert tune and held and not tune & held
+    fonts = repertoire.FONTS
+    # The held-out half's SoundFont is heard nowhere else: not by its tuning half, not by the generated corpus.
+    assert fonts["repertoire-heldout"] not in {fonts["repertoire-tune"], *(f for _, f, _ in corpus.PARTS.values())}
+    # No source is the Bach chorales, which the generated corpus already uses.
+    assert "bach" not in tune | held
+
+
+@needs_fluidsynth
+@needs_music21
+def test_repertoire_piece_is_a_real_score_with_truth_from_its_notation(tmp_path):
+    csv_path, failures = corpus.build(tmp_path / "r", part="repertoire-tune", seed=1, count=2, max_seconds=4.0)
+    assert failures == []
+    rows = corpus.read_truth(csv_path)
+    assert [(r["set"], r["variant"]) for r in rows] == [("repertoire", v) for v in ("clean", "m4a", "clean", "mp3")]
+    from tools.corpus import repertoire
+
+    sources = set()
+    for r in rows[::2]:
+        src, rest = r["source"].split("/", 1)
+        file_name, name = rest.split("#", 1)
+        sources.add(src)
+        assert src in repertoire.SOURCES["repertoire-tune"] and r["soundfont"] == "FluidR3_GM"
+        # The truth is the one the notation gives: parse the same score again and read it.
+        path = next(p for p in repertoire.source_paths(src) if p.name == file_name)
+        t = scores.truth(repertoire.score_named(path, name), name, any_metre=True)
+        assert (r["key"], r["mode"], r["meter"]) == (t.key, t.mode, t.metre)
+        assert r["duration"] == pytest.approx(4.0, abs=0.2)
+    assert len(sources) == 2  # round-robin over composers and collections

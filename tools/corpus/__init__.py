@@ -34,7 +34,7 @@ import numpy as np
 
 from musicrec_engine.attributes import key_label, tempo_bin
 from musicrec_engine.jobs import Progress
-from tools.corpus import compose, render, scores
+from tools.corpus import compose, render, repertoire, scores
 
 TRUTH_CSV = "truth.csv"
 FIELDS = ["path", "part", "set", "piece", "variant", "key", "mode", "key_label", "tempo", "tempo_bin",
@@ -88,11 +88,14 @@ def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24
           cancel: threading.Event | None = None, max_seconds: float | None = None) -> tuple[Path, list[str]]:
     """Write the corpus and its truth.csv under `out_dir`; returns (csv path, per-piece failures).
 
-    `part` is "tune" or "heldout" (see PARTS). `max_seconds` caps every piece's length (quick
+    `part` is "tune" or "heldout" (see PARTS), or "repertoire-tune" / "repertoire-heldout" for
+    `count` human-composed pieces (repertoire.py). `max_seconds` caps every piece's length (quick
     corpora for tests); the draws stay the same.
     """
+    if part in repertoire.SOURCES:
+        return _build_repertoire(Path(out_dir), part, seed, count, progress, cancel, max_seconds)
     if part not in PARTS:
-        raise CorpusError(f"unknown part '{part}' (use {' or '.join(PARTS)})")
+        raise CorpusError(f"unknown part '{part}' (use {', '.join([*PARTS, *repertoire.SOURCES])})")
     family, font, half = PARTS[part]
     why = render.available(font)
     if why:
@@ -169,15 +172,51 @@ def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24
             if step(piece):
                 break
 
+    return _finish(root, rows, failures, {"part": part, "family": family, "soundfont": font, "chorale_half": half,
+                                          "seed": seed, "count": count, "music21": music21})
+
+
+def _finish(root: Path, rows: list[dict], failures: list[str], about: dict) -> tuple[Path, list[str]]:
     csv_path = root / TRUTH_CSV
     with open(csv_path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS)
         w.writeheader()
         w.writerows(rows)
-    (root / "corpus.json").write_text(json.dumps(
-        {"part": part, "family": family, "soundfont": font, "chorale_half": half, "seed": seed, "count": count,
-         "music21": music21, "files": len(rows), "failures": failures}, indent=1))
+    (root / "corpus.json").write_text(json.dumps(dict(about, files=len(rows), failures=failures), indent=1))
     return csv_path, failures
+
+
+def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Progress | None,
+                      cancel: threading.Event | None, max_seconds: float | None) -> tuple[Path, list[str]]:
+    font = repertoire.FONTS[part]
+    why = render.available(font) or scores.available()
+    if why:
+        raise CorpusError(why)
+    root.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    failures: list[str] = []
+    chosen = repertoire.picks(part, seed, count)
+    for j, (src, path, name, score, _truth) in enumerate(chosen):
+        rng = np.random.default_rng([seed, 8, j])
+        bpm = round(float(rng.uniform(*repertoire.BPM_RANGE)), 1)
+        seconds = float(rng.uniform(*SECONDS))
+        piece = f"r{j:04d}_{src}_{name}"[:60]
+        midi = root / "repertoire" / f"{piece}.mid"
+        midi.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            t = scores.score_to_midi(score, name, midi, bpm, rng, any_metre=True)
+            y = render.render_midi(midi, min(seconds, t.quarter_length * 60.0 / bpm, max_seconds or seconds), font=font)
+            base = dict(k=t.key, m=t.mode, bpm=round(bpm / t.beat_ql, 1), dur=len(y) / render.SR, drums=0,
+                        source=f"{src}/{path.name}#{name}", part=part, meter=t.metre, font=font)
+            rows += _write_versions(root, "repertoire", piece, y, rng, "m4a" if j % 2 == 0 else "mp3", base)
+        except Exception as e:  # music21's MIDI writer and fluidsynth both fail in many ways on odd scores
+            failures.append(f"{piece}: {e}")
+        if progress:
+            progress(j + 1, len(chosen), piece)
+        if cancel and cancel.is_set():
+            break
+    return _finish(root, rows, failures, {"part": part, "soundfont": font, "seed": seed, "count": count,
+                                          "sources": repertoire.SOURCES[part]})
 
 
 def read_truth(csv_path: str | Path) -> list[dict]:

@@ -17,9 +17,10 @@ def register(sub) -> None:
                                    "MP3/M4A copies with noise and gain changes; writes DIR/truth.csv.")
     p.add_argument("action", choices=["build"])
     p.add_argument("dir", metavar="DIR", help="output folder (created if missing)")
-    p.add_argument("--part", choices=["tune", "heldout"], default="tune",
+    p.add_argument("--part", choices=["tune", "heldout", "repertoire-tune", "repertoire-heldout"], default="tune",
                    help="tune: generator family a, FluidR3_GM, one half of the chorales; heldout: family b, "
-                        "MuseScore_General, the other half (default tune)")
+                        "MuseScore_General, the other half; repertoire-tune / repertoire-heldout: COUNT pieces "
+                        "by people from music21's corpus, split by composer (default tune)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same part and seed give the same corpus")
     p.add_argument("--count", type=_count, default=48, help="composed pieces (default 48: each key/mode twice)")
     p.add_argument("--music21", type=_count, default=24, metavar="N",

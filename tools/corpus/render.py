@@ -3,7 +3,8 @@
 fluidsynth (Debian `fluidsynth` + `fluid-soundfont-gm`) is a corpus-building tool only; the
 product never needs it. Two SoundFonts: FluidR3_GM (fluid-soundfont-gm), which the tuning corpus
 uses, and MuseScore_General (musescore-general-soundfont-small, SF3), which only the held-out corpus
-hears. (FluidR3_GS.sf2 from fluid-soundfont-gs holds only the GS variation banks, no bank 0
+hears; a third, TimGM6mb (timgm6mb-soundfont), only the held-out half of the human-composed
+repertoire hears (repertoire.py). (FluidR3_GS.sf2 from fluid-soundfont-gs holds only the GS variation banks, no bank 0
 instruments, so alone it renders silence.) Every render runs under a timeout because some MIDI files never end.
 Encoders: soundfile for WAV/FLAC/MP3, PyAV for AAC in M4A (no ffmpeg binary involved).
 """
@@ -22,7 +23,10 @@ import soundfile as sf
 SR = 22050
 SOUNDFONTS = ["/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/default-GM.sf2"]
 SECOND_SOUNDFONTS = ["/usr/share/sounds/sf3/MuseScore_General.sf3", "/usr/share/sounds/sf3/MuseScore_General_Lite.sf3"]
-SOUNDFONT_NAMES = {"FluidR3_GM": SOUNDFONTS, "MuseScore_General": SECOND_SOUNDFONTS}
+THIRD_SOUNDFONTS = ["/usr/share/sounds/sf2/TimGM6mb.sf2"]
+SOUNDFONT_NAMES = {"FluidR3_GM": SOUNDFONTS, "MuseScore_General": SECOND_SOUNDFONTS, "TimGM6mb": THIRD_SOUNDFONTS}
+PACKAGES = {"FluidR3_GM": "fluid-soundfont-gm", "MuseScore_General": "musescore-general-soundfont-small",
+            "TimGM6mb": "timgm6mb-soundfont"}
 RENDER_TIMEOUT_S = 120
 
 
@@ -34,8 +38,7 @@ def soundfont(name: str = "FluidR3_GM") -> str:
     for sf2 in SOUNDFONT_NAMES[name]:
         if Path(sf2).exists():
             return sf2
-    package = "fluid-soundfont-gm" if name == "FluidR3_GM" else "musescore-general-soundfont-small"
-    raise RenderError(f"SoundFont {name} not found (install Debian's {package})")
+    raise RenderError(f"SoundFont {name} not found (install Debian's {PACKAGES[name]})")
 
 
 def available(*names: str) -> str | None:

@@ -31,6 +31,8 @@ class ScoreTruth:
     mode: int
     beats_per_bar: int
     quarter_length: float  # whole piece, in quarter notes
+    metre: str = ""  # as notated, e.g. "6/8"
+    beat_ql: float = 1.0  # quarter notes per beat: 1.5 in 6/8, 2 in 2/2
 
 
 def available() -> str | None:
@@ -61,7 +63,10 @@ def chorale_half(path: Path) -> int:
     return chorale_id(path) % 2
 
 
-def truth(score, name: str) -> ScoreTruth:
+def truth(score, name: str, any_metre: bool = False) -> ScoreTruth:
+    """The key (signature confirmed by the final bass note) and metre of a score; ScoreSkipped
+    when either is unreliable. Only x/4 metres unless `any_metre` (then the beat may be a dotted
+    quarter or a half note: see beat_ql)."""
     from music21 import key as m21key
     from music21 import meter
 
@@ -72,8 +77,8 @@ def truth(score, name: str) -> ScoreTruth:
         raise ScoreSkipped("key signature changes")
     sig = sigs[0]
     times = list(score.recurse().getElementsByClass(meter.TimeSignature))
-    if not times or times[0].denominator != 4 or len({t.ratioString for t in times}) > 1:
-        raise ScoreSkipped("metre is not a fixed x/4")
+    if not times or len({t.ratioString for t in times}) > 1 or (times[0].denominator != 4 and not any_metre):
+        raise ScoreSkipped("metre is not a fixed x/4" if not any_metre else "metre changes")
     bass_notes = list(score.parts[-1].flatten().notes)
     if not bass_notes:
         raise ScoreSkipped("empty bass part")
@@ -88,15 +93,23 @@ def truth(score, name: str) -> ScoreTruth:
         k, m = final_pc, 0
     else:
         raise ScoreSkipped("final bass note fits no major or minor reading of the signature (modal)")
-    return ScoreTruth(name, int(k), int(m), int(times[0].numerator), float(score.highestTime))
+    beat = float(times[0].beatDuration.quarterLength) if any_metre else 1.0
+    return ScoreTruth(name, int(k), int(m), int(times[0].beatCount if any_metre else times[0].numerator),
+                      float(score.highestTime), times[0].ratioString, beat)
 
 
 def to_midi(path: Path, out: Path, bpm: float, rng: np.random.Generator) -> ScoreTruth:
     """Parse a corpus score, write it as MIDI at `bpm` (quarter notes) with random GM voices."""
     from music21 import converter
 
-    score = converter.parse(str(path))
-    t = truth(score, Path(path).stem)
+    return score_to_midi(converter.parse(str(path)), Path(path).stem, out, bpm, rng)
+
+
+def score_to_midi(score, name: str, out: Path, bpm: float, rng: np.random.Generator,
+                  any_metre: bool = False) -> ScoreTruth:
+    """A parsed score as MIDI at `bpm` quarter notes a minute with random GM voices; its truth
+    (ScoreSkipped without one)."""
+    t = truth(score, name, any_metre)
     score.write("midi", fp=str(out))
     _retime_and_voice(out, bpm, rng)
     return t
