@@ -26,6 +26,7 @@ from app.pages.taste import TastePage
 from app.playlists_wiring import connect_playlists
 from app.settings import AppSettings, SettingsDialog, ask_contact, restore_window_state, save_window_state
 from app.widgets.drop_overlay import DropOverlay
+from app.widgets.library_model import LibraryRows
 from app.widgets.problems import ProblemsPanel
 from app.widgets.progress_strip import JobProgress
 from app.widgets.rating import CLEAR, DISLIKE, LIKE
@@ -53,7 +54,7 @@ class MainWindow(QMainWindow):
         self.progress_cancel = lambda: None  # what Cancel in the progress strip stops
         self.setWindowTitle(APP_NAME)
         self.resize(1280, 800)
-        self.jobs = LibraryController(engine, self.workers, self)
+        self.jobs = LibraryController(engine, self.workers, self, rows=LibraryRows.build)
         self.analysis = AnalysisQueue(engine, self.workers, lambda: self.settings.get("workers"), self)
         self.taste_jobs = TasteController(engine, self.workers, self)
         self.album_jobs = AlbumsController(engine, self.workers, self)
@@ -161,8 +162,8 @@ class MainWindow(QMainWindow):
         connect_playlists(self)
 
     # --- library ---------------------------------------------------------------------------
-    def _loaded(self, tracks: list) -> None:
-        self.library.set_tracks(tracks)
+    def _loaded(self, rows: LibraryRows | list) -> None:
+        self.library.set_tracks(rows)
         first = not self.loaded_once
         self.loaded_once = True
         self.library_loaded.emit()
@@ -297,5 +298,5 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Finishing background work…")
         if not self.workers.shutdown(15000):
             log.warning("background jobs were still running at exit")
-        gc.unfreeze()  # what the playlist preparation froze (PlaylistsController._prepare) is collectable again
+        gc.unfreeze()  # what the loads and playlist preparations froze (workers.collector_paused) is collectable again
         super().closeEvent(event)

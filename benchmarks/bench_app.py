@@ -1,7 +1,7 @@
 """Desktop app benchmark: start-up, library table cell cost, GUI responsiveness during analysis.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_app.py [--files 20] [--rows 50000]
-        [--playlist-tracks 10000] [--bulk 14000]
+        [--playlist-tracks 10000] [--library-tracks 10000] [--bulk 14000] [--only library ...]
 
 Each figure comes with a reference measured in the same run, because the machine is shared:
   start-up     the app's window shown and idle, vs a bare PySide6 window in a fresh interpreter
@@ -9,6 +9,10 @@ Each figure comes with a reference measured in the same run, because the machine
   stalls       the longest gap of a 10 ms GUI timer while --files files are analysed, vs idle
   playlists    the same while the first playlist of a --playlist-tracks library is prepared in the
                background (tracks read, sound space fitted), vs idle; then the first playlist's seconds
+  library      the longest gap of the 10 ms GUI timer while a --library-tracks library loads into the
+               window's table, while the user clicks column headers to sort it and types a filter, vs
+               idle; and the same header clicks on Qt's own C++ QStandardItemModel and
+               QSortFilterProxyModel holding the same texts and sort keys
   bulk         --bulk empty files (per-file errors) in a folder added to the app (an incremental scan
                in the child process, stderr drained, results read back), vs the same child command
                run alone at the same priority
@@ -194,6 +198,115 @@ def playlist_stalls(n_tracks: int, idle_seconds: float = 5.0) -> tuple[int, int,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def after(ms: int, action):
+    """A `measure` start that runs a synchronous action (a click) inside the measured event loop:
+    work done in start() itself falls in the first gap, which measure() leaves out."""
+    from PySide6.QtCore import QTimer
+
+    return lambda: QTimer.singleShot(ms, action)
+
+
+def click_header(view, column: int) -> None:
+    """A real left click in the middle of a column's header section, as a user sorts."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    hh = view.horizontalHeader()
+    x = hh.sectionViewportPosition(column) + hh.sectionSize(column) // 2
+    QTest.mouseClick(hh.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(x, hh.height() // 2))
+
+
+SORT_CLICKS = (("BPM", "up"), ("BPM", "down"), ("Artist", "up"), ("Artist", "down"))
+
+
+def library_stalls(n_tracks: int, idle_seconds: float = 3.0) -> dict:
+    """The longest GUI stall (ms) while an n-track library loads into the window's table, while its
+    column headers are clicked to sort (each click ascending, then descending), and while a filter is
+    typed and cleared; the idle window's, and the same clicks on a QTableView over Qt's C++ models
+    (QStandardItemModel + QSortFilterProxyModel) with the same texts and sort keys."""
+    from bench_playlists import build
+    from PySide6.QtCore import QSortFilterProxyModel, Qt
+    from PySide6.QtGui import QStandardItem, QStandardItemModel
+    from PySide6.QtWidgets import QApplication, QTableView
+
+    from app.widgets.library_model import COLUMNS, SORT_ROLE
+    from app.window import MainWindow
+    from musicrec_engine.engine import Engine
+
+    _app = QApplication.instance() or QApplication([])  # noqa: F841 - kept alive for the run
+    tmp = Path(tempfile.mkdtemp(prefix="bench-app-"))
+    out: dict = {}
+    try:
+        build(tmp / "home", n_tracks)
+        engine = Engine(tmp / "home")
+        w = MainWindow(engine, persist_state=False)
+        # The table's own cost: the first playlist's preparation, which follows every load, has a row of its own.
+        w.library_loaded.disconnect(w.playlist_jobs.prepare)
+        w.show()
+        measure(lambda: None, seconds=600, until=lambda: w.loaded_once)
+        measure(lambda: None, seconds=2)
+        out["idle"], _ = measure(lambda: None, seconds=idle_seconds)
+        assert w.model.rowCount() == n_tracks, f"{w.model.rowCount()} of {n_tracks} rows"
+
+        loads = []
+        for _ in range(3):  # as at start-up and after an analysis batch that moved files: every row again
+            done: list[float] = []
+
+            def note(done=done):
+                done.append(time.monotonic())
+
+            w.library_loaded.connect(note)
+            # until half a second after the rows are in: their first paint is part of the load
+            loads.append(measure(w.jobs.load, until=lambda done=done: done and time.monotonic() - done[0] > 0.5)[0])
+            w.library_loaded.disconnect(note)
+        out["load"] = loads
+
+        table = w.library.table
+        out["sort"] = {}
+        for name, _direction in SORT_CLICKS:
+            out["sort"].setdefault(name, []).append(
+                measure(after(100, lambda n=name: click_header(table, COLUMNS.index(n))), seconds=1.5)[0])
+        bpm = COLUMNS.index("BPM")
+        first = [float(w.library.proxy.index(r, bpm).data() or "nan") for r in range(5)]
+        assert first == sorted(first) or first == sorted(first, reverse=True), f"not sorted by BPM: {first}"
+
+        typed = []
+        for text in ("artist 1", ""):
+            typed.append(measure(after(100, lambda t=text: w.library.filter.setText(t)), seconds=1.5)[0])
+        out["filter"] = typed
+        w.close()
+        engine.close()
+
+        # Reference: Qt's own models hold the same cells; sorting compares the same keys in C++.
+        model = w.library.model
+        ref = QStandardItemModel(model.rowCount(), len(COLUMNS))
+        ref.setHorizontalHeaderLabels(COLUMNS)
+        for r in range(model.rowCount()):
+            for c in range(len(COLUMNS)):
+                item = QStandardItem(model._text[r][c])
+                item.setData(model._keys[r][c], SORT_ROLE)
+                ref.setItem(r, c, item)
+        proxy = QSortFilterProxyModel()
+        proxy.setSortRole(SORT_ROLE)
+        proxy.setSourceModel(ref)
+        view = QTableView()
+        view.setModel(proxy)
+        view.setSortingEnabled(True)
+        view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        view.resize(940, 700)
+        view.show()
+        measure(lambda: None, seconds=1)
+        out["reference sort"] = {}
+        for name, _direction in SORT_CLICKS:
+            out["reference sort"].setdefault(name, []).append(
+                measure(after(100, lambda n=name: click_header(view, COLUMNS.index(n))), seconds=1.5)[0])
+        view.close()
+        return out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def bulk(n_files: int) -> tuple[float, float]:
     """Seconds for n empty files through the app's queue, and for the bare child command."""
     from PySide6.QtCore import QEventLoop, QTimer
@@ -236,36 +349,63 @@ def bulk(n_files: int) -> tuple[float, float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+ROWS = ["startup", "cells", "stalls", "library", "playlists", "bulk"]
+
+
+def print_library(n: int, r: dict) -> None:
+    idle = max(r["idle"], 1)
+    worst = max(r["load"])
+    print(f"| longest GUI stall while {n:,} tracks load into the table (ms; worst of {len(r['load'])}: "
+          f"{', '.join(map(str, r['load']))}) | {worst} | {r['idle']} (idle window) | {worst / idle:.1f}x |")
+    for name, gaps in r["sort"].items():
+        ref = r["reference sort"][name]
+        print(f"| longest GUI stall on a click on the {name} header, ascending / descending (ms) | "
+              f"{gaps[0]} / {gaps[1]} | {ref[0]} / {ref[1]} (C++ QStandardItemModel + QSortFilterProxyModel); "
+              f"{r['idle']} (idle) | {max(gaps) / max(max(ref), 1):.1f}x |")
+    f = r["filter"]
+    print(f"| longest GUI stall typing the filter 'artist 1' / clearing it (ms) | {f[0]} / {f[1]} | "
+          f"{r['idle']} (idle window) | {max(f) / idle:.1f}x |")
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--files", type=int, default=20)
     p.add_argument("--rows", type=int, default=50_000)
     p.add_argument("--playlist-tracks", type=int, default=10_000,
                    help="library size for the first-playlist row (0 skips it)")
+    p.add_argument("--library-tracks", type=int, default=10_000,
+                   help="library size for the table load / sort / filter rows (0 skips them)")
     p.add_argument("--bulk", type=int, default=14_000, help="empty files for the bulk row (0 skips it)")
+    p.add_argument("--only", nargs="+", choices=ROWS, default=ROWS, help="run only these rows")
     args = p.parse_args()
     random.seed(0)
     announce(args)
-    full, bare = startup()
     print("\n| measure | MusicRec | reference | ratio |\n|---|---|---|---|")
-    print(f"| start-up to an idle window (s) | {full:.2f} | {bare:.2f} (bare PySide6 window) | {full / bare:.1f}x |")
-    ours, theirs = cells(args.rows)
-    print(f"| data() per cell, {args.rows:,} rows (µs) | {ours * 1e6:.2f} | {theirs * 1e6:.2f} "
-          f"(C++ QStandardItemModel) | {ours / theirs:.1f}x |")
-    busy, idle, wall = stalls(args.files)
-    print(f"| longest GUI stall while {args.files} files are analysed (ms) | {busy} | {idle} (idle window) | "
-          f"{busy / max(idle, 1):.1f}x |")
-    if args.playlist_tracks:
+    if "startup" in args.only:
+        full, bare = startup()
+        print(f"| start-up to an idle window (s) | {full:.2f} | {bare:.2f} (bare PySide6 window) | {full / bare:.1f}x |")
+    if "cells" in args.only:
+        ours, theirs = cells(args.rows)
+        print(f"| data() per cell, {args.rows:,} rows (µs) | {ours * 1e6:.2f} | {theirs * 1e6:.2f} "
+              f"(C++ QStandardItemModel) | {ours / theirs:.1f}x |")
+    if "stalls" in args.only:
+        busy, idle, wall = stalls(args.files)
+        print(f"| longest GUI stall while {args.files} files are analysed (ms) | {busy} | {idle} (idle window) | "
+              f"{busy / max(idle, 1):.1f}x |")
+    if args.library_tracks and "library" in args.only:
+        print_library(args.library_tracks, library_stalls(args.library_tracks))
+    if args.playlist_tracks and "playlists" in args.only:
         busy, idle, wall, first = playlist_stalls(args.playlist_tracks)
         print(f"| longest GUI stall while the first playlist of {args.playlist_tracks:,} tracks is prepared in the "
               f"background (ms) | {busy} | {idle} (idle window) | {busy / max(idle, 1):.1f}x |")
         print(f"| the first playlist made after that (s) | {first:.2f} | {wall:.2f} (the preparation: reading "
               f"the tracks, fitting the sound space) | {first / wall:.2f}x |")
-    if args.bulk:
+    if args.bulk and "bulk" in args.only:
         ours, bare = bulk(args.bulk)
         print(f"| {args.bulk:,} empty files through the app's analysis path (s) | {ours:.1f} | {bare:.1f} "
               f"(the child command alone, same priority) | {ours / bare:.2f}x |")
-    print(f"\n{args.files} files analysed in {wall:.1f} s (3-second clips, analysis in a child process)")
+    if "stalls" in args.only:
+        print(f"\n{args.files} files analysed in {wall:.1f} s (3-second clips, analysis in a child process)")
     return 0
 
 

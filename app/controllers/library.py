@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from app import playback
-from app.workers import Workers
+from app.workers import Workers, collector_paused
 
 
 class LibraryController(QObject):
@@ -24,17 +24,22 @@ class LibraryController(QObject):
     imported = Signal(str)  # a one-line summary
     import_ended = Signal()
 
-    def __init__(self, engine, workers: Workers, parent=None):
+    def __init__(self, engine, workers: Workers, parent=None, rows=list):
+        """`rows` turns the loaded tracks into what `loaded` carries, in the worker: the window
+        makes its table's rows there, so the GUI thread only swaps them in."""
         super().__init__(parent)
-        self.engine, self.workers = engine, workers
+        self.engine, self.workers, self.rows = engine, workers, rows
         self.preview_job = None
         self.import_job = None
 
     def load(self) -> None:
         # A folder scan records files it could not analyse (so an unchanged bad file is not tried
         # again at every scan); the table shows music, the Problems panel the failures of this session.
-        self.workers.run("load library", lambda j: [t for t in self.engine.tracks() if t.get("status") == "ok"],
-                         finished=self.loaded.emit,
+        def load(job):
+            with collector_paused():  # a 10,000-track library is some 600,000 objects: see collector_paused
+                return self.rows([t for t in self.engine.tracks() if t.get("status") == "ok"])
+
+        self.workers.run("load library", load, finished=self.loaded.emit,
                          failed=self.load_failed.emit)
 
     def rate(self, ids: list, value) -> None:

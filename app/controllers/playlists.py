@@ -5,13 +5,12 @@ in the worker pool; answers come back by signals in the GUI thread."""
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app import playback
-from app.workers import Workers
+from app.workers import Workers, collector_paused
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +58,13 @@ class PlaylistsController(QObject):
                                 failed=lambda m: log.info("playlists not prepared ahead: %s", m))
 
     def _prepare(self) -> int:
-        # Building the pool makes a few hundred thousand objects (10,000 tracks' dicts), and one of
-        # them set off a full garbage collection in this thread: a walk over every object the app
-        # holds, the Library table's rows included, with the GIL held, which stopped the window for
-        # half a second and more (benchmarks/bench_app.py). Build with the collector paused, then
-        # freeze what there is: the pool lives until the library changes, and later collections no
-        # longer walk it or the window's long-lived objects. (Sweeping the new objects first held
-        # the GIL another 0.1 s for the few reference cycles a build leaves, which freezing keeps.)
-        gc.disable()
-        try:
-            n = self.engine.prepare_playlists()
-            gc.freeze()
-        finally:
-            gc.enable()
-        return n
+        # Building the pool makes a few hundred thousand objects (10,000 tracks' dicts); a full
+        # collection set off among them stopped the window for half a second and more
+        # (benchmarks/bench_app.py). The pool lives until the library changes, so it is frozen in.
+        # (Sweeping the new objects first held the GIL another 0.1 s for the few reference cycles
+        # a build leaves, which freezing keeps.)
+        with collector_paused():
+            return self.engine.prepare_playlists()
 
     def refresh_list(self) -> None:
         self.workers.run("playlists", lambda j: self.engine.playlists(), finished=self.listed.emit,

@@ -171,7 +171,8 @@ class LibraryPage(QStackedWidget):
         return page
 
     # --- contents ------------------------------------------------------------------------------
-    def set_tracks(self, tracks: list[dict]) -> None:
+    def set_tracks(self, tracks) -> None:
+        """The whole library: a LibraryRows made in a worker, or a list of track dicts."""
         self.model.set_tracks(tracks)
         self.refresh()
 
