@@ -179,14 +179,14 @@ def _line(label: str, system: str, sel: list[dict]) -> str:
 def table(title: str, results: dict[str, list[dict]]) -> str:
     head = "| set / condition | system | n | MIREX key | exact key | mode | tempo Acc1 | tempo Acc2 | tempo bin |"
     lines = [f"### {title}", "", head, "|---|---|---|---|---|---|---|---|---|"]
-    for set_name in ("composed", "music21"):
+    for set_name in ("composed", "music21", "repertoire"):
         for cond in ("all", "clean", "degraded"):
             for system, res in results.items():
                 sel = [r for r in res if r["set"] == set_name and (cond == "all" or r["variant"] == cond)]
                 if sel:
                     lines.append(_line(f"{set_name} {cond}", system, sel))
     for system, res in results.items():
-        lines.append(_line("**both sets**", system, res))
+        lines.append(_line("**all sets**", system, res))
     lines += ["", "Composed set by condition:", "", head, "|---|---|---|---|---|---|---|---|---|"]
     groups = [("meter", ["4/4", "3/4", "6/8"]), ("drums", ["full", "sparse", "none"]),
               ("tempo_range", ["< 90", "90-156", "> 156"]), ("reverb", [True, False])]
@@ -407,7 +407,10 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=48)
     ap.add_argument("--music21", type=int, default=24)
     ap.add_argument("--only", choices=["tune", "heldout", "none"], default=None,
-                    help="one part only, or none (just --real and --cost)")
+                    help="one part only, or none (just --real, --corpus and --cost)")
+    ap.add_argument("--corpus", type=Path, nargs="+", default=[], metavar="DIR",
+                    help="also score these built corpora (any folder with a truth.csv, e.g. a repertoire half "
+                         "from `python -m tools.corpus build DIR --part repertoire-heldout`)")
     ap.add_argument("--no-essentia", action="store_true")
     ap.add_argument("--cost", action="store_true")
     ap.add_argument("--errors", action="store_true", help="list the misses")
@@ -419,11 +422,12 @@ def main() -> None:
     print()
 
     parts = [("tune", seed) for seed in args.tune_seed] + [("heldout", seed) for seed in args.heldout_seed]
+    if args.only:
+        parts = [(part, seed) for part, seed in parts if part == args.only]
+    parts += [("corpus", d) for d in args.corpus]
     runs = []
     for part, seed in parts:
-        if args.only and part != args.only:
-            continue
-        csv_path = ensure(args.root, part, seed, args.count, args.music21)
+        csv_path = seed / corpus.TRUTH_CSV if part == "corpus" else ensure(args.root, part, seed, args.count, args.music21)
         systems = {"MusicRec": lambda y, ch, path: run_engine(y, ch)[0]}
         if not args.no_essentia:
             try:
@@ -434,9 +438,14 @@ def main() -> None:
         rows = corpus.read_truth(csv_path)
         t0 = time.perf_counter()
         res = evaluate(rows, systems)
-        label = "TUNING part" if part == "tune" else "HELD-OUT part"
-        runs.append((f"{part} seed {seed}", res))
-        print(table(f"{label}: seed {seed}, {len(rows)} files ({csv_path.parent})", res))
+        if part == "corpus":
+            label, name = csv_path.parent.name, csv_path.parent.name
+            print(table(f"{label}, {len(rows)} files ({csv_path.parent})", res))
+        else:
+            label = "TUNING part" if part == "tune" else "HELD-OUT part"
+            name = f"{part} seed {seed}"
+            print(table(f"{label}: seed {seed}, {len(rows)} files ({csv_path.parent})", res))
+        runs.append((name, res))
         print(f"\nReliability of MusicRec's confidence ({label}):\n")
         print(reliability(res["MusicRec"]))
         print(f"\n({time.perf_counter() - t0:.0f} s)\n")
