@@ -123,6 +123,26 @@ def _camelot(label):
     return (int(label[:-1]), label[-1]) if label else None
 
 
+def test_a_playlist_being_made_keeps_its_tracks_when_the_library_changes_meanwhile(eng, lib_ids, tmp_path):
+    """The pool a playlist is being made from stays whole while another thread replaces it (the app
+    prepares the next one after each analysis batch); a pool nothing uses any more is freed."""
+    import gc
+    import weakref
+
+    in_use = eng.playlist_pool()  # what make_playlist holds while it chooses
+    before = [t["id"] for t in in_use.tracks]
+    make_library(eng, tmp_path / "more", seed=1)  # an analysis batch: the library changed
+    assert eng.prepare_playlists() == 2 * len(before)  # the next pool, built in a worker by the app
+    assert [t["id"] for t in in_use.tracks] == before
+    pl = eng.make_playlist("seeds", seeds=[before[0]], size=5)
+    assert len(pl["tracks"]) == 5
+
+    unused = weakref.ref(eng.playlist_pool())
+    make_library(eng, tmp_path / "again", seed=2)
+    eng.prepare_playlists()
+    gc.collect()
+    assert unused() is None
+
 def test_camelot_wheel():
     assert order.camelot_label(0, 1) == "8B" and order.camelot_label(9, 0) == "8A"  # C major, A minor
     assert order.camelot_label(7, 1) == "9B" and order.camelot_label(4, 0) == "9A"  # G major, E minor

@@ -3,6 +3,8 @@ the library, export it for other players."""
 
 from __future__ import annotations
 
+import sys
+
 SOUND_COVERAGE = 0.9  # below this share of playable tracks with audio features, use the attribute space
 
 
@@ -37,13 +39,24 @@ class PlaylistsArea:
                 sound = similarity.sound_space() if stamp[0] else None
                 # the tracks were just read with their ratings and predictions: no second read
                 self._playlist_pool = (stamp, similarity, self._build_pool(sound))
-                return self._playlist_pool[2]
-            pool = cached[2]
-            fresh = {r[0]: (r[1], r[2]) for r in self.library.query(
-                "SELECT t.id, r.value, p.prob FROM tracks t LEFT JOIN ratings r ON r.track_id=t.id "
-                "LEFT JOIN predictions p ON p.track_id=t.id")}
-            for t in pool.tracks:
-                t["rating"], t["predicted_like"] = fresh.get(t["id"], (None, None))
+                pool = self._playlist_pool[2]
+            else:
+                pool = cached[2]
+                fresh = {r[0]: (r[1], r[2]) for r in self.library.query(
+                    "SELECT t.id, r.value, p.prob FROM tracks t LEFT JOIN ratings r ON r.track_id=t.id "
+                    "LEFT JOIN predictions p ON p.track_id=t.id")}
+                for t in pool.tracks:
+                    t["rating"], t["predicted_like"] = fresh.get(t["id"], (None, None))
+        if cached is not None and cached[2] is not pool:
+            retired, cached = cached[2], None
+            # Freeing a replaced pool in one go (10,000 tracks are some 600,000 objects) holds the
+            # GIL for 30 ms and more, and a window waiting for it stands still that long: it goes a
+            # few hundred tracks at a time instead, so the GIL can change hands in between. Only
+            # when this is the last reference (this name and the call's argument): a playlist
+            # being made from the old pool keeps it whole.
+            if sys.getrefcount(retired) == 2:
+                while retired.tracks:
+                    del retired.tracks[-256:]
         return pool
 
     def prepare_playlists(self) -> int:
