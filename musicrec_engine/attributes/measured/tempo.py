@@ -33,6 +33,14 @@
    multiples land on bar lines as often as its even ones. When two candidates a fifth apart (3:2)
    could be the answer, their common parent's folded pattern decides between two and three
    beats per bar (regroup()).
+5. Even eighths from a hi-hat or shaker with the beat marked only by a kick on 1 and 3, chord
+   changes or a sparse tune: the texture fills every half-beat, so step 3 found the beat "too
+   slow" and reported the eighths, with confidence up to 1.0. A listener taps what the kick,
+   bass and chords mark. When the winner's half-beats are carried by an even high-band texture
+   alone (texture()) and the low and mid bands are not even there, the levels are weighed again
+   with the texture set aside; a different answer is reported with at most TEXTURE_CONF, since a
+   steady ride on quarter notes at twice the tempo sounds the same. Strummed eighths (the up-
+   strokes sound in the mid band too) and broadband shakers over a pad are not covered.
 
 What the choices rest on: the tuning part of the generated corpus (tools/corpus, seeds 0, 10-17)
 and the clips of tests/test_tempo_levels.py, which come from a synthesis of their own (sparse
@@ -102,6 +110,21 @@ REF_COUNT = 3
 # tatums long (eighths in 4/4, eighths of a 6/8 beat); slower levels are half bars and bars.
 TATUM_RATIO = 0.3
 TATUM_MAX = 3.0
+# An even texture in the high band (hi-hats, a shaker in eighths) says where the tatum is, not
+# where the beat is. It is read as one when, at a level's parent, the high band's half-beats are
+# as strong as its beats (subdivision >= TEXTURE_UNIFORM), its ticks are alike (spread of their
+# peaks <= TEXTURE_CV: a played hat line, not rim clicks on some beats), and neither the low nor
+# the mid band is even there (subdivision < TEXTURE_OTHERS: a strum or a bass line in eighths is
+# more than a texture). Each value was moved by a third either way (0.75-0.9, 0.25-0.4, 0.5-0.7)
+# with no file of the tuning part changing and at most one clip (docs/BENCHMARKS.md).
+TEXTURE_UNIFORM = 0.85
+TEXTURE_CV = 0.3
+TEXTURE_OTHERS = 0.6
+# A level chosen only because the texture was set aside is reported with at most this
+# confidence: a steady quarter-note ride at twice the tempo sounds the same as eighth-note hats,
+# so the choice rests on the rest of the music and is never sure.
+TEXTURE_CONF = 0.75
+TEXTURE = True
 # Whether the pulse method's answer is regrouped when a level a fifth away fits the bar better.
 GROUPING = True
 
@@ -141,14 +164,14 @@ def flux_in_bands(spec: Spectrum, edges_hz: tuple[float, ...]) -> np.ndarray:
     return flux
 
 
-def onset_envelope(spec: Spectrum) -> np.ndarray:
-    """The bands' flux, each detrended (one-second mean) and scaled to its own mean, summed."""
-    cached = spec.extras.get("tempo.envelope")
+def band_envelopes(spec: Spectrum) -> np.ndarray:
+    """Each band's flux detrended (one-second mean) and scaled to its own mean, frames x bands."""
+    cached = spec.extras.get("tempo.band_envelopes")
     if cached is not None:
         return cached
     flux = band_flux(spec)
     k = max(1, int(round(spec.sr / spec.hop)))
-    env = np.zeros(len(flux))
+    out = np.zeros(flux.shape)
     for b in range(flux.shape[1]):
         e = flux[:, b]
         if len(e) > 2 * k:
@@ -156,9 +179,17 @@ def onset_envelope(spec: Spectrum) -> np.ndarray:
         e = np.maximum(e, 0)
         m = e.mean()
         if m > 1e-9:
-            env += e / m
-    spec.extras["tempo.envelope"] = env
-    return env
+            out[:, b] = e / m
+    spec.extras["tempo.band_envelopes"] = out
+    return out
+
+
+def onset_envelope(spec: Spectrum) -> np.ndarray:
+    """The bands' balanced envelopes (band_envelopes) summed."""
+    cached = spec.extras.get("tempo.envelope")
+    if cached is None:
+        cached = spec.extras["tempo.envelope"] = band_envelopes(spec).sum(axis=1)
+    return cached
 
 
 def _acf(env: np.ndarray) -> np.ndarray:
@@ -212,11 +243,40 @@ def subdivision(env: np.ndarray, period: float) -> float:
     return float(max(half, third) / top)
 
 
+def texture_free_subdivision(env: np.ndarray, bands: np.ndarray | None, period: float) -> float:
+    """subdivision(); with `bands` (band_envelopes), an even high-band texture's half-beats do
+    not count: the low and mid bands alone then say how strong the half-beats are."""
+    s = subdivision(env, period)
+    if bands is None or s <= TOO_SLOW_LO or not texture(bands, period):
+        return s
+    return min(s, subdivision(bands[:, :-1].sum(axis=1), period))
+
+
+def texture(bands: np.ndarray, period: float) -> bool:
+    """Whether the half-beats of `period` are carried by an even high-band texture alone (see TEXTURE_UNIFORM)."""
+    high = bands[:, -1]
+    return (subdivision(high, period) >= TEXTURE_UNIFORM and tick_spread(high, period / 2) <= TEXTURE_CV
+            and max(subdivision(bands[:, b], period) for b in range(bands.shape[1] - 1)) < TEXTURE_OTHERS)
+
+
+def tick_spread(env: np.ndarray, period: float) -> float:
+    """Coefficient of variation of the envelope's peak near each tick of `period` (phase from the
+    fold): about 0.15 for a hat or shaker line, 0.5 and more for clicks on some beats or a tune."""
+    phase = float(np.argmax(fold(env, period))) / FOLD_BINS * period
+    ticks = np.round(phase + period * np.arange(int((len(env) - phase) / period))).astype(np.int64)
+    w = max(1, int(period / 4))
+    if len(ticks) < 4:
+        return np.inf
+    peaks = np.array([env[max(0, t - w):t + w + 1].max() for t in ticks])
+    return float(peaks.std() / (peaks.mean() + 1e-12))
+
+
 def too_slow(s: float) -> float:
     return float(np.clip((s - TOO_SLOW_LO) / (TOO_SLOW_HI - TOO_SLOW_LO), 0.0, 1.0))
 
 
-def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray) -> list[tuple[float, float, float]]:
+def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray,
+           bands: np.ndarray | None = None) -> list[tuple[float, float, float]]:
     """(bpm, score, salience) for each metrical level related to the strongest pulse and no
     slower than TATUM_MAX tatums (`ratio`: the comb's off-beat ratio, see combs())."""
     # The reference pulse is looked for at 60 BPM and up: a slow tempo's comb has few multiples
@@ -232,7 +292,14 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray) -> l
     def q(bpm: float) -> float:
         key = round(bpm, 3)
         if key not in slow_cache:
-            slow_cache[key] = too_slow(subdivision(env, 60.0 * fps / bpm))
+            if bands is not None and tatum > 0 and bpm < tatum / TATUM_MAX * 0.98:
+                # A parent slower than TATUM_MAX tatums is a half bar or a bar: with the texture set
+                # aside, a kick on 1 and 3 makes the half bar "not too slow", which would wrongly
+                # count against the beat under it. (Left as it was when no texture is set aside:
+                # there it made one sparse-drum piece of the tuning part confidently wrong.)
+                slow_cache[key] = 1.0
+            else:
+                slow_cache[key] = too_slow(texture_free_subdivision(env, bands, 60.0 * fps / bpm))
         return slow_cache[key]
 
     # A bar whose downbeat is much stronger than its other beats (a kick or a bass note on the
@@ -311,12 +378,19 @@ def estimate(spec: Spectrum) -> TempoEstimate:
     if sal.max() <= 0:
         return TempoEstimate(0.0, 0.0, [])
     cands = sorted(levels(env, fps, sal, ratio), key=lambda c: -c[1])
+    scale = 1.0
+    # Step 5: when the chosen level's half-beats (its parent's) are an even high-band texture
+    # alone, the levels are weighed again without it; a different answer is taken, never as sure.
+    if TEXTURE and cands and cands[0][1] > 0 and texture(band_envelopes(spec), 120.0 * fps / cands[0][0]):
+        free = sorted(levels(env, fps, sal, ratio, band_envelopes(spec)), key=lambda c: -c[1])
+        if free and free[0][1] > 0 and abs(free[0][0] / cands[0][0] - 1) > 0.02:
+            cands, scale = free, TEXTURE_CONF
     if cands and cands[0][1] > 0:
         bpm, best, s = cands[0]
         runner = cands[1][1] if len(cands) > 1 else 0.0
         confidence = float(np.clip(s * 2.0, 0, 1) * (1.0 - runner / best))
         if confidence >= DECISIVE:
-            return TempoEstimate(round(bpm, 2), confidence, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
+            return TempoEstimate(round(bpm, 2), confidence * scale, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
     family = [b for b, _, _ in cands]
     guess = by_pulse(spec, family)
     bpm = regroup(env, fps, guess.bpm, family) if GROUPING and guess.bpm > 0 else guess.bpm
