@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable
 
@@ -136,19 +135,6 @@ def collector_paused():
             if not _pauses:
                 gc.freeze()
                 gc.enable()
-
-
-def free_in_background(*lists: list, chunk: int = 256) -> None:
-    """Empty these lists in a short-lived thread, a chunk at a time, handing the GIL back between
-    chunks: freeing a replaced 10,000-track table's rows in the GUI thread (some 600,000 objects)
-    stopped the window for 40-75 ms. The caller must hold the only references to the lists."""
-    def free():
-        for xs in lists:
-            while xs:
-                del xs[-chunk:]
-                time.sleep(0)  # lets a waiting GUI thread take the GIL at once
-
-    threading.Thread(target=free, name="free-rows", daemon=True).start()
 
 
 def _expected(exc: BaseException) -> bool:
