@@ -99,17 +99,17 @@ def scores(F: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 
-def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, held: np.ndarray, model: Model):
+def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, model: Model):
     """(key, mode, confidence) of the trial's blend: the hand-set and learned scores, z-scored and
     summed, the hand-set method's neighbour check, and the margin's logistic as the confidence.
     Atonal tracks are left to the hand-set method."""
-    est = key_mod.decide(vec, bass, seg, duration, held)
+    est = key_mod.decide(vec, bass, seg, duration)
     if est.key < 0:
         return est.key, est.mode, est.confidence
     ch = key_mod.chords(seg)
     learned = scores(features(vec, bass, ch, key_mod.components(vec, bass, ch)), model.W, model.b)
     blend = model.hand_weight * key_mod._z(key_mod.hand_scores(vec, bass, ch)) + model.learned_weight * key_mod._z(learned)
-    best = key_mod.neighbour_check(blend, held)
+    best = key_mod.neighbour_check(blend, vec)
     blend = blend.copy()
     blend[best] = max(blend[best], blend.max() + 1e-6)
     order = np.sort(blend)[::-1]

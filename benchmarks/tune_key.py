@@ -42,22 +42,21 @@ from musicrec_engine.attributes.measured import key as key_mod  # noqa: E402
 from musicrec_engine.features.spectrum import Spectrum  # noqa: E402
 from tools import corpus  # noqa: E402
 
-CACHE = Path("/work/tmp/keycache2")
+CACHE = Path("/work/tmp/keycache")
 
 
 def evidence(y: np.ndarray, channels: int) -> dict:
     spec = Spectrum(y)
     spec.extras["channels"] = channels
-    est = key_mod.estimate(spec)
+    est = key_mod.decide(key_mod.track_chroma(spec), key_mod.bass_chroma(spec), key_mod.segment_chroma(spec),
+                         spec.duration)
     return {"vec": key_mod.track_chroma(spec), "bass": key_mod.bass_chroma(spec), "seg": key_mod.segment_chroma(spec),
-            "held": key_mod.held_chroma(spec),
             "duration": spec.duration, "est": [est.key, est.mode, est.confidence, est.mode_confidence]}
 
 
 def _save(path: Path, items: list[dict], meta: list[dict]) -> None:
     segs = [it["seg"] for it in items]
     np.savez(path, vec=np.array([it["vec"] for it in items]), bass=np.array([it["bass"] for it in items]),
-             held=np.array([it["held"] for it in items]),
              seg=np.concatenate(segs) if segs else np.zeros((0, 12)),
              seg_off=np.cumsum([0] + [len(s) for s in segs]), duration=np.array([it["duration"] for it in items]),
              est=np.array([it["est"] for it in items], float))
@@ -116,14 +115,13 @@ class Files:
     """The cached files of one or more corpora, with what every method needs precomputed."""
 
     def __init__(self, parts: list[tuple[dict, list[dict]]], group: list[str]):
-        self.meta, self.vec, self.bass, self.seg, self.dur, self.group, self.held = [], [], [], [], [], [], []
+        self.meta, self.vec, self.bass, self.seg, self.dur, self.group = [], [], [], [], [], []
         for (d, meta), g in zip(parts, group, strict=True):
             off = d["seg_off"]
             for i, m in enumerate(meta):
                 self.meta.append(m)
                 self.vec.append(d["vec"][i])
                 self.bass.append(d["bass"][i])
-                self.held.append(d["held"][i])
                 self.seg.append(d["seg"][off[i]:off[i + 1]])
                 self.dur.append(float(d["duration"][i]))
                 self.group.append(g)
@@ -208,7 +206,7 @@ def fmt(t: tuple[float, float, float]) -> str:
 def hand_predict(F: Files, idx) -> tuple[np.ndarray, np.ndarray]:
     out, conf = [], []
     for i in idx:
-        e = key_mod.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i], F.held[i])
+        e = key_mod.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i])
         out.append(-1 if e.key < 0 else e.key + (0 if e.mode else 12))
         srt = np.sort(e.scores)
         conf.append(srt[-1] - srt[-2])
@@ -266,7 +264,7 @@ def run_eval(args) -> None:
     def add(name, scores, neighbour=False):
         pred = scores.argmax(1)
         if neighbour:
-            pred = np.array([key_mod.neighbour_check(sc, h) for sc, h in zip(scores, F.held, strict=True)])
+            pred = np.array([key_mod.neighbour_check(sc, v) for sc, v in zip(scores, F.vec, strict=True)])
         srt = np.sort(scores, 1)
         methods[name] = np.where(tonal, pred, -1)
         confs[name] = srt[:, -1] - srt[:, -2]
@@ -339,7 +337,7 @@ def run_score(args) -> None:
     F = Files([load(args.cache_dir / f"tune-seed{s}.npz") for s in args.seeds], [str(s) for s in args.seeds])
     hand, _ = hand_predict(F, range(len(F)))
     model = kl.load_weights()
-    ests = [kl.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i], F.held[i], model) for i in range(len(F))]
+    ests = [kl.decide(F.vec[i], F.bass[i], F.seg[i], F.dur[i], model) for i in range(len(F))]
     shipped = np.array([-1 if k < 0 else k + (0 if m else 12) for k, m, _ in ests])
     conf = np.array([c for _, _, c in ests])
     ess = np.array([m["ess"][0] + (0 if m["ess"][1] == 1 else 12) if m["ess"][0] >= 0 else -1 for m in F.meta])

@@ -7,19 +7,14 @@ Three kinds of evidence, each from the same spectral peaks (parabolically refine
      leading tone its dominant chord brings, and the subdominant key (which lacks it) loses.
      The profile is NOT smeared by harmonics: how many harmonics a note carries depends on the
      instrument, and a smear that fits bright timbres pulls dull ones (flutes, pads) a fourth up.
-  2. The bass: the lowest clear peak of each frame, scored at a lower weight by how often each
-     note is the ROOT of a chord in the key (from the chord table below: the tonic most, then
-     the dominant and subdominant, the relative chord's root less). A bass line walks chord
-     roots rather than a melody's scale; scored with the melodic profile, as it once was, it
-     agreed less with Essentia on real recordings and with the truth on generated loops
-     (docs/BENCHMARKS.md).
+  2. The bass: the lowest clear peak of each frame, scored the same way at a lower weight (the
+     bass sits on the tonic and dominant, but also on the chord roots of a subdominant-heavy loop).
   3. Chords: every half second the best-matching major or minor triad, scored by how likely that
      chord is in each key (I, IV, V, vi, ii... ; V major in minor keys too). A dominant chord
      with its leading tone exists in one key only, which separates a key from the keys a fifth
      either side of it, the usual confusions; the opening chord adds a little weight to its key.
-The three are z-scored over the 24 keys and summed. Then a neighbour a fifth away takes over when
-the one note that tells the two apart is clearly among the notes the piece holds
-(neighbour_check). A learned scorer over the same evidence (benchmarks/key_learned.py) was right more often on the tuning part of the generated corpus, but
+The three are z-scored over the 24 keys and summed. A learned scorer over the same evidence
+(benchmarks/key_learned.py) was right more often on the tuning part of the generated corpus, but
 on the held-out part, whose generator family and SoundFont it had never heard, it lost 0.047 of
 MIREX score to these hand-set scores, so the product does not use it (docs/BENCHMARKS.md).
 No tonal centre: drums, noise and speech give a flat chroma whose best correlation with any key
@@ -30,10 +25,15 @@ and D chords in A), and such a piece has exactly the notes of the key a fourth a
 that is where this method and Essentia disagree on real recordings. A check of where bass
 and chords rest fixed generated loops but read dominant-heavy held-out pieces a fifth up, so it
 is not used; nor are modal readings (mixolydian, dorian) scored beside major and minor, which
-agreed no more with Essentia on real recordings and read generated pieces a fifth off. Studied
-on the tuning corpus and not kept (no gain beyond noise): harmonic-partial discounting,
-Temperley/Krumhansl profiles and their log-likelihood ensembles, heavier cadence weights, a
-held-note chroma as the main evidence, a leading-tone test between relative keys. Accuracy on audio with known keys, with intervals, and the real-music analysis:
+agreed no more with Essentia on real recordings and read generated pieces a fifth off. Two
+changes were measured on fresh held-out audio and not kept (docs/BENCHMARKS.md): weighing the
+neighbour check's notes among held notes only fixed generated loops whose leading tone the tune
+plays in passing, but on real recordings it moved pieces that rest on one chord (an F chord in
+587 of 600 half-seconds) a fifth down wherever modal or blues writing holds the lowered seventh;
+scoring the bass by how often each note is a chord root helped the generated pieces and cost
+the chorales, a wash. Studied on the tuning corpus and not kept (no gain beyond noise):
+harmonic-partial discounting, Temperley/Krumhansl profiles and their log-likelihood ensembles,
+heavier cadence weights, a leading-tone test between relative keys. Accuracy on audio with known keys, with intervals, and the real-music analysis:
 benchmarks/bench_attributes.py, benchmarks/tune_key.py, docs/BENCHMARKS.md.
 """
 
@@ -83,8 +83,6 @@ MAX_FLATNESS = 0.985
 # Log-likelihood floor: a note outside the key costs log(p + floor), about -4.5 for Albrecht's rarest.
 LL_FLOOR = 0.01
 SEGMENT_S = 0.5
-# Held notes: a clear peak (weight >= HELD_MIN) present in HELD_SPAN frames either side.
-HELD_MIN, HELD_SPAN = 0.3, 2
 # Weights of the bass, the chords and the opening chord against the pitch-class distribution
 # (z-scored over the 24 keys), chosen on the tuning corpus (composed pieces and chorales).
 W_BASS, W_CHORDS, W_OPENING = 0.3, 1.0, 0.25
@@ -93,9 +91,8 @@ CHORDS_MAJOR = {(0, 1): .30, (5, 1): .15, (7, 1): .18, (9, 0): .09, (2, 0): .08,
 CHORDS_MINOR = {(0, 0): .30, (5, 0): .14, (7, 1): .16, (7, 0): .04, (8, 1): .09, (3, 1): .07, (10, 1): .06}
 CHORD_FLOOR = 0.01
 # A neighbour a fifth away wins when within NEIGHBOUR_GAP in score and its distinguishing note
-# is NEIGHBOUR_RATIO times as strong as the best key's in the held-note chroma, and not below
-# NEIGHBOUR_FLOOR of its strongest note.
-NEIGHBOUR_GAP, NEIGHBOUR_RATIO, NEIGHBOUR_FLOOR = 1.5, 3.0, 0.02
+# is NEIGHBOUR_RATIO times as strong as the best key's.
+NEIGHBOUR_GAP, NEIGHBOUR_RATIO = 1.5, 3.0
 # Key confidence: the margin of the best key over the runner-up, in z units, at which it is 1.
 CONFIDENT_MARGIN = 1.0
 
@@ -175,29 +172,6 @@ def track_chroma(spec: Spectrum) -> np.ndarray:
     return np.bincount(pc[keep], weights=w[keep], minlength=12)
 
 
-def held_chroma(spec: Spectrum) -> np.ndarray:
-    """Chroma of the notes that are held: clear peaks (weight >= HELD_MIN) whose semitone is also a
-    clear peak in each of the HELD_SPAN frames either side.
-
-    A note played for a tenth of a second or more stays put, while the energy that spreads over
-    every pitch class (drum hits, noise, reverb, onsets) does not, so this chroma is near zero on
-    notes the piece never plays. It tells which of two neighbouring keys' distinguishing notes is
-    really there when both sit at the noise floor of the full chroma.
-    """
-    ti, freq, pc, w = _peaks(spec)
-    sel = (freq >= F_MIN) & (w >= HELD_MIN)
-    ti, freq, pc, w = ti[sel], freq[sel], pc[sel], w[sel]
-    if not len(ti):
-        return np.zeros(12)
-    midi = np.clip(np.round(12 * np.log2(freq / 440.0) + 69).astype(np.int64), 0, 127)
-    occupied = np.zeros((int(ti.max()) + HELD_SPAN + 1, 128), bool)
-    occupied[ti, midi] = True
-    held = np.ones(len(ti), bool)
-    for d in range(1, HELD_SPAN + 1):
-        held &= occupied[np.maximum(ti - d, 0), midi] & occupied[ti + d, midi]
-    return np.bincount(pc[held], weights=w[held], minlength=12)
-
-
 def bass_chroma(spec: Spectrum) -> np.ndarray:
     """Pitch classes of each frame's lowest clear peak (50..300 Hz): the bass line."""
     ti, freq, pc, w = _peaks(spec)
@@ -239,18 +213,6 @@ def _chord_loglik() -> np.ndarray:
     return table
 
 
-def _bass_loglik() -> np.ndarray:
-    """(24, 12) log-probability of each pitch class as the bass (a chord root) in each key."""
-    rows = []
-    for table in (CHORDS_MAJOR, CHORDS_MINOR):
-        p = np.zeros(12)
-        for (rel, _quality), prob in table.items():
-            p[rel] += prob
-        p /= p.sum()
-        rows += [np.roll(p, k) for k in range(12)]
-    return np.log(np.array(rows) + LL_FLOOR)
-
-
 def _key_loglik(names=DEFAULT_PROFILES) -> np.ndarray:
     """(24, 12) log-probability of each pitch class in each key (0..11 major, 12..23 minor)."""
     rows = []
@@ -264,7 +226,6 @@ def _key_loglik(names=DEFAULT_PROFILES) -> np.ndarray:
 _TRIADS = _triads()
 _CHORD_LL = _chord_loglik()
 _KEY_LL = _key_loglik()
-_BASS_LL = _bass_loglik()
 
 
 def chords(seg: np.ndarray) -> np.ndarray:
@@ -289,7 +250,7 @@ def components(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray) -> np.ndarray:
     out = np.zeros((3, 24))
     out[0] = _z(_KEY_LL @ (vec / (vec.sum() + 1e-12)))
     if bass.sum() > 0:
-        out[1] = _z(_BASS_LL @ (bass / bass.sum()))
+        out[1] = _z(_KEY_LL @ (bass / bass.sum()))
     if len(ch):
         out[2] = _z(_CHORD_LL[:, ch].mean(axis=1))
     return out
@@ -329,7 +290,7 @@ def _scale_set(key: int) -> set[int]:
     return {(key % 12 + s) % 12 for s in steps}
 
 
-def neighbour_check(scores: np.ndarray, held: np.ndarray) -> int:
+def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
     """The best key, or its neighbour a fifth either side when the one note that tells them
     apart says so.
 
@@ -337,12 +298,9 @@ def neighbour_check(scores: np.ndarray, held: np.ndarray) -> int:
     major has B flat, F where G major has F sharp). The summed scores can still prefer the
     neighbour when the harmony dwells on it (a loop of IV and I never reaching V); when the
     neighbour is close in score and its distinguishing note is NEIGHBOUR_RATIO times stronger
-    than the best key's, the neighbour is the key. The notes are weighed in the held-note
-    chroma (held_chroma): in the full chroma a distinguishing note that the melody touches a few
-    times sits at the noise floor, level with the one the piece never plays. Major keys only: in
-    minor the notes that tell neighbours apart are the 6th and 7th, which melodic and harmonic
-    minor raise, so the test would read a raised 6th as the neighbour's key (on the tuning
-    chorales it did).
+    than the best key's, the neighbour is the key. Major keys only: in minor the notes that
+    tell neighbours apart are the 6th and 7th, which melodic and harmonic minor raise, so the
+    test would read a raised 6th as the neighbour's key (on the tuning chorales it did).
     """
     best = int(np.argmax(scores))
     if best >= 12:
@@ -353,19 +311,18 @@ def neighbour_check(scores: np.ndarray, held: np.ndarray) -> int:
             continue
         mine = _scale_set(best) - _scale_set(alt)
         theirs = _scale_set(alt) - _scale_set(best)
-        a, b = sum(held[i] for i in mine), sum(held[i] for i in theirs)
-        if b > NEIGHBOUR_RATIO * a and b > NEIGHBOUR_FLOOR * held.max():
+        a, b = sum(vec[i] for i in mine), sum(vec[i] for i in theirs)
+        if b > NEIGHBOUR_RATIO * a and b > 0.1 * vec.max():
             return alt
     return best
 
 
 def estimate(spec: Spectrum) -> KeyEstimate:
-    return decide(track_chroma(spec), bass_chroma(spec), segment_chroma(spec), spec.duration, held_chroma(spec))
+    return decide(track_chroma(spec), bass_chroma(spec), segment_chroma(spec), spec.duration)
 
 
-def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, held: np.ndarray) -> KeyEstimate:
-    """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds,
-    held-note chroma."""
+def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float) -> KeyEstimate:
+    """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds."""
     corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
     flat = flatness(vec) if vec.any() else 1.0
     tonal = corr.max() >= MIN_CORRELATION and flat <= MAX_FLATNESS and duration >= 1.0
@@ -376,7 +333,7 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, 
         sure = max((flat - MAX_FLATNESS) / (1 - MAX_FLATNESS), (MIN_CORRELATION - order[0]) / 0.3)
         return KeyEstimate(-1, 1 if best < 12 else 0, float(np.clip(0.5 + sure, 0, 1)), 0.0, corr)
     scores = hand_scores(vec, bass, chords(seg))
-    best = neighbour_check(scores, held)
+    best = neighbour_check(scores, vec)
     if best != int(np.argmax(scores)):
         scores = scores.copy()
         scores[best] = scores.max() + 1e-6
