@@ -29,12 +29,13 @@ agreed no more with Essentia on real recordings and read generated pieces a fift
 changes were measured on fresh held-out audio and not kept (docs/BENCHMARKS.md): weighing the
 neighbour check's notes among held notes only fixed generated loops whose leading tone the tune
 plays in passing, but on real recordings it moved pieces that rest on one chord (an F chord in
-587 of 600 half-seconds) a fifth down wherever modal or blues writing holds the lowered seventh;
-scoring the bass by how often each note is a chord root helped the generated pieces and cost
-the chorales, a wash. Studied on the tuning corpus and not kept (no gain beyond noise):
-harmonic-partial discounting, Temperley/Krumhansl profiles and their log-likelihood ensembles,
-heavier cadence weights, a leading-tone test between relative keys. Accuracy on audio with known keys, with intervals, and the real-music analysis:
-benchmarks/bench_attributes.py, benchmarks/tune_key.py, docs/BENCHMARKS.md.
+587 half-second segments, the next in 33) a fifth down where modal or blues writing holds the
+lowered seventh; scoring the bass by how often each note is a chord root helped the generated
+pieces and cost the chorales, a wash. Studied on the tuning corpus and not kept (no gain beyond
+noise): harmonic-partial discounting, Temperley/Krumhansl profiles and their log-likelihood
+ensembles, heavier cadence weights, a leading-tone test between relative keys. Accuracy on audio
+with known keys, with intervals, and the real-music analysis: benchmarks/bench_attributes.py,
+benchmarks/tune_key.py, benchmarks/key_paired.py, docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
