@@ -34,7 +34,7 @@ def connect_playlists(window) -> None:
         (window.library_loaded, lambda: page.set_library_size(window.model.rowCount())),
         (window.analysis_finished, lambda: page.set_library_size(window.model.rowCount())),
         # the first playlist's reading and fitting, done ahead in a worker while the user looks around
-        (window.library_loaded, jobs.prepare), (window.analysis_finished, jobs.prepare),
+        (window.library_loaded, jobs.prepare_soon), (window.analysis_finished, jobs.prepare_soon),
     ):
         signal.connect(slot)
 

@@ -291,6 +291,7 @@ class MainWindow(QMainWindow):
         self.closing = self.analysis.closing = True
         self.taste_jobs.stop()
         self.playlist_jobs.stop()
+        self.playlist_jobs.prepare_timer.stop()
         self.library.similar_timer.stop()
         if self.persist_state:
             save_window_state(self, self.settings.q, self.library)
