@@ -101,6 +101,17 @@ def test_subdominant_heavy_progression_keeps_its_tonic(key, mode, degrees, brigh
     assert a["key"].value != (key + 5) % 12
 
 
+@pytest.mark.parametrize("cents,sure", [(0, True), (20, True), (45, False), (55, False)])
+def test_a_recording_half_a_semitone_off_pitch_is_not_sure_of_its_key(cents, sure):
+    """Played 20 cents sharp the piece is still plainly D major. Played 45 or 55 cents sharp it
+    sits between D and E flat: whichever of the two the key says, it must not claim to be sure."""
+    a = measure(piece(key=2 + cents / 100, mode=1, bpm=110.0, degrees=(0, 3, 4, 0), bright=0.5))
+    if sure:
+        assert (a["key"].value, a["mode"].value) == (2, 1) and a["key"].confidence >= 0.8
+    else:
+        assert a["key"].value in (2, 3) and a["key"].confidence < 0.5, (a["key"].value, a["key"].confidence)
+
+
 @pytest.mark.parametrize("scale", [HARMONIC_MINOR, MELODIC_MINOR], ids=["harmonic", "melodic"])
 @pytest.mark.parametrize("key,degrees,bright", [(9, (0, 3, 4, 0), 0.5), (11, (0, 4, 3, 4), 0.15)])
 def test_minor_with_raised_sixth_and_seventh_reads_minor(scale, key, degrees, bright):

@@ -96,6 +96,9 @@ CHORD_FLOOR = 0.01
 NEIGHBOUR_GAP, NEIGHBOUR_RATIO = 1.5, 3.0
 # Key confidence: the margin of the best key over the runner-up, in z units, at which it is 1.
 CONFIDENT_MARGIN = 1.0
+# Tuning further from A440's grid than this (semitones) lowers the key's confidence (tuning_clarity):
+# the generated corpora stay within 0.13 and 278 of 290 real recordings within 0.3.
+TUNING_CLEAR = 0.3
 
 
 @dataclass
@@ -153,7 +156,9 @@ def _peaks(spec: Spectrum) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
         pitch = 12 * np.log2(freq / 440.0) + 69
         # Global tuning: the weighted circular mean of every peak's distance to the semitone grid.
         dev = pitch - np.round(pitch)
-        pitch -= np.angle(np.sum(weight**2 * np.exp(2j * np.pi * dev))) / (2 * np.pi)
+        shift = np.angle(np.sum(weight**2 * np.exp(2j * np.pi * dev))) / (2 * np.pi)
+        spec.extras["key.tuning"] = float(shift)
+        pitch -= shift
         near = np.round(pitch)
         weight = weight * np.cos(np.pi * (pitch - near)) ** 2  # 1 on the semitone, 0 half a semitone away
         pc = near.astype(np.int64) % 12
@@ -319,11 +324,22 @@ def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
 
 
 def estimate(spec: Spectrum) -> KeyEstimate:
-    return decide(track_chroma(spec), bass_chroma(spec), segment_chroma(spec), spec.duration)
+    vec = track_chroma(spec)  # computes the peaks, and with them the tuning
+    return decide(vec, bass_chroma(spec), segment_chroma(spec), spec.duration, spec.extras.get("key.tuning", 0.0))
 
 
-def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float) -> KeyEstimate:
-    """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds."""
+def tuning_clarity(shift: float) -> float:
+    """1 when the track's tuning is within TUNING_CLEAR semitones of A440's grid, falling to 0 at
+    half a semitone. A recording that sits near half a semitone off the grid (an album played
+    about 45 cents sharp, or an instrument whose upper partials lie off its fundamental's grid, as
+    one SoundFont's accordion does) is between two pitch classes: the key's relations hold, but
+    whether it is C# or D is a coin toss, so the key's confidence says so."""
+    return float(np.clip((0.5 - abs(shift)) / (0.5 - TUNING_CLEAR), 0.0, 1.0))
+
+
+def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, tuning: float = 0.0) -> KeyEstimate:
+    """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds,
+    and the tuning correction the peaks were read with (semitones, -0.5..0.5)."""
     corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
     flat = flatness(vec) if vec.any() else 1.0
     tonal = corr.max() >= MIN_CORRELATION and flat <= MAX_FLATNESS and duration >= 1.0
@@ -341,7 +357,7 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float) 
     key, mode = best % 12, 1 if best < 12 else 0
     order = np.sort(scores)[::-1]
     # A clear key beats the runner-up (usually a fifth away or the relative key) by a margin.
-    confidence = float(np.clip((order[0] - order[1]) / CONFIDENT_MARGIN, 0, 1))
+    confidence = float(np.clip((order[0] - order[1]) / CONFIDENT_MARGIN, 0, 1)) * tuning_clarity(tuning)
     # Mode: the best major against the best minor reading of the same evidence.
     maj, mnr = scores[:12].max(), scores[12:].max()
     mode_conf = float(np.clip(abs(maj - mnr) / CONFIDENT_MARGIN, 0, 1))
