@@ -84,7 +84,9 @@ def open_window(qtbot, home):
         opened.append((w, engine))
         qtbot.addWidget(w)
         w.show()
-        qtbot.waitUntil(lambda: not w.workers.busy("load library"), timeout=10000)
+        # The load job may not have started when the window first shows, so "not busy" alone can
+        # be true before the library has arrived: wait for the first load to have landed too.
+        qtbot.waitUntil(lambda: w.loaded_once and not w.workers.busy("load library"), timeout=10000)
         return w
 
     yield open_
