@@ -4,11 +4,14 @@ the fast cell painter."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
 
 from app.widgets.library_model import COLUMNS, CellDelegate
 
 COLUMN_WIDTHS = [200, 130, 120, 56, 52, 74, 64, 70, 74, 64, 70, 84, 170]
+# A header title's padding (8 px left, 16 px right for the sort arrow) and a little air.
+TITLE_ROOM = 28
 # Shown again from the header's menu. The key column already says "maj"/"min"; the tags show as
 # chips beside the table, and with their column too the titles were cut to a few letters.
 HIDDEN_COLUMNS = {"Mode", "Tags"}
@@ -37,8 +40,12 @@ class LibraryTable(QTableView):
         hh = self.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setHighlightSections(False)
+        bold = QFont(hh.font())
+        bold.setBold(True)  # as style.qss draws the titles
+        title_width = QFontMetrics(bold).horizontalAdvance
         for i, w in enumerate(COLUMN_WIDTHS):
-            self.setColumnWidth(i, w)
+            # never narrower than its title and the sort arrow beside it (style.qss pads the right)
+            self.setColumnWidth(i, max(w, title_width(COLUMNS[i]) + TITLE_ROOM))
             self.setColumnHidden(i, COLUMNS[i] in HIDDEN_COLUMNS)
         hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
