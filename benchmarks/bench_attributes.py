@@ -112,6 +112,40 @@ def run_engine(y: np.ndarray, channels: int) -> tuple[dict, float]:
             "key_conf": a["key"].confidence, "tempo_conf": a["tempo"].confidence}, cost
 
 
+class Madmom:
+    """madmom's key and tempo (benchmarks/madmom_reference.py) in the interpreter named by
+    MADMOM_PYTHON, fed the same decoded samples as 44.1 kHz WAV files; answers cached per file."""
+
+    def __init__(self, cache: Path):
+        import os
+        import subprocess
+        import tempfile
+
+        python = os.environ.get("MADMOM_PYTHON")
+        if not python:
+            raise ImportError("set MADMOM_PYTHON to an interpreter that has madmom")
+        self.version = "madmom 0.16.1"
+        self.cache_path = cache
+        self.cache = json.loads(cache.read_text()) if cache.exists() else {}
+        self.tmp = Path(tempfile.mkdtemp(prefix="madmom-"))
+        self.proc = subprocess.Popen([python, str(ROOT / "benchmarks" / "madmom_reference.py")], text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def __call__(self, y: np.ndarray, path: Path) -> dict:
+        stamp = f"{path}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
+        if stamp not in self.cache:
+            import soundfile as sf
+            import soxr
+
+            wav = self.tmp / "clip.wav"
+            sf.write(wav, soxr.resample(y, 22050, 44100).astype(np.float32), 44100)
+            self.proc.stdin.write(f"{wav}\n")
+            self.proc.stdin.flush()
+            self.cache[stamp] = json.loads(self.proc.stdout.readline())
+            self.cache_path.write_text(json.dumps(self.cache))
+        return self.cache[stamp]
+
+
 class Essentia:
     """KeyExtractor (defaults, and the EDMA profile) and RhythmExtractor2013, answers cached per file."""
 
@@ -344,10 +378,12 @@ def real_tracks(packages: list[str] | None = None) -> list[tuple[str, list[Path]
     return out
 
 
-def real_music(ess: Essentia | None, packages: list[str] | None = None) -> str:
-    """Agreement of MusicRec with Essentia (and with the chart tempo where there is one)."""
+def real_music(ess: Essentia | None, packages: list[str] | None = None, mm: Madmom | None = None) -> str:
+    """Agreement of MusicRec with Essentia and, when given, madmom (and with the chart tempo where
+    there is one)."""
     from musicrec_engine.audio import decode as audio
 
+    refs = {name: ref for name, ref in (("Essentia", ess), ("madmom", mm)) if ref is not None}
     rows = []
     for name, files, chart in real_tracks(packages):
         parts = [audio.decode(f) for f in files]
@@ -356,36 +392,42 @@ def real_music(ess: Essentia | None, packages: list[str] | None = None) -> str:
         for d in parts:
             y[:len(d.y)] += d.y
         y /= max(1.0, float(np.abs(y).max()))
-        ours = run_engine(y, max(d.channels for d in parts))[0]
-        theirs = ess(y, files[0]) if ess else None
-        rows.append((name, chart, ours, theirs))
+        answers = {"MusicRec": run_engine(y, max(d.channels for d in parts))[0]}
+        answers.update({ref_name: ref(y, files[0]) for ref_name, ref in refs.items()})
+        rows.append((name, chart, answers))
         print(f"  {name}", file=sys.stderr, flush=True)
     lines = [f"Real recordings: {len(rows)} tracks", "",
              "| comparison | n | key same | key MIREX-weighted | mode same | tempo within 4 % | tempo within 4 % up to x2, x3 |",
              "|---|---|---|---|---|---|---|"]
-    both = [r for r in rows if r[3] is not None and r[2]["key"] >= 0]
-    if both:
-        lines.append(f"| MusicRec vs Essentia | {len(both)} | "
-                     f"{np.mean([o['key'] == t['key'] and o['mode'] == t['mode'] for _, _, o, t in both]):.3f} | "
-                     f"{np.mean([mirex(o['key'], o['mode'], t['key'], t['mode']) for _, _, o, t in both]):.3f} | "
-                     f"{np.mean([o['mode'] == t['mode'] for _, _, o, t in both]):.3f} | "
-                     f"{np.mean([acc1(o['tempo'], t['tempo']) for _, _, o, t in both]):.3f} | "
-                     f"{np.mean([acc2(o['tempo'], t['tempo']) for _, _, o, t in both]):.3f} |")
+    systems = ["MusicRec", *refs]
+    for a_i, a in enumerate(systems):
+        for b in systems[a_i + 1:]:
+            both = [(r[2][a], r[2][b]) for r in rows if r[2][a]["key"] >= 0 and r[2][b]["key"] >= 0]
+            if both:
+                lines.append(f"| {a} vs {b} | {len(both)} | "
+                             f"{np.mean([o['key'] == t['key'] and o['mode'] == t['mode'] for o, t in both]):.3f} | "
+                             f"{np.mean([mirex(o['key'], o['mode'], t['key'], t['mode']) for o, t in both]):.3f} | "
+                             f"{np.mean([o['mode'] == t['mode'] for o, t in both]):.3f} | "
+                             f"{np.mean([acc1(o['tempo'], t['tempo']) for o, t in both]):.3f} | "
+                             f"{np.mean([acc2(o['tempo'], t['tempo']) for o, t in both]):.3f} |")
     charted = [r for r in rows if r[1]]
-    for label, idx in (("MusicRec vs chart tempo", 2), ("Essentia vs chart tempo", 3)):
-        sel = [(r[1], r[idx]["tempo"]) for r in charted if r[idx] is not None]
+    for system in systems:
+        sel = [(r[1], r[2][system]["tempo"]) for r in charted]
         if sel:
-            lines.append(f"| {label} (Frets on Fire) | {len(sel)} | — | — | — | "
+            lines.append(f"| {system} vs chart tempo (Frets on Fire) | {len(sel)} | — | — | — | "
                          f"{np.mean([acc1(p, c) for c, p in sel]):.3f} | {np.mean([acc2(p, c) for c, p in sel]):.3f} |")
-    lines += ["", "| track | chart BPM | MusicRec key, BPM (conf) | Essentia key, BPM |", "|---|---|---|---|"]
+    lines += ["", "| track | chart BPM | MusicRec key, BPM (conf) | " + " | ".join(f"{r} key, BPM" for r in refs) + " |",
+              "|---|---|---|" + "---|" * len(refs)]
     names = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 
     def k(a):
         return "none" if a["key"] < 0 else names[a["key"]] + ("" if a["mode"] else "m")
 
-    for name, chart, o, t in rows:
-        lines.append(f"| {name} | {format(chart, '.1f') if chart else '—'} | {k(o)} ({o['key_conf']:.2f}), {o['tempo']:.1f} ({o['tempo_conf']:.2f}) | "
-                     f"{k(t) + ', ' + format(t['tempo'], '.1f') if t else '—'} |")
+    for name, chart, ans in rows:
+        o = ans["MusicRec"]
+        lines.append(f"| {name} | {format(chart, '.1f') if chart else '—'} | {k(o)} ({o['key_conf']:.2f}), "
+                     f"{o['tempo']:.1f} ({o['tempo_conf']:.2f}) | "
+                     + " | ".join(f"{k(ans[r])}, {ans[r]['tempo']:.1f}" for r in refs) + " |")
     return "\n".join(lines)
 
 
@@ -412,6 +454,8 @@ def main() -> None:
                     help="also score these built corpora (any folder with a truth.csv, e.g. a repertoire half "
                          "from `python -m tools.corpus build DIR --part repertoire-heldout`)")
     ap.add_argument("--no-essentia", action="store_true")
+    ap.add_argument("--madmom", action="store_true",
+                    help="also madmom's key and tempo, run by the interpreter in MADMOM_PYTHON (dev-only reference)")
     ap.add_argument("--cost", action="store_true")
     ap.add_argument("--errors", action="store_true", help="list the misses")
     ap.add_argument("--real", action="store_true", help="agreement with Essentia on real recordings")
@@ -429,6 +473,9 @@ def main() -> None:
     for part, seed in parts:
         csv_path = seed / corpus.TRUTH_CSV if part == "corpus" else ensure(args.root, part, seed, args.count, args.music21)
         systems = {"MusicRec": lambda y, ch, path: run_engine(y, ch)[0]}
+        if args.madmom:
+            mm = Madmom(csv_path.parent / "madmom.json")
+            systems[mm.version] = lambda y, ch, path, mm=mm: mm(y, path)
         if not args.no_essentia:
             try:
                 ess = Essentia(csv_path.parent / "essentia.json")
@@ -467,7 +514,8 @@ def main() -> None:
                 ess = Essentia(cache)
             except ImportError:
                 print("essentia is not installed: MusicRec alone", file=sys.stderr)
-        print(real_music(ess, args.real_packages))
+        mm = Madmom(args.root / "real-madmom.json") if args.madmom else None
+        print(real_music(ess, args.real_packages, mm))
     if args.cost:
         print(cost_table())
 
