@@ -196,7 +196,7 @@ def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Pr
     rows: list[dict] = []
     failures: list[str] = []
     chosen = repertoire.picks(part, seed, count)
-    for j, (src, path, name, score, _truth) in enumerate(chosen):
+    for j, (src, path, name, score, t) in enumerate(chosen):
         rng = np.random.default_rng([seed, 8, j])
         bpm = round(float(rng.uniform(*repertoire.BPM_RANGE)), 1)
         seconds = float(rng.uniform(*SECONDS))
@@ -204,7 +204,7 @@ def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Pr
         midi = root / "repertoire" / f"{piece}.mid"
         midi.parent.mkdir(parents=True, exist_ok=True)
         try:
-            t = scores.score_to_midi(score, name, midi, bpm, rng, any_metre=True)
+            scores.write_midi(score, midi, bpm, rng)
             y = render.render_midi(midi, min(seconds, t.quarter_length * 60.0 / bpm, max_seconds or seconds), font=font)
             base = dict(k=t.key, m=t.mode, bpm=round(bpm / t.beat_ql, 1), dur=len(y) / render.SR, drums=0,
                         source=f"{src}/{path.name}#{name}", part=part, meter=t.metre, font=font)

@@ -14,9 +14,10 @@ Ground truth is the key signature confirmed by the final bass note (scores.truth
 pieces and pieces that end away from their signature's keys are left out. A piece is its first
 20..30 s at a quarter-note tempo drawn from 60..140 BPM, clean and degraded as in the
 generated corpus; its tempo truth is that of the notated beat (a dotted quarter in 6/8, a half
-note in 2/2), which for dances and marches is often not the level a listener taps. Modal and atonal collections (Palestrina, Monteverdi, the Trecento, Webern,
-Schoenberg) are not used: a major/minor key is not their truth. Bach is not used: his chorales
-are the generated corpus's second set.
+note in 2/2), which for dances and marches is often not the level a listener taps. Modal and
+atonal collections (Palestrina, Monteverdi, the Trecento, Webern, Schoenberg) are not used: a
+major/minor key is not their truth. Bach is not used: his chorales are the generated corpus's
+second set.
 """
 
 from __future__ import annotations
@@ -87,9 +88,10 @@ def score_named(path: Path, name: str):
     return dict(scores_of(path, most=10**6))[name]
 
 
-def picks(part: str, seed: int, count: int, skip=None):
-    """(source, path, name, score, truth) for up to `count` pieces of the part, at most PER_SOURCE from
-    each source, drawn in a seeded order; pieces without reliable truth are passed over."""
+def picks(part: str, seed: int, count: int):
+    """(source, path, name, score, truth) for up to `count` pieces of the part, at most PER_SOURCE
+    from each composer (PER_COLLECTION from a folk collection), drawn in a seeded order; pieces
+    without reliable truth are passed over."""
     from tools.corpus import scores
 
     rng = np.random.default_rng([seed, 7])
@@ -119,8 +121,6 @@ def picks(part: str, seed: int, count: int, skip=None):
                 try:
                     t = scores.truth(score, name, any_metre=True)
                 except Exception:
-                    continue
-                if skip and skip(name):
                     continue
                 out.append((src, path, name, score, t))
                 taken[src] += 1

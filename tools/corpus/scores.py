@@ -102,17 +102,16 @@ def to_midi(path: Path, out: Path, bpm: float, rng: np.random.Generator) -> Scor
     """Parse a corpus score, write it as MIDI at `bpm` (quarter notes) with random GM voices."""
     from music21 import converter
 
-    return score_to_midi(converter.parse(str(path)), Path(path).stem, out, bpm, rng)
+    score = converter.parse(str(path))
+    t = truth(score, Path(path).stem)
+    write_midi(score, out, bpm, rng)
+    return t
 
 
-def score_to_midi(score, name: str, out: Path, bpm: float, rng: np.random.Generator,
-                  any_metre: bool = False) -> ScoreTruth:
-    """A parsed score as MIDI at `bpm` quarter notes a minute with random GM voices; its truth
-    (ScoreSkipped without one)."""
-    t = truth(score, name, any_metre)
+def write_midi(score, out: Path, bpm: float, rng: np.random.Generator) -> None:
+    """A parsed score as MIDI at `bpm` quarter notes a minute with random GM voices."""
     score.write("midi", fp=str(out))
     _retime_and_voice(out, bpm, rng)
-    return t
 
 
 def _retime_and_voice(midi_path: Path, bpm: float, rng: np.random.Generator) -> None:
