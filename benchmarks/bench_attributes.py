@@ -112,9 +112,32 @@ def run_engine(y: np.ndarray, channels: int) -> tuple[dict, float]:
             "key_conf": a["key"].confidence, "tempo_conf": a["tempo"].confidence}, cost
 
 
-class Madmom:
-    """madmom's key and tempo (benchmarks/madmom_reference.py) in the interpreter named by
-    MADMOM_PYTHON, fed the same decoded samples as 44.1 kHz WAV files; answers cached per file."""
+class Reference:
+    """Another system's key and tempo on the same decoded samples (resampled to 44.1 kHz), its
+    answers cached per file in a JSON file, since they do not change when this engine does."""
+
+    version = ""
+
+    def __init__(self, cache: Path):
+        self.cache_path = cache
+        self.cache = json.loads(cache.read_text()) if cache.exists() else {}
+
+    def __call__(self, y: np.ndarray, path: Path) -> dict:
+        stamp = f"{path}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
+        if stamp not in self.cache:
+            import soxr
+
+            self.cache[stamp] = self.answer(soxr.resample(y, 22050, 44100).astype(np.float32))
+            self.cache_path.write_text(json.dumps(self.cache))
+        return self.cache[stamp]
+
+    def answer(self, y44: np.ndarray) -> dict:
+        raise NotImplementedError
+
+
+class Madmom(Reference):
+    """madmom's key and tempo (benchmarks/madmom_reference.py), run by the interpreter named in
+    MADMOM_PYTHON, which reads the samples from a WAV file."""
 
     def __init__(self, cache: Path):
         import os
@@ -124,54 +147,39 @@ class Madmom:
         python = os.environ.get("MADMOM_PYTHON")
         if not python:
             raise ImportError("set MADMOM_PYTHON to an interpreter that has madmom")
+        super().__init__(cache)
         self.version = "madmom 0.16.1"
-        self.cache_path = cache
-        self.cache = json.loads(cache.read_text()) if cache.exists() else {}
-        self.tmp = Path(tempfile.mkdtemp(prefix="madmom-"))
+        self.wav = Path(tempfile.mkdtemp(prefix="madmom-")) / "clip.wav"
         self.proc = subprocess.Popen([python, str(ROOT / "benchmarks" / "madmom_reference.py")], text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
-    def __call__(self, y: np.ndarray, path: Path) -> dict:
-        stamp = f"{path}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
-        if stamp not in self.cache:
-            import soundfile as sf
-            import soxr
+    def answer(self, y44: np.ndarray) -> dict:
+        import soundfile as sf
 
-            wav = self.tmp / "clip.wav"
-            sf.write(wav, soxr.resample(y, 22050, 44100).astype(np.float32), 44100)
-            self.proc.stdin.write(f"{wav}\n")
-            self.proc.stdin.flush()
-            self.cache[stamp] = json.loads(self.proc.stdout.readline())
-            self.cache_path.write_text(json.dumps(self.cache))
-        return self.cache[stamp]
+        sf.write(self.wav, y44, 44100)
+        self.proc.stdin.write(f"{self.wav}\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
 
 
-class Essentia:
-    """KeyExtractor (defaults, and the EDMA profile) and RhythmExtractor2013, answers cached per file."""
+class Essentia(Reference):
+    """KeyExtractor (the EDMA profile) and RhythmExtractor2013."""
 
     def __init__(self, cache: Path):
         import essentia
         import essentia.standard as es
 
+        super().__init__(cache)
         essentia.log.infoActive = False
         essentia.log.warningActive = False
         self.version = essentia.__version__
         self.key = es.KeyExtractor(sampleRate=44100, profileType="edma")
         self.rhythm = es.RhythmExtractor2013(method="multifeature")
-        self.cache_path = cache
-        self.cache = json.loads(cache.read_text()) if cache.exists() else {}
 
-    def __call__(self, y: np.ndarray, path: Path) -> dict:
-        stamp = f"{path}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
-        if stamp not in self.cache:
-            import soxr
-
-            y44 = soxr.resample(y, 22050, 44100).astype(np.float32)
-            k, scale, _ = self.key(y44)
-            bpm = float(self.rhythm(y44)[0])
-            self.cache[stamp] = {"key": ESSENTIA_KEYS.get(k, -1), "mode": 1 if scale == "major" else 0, "tempo": bpm}
-            self.cache_path.write_text(json.dumps(self.cache))
-        return self.cache[stamp]
+    def answer(self, y44: np.ndarray) -> dict:
+        k, scale, _ = self.key(y44)
+        return {"key": ESSENTIA_KEYS.get(k, -1), "mode": 1 if scale == "major" else 0,
+                "tempo": float(self.rhythm(y44)[0])}
 
 
 def outcome(p: dict, r: dict) -> dict:
