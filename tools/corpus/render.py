@@ -5,7 +5,8 @@ product never needs it. Two SoundFonts: FluidR3_GM (fluid-soundfont-gm), which t
 uses, and MuseScore_General (musescore-general-soundfont-small, SF3), which only the held-out corpus
 hears; a third, TimGM6mb (timgm6mb-soundfont), only the held-out half of the human-composed
 repertoire hears (repertoire.py). (FluidR3_GS.sf2 from fluid-soundfont-gs holds only the GS
-variation banks, no bank 0 instruments, so alone it renders silence.) Every render runs under a timeout because some MIDI files never end.
+variation banks, no bank 0 instruments, so alone it renders silence.) Every render runs under a
+timeout because some MIDI files never end.
 Encoders: soundfile for WAV/FLAC/MP3, PyAV for AAC in M4A (no ffmpeg binary involved).
 """
 

@@ -35,9 +35,10 @@ plays in passing, but on real recordings it moved pieces that rest on one chord 
 587 half-second segments, the next in 33) a fifth down where modal or blues writing holds the
 lowered seventh; scoring the bass by how often each note is a chord root helped the generated
 pieces and cost the chorales, a wash. Studied on the tuning corpus and not kept (no gain beyond
-noise): harmonic-partial discounting, Temperley/Krumhansl profiles and their log-likelihood
-ensembles, heavier cadence weights, a leading-tone test between relative keys. Accuracy on audio
-with known keys, with intervals, and the real-music analysis: benchmarks/bench_attributes.py,
+noise): harmonic-partial discounting of the pitch-class distribution (the chords now use it, see
+discount_partials), Temperley/Krumhansl profiles and their log-likelihood ensembles, heavier
+cadence weights, a leading-tone test between relative keys. Accuracy on audio with known keys,
+with intervals, and the real-music analysis: benchmarks/bench_attributes.py,
 benchmarks/tune_key.py, benchmarks/key_paired.py, docs/BENCHMARKS.md.
 """
 
