@@ -131,6 +131,19 @@ def test_a_bright_tune_that_circles_its_dominant_is_not_sure_of_the_dominant_key
     assert a["mode"].value == 1
 
 
+@pytest.mark.parametrize("bright,bpm", [(0.15, 90.0), (0.15, 120.0), (0.5, 120.0)])
+def test_a_loop_that_never_sounds_the_note_between_two_keys_is_not_sure_of_either(bright, bpm):
+    """IV IV I I in E flat: its notes (E flat, F, G, A flat, B flat, C) are all A flat major's
+    too, and neither D, which says E flat, nor D flat, which says A flat, ever sounds. Which is
+    home is a matter of emphasis, so the key may say either, but not with confidence (it said
+    A flat with confidence 0.81-1.0). The same loop with a dominant chord, which sounds D, is
+    sure of E flat."""
+    a = measure(piece(key=3, mode=1, bpm=bpm, degrees=(3, 3, 0, 0), bright=bright))
+    assert a["key"].value in (3, 8) and a["key"].confidence < 0.8, (a["key"].value, a["key"].confidence)
+    cadence = measure(piece(key=3, mode=1, bpm=bpm, degrees=(0, 3, 4, 0), bright=bright))
+    assert cadence["key"].value == 3 and cadence["key"].confidence >= 0.8, cadence["key"].confidence
+
+
 @pytest.mark.parametrize("cents,sure", [(0, True), (20, True), (45, False), (55, False)])
 def test_a_recording_half_a_semitone_off_pitch_is_not_sure_of_its_key(cents, sure):
     """Played 20 cents sharp the piece is still plainly D major. Played 45 or 55 cents sharp it

@@ -113,6 +113,9 @@ PARTIAL_TOLERANCE = 0.02
 # Tuning further from A440's grid than this (semitones) lowers the key's confidence (tuning_clarity):
 # the generated corpora stay within 0.13 and 278 of 290 real recordings within 0.3.
 TUNING_CLEAR = 0.3
+# Below this strength (against the strongest pitch class) the notes that tell a key from its
+# neighbours a fifth either side lower the key's confidence (neighbour_clarity).
+NEIGHBOUR_CLEAR = 0.3
 
 
 @dataclass
@@ -390,6 +393,23 @@ def tuning_clarity(shift: float) -> float:
     return float(np.clip((0.5 - abs(shift)) / (0.5 - TUNING_CLEAR), 0.0, 1.0))
 
 
+def neighbour_clarity(best: int, vec: np.ndarray) -> float:
+    """1 when the notes that tell key `best` (0..23) from both its neighbours a fifth away are
+    heard, falling towards 0 as they fade. Keys a fifth apart share six notes; the seventh decides
+    (C major has F where G major has F sharp, and B where F major has B flat). A loop of IV
+    and I (A flat and E flat chords) never sounds the D that says E flat major nor the D flat that
+    says A flat major, so which of the two is home is a matter of emphasis, and the margin of the
+    scores overstates how sure that is. For each neighbour the stronger of the two telling notes
+    counts, against the track's strongest pitch class; the weaker neighbour decides."""
+    v = vec / (vec.max() + 1e-12)
+    heard = []
+    for step in (5, 7):
+        alt = (best % 12 + step) % 12 + (best // 12) * 12
+        mine, theirs = _scale_set(best) - _scale_set(alt), _scale_set(alt) - _scale_set(best)
+        heard.append(max(sum(v[i] for i in mine), sum(v[i] for i in theirs)))
+    return float(np.clip(min(heard) / NEIGHBOUR_CLEAR, 0.0, 1.0))
+
+
 def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, tuning: float = 0.0) -> KeyEstimate:
     """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds,
     and the tuning correction the peaks were read with (semitones, -0.5..0.5)."""
@@ -410,7 +430,8 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, 
     key, mode = best % 12, 1 if best < 12 else 0
     order = np.sort(scores)[::-1]
     # A clear key beats the runner-up (usually a fifth away or the relative key) by a margin.
-    confidence = float(np.clip((order[0] - order[1]) / CONFIDENT_MARGIN, 0, 1)) * tuning_clarity(tuning)
+    confidence = (float(np.clip((order[0] - order[1]) / CONFIDENT_MARGIN, 0, 1)) * tuning_clarity(tuning)
+                  * neighbour_clarity(best, vec))
     # Mode: the best major against the best minor reading of the same evidence.
     maj, mnr = scores[:12].max(), scores[12:].max()
     mode_conf = float(np.clip(abs(maj - mnr) / CONFIDENT_MARGIN, 0, 1))
