@@ -98,7 +98,9 @@ CHORD_FLOOR = 0.01
 # A neighbour a fifth away wins when within NEIGHBOUR_GAP in score and its distinguishing note
 # is NEIGHBOUR_RATIO times as strong as the best key's.
 NEIGHBOUR_GAP, NEIGHBOUR_RATIO = 1.5, 3.0
-# Key confidence: the margin of the best key over the runner-up, in z units, at which it is 1.
+# Key confidence: the margin of the best key over the runner-up, in z units, at which it is 1;
+# lowered where the tuning sits between two semitones (tuning_clarity) and where the notes that
+# tell the key from its neighbours a fifth away are faint (neighbour_clarity).
 CONFIDENT_MARGIN = 1.0
 # Chords are found with partials discounted (discount_partials): the partials whose pitch class
 # differs from their note's (the twelfth, and the major third two octaves up) with the share of
@@ -114,7 +116,10 @@ PARTIAL_TOLERANCE = 0.02
 # the generated corpora stay within 0.13 and 278 of 290 real recordings within 0.3.
 TUNING_CLEAR = 0.3
 # Below this strength (against the strongest pitch class) the notes that tell a key from its
-# neighbours a fifth either side lower the key's confidence (neighbour_clarity).
+# neighbours a fifth either side lower the key's confidence (neighbour_clarity). Chosen on seen
+# held-out audio: of the files whose key was sure by its margin, those with these notes below
+# 0.3 were right 11 of 15 times (generated) and 9 of 14 (repertoire); those above, 63 of 67
+# and 28 of 31.
 NEIGHBOUR_CLEAR = 0.3
 
 
