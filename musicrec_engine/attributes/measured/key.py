@@ -15,9 +15,7 @@ Three kinds of evidence, each from the same spectral peaks (parabolically refine
      either side of it, the usual confusions; the opening chord adds a little weight to its key.
      The chords are read with each note's third and fifth partials discounted
      (discount_partials): otherwise one bright note looks like a major triad on itself, and a
-     folk tune that dwells on its dominant reads a fifth up. A tune alone (one line, no chords
-     under it) has no chords to read, only its notes' partials, so its chord evidence is left
-     out (single_line).
+     folk tune that dwells on its dominant reads a fifth up.
 The three are z-scored over the 24 keys and summed. A learned scorer over the same evidence
 (benchmarks/key_learned.py) was right more often on the tuning part of the generated corpus, but
 on the held-out part, whose generator family and SoundFont it had never heard, it lost 0.047 of
@@ -114,11 +112,6 @@ CONFIDENT_MARGIN = 1.0
 # as often (their tonic sits on the third partial of the subdominant's root), so only chords.
 PARTIAL_SHARES = {3: 0.35, 5: 0.15}
 PARTIAL_TOLERANCE = 0.02
-# One line of music (a tune alone) has no chords: a half-second segment holds one or two notes,
-# and the triad read from it is the note and its own partials. A track is one line when, in the
-# median segment, at most LINE_NOTES pitch classes reach LINE_SHARE of the segment's strongest
-# (partials discounted); its chord evidence is then left out (single_line).
-LINE_NOTES, LINE_SHARE = 2, 0.25
 # Tuning further from A440's grid than this (semitones) lowers the key's confidence (tuning_clarity):
 # the generated corpora stay within 0.13 and 278 of 290 real recordings within 0.3.
 TUNING_CLEAR = 0.3
@@ -302,36 +295,15 @@ _CHORD_LL = _chord_loglik()
 _KEY_LL = _key_loglik()
 
 
-def _sounding(seg: np.ndarray) -> np.ndarray:
-    """The segments that have notes in them (above a twentieth of the median's energy)."""
-    energy = seg.sum(axis=1)
-    if not (energy > 0).any():
-        return seg[:0]
-    return seg[energy > 0.05 * np.median(energy[energy > 0])]
-
-
 def chords(seg: np.ndarray) -> np.ndarray:
     """Best triad (0..23) of each segment that has notes in it."""
-    seg = _sounding(seg)
-    if not len(seg):
+    energy = seg.sum(axis=1)
+    if not (energy > 0).any():
         return np.zeros(0, np.int64)
+    seg = seg[energy > 0.05 * np.median(energy[energy > 0])]
     c = np.sqrt(seg)
     c = c / (np.linalg.norm(c, axis=1, keepdims=True) + 1e-12)
     return np.argmax(c @ _TRIADS.T, axis=1)
-
-
-def single_line(seg: np.ndarray) -> bool:
-    """Whether the segment chroma (partials discounted) is one line of music: a tune with no
-    chords under it, as many folk tunes and airs are written. The chords read from such a line
-    are its notes' partials, and with a bright timbre a tune that dwells on its dominant reads as
-    dominant chords, so the key comes out a fifth up; on two repertoire draws the chord evidence
-    of such tracks was right less often than the notes alone. The first and last "chords" (the
-    tune's first and last notes) still count."""
-    seg = _sounding(seg)
-    if not len(seg):
-        return False
-    notes = (seg >= LINE_SHARE * seg.max(axis=1, keepdims=True)).sum(axis=1)
-    return bool(np.median(notes) <= LINE_NOTES)
 
 
 def _z(x: np.ndarray) -> np.ndarray:
@@ -351,11 +323,10 @@ def components(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray) -> np.ndarray:
     return out
 
 
-def hand_scores(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray, w_chords: float = W_CHORDS) -> np.ndarray:
-    """24 summed z-scores (0..11 major, 12..23 minor): pitch classes, bass, chords (weighed
-    w_chords), opening chord."""
+def hand_scores(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray) -> np.ndarray:
+    """24 summed z-scores (0..11 major, 12..23 minor): pitch classes, bass, chords, opening chord."""
     z = components(vec, bass, ch)
-    scores = z[0] + W_BASS * z[1] + w_chords * z[2]
+    scores = z[0] + W_BASS * z[1] + W_CHORDS * z[2]
     # The triad index is also the index of the key it is the tonic of.
     for c in ch[:2]:
         scores[c] += W_OPENING / 2
@@ -456,7 +427,7 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, 
         # Confidence that there is no key: how far the evidence sits from a tonal track's.
         sure = max((flat - MAX_FLATNESS) / (1 - MAX_FLATNESS), (MIN_CORRELATION - order[0]) / 0.3)
         return KeyEstimate(-1, 1 if best < 12 else 0, float(np.clip(0.5 + sure, 0, 1)), 0.0, corr)
-    scores = hand_scores(vec, bass, chords(seg), 0.0 if single_line(seg) else W_CHORDS)
+    scores = hand_scores(vec, bass, chords(seg))
     best = neighbour_check(scores, vec)
     if best != int(np.argmax(scores)):
         scores = scores.copy()
