@@ -28,16 +28,19 @@ and D chords in A), and such a piece has exactly the notes of the key a fourth a
 that is where this method and Essentia disagree on real recordings. A check of where bass
 and chords rest fixed generated loops but read dominant-heavy held-out pieces a fifth up, so it
 is not used; nor are modal readings (mixolydian, dorian) scored beside major and minor, which
-agreed no more with Essentia on real recordings and read generated pieces a fifth off. Two
+agreed no more with Essentia on real recordings and read generated pieces a fifth off. Three
 changes were measured on fresh held-out audio and not kept (docs/BENCHMARKS.md): weighing the
 neighbour check's notes among held notes only fixed generated loops whose leading tone the tune
 plays in passing, but on real recordings it moved pieces that rest on one chord (an F chord in
 587 half-second segments, the next in 33) a fifth down where modal or blues writing holds the
 lowered seventh; scoring the bass by how often each note is a chord root helped the generated
-pieces and cost the chorales, a wash. Studied on the tuning corpus and not kept (no gain beyond
+pieces and cost the chorales, a wash; leaving out the chords of a tune alone (one line, whose
+"chords" are its notes' partials) helped folk tunes but read generated pieces with a quiet
+accompaniment as one line and cost them as much. Studied on the tuning corpus and not kept (no gain beyond
 noise): harmonic-partial discounting of the pitch-class distribution (the chords now use it, see
 discount_partials), Temperley/Krumhansl profiles and their log-likelihood ensembles, heavier
-cadence weights, a leading-tone test between relative keys. Accuracy on audio with known keys,
+cadence weights, a leading-tone test between relative keys, a likelier bVII in minor (for
+i-bVII-bVI loops), a major-third partial in the triad templates. Accuracy on audio with known keys,
 with intervals, and the real-music analysis: benchmarks/bench_attributes.py,
 benchmarks/tune_key.py, benchmarks/key_paired.py, docs/BENCHMARKS.md.
 """
