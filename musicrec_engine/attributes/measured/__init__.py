@@ -9,13 +9,15 @@ measured tempo and key).
 
 from __future__ import annotations
 
-from musicrec_engine.attributes import Attribute, tempo_bin
+from musicrec_engine.attributes import Attribute, key_label, tempo_bin
 from musicrec_engine.attributes.measured import key as _key
 from musicrec_engine.attributes.measured import loudness as _loudness
 from musicrec_engine.attributes.measured import tempo as _tempo
 from musicrec_engine.features.spectrum import Spectrum
 
 PROVENANCE = "measured"
+# Below this key confidence the next best reading is named (the key's tooltip shows it).
+UNSURE_KEY = 0.8
 
 
 def measure(spec: Spectrum) -> dict[str, Attribute]:
@@ -25,8 +27,18 @@ def measure(spec: Spectrum) -> dict[str, Attribute]:
     return {
         "tempo": Attribute(float(t.bpm), PROVENANCE, round(t.confidence, 3)),
         "tempo_bin": Attribute(int(tempo_bin(t.bpm)), PROVENANCE, round(t.confidence, 3)),
-        "key": Attribute(int(k.key), PROVENANCE, round(k.confidence, 3)),
+        "key": Attribute(int(k.key), PROVENANCE, round(k.confidence, 3), basis=key_basis(k)),
         # With no tonal centre the mode is a guess; its confidence says so.
         "mode": Attribute(int(k.mode), PROVENANCE, round(k.mode_confidence if k.key >= 0 else 0.0, 3)),
         "loudness": Attribute(round(loud, 2), PROVENANCE, round(loud_conf, 3)),
     }
+
+
+def key_basis(k: _key.KeyEstimate) -> str | None:
+    """For an unsure key, the reading it was weighed against: the usual confusions are a fifth
+    away or the relative key, and naming it tells a listener what to check by ear."""
+    if k.key < 0 or k.confidence >= UNSURE_KEY or k.alternative < 0:
+        return None
+    return (f"Could also be {key_label(k.alternative % 12, 1 if k.alternative < 12 else 0)}, "
+            "the next best reading.")
+

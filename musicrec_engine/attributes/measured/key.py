@@ -133,6 +133,7 @@ class KeyEstimate:
     confidence: float  # 0..1 for the key
     mode_confidence: float  # 0..1
     scores: np.ndarray  # 24 summed z-scores (atonal: correlations): 0..11 major, 12..23 minor
+    alternative: int = -1  # the next best reading, 0..11 major, 12..23 minor; -1 when atonal
 
 
 def _templates(names=DEFAULT_PROFILES, harmonics=HARMONICS, slope=HARMONIC_SLOPE) -> np.ndarray:
@@ -437,10 +438,11 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, 
         scores[best] = scores.max() + 1e-6
     key, mode = best % 12, 1 if best < 12 else 0
     order = np.sort(scores)[::-1]
+    alternative = int(np.argsort(scores)[::-1][1])
     # A clear key beats the runner-up (usually a fifth away or the relative key) by a margin.
     confidence = (float(np.clip((order[0] - order[1]) / CONFIDENT_MARGIN, 0, 1)) * tuning_clarity(tuning)
                   * neighbour_clarity(best, vec))
     # Mode: the best major against the best minor reading of the same evidence.
     maj, mnr = scores[:12].max(), scores[12:].max()
     mode_conf = float(np.clip(abs(maj - mnr) / CONFIDENT_MARGIN, 0, 1))
-    return KeyEstimate(key, mode, confidence, mode_conf, scores)
+    return KeyEstimate(key, mode, confidence, mode_conf, scores, alternative)
