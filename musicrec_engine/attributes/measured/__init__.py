@@ -41,4 +41,3 @@ def key_basis(k: _key.KeyEstimate) -> str | None:
         return None
     return (f"Could also be {key_label(k.alternative % 12, 1 if k.alternative < 12 else 0)}, "
             "the next best reading.")
-

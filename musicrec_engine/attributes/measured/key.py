@@ -36,12 +36,12 @@ plays in passing, but on real recordings it moved pieces that rest on one chord 
 lowered seventh; scoring the bass by how often each note is a chord root helped the generated
 pieces and cost the chorales, a wash; leaving out the chords of a tune alone (one line, whose
 "chords" are its notes' partials) helped folk tunes but read generated pieces with a quiet
-accompaniment as one line and cost them as much. Studied on the tuning corpus and not kept (no gain beyond
-noise): harmonic-partial discounting of the pitch-class distribution (the chords now use it, see
-discount_partials), Temperley/Krumhansl profiles and their log-likelihood ensembles, heavier
-cadence weights, a leading-tone test between relative keys, a likelier bVII in minor (for
-i-bVII-bVI loops), a major-third partial in the triad templates. Accuracy on audio with known keys,
-with intervals, and the real-music analysis: benchmarks/bench_attributes.py,
+accompaniment as one line and cost them as much. Studied on the tuning corpus and not kept (no
+gain beyond noise): harmonic-partial discounting of the pitch-class distribution (the chords now
+use it, see discount_partials), Temperley/Krumhansl profiles and their log-likelihood ensembles,
+heavier cadence weights, a leading-tone test between relative keys, a likelier bVII in minor
+(for i-bVII-bVI loops), a major-third partial in the triad templates. Accuracy on audio with
+known keys, with intervals, and the real-music analysis: benchmarks/bench_attributes.py,
 benchmarks/tune_key.py, benchmarks/key_paired.py, docs/BENCHMARKS.md.
 """
 
@@ -437,8 +437,8 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, 
         scores = scores.copy()
         scores[best] = scores.max() + 1e-6
     key, mode = best % 12, 1 if best < 12 else 0
-    order = np.sort(scores)[::-1]
-    alternative = int(np.argsort(scores)[::-1][1])
+    ranked = np.argsort(scores)[::-1]
+    order, alternative = scores[ranked], int(ranked[1])
     # A clear key beats the runner-up (usually a fifth away or the relative key) by a margin.
     confidence = (float(np.clip((order[0] - order[1]) / CONFIDENT_MARGIN, 0, 1)) * tuning_clarity(tuning)
                   * neighbour_clarity(best, vec))
