@@ -361,6 +361,13 @@ def _scale_set(key: int) -> set[int]:
     return {(key % 12 + s) % 12 for s in steps}
 
 
+def telling_notes(key: int, other: int, vec: np.ndarray) -> tuple[float, float]:
+    """How strongly `vec` sounds the notes of key `key` that key `other` lacks, and the reverse
+    (keys 0..23; for keys a fifth apart, one note each)."""
+    mine, theirs = _scale_set(key) - _scale_set(other), _scale_set(other) - _scale_set(key)
+    return float(sum(vec[i] for i in mine)), float(sum(vec[i] for i in theirs))
+
+
 def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
     """The best key, or its neighbour a fifth either side when the one note that tells them
     apart says so.
@@ -380,9 +387,7 @@ def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
         alt = (best + step) % 12
         if scores[best] - scores[alt] > NEIGHBOUR_GAP:
             continue
-        mine = _scale_set(best) - _scale_set(alt)
-        theirs = _scale_set(alt) - _scale_set(best)
-        a, b = sum(vec[i] for i in mine), sum(vec[i] for i in theirs)
+        a, b = telling_notes(best, alt, vec)
         if b > NEIGHBOUR_RATIO * a and b > 0.1 * vec.max():
             return alt
     return best
@@ -414,8 +419,7 @@ def neighbour_clarity(best: int, vec: np.ndarray) -> float:
     heard = []
     for step in (5, 7):
         alt = (best % 12 + step) % 12 + (best // 12) * 12
-        mine, theirs = _scale_set(best) - _scale_set(alt), _scale_set(alt) - _scale_set(best)
-        heard.append(max(sum(v[i] for i in mine), sum(v[i] for i in theirs)))
+        heard.append(max(telling_notes(best, alt, v)))
     return float(np.clip(min(heard) / NEIGHBOUR_CLEAR, 0.0, 1.0))
 
 
