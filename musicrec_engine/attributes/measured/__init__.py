@@ -39,5 +39,7 @@ def key_basis(k: _key.KeyEstimate) -> str | None:
     away or the relative key, and naming it tells a listener what to check by ear."""
     if k.key < 0 or k.confidence >= UNSURE_KEY or k.alternative < 0:
         return None
-    return (f"Could also be {key_label(k.alternative % 12, 1 if k.alternative < 12 else 0)}, "
-            "the next best reading.")
+    other = key_label(k.alternative % 12, 1 if k.alternative < 12 else 0)
+    if not k.fits_profile:
+        return f"Its notes fit no major or minor key well (modal or pentatonic?): the nearest reading, {other} next."
+    return f"Could also be {other}, the next best reading."
