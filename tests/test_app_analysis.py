@@ -6,12 +6,11 @@ import sys
 import time
 from pathlib import Path
 
-from audio_fixtures import music, write
+from audio_fixtures import music, piece, write
 from conftest import ROOT
 from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
-from test_measured_attributes import piece  # a generator whose progression and timbre a test chooses
 
 from app.widgets.library_model import COLUMNS
 from musicrec_engine.engine import Engine

@@ -8,7 +8,16 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
-from audio_fixtures import drums, music, sine, write
+from audio_fixtures import (
+    HARMONIC_MINOR,
+    MELODIC_MINOR,
+    drums,
+    music,
+    piece,
+    sine,
+    tone,
+    write,
+)
 
 from musicrec_engine.attributes import measured, tempo_bin
 from musicrec_engine.attributes.measured import key as key_mod
@@ -20,69 +29,6 @@ def measure(y: np.ndarray, **extras) -> dict:
     spec = Spectrum(y)
     spec.extras.update(extras)
     return measured.measure(spec)
-
-
-# A second, independent generator for the failure classes below: metre, progression, timbre
-# (harmonic richness) and drums are chosen per test, unlike audio_fixtures.music().
-METERS = {"4/4": (4, 2), "3/4": (3, 2), "6/8": (2, 3)}  # beats per bar, subdivisions per beat
-MAJOR = [0, 2, 4, 5, 7, 9, 11]
-HARMONIC_MINOR = [0, 2, 3, 5, 7, 8, 11]
-MELODIC_MINOR = [0, 2, 3, 5, 7, 9, 11]  # raised sixth and seventh: its IV and V chords are major
-
-
-def _tone(midi: float, seconds: float, bright: float) -> np.ndarray:
-    t = np.arange(int(seconds * SR)) / SR
-    f = 440.0 * 2 ** ((midi - 69) / 12)
-    env = np.minimum(1.0, t / 0.01) * np.exp(-3.0 * t / max(seconds, 1e-3))
-    return (env * sum(bright**k * np.sin(2 * np.pi * f * (k + 1) * t) for k in range(6))).astype(np.float32)
-
-
-def piece(key=0, mode=1, bpm=120.0, meter="4/4", degrees=(0, 3, 4, 0), drums=True, bright=0.5,
-          seconds=12.0, seed=0, scale=None) -> np.ndarray:
-    """One chord per bar (held), bass on every beat, melody on every subdivision (chord tones on
-    the beat). With drums, kick and snare mark every beat (kick on the bar's first beat and the
-    third of 4/4) and hats every subdivision. `bpm` counts beats: dotted quarters in 6/8.
-    `bright` is the harmonic roll-off: 0.15 is nearly a sine (flute, pad), 0.5 a bright synth.
-    `scale` replaces the mode's scale (degrees count its steps)."""
-    rng = np.random.default_rng(seed)
-    bpb, sub = METERS[meter]
-    scale = scale or (MAJOR if mode == 1 else HARMONIC_MINOR)
-    beat = 60.0 / bpm
-    y = np.zeros(int((seconds + 2) * SR), np.float32)
-    tonic = 48 + key
-    tk = np.arange(int(0.15 * SR)) / SR
-    kick = (np.sin(2 * np.pi * (50 + 100 * np.exp(-30 * tk)) * tk) * np.exp(-25 * tk)).astype(np.float32)
-
-    def add(x, at, gain):
-        i = int(at * SR)
-        n = min(len(x), len(y) - i)
-        y[i:i + n] += gain * x[:n]
-
-    def noise(seconds, decay):
-        t = np.arange(int(seconds * SR)) / SR
-        return (rng.standard_normal(len(t)) * np.exp(-decay * t)).astype(np.float32)
-
-    for b in range(int(seconds / beat) + 1):
-        bar, pos = divmod(b, bpb)
-        deg = degrees[bar % len(degrees)]
-        chord = [scale[(deg + i) % 7] + 12 * ((deg + i) // 7) for i in (0, 2, 4)]
-        t0 = b * beat
-        if pos == 0:
-            for c in chord:
-                add(_tone(tonic + c, bpb * beat, bright), t0, 0.12)
-        add(_tone(tonic - 12 + chord[0], beat * 0.9, bright * 0.6), t0, 0.25)
-        for s in range(sub):
-            note = tonic + 12 + (chord[int(rng.integers(0, 3))] if s == 0 else scale[int(rng.integers(0, 7))])
-            add(_tone(note, beat / sub * 0.95, bright), t0 + s * beat / sub, 0.13 if s == 0 else 0.1)
-        if drums:
-            if pos == 0 or (bpb == 4 and pos == 2):
-                add(kick, t0, 0.6)
-            else:
-                add(np.convolve(noise(0.15, 30), np.ones(4) / 4, mode="same"), t0, 0.3)  # snare
-            for s in range(sub):
-                add(noise(0.04, 120), t0 + s * beat / sub, 0.08 if s == 0 else 0.05)
-    y = y[: int(seconds * SR)]
-    return (0.8 * y / (np.abs(y).max() + 1e-9)).astype(np.float32)
 
 
 def assert_key_and_tempo(a: dict, key: int, mode: int, bpm: float) -> None:
@@ -113,8 +59,8 @@ def air(bpm: float, bright: float, times: int = 3) -> np.ndarray:
     y = np.zeros(int(sum(d for _, d in AIR_IN_G) * times * beat * SR) + SR, np.float32)
     t = 0.0
     for note, beats in AIR_IN_G * times:
-        tone = _tone(note, beats * beat * 0.95, bright)
-        y[int(t * SR):int(t * SR) + len(tone)] += tone
+        sound = tone(note, beats * beat * 0.95, bright)
+        y[int(t * SR):int(t * SR) + len(sound)] += sound
         t += beats * beat
     return 0.8 * y / np.abs(y).max()
 
@@ -236,7 +182,7 @@ def lone_tune(tonic: int, steps: tuple[int, ...], seed: int, bpm: float = 110.0,
     while t < seconds:
         at = int(np.clip(at + rng.integers(-2, 3), 0, 2 * len(steps) - 1))
         d = beat * (0.5 if rng.random() < 0.6 else 1.0)
-        note = _tone(tonic + steps[at % len(steps)] + 12 * (at // len(steps)), d * 0.95, 0.5)
+        note = tone(tonic + steps[at % len(steps)] + 12 * (at // len(steps)), d * 0.95, 0.5)
         i = int(t * SR)
         y[i:i + len(note)] += 0.2 * note[: len(y) - i]
         t += d
@@ -290,7 +236,7 @@ def test_clear_key_is_more_confident_than_a_noisy_one():
     assert noisy_est["key"].confidence < clean_conf or noisy_est["key"].value == -1
 
 
-def test_loudness_follows_bs1770_reference_tone():
+def test_loudness_follows_bs1770_referencetone():
     # BS.1770: a 997 Hz sine at full scale in one channel reads -3.01 LUFS.
     assert measure(sine(997.0, 5.0, 1.0))["loudness"].value == pytest.approx(-3.01, abs=0.1)
     quieter = measure(sine(997.0, 5.0, 10 ** (-20 / 20)))["loudness"]
