@@ -417,10 +417,11 @@ def bar_like(spec: Spectrum, bpm: float) -> bool:
     be the bar of a fast piece rather than the beat of a slow one)."""
     if bpm >= SLOW_BEAT:
         return False
-    sal, ratio = combs(_acf(band_envelopes(spec)[:, 1]), spec.sr / spec.hop, GRID)
+    acf = _acf(band_envelopes(spec)[:, 1])
     for r in (2.0, 3.0):
-        near = np.flatnonzero(np.abs(GRID / (bpm * r) - 1) < 0.02)
-        j = near[int(np.argmax(sal[near]))]
+        near = GRID[np.abs(GRID / (bpm * r) - 1) < 0.02]  # the combs near this level only
+        sal, ratio = combs(acf, spec.sr / spec.hop, near)
+        j = int(np.argmax(sal))
         if sal[j] > PLAYED_SALIENCE and ratio[j] >= TATUM_RATIO:
             return True
     return False
