@@ -96,6 +96,19 @@ def test_an_unsure_key_names_the_reading_it_could_also_be(window, qtbot, tmp_pat
     assert f"Could also be {other}" in tip, tip
 
 
+def test_an_unsure_tempo_names_the_other_level_in_its_tooltip(window, qtbot, tmp_path):
+    """A slow piece with no drums: nothing tells its 60 BPM beat from the eighth notes of its tune,
+    so the tempo is a guess, and its tooltip names the other level, one of the two being 60."""
+    path = write(tmp_path / "slow air.wav", piece(key=2, mode=1, bpm=60.0, drums=False, seconds=10.0))
+    with qtbot.waitSignal(window.analysis_finished, timeout=180000):
+        drop(window.library.currentWidget(), [path])
+    label = window.library.detail.fact_labels["tempo"]
+    shown, tip = label.text(), label.toolTip()
+    assert "Could also be" in tip, tip
+    assert shown == "60 BPM" or "Could also be 60 BPM" in tip, (shown, tip)
+    assert "confidence" in tip
+
+
 def longest_gap(qtbot, during, until_signal=None, seconds=None):
     """The longest gap between ticks of a 10 ms GUI timer while `during()` runs."""
     gaps = []

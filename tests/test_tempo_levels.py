@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from musicrec_engine.attributes.measured import tempo
+from musicrec_engine.attributes.measured import UNSURE_TEMPO, tempo, tempo_basis
 from musicrec_engine.features.spectrum import SR, Spectrum
 
 METERS = {"4/4": (4, 2), "3/4": (3, 2), "6/8": (2, 3)}  # beats per bar, subdivisions per beat
@@ -239,3 +239,30 @@ def test_hat_eighths_under_a_backbeat_read_at_the_beat_with_confidence():
 def test_ambiguous_textures_stay_in_the_beats_family(bpm, meter, kit, accomp):
     got = bpm_of(clip(bpm, meter, kit, accomp, seconds=12.0, seed=int(bpm)))
     assert any(abs(got - bpm * f) <= 0.04 * bpm * f for f in (1, 2, 0.5, 3, 1 / 3)), (got, got / bpm)
+
+
+# Clips read unsure (below UNSURE_TEMPO) at the beat or at a level next to it.
+UNSURE = [
+    (90.0, "4/4", "shaker8kick", "pad"),
+    (62.0, "4/4", "four", "piano"),
+    (128.0, "4/4", "kick1", "piano"),
+    (100.0, "4/4", "shaker8kick", "pad"),
+]
+
+
+@pytest.mark.parametrize("bpm,meter,kit,accomp", UNSURE)
+def test_an_unsure_tempo_names_the_other_level_a_listener_may_tap(bpm, meter, kit, accomp):
+    """When the level is a guess, the reading and the level it was weighed against are the beat
+    and its double or half: the one not reported is named, so the beat is always in view."""
+    est = tempo.estimate(Spectrum(clip(bpm, meter, kit, accomp, seconds=12.0, seed=int(bpm))))
+    assert est.confidence < UNSURE_TEMPO, est.confidence
+    shown = [est.bpm, est.alternative]
+    assert any(abs(b - bpm) <= 0.04 * bpm for b in shown), shown
+    assert all(any(abs(b - bpm * f) <= 0.04 * bpm * f for f in (1, 2, 0.5)) for b in shown), shown
+    words = "twice as fast" if est.alternative > est.bpm else "half as fast"
+    assert tempo_basis(est) == f"Could also be {est.alternative:.0f} BPM ({words}), the next best reading."
+
+
+def test_a_sure_tempo_names_no_other_level():
+    est = tempo.estimate(Spectrum(clip(120.0, "4/4", "backbeat", "pad", seconds=12.0, seed=120)))
+    assert est.confidence >= UNSURE_TEMPO and tempo_basis(est) is None

@@ -149,6 +149,13 @@ class TempoEstimate:
     bpm: float  # 0.0 when there is no pulse (silence, too short)
     confidence: float  # 0..1
     candidates: list[tuple[float, float]]  # (bpm, score) of the metrical levels considered, best first
+    alternative: float = 0.0  # the next best metrical level (BPM); 0 when there is none
+
+
+def _with_alternative(bpm: float, confidence: float, cands: list[tuple[float, float]]) -> TempoEstimate:
+    """The estimate, naming the best candidate that is another level than `bpm` (more than 2 % away)."""
+    other = next((b for b, _ in cands if b > 0 and abs(b / bpm - 1) > 0.02), 0.0) if bpm > 0 else 0.0
+    return TempoEstimate(round(bpm, 2), confidence, cands, round(float(other), 2))
 
 
 def band_flux(spec: Spectrum) -> np.ndarray:
@@ -405,11 +412,11 @@ def estimate(spec: Spectrum) -> TempoEstimate:
         runner = cands[1][1] if len(cands) > 1 else 0.0
         confidence = float(np.clip(s * 2.0, 0, 1) * (1.0 - runner / best))
         if confidence >= DECISIVE and not (BAR_CHECK and bar_like(spec, bpm)):
-            return TempoEstimate(round(bpm, 2), confidence * scale, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
+            return _with_alternative(bpm, confidence * scale, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
     family = [b for b, _, _ in cands]
     guess = by_pulse(spec, family)
     bpm = regroup(env, fps, guess.bpm, family) if GROUPING and guess.bpm > 0 else guess.bpm
-    return TempoEstimate(round(bpm, 2), guess.confidence * AMBIGUOUS_CONF, guess.candidates)
+    return _with_alternative(bpm, guess.confidence * AMBIGUOUS_CONF, guess.candidates)
 
 
 def bar_like(spec: Spectrum, bpm: float) -> bool:
