@@ -46,6 +46,12 @@
    with confidence 1.0, and no evidence in the pattern tells it from a slow piece whose tune plays
    eighths. When the chosen level is slower than SLOW_BEAT and the notes play two or three times
    as fast (bar_like()), the pulse method decides and the answer is reported as a guess.
+   Not done: the same doubt for fast readings of an even line of notes that no band groups (a lone
+   tune's running eighths, read as the beat where the notation has a dotted quarter). A cap on
+   their confidence took it from generated pieces read right, whose notated beat is the fast
+   level, and left music by people's sure readings right 0.24-0.67 of the time: only the
+   notation tells the two apart (docs/BENCHMARKS.md). An unsure reading names the level it was
+   weighed against (TempoEstimate.alternative).
 
 What the choices rest on: the tuning part of the generated corpus (tools/corpus, seeds 0, 10-17)
 and the clips of tests/test_tempo_levels.py, which come from a synthesis of their own (sparse
