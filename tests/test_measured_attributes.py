@@ -236,7 +236,7 @@ def test_clear_key_is_more_confident_than_a_noisy_one():
     assert noisy_est["key"].confidence < clean_conf or noisy_est["key"].value == -1
 
 
-def test_loudness_follows_bs1770_referencetone():
+def test_loudness_follows_bs1770_reference_tone():
     # BS.1770: a 997 Hz sine at full scale in one channel reads -3.01 LUFS.
     assert measure(sine(997.0, 5.0, 1.0))["loudness"].value == pytest.approx(-3.01, abs=0.1)
     quieter = measure(sine(997.0, 5.0, 10 ** (-20 / 20)))["loudness"]

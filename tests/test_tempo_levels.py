@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from audio_fixtures import MAJOR, METERS
 
 from musicrec_engine.attributes.measured import UNSURE_TEMPO, tempo, tempo_basis
 from musicrec_engine.features.spectrum import SR, Spectrum
-
-METERS = {"4/4": (4, 2), "3/4": (3, 2), "6/8": (2, 3)}  # beats per bar, subdivisions per beat
-MAJOR = [0, 2, 4, 5, 7, 9, 11]
 
 
 def _hz(midi: float) -> float:
