@@ -11,6 +11,7 @@ from musicrec_engine.cli.common import (
     add_window_option,
     check_cluster_options,
     emit_json,
+    key_text,
     positive_int,
     progress,
 )
@@ -54,7 +55,9 @@ def run(args, where) -> int:
             elif r.status == "ok":
                 attrs = r.attributes
                 tempo = f"{float(attrs['tempo'].value):.0f} BPM" if "tempo" in attrs else ""
-                print(f"ok     {_mmss(r.duration)}  {tempo:>8}  {'(cached) ' if r.cached else ''}{r.path}", flush=True)
+                key = key_text(engine.KEY_NAMES, *(attrs[n].value if n in attrs else None for n in ("key", "mode")))
+                print(f"ok     {_mmss(r.duration)}  {tempo:>8}  {key:<9}  {'(cached) ' if r.cached else ''}{r.path}",
+                      flush=True)
             else:
                 print(f"error  {r.path}: {r.error}", flush=True)
             if to_terminal:  # the bar again, under the line, until the next file

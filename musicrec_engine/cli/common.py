@@ -74,6 +74,16 @@ def rows_to_print(items: list, as_json: bool, empty: str) -> list:
     return items
 
 
+def key_text(names, key, mode) -> str:
+    """"A minor" for pitch class 9 and mode 0, "no key" for -1 (drums, noise, speech), "" when
+    none was measured."""
+    if key is None:
+        return ""
+    if not 0 <= int(key) < 12:
+        return "no key"
+    return f"{names[int(key)]} {'major' if (mode or 0) >= 0.5 else 'minor'}"
+
+
 def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from musicrec_engine.cli.common import rows_to_print
+from musicrec_engine.cli.common import key_text, rows_to_print
 
 
 def register(sub) -> None:
@@ -29,8 +29,7 @@ def run(args, where) -> int:
     empty = "no tracks match" if args.filter else "the library is empty: musicrec scan FOLDER adds music"
     for t in rows_to_print(tracks, args.json, empty):
         tempo, key, mode = _value(t, "tempo"), _value(t, "key"), _value(t, "mode")
-        key_txt = f"{keys[int(key)]} {'major' if (mode or 0) >= 0.5 else 'minor'}" if key is not None and \
-            0 <= key < 12 else ""
+        key_txt = key_text(keys, key, mode)
         like = f"{t['predicted_like']:.0%}" if t.get("predicted_like") is not None else ""
         rating = {1: "liked", 0: "disliked"}.get(t.get("rating"), "")
         status = " (missing)" if t.get("missing") else "" if t.get("status") == "ok" else f" ({t.get('status')})"
