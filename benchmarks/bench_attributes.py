@@ -289,6 +289,23 @@ def summary(runs: list[tuple[str, dict[str, list[dict]]]]) -> str:
     return "\n".join(lines)
 
 
+def pooled(runs: list[tuple[str, dict[str, list[dict]]]]) -> list[tuple[str, dict[str, list[dict]]]]:
+    """The held-out seeds of one run as one more corpus, and the --corpus directories as another,
+    when there are two or more of a kind. Each piece is named with its set, since every seed has
+    its own c0000; the interval then resamples the pieces of all sets together."""
+    out = []
+    for kind, member in (("held-out seeds", lambda label: label.startswith("heldout seed")),
+                         ("corpora", lambda label: not label.startswith(("heldout seed", "tune seed")))):
+        sets = [(label, res) for label, res in runs if member(label)]
+        if len(sets) < 2:
+            continue
+        together = {system: [dict(r, piece=f"{label}/{r['piece']}") for label, res in sets for r in res[system]]
+                    for system in sets[0][1]}
+        names = ", ".join(label.split()[-1] for label, _ in sets) if kind == "held-out seeds" else f"({len(sets)})"
+        out.append((f"{kind} {names} pooled", together))
+    return out
+
+
 def error_types(runs: list[tuple[str, dict[str, list[dict]]]]) -> str:
     """Key errors by kind, per corpus, system and set (files)."""
     lines = ["| corpus | system | set | files | right | " + " | ".join(KEY_ERRORS) + " |",
@@ -509,7 +526,10 @@ def main() -> None:
                 print(errors(system, r))
     if runs:
         print("\nSummary, 95 % intervals by resampling pieces (clean and degraded copies together):\n")
-        print(summary(runs))
+        print(summary(runs + pooled(runs)))
+        for label, res in pooled(runs):
+            print(f"\nReliability of MusicRec's confidence ({label}):\n")
+            print(reliability(res["MusicRec"]))
         print("\nKey errors by kind (files):\n")
         print(error_types(runs))
         print()
