@@ -10,7 +10,6 @@ import pytest
 import soundfile as sf
 from audio_fixtures import (
     HARMONIC_MINOR,
-    MAJOR,
     MELODIC_MINOR,
     drums,
     music,
@@ -203,40 +202,6 @@ def test_a_tune_that_fits_no_major_or_minor_key_still_has_a_key_but_is_not_sure_
     assert a["key"].value in {s % 12 for s in steps}, a["key"].value
     assert a["key"].confidence <= key_mod.LOOSE_FIT_CONF, a["key"].confidence
     assert "fit no major or minor key" in a["key"].basis, a["key"].basis
-
-
-# A tune in the manner of a folk song, as (scale degree, beats): 0 is the tonic, 7 its octave.
-# Unlike lone_tune's random walk it rests on its tonic, so its notes alone read its key surely.
-FOLK_TUNE = [(0, 1), (2, 1), (4, 1), (7, 1), (6, .5), (5, .5), (4, 1), (3, .5), (2, .5), (1, 1), (4, 2),
-             (0, 1), (1, .5), (2, .5), (3, 1), (5, 1), (4, .5), (3, .5), (2, .5), (1, .5), (0, 2),
-             (-1, 1), (1, 1), (4, 1), (3, .5), (1, .5), (6, 1), (7, 2), (4, 1), (2, 1), (0, 2)]
-
-
-def folk_tune(tonic: int, bpm: float = 120.0) -> np.ndarray:
-    beat = 60.0 / bpm
-    notes = [tone(tonic + MAJOR[d % 7] + 12 * (d // 7), b * beat, 0.3) for d, b in FOLK_TUNE]
-    y = np.concatenate(notes)
-    return (0.8 * y / np.abs(y).max()).astype(np.float32)
-
-
-@pytest.mark.parametrize("tonic", [60, 67])
-def test_a_tune_alone_is_read_but_never_sure_and_says_why(tonic):
-    """One line with no chords or bass tells its key only by the notes it dwells on: on music by
-    people such tunes' sure keys were right two times in three, so neither key nor mode is
-    reported as sure, and the tooltip says why. This tune's notes read its key, and would read it with confidence
-    0.9 or more if the line were not recognised as alone."""
-    a = measure(folk_tune(tonic))
-    assert (a["key"].value, a["mode"].value) == (tonic % 12, 1)
-    assert a["key"].confidence <= key_mod.LONE_CONF, a["key"].confidence
-    assert a["mode"].confidence <= key_mod.LONE_CONF, a["mode"].confidence
-    assert "A tune alone, without chords or bass" in a["key"].basis, a["key"].basis
-
-
-def test_a_tune_over_chords_and_bass_can_be_sure_of_its_key():
-    a = measure(piece(key=7, mode=1, degrees=(0, 3, 4, 0), drums=False))
-    assert a["key"].value == 7
-    assert a["key"].confidence > key_mod.LONE_CONF, a["key"].confidence
-    assert a["key"].basis is None
 
 
 def test_drums_only_have_no_key_but_a_tempo():

@@ -58,6 +58,4 @@ def key_basis(k: _key.KeyEstimate) -> str | None:
     other = key_label(k.alternative % 12, 1 if k.alternative < 12 else 0)
     if not k.fits_profile:
         return f"Its notes fit no major or minor key well (modal or pentatonic?): the nearest reading, {other} next."
-    if k.alone:
-        return f"A tune alone, without chords or bass: only the notes it dwells on tell its key. Could also be {other}."
     return f"Could also be {other}, the next best reading."

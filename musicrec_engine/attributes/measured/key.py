@@ -22,8 +22,7 @@ on the held-out part, whose generator family and SoundFont it had never heard, i
 MIREX score to these hand-set scores, so the product does not use it (docs/BENCHMARKS.md).
 No tonal centre: drums, noise and speech give a flat chroma whose best correlation with any key
 profile stays low. A chroma on a handful of pitch classes is a tune even when it fits no profile
-(a modal or pentatonic folk tune, a bagpipe air): its key is read, never as sure. Nor is a tune
-alone (one line, no chords or bass; polyphony()): only the notes it dwells on tell its key.
+(a modal or pentatonic folk tune, a bagpipe air): its key is read, never as sure.
 Known limit: the profile and the chord table are classical, so a major key almost never has its
 lowered seventh. Popular and game music use it often (the bVII chord of a mixolydian loop: A, G
 and D chords in A), and such a piece has exactly the notes of the key a fourth above its tonic;
@@ -142,19 +141,6 @@ TUNING_CLEAR = 0.3
 # 0.3 were right 11 of 15 times (generated) and 9 of 14 (repertoire); those above, 63 of 67
 # and 28 of 31.
 NEIGHBOUR_CLEAR = 0.3
-# A tune alone (one line: no chords, no bass) tells its key only by the notes it dwells on, and
-# a folk tune that lives on its dominant or its relative minor reads as that key. On the seen
-# repertoire draws such tunes' sure keys (confidence >= 0.8) were right 0.68 of the time (90
-# files), every other piece's 0.87 (308), and their sure modes 0.83 (243 files) against 0.92
-# (558); so a tune alone has its key and mode reported with at most LONE_CONF. A
-# line is alone when fewer than LONE_SHARE of its frames with a strong note (weight >=
-# LONE_STRENGTH) hold two or more strong peaks that are no partial of a lower one: half of the
-# repertoire's folk tunes, 2 of 1296 generated files (all have chords and bass) and 4 of 152
-# quartets and songs.
-LONE_STRENGTH = 0.4
-LONE_SHARE = 0.3
-LONE_CONF = 0.7
-LONE_PARTIALS = range(2, 9)
 
 
 @dataclass
@@ -166,7 +152,6 @@ class KeyEstimate:
     scores: np.ndarray  # 24 summed z-scores (atonal: correlations): 0..11 major, 12..23 minor
     alternative: int = -1  # the next best reading, 0..11 major, 12..23 minor; -1 when atonal
     fits_profile: bool = True  # False: a tune whose notes fit no major or minor key well
-    alone: bool = False  # True: one line with no chords or bass (see polyphony)
 
 
 def _templates(names=DEFAULT_PROFILES, harmonics=HARMONICS, slope=HARMONIC_SLOPE) -> np.ndarray:
@@ -260,24 +245,6 @@ def discount_partials(frame: np.ndarray, freq: np.ndarray, weight: np.ndarray) -
         brightness = np.minimum(_weight_at(axis, weight, note), _weight_at(axis, weight, note + 1.0))
         out -= share * brightness
     return np.maximum(out, 0.0)
-
-
-def polyphony(frame: np.ndarray, freq: np.ndarray, weight: np.ndarray) -> float:
-    """Share of the frames with a strong note that hold two or more: about 0 for a tune alone, 0.5
-    and more for a tune over chords. A strong peak (weight >= LONE_STRENGTH) counts as a note
-    unless a strong peak lies at a half, a third ... an eighth of its frequency, whose partial it
-    may be. `frame` sorted, each frame's peaks in rising frequency (as _peaks gives them)."""
-    strong = weight >= LONE_STRENGTH
-    t, f = frame[strong], freq[strong]
-    if not len(f):
-        return 0.0
-    axis = t * 100.0 + np.log2(f)
-    ones = np.ones(len(axis))
-    note = np.ones(len(axis), bool)
-    for partial in LONE_PARTIALS:
-        note &= _weight_at(axis, ones, axis - np.log2(partial)) == 0
-    _, notes_per_frame = np.unique(t[note], return_counts=True)
-    return float(np.mean(notes_per_frame >= 2)) if len(notes_per_frame) else 0.0
 
 
 def track_chroma(spec: Spectrum) -> np.ndarray:
@@ -446,9 +413,7 @@ def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
 
 def estimate(spec: Spectrum) -> KeyEstimate:
     vec = track_chroma(spec)  # computes the peaks, and with them the tuning
-    ti, freq, _, weight = _peaks(spec)
-    return decide(vec, bass_chroma(spec), segment_chroma(spec), spec.duration, spec.extras.get("key.tuning", 0.0),
-                  alone=polyphony(ti, freq, weight) < LONE_SHARE)
+    return decide(vec, bass_chroma(spec), segment_chroma(spec), spec.duration, spec.extras.get("key.tuning", 0.0))
 
 
 def tuning_clarity(shift: float) -> float:
@@ -476,11 +441,9 @@ def neighbour_clarity(best: int, vec: np.ndarray) -> float:
     return float(np.clip(min(heard) / NEIGHBOUR_CLEAR, 0.0, 1.0))
 
 
-def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, tuning: float = 0.0,
-           alone: bool = False) -> KeyEstimate:
+def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, tuning: float = 0.0) -> KeyEstimate:
     """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds,
-    the tuning correction the peaks were read with (semitones, -0.5..0.5), and whether the music
-    is one line alone (polyphony)."""
+    and the tuning correction the peaks were read with (semitones, -0.5..0.5)."""
     corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
     flat = flatness(vec) if vec.any() else 1.0
     fits = corr.max() >= MIN_CORRELATION
@@ -507,6 +470,4 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, 
     # Mode: the best major against the best minor reading of the same evidence.
     maj, mnr = scores[:12].max(), scores[12:].max()
     mode_conf = float(np.clip(abs(maj - mnr) / CONFIDENT_MARGIN, 0, 1))
-    if alone:  # only the notes it dwells on say where home is, and whether it is major or minor
-        confidence, mode_conf = min(confidence, LONE_CONF), min(mode_conf, LONE_CONF)
-    return KeyEstimate(key, mode, confidence, mode_conf, scores, alternative, bool(fits), alone)
+    return KeyEstimate(key, mode, confidence, mode_conf, scores, alternative, bool(fits))
