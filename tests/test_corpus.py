@@ -212,3 +212,39 @@ def test_repertoire_piece_is_a_real_score_with_truth_from_its_notation(tmp_path)
         assert (r["key"], r["mode"], r["meter"]) == (t.key, t.mode, t.metre)
         assert r["duration"] == pytest.approx(4.0, abs=0.2)
     assert len(sources) == 2  # round-robin over composers and collections
+
+
+@needs_fluidsynth
+@needs_music21
+def test_a_set_can_leave_out_every_chorale_an_earlier_set_used(tmp_path):
+    """Seeds draw chorales from one pool, so two seeds share some; a set meant to be unheard is
+    built with --not-in the earlier sets' truth.csv and then shares none. The same seed without
+    it would draw the very same chorale."""
+    first = tmp_path / "a"
+    r = run_tool("build", str(first), "--part", "heldout", "--count", "0", "--music21", "1", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    used = corpus.used_scores([first / "truth.csv"])
+    assert len(used) == 1
+    r = run_tool("build", str(tmp_path / "b"), "--part", "heldout", "--count", "0", "--music21", "1", "--seed", "3",
+                 "--not-in", str(first / "truth.csv"))
+    assert r.returncode == 0, r.stderr
+    unheard = corpus.used_scores([tmp_path / "b" / "truth.csv"])
+    assert len(unheard) == 1 and not unheard & used
+
+
+@needs_fluidsynth
+@needs_music21
+def test_a_repertoire_draw_can_leave_out_the_pieces_of_earlier_draws(tmp_path):
+    first, _ = corpus.build(tmp_path / "a", part="repertoire-tune", seed=1, count=2, max_seconds=2.0)
+    used = corpus.used_scores([first])
+    again, failures = corpus.build(tmp_path / "b", part="repertoire-tune", seed=1, count=2, max_seconds=2.0,
+                                   exclude=used)
+    assert failures == [] and len(used) == 2
+    assert len(corpus.used_scores([again])) == 2 and not corpus.used_scores([again]) & used
+
+
+def test_not_in_a_missing_truth_file_is_one_clear_line(tmp_path):
+    r = run_tool("build", str(tmp_path / "c"), "--count", "1", "--not-in", str(tmp_path / "nowhere" / "truth.csv"))
+    assert r.returncode == 1
+    assert "cannot read" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "c").exists()

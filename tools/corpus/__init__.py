@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -85,15 +86,20 @@ def _write_versions(root: Path, set_name: str, piece: str, y: np.ndarray, rng: n
 
 def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24, part: str = "tune",
           progress: Progress | None = None,
-          cancel: threading.Event | None = None, max_seconds: float | None = None) -> tuple[Path, list[str]]:
+          cancel: threading.Event | None = None, max_seconds: float | None = None,
+          exclude: Collection[str] = ()) -> tuple[Path, list[str]]:
     """Write the corpus and its truth.csv under `out_dir`; returns (csv path, per-piece failures).
 
     `part` is "tune" or "heldout" (see PARTS), or "repertoire-tune" / "repertoire-heldout" for
     `count` human-composed pieces (repertoire.py). `max_seconds` caps every piece's length (quick
-    corpora for tests); the draws stay the same.
+    corpora for tests); the draws stay the same. `exclude`: scores not to use, as truth.csv's
+    `source` names them (see used_scores): the chorales and the repertoire are drawn from fixed
+    pools, so two seeds share pieces, and a set meant to be unheard must leave out the pieces
+    heard before. Composed pieces are new with every seed.
     """
+    exclude = frozenset(exclude)
     if part in repertoire.SOURCES:
-        return _build_repertoire(Path(out_dir), part, seed, count, progress, cancel, max_seconds)
+        return _build_repertoire(Path(out_dir), part, seed, count, progress, cancel, max_seconds, exclude)
     if part not in PARTS:
         raise CorpusError(f"unknown part '{part}' (use {', '.join([*PARTS, *repertoire.SOURCES])})")
     family, font, half = PARTS[part]
@@ -147,6 +153,8 @@ def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24
         for idx in picks:
             if j >= music21:
                 break
+            if paths[idx].stem in exclude:
+                continue
             rng = np.random.default_rng([seed, 3, scores.chorale_id(paths[idx])])
             bpm = round(float(rng.uniform(*BPM_RANGE_MUSIC21)), 1)
             seconds = float(rng.uniform(*SECONDS))
@@ -187,7 +195,8 @@ def _finish(root: Path, rows: list[dict], failures: list[str], about: dict) -> t
 
 
 def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Progress | None,
-                      cancel: threading.Event | None, max_seconds: float | None) -> tuple[Path, list[str]]:
+                      cancel: threading.Event | None, max_seconds: float | None,
+                      exclude: Collection[str] = ()) -> tuple[Path, list[str]]:
     font = repertoire.FONTS[part]
     why = render.available(font) or scores.available()
     if why:
@@ -195,7 +204,7 @@ def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Pr
     root.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     failures: list[str] = []
-    chosen = repertoire.picks(part, seed, count)
+    chosen = repertoire.picks(part, seed, count, exclude)
     for j, (src, path, name, score, t) in enumerate(chosen):
         rng = np.random.default_rng([seed, 8, j])
         bpm = round(float(rng.uniform(*repertoire.BPM_RANGE)), 1)
@@ -217,6 +226,11 @@ def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Pr
             break
     return _finish(root, rows, failures, {"part": part, "soundfont": font, "seed": seed, "count": count,
                                           "sources": repertoire.SOURCES[part]})
+
+
+def used_scores(csv_paths: Iterable[str | Path]) -> set[str]:
+    """The scores (chorales and repertoire pieces, as `source` names them) in these truth.csv files."""
+    return {r["source"] for p in csv_paths for r in read_truth(p) if r["set"] in ("music21", "repertoire")}
 
 
 def read_truth(csv_path: str | Path) -> list[dict]:

@@ -25,6 +25,9 @@ def register(sub) -> None:
     p.add_argument("--count", type=_count, default=48, help="composed pieces (default 48: each key/mode twice)")
     p.add_argument("--music21", type=_count, default=24, metavar="N",
                    help="Bach chorales from the part's half of music21's corpus (default 24; 0 to skip)")
+    p.add_argument("--not-in", nargs="+", default=[], metavar="CSV",
+                   help="leave out the chorales and repertoire pieces these truth.csv files use: a set "
+                        "none of whose scores was heard before (composed pieces are new with every seed)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -48,8 +51,12 @@ def run(args) -> int:
         progress(f"[{done}/{total}] {msg}")
 
     try:
+        exclude = corpus.used_scores(args.not_in)
+    except OSError as e:
+        raise MusicRecError(f"cannot read {e.filename}: {e.strerror}") from e
+    try:
         csv_path, failures = corpus.build(args.dir, part=args.part, seed=args.seed, count=args.count, music21=args.music21,
-                                          progress=report, cancel=threading.Event())
+                                          progress=report, cancel=threading.Event(), exclude=exclude)
     except corpus.CorpusError as e:
         raise MusicRecError(str(e)) from e
     for f in failures:

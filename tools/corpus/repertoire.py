@@ -22,6 +22,7 @@ second set.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -88,10 +89,11 @@ def score_named(path: Path, name: str):
     return dict(scores_of(path, most=10**6))[name]
 
 
-def picks(part: str, seed: int, count: int):
+def picks(part: str, seed: int, count: int, exclude: Collection[str] = ()):
     """(source, path, name, score, truth) for up to `count` pieces of the part, at most PER_SOURCE
     from each composer (PER_COLLECTION from a folk collection), drawn in a seeded order; pieces
-    without reliable truth are passed over."""
+    without reliable truth, and those named in `exclude` ("source/file#name", as truth.csv's
+    `source` column has them), are passed over."""
     from tools.corpus import scores
 
     rng = np.random.default_rng([seed, 7])
@@ -118,6 +120,8 @@ def picks(part: str, seed: int, count: int):
             for name, score in found:
                 if not room(src) or len(out) >= count:
                     break
+                if f"{src}/{path.name}#{name}" in exclude:
+                    continue
                 try:
                     t = scores.truth(score, name, any_metre=True)
                 except Exception:
