@@ -526,8 +526,9 @@ def main() -> None:
                 print(errors(system, r))
     if runs:
         print("\nSummary, 95 % intervals by resampling pieces (clean and degraded copies together):\n")
-        print(summary(runs + pooled(runs)))
-        for label, res in pooled(runs):
+        together = pooled(runs)
+        print(summary(runs + together))
+        for label, res in together:
             print(f"\nReliability of MusicRec's confidence ({label}):\n")
             print(reliability(res["MusicRec"]))
         print("\nKey errors by kind (files):\n")

@@ -216,7 +216,7 @@ def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Pr
             scores.write_midi(score, midi, bpm, rng)
             y = render.render_midi(midi, min(seconds, t.quarter_length * 60.0 / bpm, max_seconds or seconds), font=font)
             base = dict(k=t.key, m=t.mode, bpm=round(bpm / t.beat_ql, 1), dur=len(y) / render.SR, drums=0,
-                        source=f"{src}/{path.name}#{name}", part=part, meter=t.metre, font=font)
+                        source=repertoire.source_name(src, path, name), part=part, meter=t.metre, font=font)
             rows += _write_versions(root, "repertoire", piece, y, rng, "m4a" if j % 2 == 0 else "mp3", base)
         except Exception as e:  # music21's MIDI writer and fluidsynth both fail in many ways on odd scores
             failures.append(f"{piece}: {e}")

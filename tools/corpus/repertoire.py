@@ -89,11 +89,16 @@ def score_named(path: Path, name: str):
     return dict(scores_of(path, most=10**6))[name]
 
 
+def source_name(src: str, path: Path, name: str) -> str:
+    """How truth.csv's `source` column names a piece: "collection/file#score"."""
+    return f"{src}/{path.name}#{name}"
+
+
 def picks(part: str, seed: int, count: int, exclude: Collection[str] = ()):
     """(source, path, name, score, truth) for up to `count` pieces of the part, at most PER_SOURCE
     from each composer (PER_COLLECTION from a folk collection), drawn in a seeded order; pieces
-    without reliable truth, and those named in `exclude` ("source/file#name", as truth.csv's
-    `source` column has them), are passed over."""
+    without reliable truth, and those named in `exclude` (as source_name names them), are passed
+    over."""
     from tools.corpus import scores
 
     rng = np.random.default_rng([seed, 7])
@@ -120,7 +125,7 @@ def picks(part: str, seed: int, count: int, exclude: Collection[str] = ()):
             for name, score in found:
                 if not room(src) or len(out) >= count:
                     break
-                if f"{src}/{path.name}#{name}" in exclude:
+                if source_name(src, path, name) in exclude:
                     continue
                 try:
                     t = scores.truth(score, name, any_metre=True)
