@@ -216,6 +216,36 @@ def test_repertoire_piece_is_a_real_score_with_truth_from_its_notation(tmp_path)
 
 @needs_fluidsynth
 @needs_music21
+def test_a_repertoire_piece_in_six_eight_plays_its_dotted_quarter_at_the_drawn_tempo(tmp_path):
+    """The tempo truth is the notated beat, so the beat is what the drawn tempo sets: a 6/8
+    movement's dotted quarter lands at 60..140 BPM, where listeners tap. Draws made before
+    drew the quarter's tempo (--tempo-of quarter), which played jigs and reels at a third or
+    half of their speed; those draws can still be rebuilt."""
+    import mido
+
+    from tools.corpus import repertoire
+
+    tempi = {}
+    for tempo_of in repertoire.TEMPO_OF:
+        root = tmp_path / tempo_of
+        csv_path, failures = corpus.build(root, part="repertoire-tune", seed=5, count=1, max_seconds=2.0,
+                                          tempo_of=tempo_of)
+        assert failures == []
+        row = corpus.read_truth(csv_path)[0]
+        assert row["meter"] == "6/8"  # this seed's first pick: a Haydn movement in 6/8
+        midi = mido.MidiFile(str(root / "repertoire" / f"{row['piece']}.mid"))
+        quarter_bpm = next(60e6 / m.tempo for t in midi.tracks for m in t if m.type == "set_tempo")
+        tempi[tempo_of] = (row["tempo"], quarter_bpm)
+    truth, quarter = tempi["beat"]
+    assert repertoire.BPM_RANGE[0] <= truth <= repertoire.BPM_RANGE[1]
+    assert quarter == pytest.approx(1.5 * truth, rel=0.002)
+    old_truth, old_quarter = tempi["quarter"]
+    assert old_quarter == pytest.approx(truth, abs=0.1)  # the same draw, once for the quarter
+    assert old_truth == pytest.approx(old_quarter / 1.5, abs=0.1)
+
+
+@needs_fluidsynth
+@needs_music21
 def test_a_set_can_leave_out_every_chorale_an_earlier_set_used(tmp_path):
     """Seeds draw chorales from one pool, so two seeds share some; a set meant to be unheard is
     built with --not-in the earlier sets' truth.csv and then shares none. The same seed without

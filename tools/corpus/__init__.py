@@ -87,7 +87,7 @@ def _write_versions(root: Path, set_name: str, piece: str, y: np.ndarray, rng: n
 def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24, part: str = "tune",
           progress: Progress | None = None,
           cancel: threading.Event | None = None, max_seconds: float | None = None,
-          exclude: Collection[str] = ()) -> tuple[Path, list[str]]:
+          exclude: Collection[str] = (), tempo_of: str = "beat") -> tuple[Path, list[str]]:
     """Write the corpus and its truth.csv under `out_dir`; returns (csv path, per-piece failures).
 
     `part` is "tune" or "heldout" (see PARTS), or "repertoire-tune" / "repertoire-heldout" for
@@ -95,11 +95,14 @@ def build(out_dir: str | Path, seed: int = 0, count: int = 48, music21: int = 24
     corpora for tests); the draws stay the same. `exclude`: scores not to use, as truth.csv's
     `source` names them (see used_scores): the chorales and the repertoire are drawn from fixed
     pools, so two seeds share pieces, and a set meant to be unheard must leave out the pieces
-    heard before. Composed pieces are new with every seed.
+    heard before. Composed pieces are new with every seed. `tempo_of` (repertoire only): which
+    note value the drawn tempo is for (repertoire.TEMPO_OF).
     """
     exclude = frozenset(exclude)
     if part in repertoire.SOURCES:
-        return _build_repertoire(Path(out_dir), part, seed, count, progress, cancel, max_seconds, exclude)
+        if tempo_of not in repertoire.TEMPO_OF:
+            raise CorpusError(f"unknown tempo_of '{tempo_of}' (use {' or '.join(repertoire.TEMPO_OF)})")
+        return _build_repertoire(Path(out_dir), part, seed, count, progress, cancel, max_seconds, exclude, tempo_of)
     if part not in PARTS:
         raise CorpusError(f"unknown part '{part}' (use {', '.join([*PARTS, *repertoire.SOURCES])})")
     family, font, half = PARTS[part]
@@ -196,7 +199,7 @@ def _finish(root: Path, rows: list[dict], failures: list[str], about: dict) -> t
 
 def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Progress | None,
                       cancel: threading.Event | None, max_seconds: float | None,
-                      exclude: Collection[str] = ()) -> tuple[Path, list[str]]:
+                      exclude: Collection[str] = (), tempo_of: str = "beat") -> tuple[Path, list[str]]:
     font = repertoire.FONTS[part]
     why = render.available(font) or scores.available()
     if why:
@@ -207,7 +210,8 @@ def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Pr
     chosen = repertoire.picks(part, seed, count, exclude)
     for j, (src, path, name, score, t) in enumerate(chosen):
         rng = np.random.default_rng([seed, 8, j])
-        bpm = round(float(rng.uniform(*repertoire.BPM_RANGE)), 1)
+        drawn = round(float(rng.uniform(*repertoire.BPM_RANGE)), 1)
+        bpm = drawn * t.beat_ql if tempo_of == "beat" else drawn  # quarter notes a minute
         seconds = float(rng.uniform(*SECONDS))
         piece = f"r{j:04d}_{src}_{name}"[:60]
         midi = root / "repertoire" / f"{piece}.mid"
@@ -225,7 +229,7 @@ def _build_repertoire(root: Path, part: str, seed: int, count: int, progress: Pr
         if cancel and cancel.is_set():
             break
     return _finish(root, rows, failures, {"part": part, "soundfont": font, "seed": seed, "count": count,
-                                          "sources": repertoire.SOURCES[part]})
+                                          "sources": repertoire.SOURCES[part], "tempo_of": tempo_of})
 
 
 def used_scores(csv_paths: Iterable[str | Path]) -> set[str]:

@@ -28,6 +28,9 @@ def register(sub) -> None:
     p.add_argument("--not-in", nargs="+", default=[], metavar="CSV",
                    help="leave out the chorales and repertoire pieces these truth.csv files use: a set "
                         "none of whose scores was heard before (composed pieces are new with every seed)")
+    p.add_argument("--tempo-of", choices=["beat", "quarter"], default="beat",
+                   help="repertoire: draw the tempo for the notated beat (default), or for the quarter note "
+                        "as draws built before 2026-12-03 did (to rebuild them)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.set_defaults(func=run)
 
@@ -56,7 +59,8 @@ def run(args) -> int:
         raise MusicRecError(f"cannot read {e.filename}: {e.strerror}") from e
     try:
         csv_path, failures = corpus.build(args.dir, part=args.part, seed=args.seed, count=args.count, music21=args.music21,
-                                          progress=report, cancel=threading.Event(), exclude=exclude)
+                                          progress=report, cancel=threading.Event(), exclude=exclude,
+                                          tempo_of=args.tempo_of)
     except corpus.CorpusError as e:
         raise MusicRecError(str(e)) from e
     for f in failures:

@@ -12,9 +12,13 @@ that no composer is on both sides, and each rendered with a SoundFont the other 
                       nor the tuning half hears)
 Ground truth is the key signature confirmed by the final bass note (scores.truth), so modal
 pieces and pieces that end away from their signature's keys are left out. A piece is its first
-20..30 s at a quarter-note tempo drawn from 60..140 BPM, clean and degraded as in the
-generated corpus; its tempo truth is that of the notated beat (a dotted quarter in 6/8, a half
-note in 2/2), which for dances and marches is often not the level a listener taps. Modal and
+20..30 s, clean and degraded as in the generated corpus, played with its notated beat (a dotted
+quarter in 6/8 and 3/8, a half note in 2/2) at a tempo drawn from 60..140 BPM, and that beat is
+its tempo truth. Draws built before 2026-12-03 drew the QUARTER note's tempo from that range
+(TEMPO_OF "quarter", still available to rebuild them): a reel in 2/2 then played at a half note
+of 30..70 BPM and a jig's dotted quarter at 40..93, a half or a third of the speed such tunes are
+danced at, so the truth lay below the range listeners tap in and their running eighths were the
+only pulse in it. Modal and
 atonal collections (Palestrina, Monteverdi, the Trecento, Webern, Schoenberg) are not used: a
 major/minor key is not their truth. Bach is not used: his chorales are the generated corpus's
 second set.
@@ -40,6 +44,8 @@ PER_SOURCE = 8
 PER_COLLECTION = 16
 COLLECTIONS = {"ryansMammoth", "airdsAirs", "oneills1850", "essenFolksong"}
 BPM_RANGE = (60.0, 140.0)
+# What BPM_RANGE is drawn for: the notated beat (the default), or the quarter note (earlier draws).
+TEMPO_OF = ("beat", "quarter")
 SUFFIXES = (".mxl", ".xml", ".musicxml", ".krn", ".abc")
 
 
