@@ -47,15 +47,19 @@ def main() -> None:
     used: set[str] = set()
     rows: list[dict] = []
 
+    def add(source: str, piece: str, key: int = 0, mode: int = 1, meter: str = "") -> None:
+        """One truth row naming a used piece; only `source` matters to --not-in, the rest is what
+        read_truth needs to read the file (no audio exists for it)."""
+        used.add(source)
+        rows.append(dict(path=f"replay/{len(rows)}", part=args.part, set="repertoire", piece=piece, variant="clean",
+                         key=key, mode=mode, key_label="", tempo=0, tempo_bin=0, duration=0, drums=0, meter=meter,
+                         soundfont="", reverb_s=0, gain_db=0, snr_db="", source=source))
+
     def draw(seed: int, exclude: set[str]) -> None:
         for src, path, name, _score, t in repertoire.picks(args.part, seed, args.count, frozenset(exclude)):
             source = repertoire.source_name(src, path, name)
             if source not in used:
-                used.add(source)
-                rows.append(dict(path=f"replay/{len(rows)}", part=args.part, set="repertoire", piece=name,
-                                 variant="clean", key=t.key, mode=t.mode, key_label="", tempo=0, tempo_bin=0,
-                                 duration=0, drums=0, meter=t.metre, soundfont="", reverb_s=0, gain_db=0,
-                                 snr_db="", source=source))
+                add(source, name, t.key, t.mode, t.metre)
         print(f"seed {seed}: {len(used)} pieces so far", file=sys.stderr, flush=True)
 
     for seed in args.plain:
@@ -64,10 +68,7 @@ def main() -> None:
         draw(seed, set(used))
         draw(seed, set())
     for extra in corpus.used_scores(args.extra) - used:
-        used.add(extra)
-        rows.append(dict(path=f"replay/{len(rows)}", part=args.part, set="repertoire", piece=extra, variant="clean",
-                         key=0, mode=1, key_label="", tempo=0, tempo_bin=0, duration=0, drums=0, meter="",
-                         soundfont="", reverb_s=0, gain_db=0, snr_db="", source=extra))
+        add(extra, extra)
     with open(args.out, "w", newline="") as f:
         w = csv.DictWriter(f, corpus.FIELDS)
         w.writeheader()

@@ -9,6 +9,7 @@ import threading
 
 from musicrec_engine.cli.common import emit_json, progress
 from musicrec_engine.errors import MusicRecError
+from tools.corpus import repertoire
 
 
 def register(sub) -> None:
@@ -28,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--not-in", nargs="+", default=[], metavar="CSV",
                    help="leave out the chorales and repertoire pieces these truth.csv files use: a set "
                         "none of whose scores was heard before (composed pieces are new with every seed)")
-    p.add_argument("--tempo-of", choices=["beat", "quarter"], default="beat",
+    p.add_argument("--tempo-of", choices=repertoire.TEMPO_OF, default=repertoire.TEMPO_OF[0],
                    help="repertoire: draw the tempo for the notated beat (default), or for the quarter note "
                         "as draws built before 2026-12-03 did (to rebuild them)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
