@@ -182,6 +182,12 @@ class Essentia(Reference):
                 "tempo": float(self.rhythm(y44)[0])}
 
 
+def style_of(source: str) -> str:
+    """The style an independent generator names in its source column ("GENERATOR:STYLE:seedN:i"), else ""."""
+    parts = source.split(":")
+    return parts[1] if len(parts) == 4 and parts[2].startswith("seed") else ""
+
+
 def outcome(p: dict, r: dict) -> dict:
     spec = json.loads(r["source"]) if r["set"] == "composed" else {}
     return {
@@ -194,7 +200,10 @@ def outcome(p: dict, r: dict) -> dict:
         "key_error": key_error(p["key"], p["mode"], r["key"], r["mode"]), "piece": r["piece"],
         "mode": p["mode"] == r["mode"],
         "acc1": acc1(p["tempo"], r["tempo"]), "acc2": acc2(p["tempo"], r["tempo"]),
-        "bin": tempo_bin(p["tempo"]) == r["tempo_bin"],
+        # from the truth's tempo, not its tempo_bin column: the independent generators do not import
+        # this project, so they leave that column at 0
+        "bin": tempo_bin(p["tempo"]) == tempo_bin(r["tempo"]),
+        "kit": bool(r["drums"]), "style": style_of(r["source"]),
         "key_conf": p.get("key_conf"), "tempo_conf": p.get("tempo_conf"),
         "pred": {k: p[k] for k in ("key", "mode", "tempo")}, "truth": (r["key"], r["mode"], r["tempo"]),
         "path": r["path"], "spec": spec,
@@ -221,7 +230,8 @@ def _line(label: str, system: str, sel: list[dict]) -> str:
 def table(title: str, results: dict[str, list[dict]]) -> str:
     head = "| set / condition | system | n | MIREX key | exact key | mode | tempo Acc1 | tempo Acc2 | tempo bin |"
     lines = [f"### {title}", "", head, "|---|---|---|---|---|---|---|---|---|"]
-    for set_name in ("composed", "music21", "repertoire"):
+    set_names = list(dict.fromkeys(r["set"] for res in results.values() for r in res))
+    for set_name in set_names:
         for cond in ("all", "clean", "degraded"):
             for system, res in results.items():
                 sel = [r for r in res if r["set"] == set_name and (cond == "all" or r["variant"] == cond)]
@@ -229,9 +239,10 @@ def table(title: str, results: dict[str, list[dict]]) -> str:
                     lines.append(_line(f"{set_name} {cond}", system, sel))
     for system, res in results.items():
         lines.append(_line("**all sets**", system, res))
-    lines += ["", "Composed set by condition:", "", head, "|---|---|---|---|---|---|---|---|---|"]
     groups = [("meter", ["4/4", "3/4", "6/8"]), ("drums", ["full", "sparse", "none"]),
               ("tempo_range", ["< 90", "90-156", "> 156"]), ("reverb", [True, False])]
+    if "composed" in set_names:
+        lines += ["", "Composed set by condition:", "", head, "|---|---|---|---|---|---|---|---|---|"]
     for field, values in groups:
         for v in values:
             for system, res in results.items():
@@ -239,6 +250,20 @@ def table(title: str, results: dict[str, list[dict]]) -> str:
                 if sel:
                     label = f"{field} {'yes' if v is True else 'no' if v is False else v}"
                     lines.append(_line(label, system, sel))
+    others = [n for n in set_names if n not in ("composed", "music21", "repertoire")]
+    if others:  # the independent generators' sets: by what their truth files say
+        lines += ["", f"{', '.join(others)} by condition:", "", head, "|---|---|---|---|---|---|---|---|---|"]
+        sel_all = {system: [r for r in res if r["set"] in others] for system, res in results.items()}
+        some = next(iter(sel_all.values()))
+        groups = [("meter", sorted({r["meter"] for r in some})), ("kit", [True, False]),
+                  ("tempo_range", ["< 90", "90-156", "> 156"]), ("style", sorted({r["style"] for r in some}))]
+        for field, values in groups:
+            for v in values:
+                for system, res in sel_all.items():
+                    sel = [r for r in res if r[field] == v]
+                    if sel:
+                        label = f"{'drum kit' if field == 'kit' else field} {'yes' if v is True else 'no' if v is False else v}"
+                        lines.append(_line(label, system, sel))
     for system, res in results.items():
         n4 = sum(r["key_fourth_up"] for r in res)
         lines.append(f"\n{system}: {n4} of {len(res)} keys a fourth above the truth "
@@ -312,7 +337,7 @@ def error_types(runs: list[tuple[str, dict[str, list[dict]]]]) -> str:
              "|---" * (5 + len(KEY_ERRORS)) + "|"]
     for label, results in runs:
         for system, res in results.items():
-            for set_name in ("composed", "music21"):
+            for set_name in dict.fromkeys(r["set"] for r in res):
                 sel = [r for r in res if r["set"] == set_name]
                 if sel:
                     counts = [sum(r["key_error"] == e for r in sel) for e in KEY_ERRORS]
