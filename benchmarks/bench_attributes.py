@@ -239,31 +239,31 @@ def table(title: str, results: dict[str, list[dict]]) -> str:
                     lines.append(_line(f"{set_name} {cond}", system, sel))
     for system, res in results.items():
         lines.append(_line("**all sets**", system, res))
-    groups = [("meter", ["4/4", "3/4", "6/8"]), ("drums", ["full", "sparse", "none"]),
-              ("tempo_range", ["< 90", "90-156", "> 156"]), ("reverb", [True, False])]
-    if "composed" in set_names:
-        lines += ["", "Composed set by condition:", "", head, "|---|---|---|---|---|---|---|---|---|"]
-    for field, values in groups:
-        for v in values:
-            for system, res in results.items():
-                sel = [r for r in res if r["set"] == "composed" and r[field] == v]
-                if sel:
-                    label = f"{field} {'yes' if v is True else 'no' if v is False else v}"
-                    lines.append(_line(label, system, sel))
-    others = [n for n in set_names if n not in ("composed", "music21", "repertoire")]
-    if others:  # the independent generators' sets: by what their truth files say
-        lines += ["", f"{', '.join(others)} by condition:", "", head, "|---|---|---|---|---|---|---|---|---|"]
-        sel_all = {system: [r for r in res if r["set"] in others] for system, res in results.items()}
-        some = next(iter(sel_all.values()))
-        groups = [("meter", sorted({r["meter"] for r in some})), ("kit", [True, False]),
-                  ("tempo_range", ["< 90", "90-156", "> 156"]), ("style", sorted({r["style"] for r in some}))]
+    rule = ["|---|---|---|---|---|---|---|---|---|"]
+
+    def by_condition(heading: str, names: list[str], groups: list[tuple[str, list]]) -> None:
+        """One line per system and value of each field, over the sets in `names`."""
+        chosen = {system: [r for r in res if r["set"] in names] for system, res in results.items()}
+        lines.extend(["", heading, "", head, *rule])
         for field, values in groups:
             for v in values:
-                for system, res in sel_all.items():
+                for system, res in chosen.items():
                     sel = [r for r in res if r[field] == v]
                     if sel:
-                        label = f"{'drum kit' if field == 'kit' else field} {'yes' if v is True else 'no' if v is False else v}"
-                        lines.append(_line(label, system, sel))
+                        name = "drum kit" if field == "kit" else field
+                        lines.append(_line(f"{name} {'yes' if v is True else 'no' if v is False else v}", system, sel))
+
+    tempo_ranges = ("tempo_range", ["< 90", "90-156", "> 156"])
+    if "composed" in set_names:
+        by_condition("Composed set by condition:", ["composed"],
+                     [("meter", ["4/4", "3/4", "6/8"]), ("drums", ["full", "sparse", "none"]), tempo_ranges,
+                      ("reverb", [True, False])])
+    others = [n for n in set_names if n not in ("composed", "music21", "repertoire")]
+    if others:  # the independent generators' sets: by what their truth files say
+        some = [r for r in next(iter(results.values())) if r["set"] in others]
+        by_condition(f"{', '.join(others)} by condition:", others,
+                     [("meter", sorted({r["meter"] for r in some})), ("kit", [True, False]), tempo_ranges,
+                      ("style", sorted({r["style"] for r in some}))])
     for system, res in results.items():
         n4 = sum(r["key_fourth_up"] for r in res)
         lines.append(f"\n{system}: {n4} of {len(res)} keys a fourth above the truth "
