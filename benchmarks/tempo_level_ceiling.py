@@ -13,7 +13,7 @@ candidate is the notated beat:
   * leave one family out: trained on the other families' files, scored on this one's (a new
     generator, as the maintainers' corpus is to this project);
   * within the family, five folds by piece: trained on the same generator's other pieces (its
-    styles and its notation habits seen), plus the other families;
+    styles and its notation habits seen), plus the other families ("family seen") or alone;
   * the candidates' coverage: how often the truth is among them at all (the ceiling of any chooser).
 
 If even the chooser that has seen a generator's other pieces stays well below 0.85 on it, the level
@@ -55,6 +55,7 @@ CACHE = Path.home() / ".cache" / "musicrec-tempo-ceiling"
 FINE_EDGES_HZ = (0.0, 100.0, 200.0, 500.0, 2000.0, 4000.0, tempo.FLUX_MAX_HZ)
 RELATIVES = {"": 1.0, "x2": 2.0, "x3": 3.0, "d2": 0.5, "d3": 1 / 3}
 SURE = 0.8
+EVIDENCE_VERSION = "1"
 
 
 def pattern(env: np.ndarray, period: float) -> tuple[float, float, float]:
@@ -128,8 +129,9 @@ def evidence(spec: Spectrum) -> dict:
 def load_corpus(folder: Path, cache: Path) -> list[dict]:
     """One record per file of `folder`'s truth.csv: truth, the method's answer, the candidates."""
     truth = folder / "truth.csv"
-    # the method's answer is part of the evidence: a change to tempo.py or to this file is a new cache
-    code = Path(tempo.__file__).read_bytes() + Path(__file__).read_bytes()
+    # the method's answer is part of the evidence: a change to tempo.py is a new cache, and so is a
+    # change to the features here (bump EVIDENCE_VERSION)
+    code = Path(tempo.__file__).read_bytes() + EVIDENCE_VERSION.encode()
     tag = hashlib.sha1(str(folder.resolve()).encode() + truth.read_bytes() + code).hexdigest()[:12]
     path = cache / f"{folder.name}-{tag}.json"
     if path.exists():
@@ -142,7 +144,10 @@ def load_corpus(folder: Path, cache: Path) -> list[dict]:
         if spec.duration < 3.0:
             continue
         rec = evidence(spec)
-        rec.update(corpus=folder.name, piece=f"{folder.name}/{r['piece']}", path=r["path"], truth=float(r["tempo"]))
+        # a work drawn twice (the repertoire draws share a few) or a piece's degraded copies are one
+        # piece: they fall in the same fold and are resampled together
+        rec.update(corpus=folder.name, piece=r.get("source") or f"{folder.name}/{r['piece']}", path=r["path"],
+                   truth=float(r["tempo"]))
         records.append(rec)
         print(f"  {folder.name}: {i + 1}/{len(rows)}", file=sys.stderr, end="\r")
     print(file=sys.stderr)
@@ -187,6 +192,17 @@ def folds_by_piece(records: list[dict], k: int, seed: int = 0) -> list[list[int]
     return [[i for i, r in enumerate(records) if fold_of[r["piece"]] == f] for f in range(k)]
 
 
+def cross_validated(recs: list[dict], others: list[dict], kind: str, names: list[str], k: int) -> list[dict]:
+    """Each fold of `recs` answered by a chooser trained on the other folds and on `others`."""
+    answers: list = [None] * len(recs)
+    for fold in folds_by_piece(recs, k):
+        held = set(fold)
+        model = Chooser(kind, names).fit(others + [r for i, r in enumerate(recs) if i not in held])
+        for i in fold:
+            answers[i] = model.choose(recs[i])
+    return scored(recs, answers)
+
+
 def scored(records: list[dict], answers: list[tuple[float, float]]) -> list[dict]:
     return [{"piece": r["piece"], "right": acc1(b, r["truth"]), "p": p} for r, (b, p) in zip(records, answers, strict=True)]
 
@@ -216,8 +232,8 @@ def main() -> None:
     names = [n for n in data[next(iter(data))][0]["candidates"][0] if n != "bpm"]
     print(f"# {len(names)} features per candidate level; 95 % intervals resample pieces")
     print("\n| family | files | rules | linear, family unseen | trees, family unseen | linear, family seen "
-          "| trees, family seen | truth among the candidates |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| trees, family seen | trees, this family alone | truth among the candidates |")
+    print("|---|---|---|---|---|---|---|---|---|")
     sure_rows = []
     for fam, recs in data.items():
         others = [r for f, rs in data.items() if f != fam for r in rs]
@@ -226,21 +242,16 @@ def main() -> None:
         for kind in ("linear", "trees"):
             model = Chooser(kind, names).fit(others)
             unseen[kind] = scored(recs, [model.choose(r) for r in recs])
-            answers: list = [None] * len(recs)
-            for fold in folds_by_piece(recs, args.folds):
-                held = set(fold)
-                model = Chooser(kind, names).fit(others + [r for i, r in enumerate(recs) if i not in held])
-                for i in fold:
-                    answers[i] = model.choose(recs[i])
-            seen[kind] = scored(recs, answers)
+            seen[kind] = cross_validated(recs, others, kind, names, args.folds)
+        alone = cross_validated(recs, [], "trees", names, args.folds)
         cover = np.mean([any(acc1(c["bpm"], r["truth"]) for c in r["candidates"]) for r in recs])
         print(f"| {fam} | {len(recs)} | {interval(rules)} | {interval(unseen['linear'])} | {interval(unseen['trees'])} "
-              f"| {interval(seen['linear'])} | {interval(seen['trees'])} | {cover:.3f} |", flush=True)
+              f"| {interval(seen['linear'])} | {interval(seen['trees'])} | {interval(alone)} | {cover:.3f} |", flush=True)
         sure_rows.append(f"| {fam} | {sure_share(rules)} | {sure_share(unseen['linear'])} | {sure_share(unseen['trees'])} "
-                         f"| {sure_share(seen['trees'])} |")
+                         f"| {sure_share(seen['trees'])} | {sure_share(alone)} |")
     print(f"\nRight among the sure answers (confidence or probability >= {SURE}; how many in parentheses):\n")
-    print("| family | rules | linear, family unseen | trees, family unseen | trees, family seen |")
-    print("|---|---|---|---|---|")
+    print("| family | rules | linear, family unseen | trees, family unseen | trees, family seen | trees, this family alone |")
+    print("|---|---|---|---|---|---|")
     print("\n".join(sure_rows))
 
 
