@@ -536,7 +536,10 @@ def main() -> None:
         t0 = time.perf_counter()
         res = evaluate(rows, systems)
         if part == "corpus":
-            label, name = csv_path.parent.name, csv_path.parent.name
+            # two generators' folders may share a name (blind/seed4, blind2/seed4): then the parent says which
+            names = [c.name for c in args.corpus or []]
+            d = csv_path.parent
+            label = name = f"{d.parent.name}/{d.name}" if names.count(d.name) > 1 else d.name
             print(table(f"{label}, {len(rows)} files ({csv_path.parent})", res))
         else:
             label = "TUNING part" if part == "tune" else "HELD-OUT part"
