@@ -11,12 +11,20 @@ out, with a line saying so. The truth is the MIDI tempo, which counts quarter no
 time signature's beat is another note (6/8, 6/4, 2/2) both readings are printed and the quarter's
 is scored, since that is what the author typed. Unlike the generated and independent corpora,
 nobody chose these tempi to test a tempo finder: they are what the authors wrote, usually with a
-drum kit. OpenTTD's OpenMSX set (GPL-2, about 30 songs by several composers) is the default.
+drum kit. OpenTTD's OpenMSX set (GPL-2, about 30 songs by several composers) is the default;
+`--wad` reads the music of Doom-engine WAD files instead (Freedoom's two IWADs: about 65 songs by
+its many contributors, mostly rock and metal with a kit):
+
+    apt install freedoom
+    PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_midi_tempo.py /work/midi-freedoom \\
+        --wad /usr/share/games/doom/freedoom1.wad /usr/share/games/doom/freedoom2.wad
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -35,8 +43,30 @@ EXCERPT_S = 30.0
 LEAD_IN_S = 2.0
 
 
-def tempo_map(path: Path) -> tuple[list[tuple[float, float]], str, bool]:
-    """([(seconds, quarter-note BPM)], first time signature, whether the drum channel plays)."""
+def midi_from_wads(wads: list[Path], out: Path) -> list[Path]:
+    """The music lumps (D_*) of Doom-engine WAD files that are standard MIDI, written once each to
+    OUT/midi (a song both WADs carry is kept once). Lumps in the older MUS format are skipped."""
+    out.mkdir(parents=True, exist_ok=True)
+    seen, songs = set(), []
+    for wad in wads:
+        data = wad.read_bytes()
+        _, count, directory = struct.unpack("<4sii", data[:12])
+        for i in range(count):
+            pos, size, raw = struct.unpack("<ii8s", data[directory + 16 * i:directory + 16 * (i + 1)])
+            name, lump = raw.rstrip(b"\0").decode("ascii", "replace"), data[pos:pos + size]
+            digest = hashlib.md5(lump).hexdigest()
+            if not name.startswith("D_") or lump[:4] != b"MThd" or digest in seen:
+                continue
+            seen.add(digest)
+            path = out / f"{wad.stem}_{name}.mid"
+            if not path.exists():
+                path.write_bytes(lump)
+            songs.append(path)
+    return songs
+
+
+def tempo_map(path: Path) -> tuple[list[tuple[float, float]], str, bool, int]:
+    """([(seconds, quarter-note BPM)], first time signature, whether the drum channel plays, ticks per beat)."""
     import mido
 
     mid = mido.MidiFile(path)
@@ -51,7 +81,7 @@ def tempo_map(path: Path) -> tuple[list[tuple[float, float]], str, bool]:
                 meter = f"{msg.numerator}/{msg.denominator}"
             elif msg.type == "note_on" and msg.channel == 9 and msg.velocity > 0:
                 drums = True
-    events.sort()
+    events.sort(key=lambda e: e[0])  # by time only: of two tempi set at one tick, the later in the file holds
     if not events or events[0][0] > 0:
         events.insert(0, (0, 500000))  # the MIDI default: 120 BPM until told otherwise
     out, seconds, last_tick, last_tempo = [], 0.0, 0, events[0][1]
@@ -59,7 +89,13 @@ def tempo_map(path: Path) -> tuple[list[tuple[float, float]], str, bool]:
         seconds += mido.tick2second(tick - last_tick, mid.ticks_per_beat, last_tempo)
         out.append((seconds, round(mido.tempo2bpm(tempo), 2)))
         last_tick, last_tempo = tick, tempo
-    return out, meter or "4/4", drums
+    return out, meter or "4/4", drums, mid.ticks_per_beat
+
+
+def clock_tempo(tmap: list[tuple[float, float]], ticks_per_beat: int) -> bool:
+    """Whether the tempo only restates the 140 Hz clock of Doom's older MUS format (a song converted
+    from MUS has one tempo whose ticks run at 140 per second): then it says nothing of the beat."""
+    return len(tmap) == 1 and abs(ticks_per_beat * tmap[0][1] / 60.0 / 140.0 - 1) < 0.01
 
 
 def constant_stretch(tmap: list[tuple[float, float]], length: float) -> tuple[float, float] | None:
@@ -101,19 +137,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path, help="where renders and Essentia's cached answers go")
     ap.add_argument("--midi", type=Path, default=MIDI_DIR)
+    ap.add_argument("--wad", type=Path, nargs="+", help="take the songs from these Doom-engine WAD files")
     ap.add_argument("--soundfont", type=Path, default=SOUNDFONT)
     args = ap.parse_args()
     provenance.announce(args)
-    songs = sorted(args.midi.glob("*.mid"))
-    if not songs:
-        sys.exit(f"no .mid files in {args.midi} (apt install openttd-openmsx)")
     args.out.mkdir(parents=True, exist_ok=True)
+    songs = midi_from_wads(args.wad, args.out / "midi") if args.wad else sorted(args.midi.glob("*.mid"))
+    if not songs:
+        sys.exit(f"no MIDI songs in {args.wad or args.midi} (apt install openttd-openmsx, or freedoom for --wad)")
     ess = Essentia(args.out / "essentia.json")
     systems = {"MusicRec": [], f"Essentia {ess.version}": []}
     print("\n| song | meter | drums | truth (quarter) | its beat | MusicRec | conf | Essentia |")
     print("|---|---|---|---|---|---|---|---|")
     for song in songs:
-        tmap, meter, drums = tempo_map(song)
+        tmap, meter, drums, ticks_per_beat = tempo_map(song)
+        if clock_tempo(tmap, ticks_per_beat):
+            print(f"| {song.stem} | {meter} | | its tempo is the MUS format's clock, not the author's: left out | | | | |")
+            continue
         wav = render(song, args.soundfont, args.out)
         y, ch = decode(wav)
         stretch = constant_stretch(tmap, len(y) / 22050)
