@@ -264,3 +264,27 @@ def test_an_unsure_tempo_names_the_other_level_a_listener_may_tap(bpm, meter, ki
 def test_a_sure_tempo_names_no_other_level():
     est = tempo.estimate(Spectrum(clip(120.0, "4/4", "backbeat", "pad", seconds=12.0, seed=120)))
     assert est.confidence >= UNSURE_TEMPO and tempo_basis(est) is None
+
+
+# Above FAST_BEAT a reading is never sure: an even stream of eighths at 105 BPM (a strum and a
+# shaker on every eighth, nothing marking the beat) reads as 210, and a 190-200 BPM backbeat looks
+# the same level for level. Either way the answer names the level half as fast.
+FAST_READINGS = [
+    (200.0, "backbeat", "pad", 200.0),
+    (190.0, "backbeat", "strum", 190.0),
+    (105.0, "shaker8", "strum", 210.0),
+]
+
+
+@pytest.mark.parametrize("bpm,kit,accomp,read", FAST_READINGS)
+def test_a_reading_above_170_bpm_is_never_sure_and_names_the_level_half_as_fast(bpm, kit, accomp, read):
+    est = tempo.estimate(Spectrum(clip(bpm, "4/4", kit, accomp, seconds=12.0, seed=int(bpm))))
+    assert abs(est.bpm - read) <= 0.04 * read, (est.bpm, est.bpm / bpm)
+    assert est.confidence < UNSURE_TEMPO, est.confidence
+    assert abs(est.alternative - read / 2) <= 0.04 * read / 2, est.alternative
+    assert tempo_basis(est) == f"Could also be {est.alternative:.0f} BPM (half as fast), the next best reading."
+
+
+def test_the_same_backbeat_at_100_bpm_is_sure():
+    est = tempo.estimate(Spectrum(clip(100.0, "4/4", "backbeat", "pad", seconds=12.0, seed=100)))
+    assert abs(est.bpm - 100.0) <= 4.0 and est.confidence >= UNSURE_TEMPO, (est.bpm, est.confidence)
