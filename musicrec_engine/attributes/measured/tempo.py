@@ -70,6 +70,10 @@
    (benchmarks/tempo_level_ceiling.py): on a generator it was not trained on it did no better than
    these rules; trained on 300 of that generator's own pieces it reached 0.84-0.85. Which level the
    notation calls the beat is that generator's convention, and conventions disagree.
+   On songs people sequenced (benchmarks/bench_midi_tempo.py) two more: a syncopated groove whose
+   bass and arpeggios repeat every three sixteenths is read at 4/3 of its tempo (the beat is not in
+   the strongest pulse's family of octaves and thirds), and a fast song in eighths, whose eighths lie
+   above BEAT_RANGE, can lose its beat to a spurious slow pulse whose half-beats are empty.
 
 What the choices rest on: the tuning part of the generated corpus (tools/corpus, seeds 0, 10-17)
 and the clips of tests/test_tempo_levels.py, which come from a synthesis of their own (sparse
