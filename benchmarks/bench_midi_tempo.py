@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import struct
 import subprocess
 import sys
@@ -141,6 +142,8 @@ def main() -> None:
     ap.add_argument("--soundfont", type=Path, default=SOUNDFONT)
     args = ap.parse_args()
     provenance.announce(args)
+    if shutil.which("fluidsynth") is None or not args.soundfont.exists():
+        sys.exit(f"needs fluidsynth and {args.soundfont} (apt install fluidsynth csound-soundfont)")
     args.out.mkdir(parents=True, exist_ok=True)
     songs = midi_from_wads(args.wad, args.out / "midi") if args.wad else sorted(args.midi.glob("*.mid"))
     if not songs:
