@@ -7,7 +7,8 @@ their authors set as the truth, MusicRec and Essentia on the same excerpts.
 
 Each song is rendered once by fluidsynth (cached in OUT) and a 30-second excerpt is taken from
 where the song's tempo map is constant; a song whose tempo changes in every such stretch is left
-out, with a line saying so. The truth is the MIDI tempo, which counts quarter notes: where the
+out, with a line saying so. A song that keeps one tempo throughout is also read as the app reads
+a whole track (a few stretches spread over it, analysis/plan.py), so the figure is what a user sees. The truth is the MIDI tempo, which counts quarter notes: where the
 time signature's beat is another note (6/8, 6/4, 2/2) both readings are printed and the quarter's
 is scored, since that is what the author typed. Unlike the generated and independent corpora,
 nobody chose these tempi to test a tempo finder: they are what the authors wrote, usually with a
@@ -37,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import provenance  # noqa: E402
 from benchmarks.bench_attributes import Essentia, acc1, acc2, bootstrap, decode, run_engine  # noqa: E402
+from musicrec_engine.analysis import plan  # noqa: E402
+from musicrec_engine.features.spectrum import SR  # noqa: E402
 
 MIDI_DIR = Path("/usr/share/games/openttd/baseset/openmsx")
 SOUNDFONT = Path("/usr/share/sounds/sf2/sf_GMbank.sf2")
@@ -134,6 +137,30 @@ def beat_reading(bpm: float, meter: str) -> float:
     return bpm
 
 
+def one_tempo(tmap: list[tuple[float, float]]) -> bool:
+    """Whether the song keeps its first tempo to the end (repeated events of the same tempo allowed)."""
+    return all(abs(bpm - tmap[0][1]) < 0.05 for _, bpm in tmap)
+
+
+def as_the_app_reads(y: np.ndarray) -> np.ndarray:
+    """The stretches of a whole song the analysis reads (analysis/plan.py), joined as the decoder joins them."""
+    stretches = plan.segments(len(y) / SR)
+    if not stretches:
+        return y
+    return np.concatenate([y[int(a * SR):int((a + n) * SR)] for a, n in stretches])
+
+
+def stamp(signal: np.ndarray, song: Path, how: str, out: Path) -> Path:
+    """A file named for these samples: Essentia's answers are cached per file, and this one changes
+    only when the samples do."""
+    digest = hashlib.sha1(signal.tobytes()).hexdigest()[:12]
+    path = out / "samples" / f"{song.stem}-{'excerpt' if how.startswith('30') else 'song'}-{digest}"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(digest)
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out", type=Path, help="where renders and Essentia's cached answers go")
@@ -149,42 +176,44 @@ def main() -> None:
     if not songs:
         sys.exit(f"no MIDI songs in {args.wad or args.midi} (apt install openttd-openmsx, or freedoom for --wad)")
     ess = Essentia(args.out / "essentia.json")
-    systems = {"MusicRec": [], f"Essentia {ess.version}": []}
-    print("\n| song | meter | drums | truth (quarter) | its beat | MusicRec | conf | Essentia |")
-    print("|---|---|---|---|---|---|---|---|")
+    runs: dict[str, dict[str, list[dict]]] = {"30-s excerpt": {}, "the song as the app reads it": {}}
+    print("\n| song | meter | drums | truth (quarter) | its beat | MusicRec, excerpt | conf | Essentia, excerpt "
+          "| MusicRec, song | conf | Essentia, song |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for song in songs:
         tmap, meter, drums, ticks_per_beat = tempo_map(song)
         if clock_tempo(tmap, ticks_per_beat):
-            print(f"| {song.stem} | {meter} | | its tempo is the MUS format's clock, not the author's: left out | | | | |")
+            print(f"| {song.stem} | {meter} | | its tempo is the MUS format's clock, not the author's: left out |")
             continue
-        wav = render(song, args.soundfont, args.out)
-        y, ch = decode(wav)
-        stretch = constant_stretch(tmap, len(y) / 22050)
+        y, ch = decode(render(song, args.soundfont, args.out))
+        stretch = constant_stretch(tmap, len(y) / SR)
         if stretch is None:
-            print(f"| {song.stem} | {meter} | | no {EXCERPT_S:.0f}-s stretch at one tempo: left out | | | | |")
+            print(f"| {song.stem} | {meter} | | no {EXCERPT_S:.0f}-s stretch at one tempo: left out |")
             continue
         start, truth = stretch
-        clip = y[int(start * 22050):int((start + EXCERPT_S) * 22050)]
-        excerpt = args.out / "excerpts" / f"{song.stem}.npy"
-        excerpt.parent.mkdir(exist_ok=True)
-        np.save(excerpt, clip)  # Essentia's cache is keyed on a file: the excerpt's samples
-        mine, _ = run_engine(clip, ch)
-        theirs = ess(clip, excerpt)
-        beat = beat_reading(truth, meter)
-        for name, p in zip(systems, (mine, theirs), strict=True):
-            systems[name].append({"piece": song.stem, "a1": acc1(p["tempo"], truth), "a2": acc2(p["tempo"], truth),
-                                  "sure": p.get("tempo_conf", 0.0) >= 0.8})
-        print(f"| {song.stem} | {meter} | {'yes' if drums else 'no'} | {truth:.1f} | {beat:.1f} | {mine['tempo']:.1f} "
-              f"| {mine['tempo_conf']:.2f} | {theirs['tempo']:.1f} |", flush=True)
-    print("\n| system | songs | tempo Acc1 | tempo Acc2 |")
-    print("|---|---|---|---|")
-    for name, res in systems.items():
-        m1, lo1, hi1 = bootstrap(res, "a1")
-        m2, lo2, hi2 = bootstrap(res, "a2")
-        print(f"| {name} | {len(res)} | {m1:.3f} [{lo1:.2f}, {hi1:.2f}] | {m2:.3f} [{lo2:.2f}, {hi2:.2f}] |")
-    sure = [r["a1"] for r in systems["MusicRec"] if r["sure"]]
-    if sure:
-        print(f"\nMusicRec's sure tempi (confidence >= 0.8): {len(sure)}, right {np.mean(sure):.2f}")
+        signals = {"30-s excerpt": y[int(start * SR):int((start + EXCERPT_S) * SR)]}
+        if one_tempo(tmap):
+            signals["the song as the app reads it"] = as_the_app_reads(y)
+        cells = []
+        for how, signal in signals.items():
+            answers = {"MusicRec": run_engine(signal, ch)[0], f"Essentia {ess.version}": ess(signal, stamp(signal, song, how, args.out))}
+            for name, a in answers.items():
+                runs[how].setdefault(name, []).append({"piece": song.stem, "a1": acc1(a["tempo"], truth),
+                                                       "a2": acc2(a["tempo"], truth), "sure": a.get("tempo_conf", 0) >= 0.8})
+            mine, theirs = answers.values()
+            cells += [f"{mine['tempo']:.1f}", f"{mine['tempo_conf']:.2f}", f"{theirs['tempo']:.1f}"]
+        cells += ["—"] * (6 - len(cells))
+        print(f"| {song.stem} | {meter} | {'yes' if drums else 'no'} | {truth:.1f} | {beat_reading(truth, meter):.1f} | "
+              + " | ".join(cells) + " |", flush=True)
+    print("\n| read | system | songs | tempo Acc1 | tempo Acc2 | sure tempi right |")
+    print("|---|---|---|---|---|---|")
+    for how, systems in runs.items():
+        for name, res in systems.items():
+            m1, lo1, hi1 = bootstrap(res, "a1")
+            m2, lo2, hi2 = bootstrap(res, "a2")
+            sure = [r["a1"] for r in res if r["sure"]]
+            right = f"{np.mean(sure):.2f} ({len(sure)})" if name == "MusicRec" and sure else ""
+            print(f"| {how} | {name} | {len(res)} | {m1:.3f} [{lo1:.2f}, {hi1:.2f}] | {m2:.3f} [{lo2:.2f}, {hi2:.2f}] | {right} |")
 
 
 if __name__ == "__main__":
