@@ -59,28 +59,18 @@ EVIDENCE_VERSION = "1"
 
 
 def pattern(env: np.ndarray, period: float) -> tuple[float, float, float]:
-    """(half, third, contrast) of the envelope folded at `period`: onset strength half and a third
-    of the way through, relative to the strongest point, and how far that point stands out."""
+    """(half, third, contrast) of the envelope folded at `period`: tempo.subdivision_parts, and how
+    far the strongest point of the fold stands out from its mean."""
+    half, third = tempo.subdivision_parts(env, period)
     h = tempo.fold(env, period)
-    n, top_i = len(h), int(np.argmax(h))
-    base, top = float(h.min()), float(h[top_i] - h.min())
-    if top <= 1e-9:
-        return 1.0, 1.0, 0.0
-    half = (h[(top_i + n // 2) % n] - base) / top
-    third = (0.5 * (h[(top_i + n // 3) % n] + h[(top_i + 2 * n // 3) % n]) - base) / top
-    return float(half), float(third), float(top / (h.mean() + 1e-9))
+    return half, third, float((h.max() - h.min()) / (h.mean() + 1e-9))
 
 
 def candidate_levels(sal: np.ndarray) -> list[float]:
     """The metrical levels the method weighs (tempo.levels): every FAMILY relative of the strongest
     comb pulses, here without the tatum bound, between 38 and 230 BPM, each at its local peak."""
-    lo = int(np.searchsorted(tempo.GRID, tempo.REF_MIN_BPM))
-    tail = sal[lo:]
-    peaks = [i for i in range(1, len(tail) - 1) if tail[i] >= tail[i - 1] and tail[i] >= tail[i + 1]]
-    refs = sorted((i for i in peaks if tail[i] >= tempo.REF_SHARE * float(tail.max())), key=lambda i: -tail[i])
-    refs = [float(tempo.GRID[lo + i]) for i in refs[:tempo.REF_COUNT]] or [float(tempo.GRID[lo + int(np.argmax(tail))])]
     out: list[float] = []
-    for ref in refs:
+    for ref in tempo.reference_pulses(sal):
         for r in tempo.FAMILY:
             if not 38.0 <= ref * r <= 230.0:
                 continue
@@ -91,9 +81,9 @@ def candidate_levels(sal: np.ndarray) -> list[float]:
 
 
 def peak_near(sal: np.ndarray, bpm: float) -> int:
-    """Index of the strongest grid tempo within 2 % of `bpm`."""
-    near = np.flatnonzero(np.abs(tempo.GRID / bpm - 1) < 0.02)
-    return int(near[np.argmax(sal[near])]) if len(near) else int(np.argmin(np.abs(tempo.GRID - bpm)))
+    """tempo.peak_index, or the nearest grid tempo where the grid has none within 2 % (beyond its ends)."""
+    j = tempo.peak_index(sal, bpm)
+    return j if j is not None else int(np.argmin(np.abs(tempo.GRID - bpm)))
 
 
 def evidence(spec: Spectrum) -> dict:

@@ -291,16 +291,22 @@ def fold(env: np.ndarray, period: float, bins: int = FOLD_BINS) -> np.ndarray:
 
 def subdivision(env: np.ndarray, period: float) -> float:
     """Onset strength half or a third of a beat in, relative to the beat's own (0 = none, 1 = as strong)."""
+    return max(subdivision_parts(env, period))
+
+
+def subdivision_parts(env: np.ndarray, period: float) -> tuple[float, float]:
+    """(half, third): onset strength half and a third of a beat in (the mean of the two thirds),
+    each relative to the beat's own; (1, 1) when the folded pattern is flat."""
     h = fold(env, period)
     n = len(h)
     phase = int(np.argmax(h))
     base = float(h.min())
     top = float(h[phase]) - base
     if top <= 1e-9:
-        return 1.0
+        return 1.0, 1.0
     half = h[(phase + n // 2) % n] - base
     third = 0.5 * (h[(phase + n // 3) % n] + h[(phase + 2 * n // 3) % n]) - base
-    return float(max(half, third) / top)
+    return float(half / top), float(third / top)
 
 
 def texture_free_subdivision(env: np.ndarray, bands: np.ndarray | None, period: float) -> float:
@@ -335,17 +341,29 @@ def too_slow(s: float) -> float:
     return float(np.clip((s - TOO_SLOW_LO) / (TOO_SLOW_HI - TOO_SLOW_LO), 0.0, 1.0))
 
 
-def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray,
-           bands: np.ndarray | None = None) -> list[tuple[float, float, float]]:
-    """(bpm, score, salience) for each metrical level related to the strongest pulse and no
-    slower than TATUM_MAX tatums (`ratio`: the comb's off-beat ratio, see combs())."""
-    # The reference pulse is looked for at 60 BPM and up: a slow tempo's comb has few multiples
-    # within MAX_LAG_S, all of which any faster pulse shares, so slow combs score high by accident.
+def reference_pulses(sal: np.ndarray) -> list[float]:
+    """The strongest comb pulses (BPM, strongest first): every local peak within REF_SHARE of the
+    highest, at most REF_COUNT. They are looked for at REF_MIN_BPM and up: a slow tempo's comb has
+    few multiples within MAX_LAG_S, all of which any faster pulse shares, so slow combs score high
+    by accident."""
     lo = int(np.searchsorted(GRID, REF_MIN_BPM))
     tail = sal[lo:]
     peaks = [i for i in range(1, len(tail) - 1) if tail[i] >= tail[i - 1] and tail[i] >= tail[i + 1]]
     refs = sorted((i for i in peaks if tail[i] >= REF_SHARE * float(tail.max())), key=lambda i: -tail[i])
-    refs = [float(GRID[lo + i]) for i in refs[:REF_COUNT]] or [float(GRID[lo + int(np.argmax(tail))])]
+    return [float(GRID[lo + i]) for i in refs[:REF_COUNT]] or [float(GRID[lo + int(np.argmax(tail))])]
+
+
+def peak_index(sal: np.ndarray, bpm: float) -> int | None:
+    """Index of the most salient GRID tempo within 2 % of `bpm`; None when the grid has none there."""
+    near = np.flatnonzero(np.abs(GRID / bpm - 1) < 0.02)
+    return int(near[np.argmax(sal[near])]) if len(near) else None
+
+
+def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray,
+           bands: np.ndarray | None = None) -> list[tuple[float, float, float]]:
+    """(bpm, score, salience) for each metrical level related to the strongest pulse and no
+    slower than TATUM_MAX tatums (`ratio`: the comb's off-beat ratio, see combs())."""
+    refs = reference_pulses(sal)
     ref = refs[0]
     slow_cache: dict[float, float] = {}
 
@@ -368,19 +386,15 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray,
     tatum = 0.0
     for r in FAMILY:
         b = ref * r
-        near = np.abs(GRID / b - 1) < 0.02
-        if not near.any():
-            continue
-        j = np.flatnonzero(near)[int(np.argmax(sal[near]))]
-        if sal[j] > 0 and ratio[j] >= TATUM_RATIO:
+        j = peak_index(sal, b)
+        if j is not None and sal[j] > 0 and ratio[j] >= TATUM_RATIO:
             tatum = max(tatum, b)
     out: list[tuple[float, float, float]] = []
     for ref, r in ((ref, r) for ref in refs for r in FAMILY):
         bpm = ref * r
         if not BEAT_RANGE[0] <= bpm <= BEAT_RANGE[1] or bpm < tatum / TATUM_MAX * 0.98:
             continue
-        near = np.abs(GRID / bpm - 1) < 0.02  # refine to the local salience peak
-        j = np.flatnonzero(near)[int(np.argmax(sal[near]))] if near.any() else None
+        j = peak_index(sal, bpm)  # refine to the local salience peak
         if j is not None:
             bpm = float(GRID[j])
         s = float(sal[j]) if j is not None else 0.0
