@@ -122,8 +122,10 @@ class Reference:
         self.cache_path = cache
         self.cache = json.loads(cache.read_text()) if cache.exists() else {}
 
-    def __call__(self, y: np.ndarray, path: Path) -> dict:
-        stamp = f"{path}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
+    def __call__(self, y: np.ndarray, path: Path | None = None, key: str | None = None) -> dict:
+        """The answer for `y`, cached under the file it was decoded from (its size and time) or,
+        for samples cut from a file, under `key`."""
+        stamp = key or f"{path}:{path.stat().st_size}:{int(path.stat().st_mtime)}"
         if stamp not in self.cache:
             import soxr
 

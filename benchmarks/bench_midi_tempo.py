@@ -8,9 +8,10 @@ their authors set as the truth, MusicRec and Essentia on the same excerpts.
 Each song is rendered once by fluidsynth (cached in OUT) and a 30-second excerpt is taken from
 where the song's tempo map is constant; a song whose tempo changes in every such stretch is left
 out, with a line saying so. A song that keeps one tempo throughout is also read as the app reads
-a whole track (a few stretches spread over it, analysis/plan.py), so the figure is what a user sees. The truth is the MIDI tempo, which counts quarter notes: where the
-time signature's beat is another note (6/8, 6/4, 2/2) both readings are printed and the quarter's
-is scored, since that is what the author typed. Unlike the generated and independent corpora,
+a whole track (the stretches of analysis/plan.py, through the app's decoder), so that figure is
+what a user sees. The truth is the MIDI tempo, which counts quarter notes: where the time
+signature's beat is another note (6/8, 6/4, 2/2) both readings are printed and the quarter's is
+scored, since that is what the author typed. Unlike the generated and independent corpora,
 nobody chose these tempi to test a tempo finder: they are what the authors wrote, usually with a
 drum kit. OpenTTD's OpenMSX set (GPL-2, about 30 songs by several composers) is the default;
 `--wad` reads the music of Doom-engine WAD files instead (Freedoom's two IWADs: about 65 songs by
@@ -39,12 +40,14 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import provenance  # noqa: E402
 from benchmarks.bench_attributes import Essentia, acc1, acc2, bootstrap, decode, run_engine  # noqa: E402
 from musicrec_engine.analysis import plan  # noqa: E402
+from musicrec_engine.audio import decode as audio  # noqa: E402
 from musicrec_engine.features.spectrum import SR  # noqa: E402
 
 MIDI_DIR = Path("/usr/share/games/openttd/baseset/openmsx")
 SOUNDFONT = Path("/usr/share/sounds/sf2/sf_GMbank.sf2")
 EXCERPT_S = 30.0
 LEAD_IN_S = 2.0
+EXCERPT, SONG = "30-s excerpt", "the song as the app reads it"
 
 
 def midi_from_wads(wads: list[Path], out: Path) -> list[Path]:
@@ -142,23 +145,9 @@ def one_tempo(tmap: list[tuple[float, float]]) -> bool:
     return all(abs(bpm - tmap[0][1]) < 0.05 for _, bpm in tmap)
 
 
-def as_the_app_reads(y: np.ndarray) -> np.ndarray:
-    """The stretches of a whole song the analysis reads (analysis/plan.py), joined as the decoder joins them."""
-    stretches = plan.segments(len(y) / SR)
-    if not stretches:
-        return y
-    return np.concatenate([y[int(a * SR):int((a + n) * SR)] for a, n in stretches])
-
-
-def stamp(signal: np.ndarray, song: Path, how: str, out: Path) -> Path:
-    """A file named for these samples: Essentia's answers are cached per file, and this one changes
-    only when the samples do."""
-    digest = hashlib.sha1(signal.tobytes()).hexdigest()[:12]
-    path = out / "samples" / f"{song.stem}-{'excerpt' if how.startswith('30') else 'song'}-{digest}"
-    if not path.exists():
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(digest)
-    return path
+def samples_key(song: Path, how: str, signal: np.ndarray) -> str:
+    """The key Essentia's answer is cached under: the song, which reading, and the samples' digest."""
+    return f"{song.stem}:{how}:{hashlib.sha1(signal.tobytes()).hexdigest()[:12]}"
 
 
 def main() -> None:
@@ -176,7 +165,7 @@ def main() -> None:
     if not songs:
         sys.exit(f"no MIDI songs in {args.wad or args.midi} (apt install openttd-openmsx, or freedoom for --wad)")
     ess = Essentia(args.out / "essentia.json")
-    runs: dict[str, dict[str, list[dict]]] = {"30-s excerpt": {}, "the song as the app reads it": {}}
+    runs: dict[str, dict[str, list[dict]]] = {EXCERPT: {}, SONG: {}}
     print("\n| song | meter | drums | truth (quarter) | its beat | MusicRec, excerpt | conf | Essentia, excerpt "
           "| MusicRec, song | conf | Essentia, song |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -185,18 +174,20 @@ def main() -> None:
         if clock_tempo(tmap, ticks_per_beat):
             print(f"| {song.stem} | {meter} | | its tempo is the MUS format's clock, not the author's: left out |")
             continue
-        y, ch = decode(render(song, args.soundfont, args.out))
+        wav = render(song, args.soundfont, args.out)
+        y, ch = decode(wav)
         stretch = constant_stretch(tmap, len(y) / SR)
         if stretch is None:
             print(f"| {song.stem} | {meter} | | no {EXCERPT_S:.0f}-s stretch at one tempo: left out |")
             continue
         start, truth = stretch
-        signals = {"30-s excerpt": y[int(start * SR):int((start + EXCERPT_S) * SR)]}
-        if one_tempo(tmap):
-            signals["the song as the app reads it"] = as_the_app_reads(y)
+        signals = {EXCERPT: y[int(start * SR):int((start + EXCERPT_S) * SR)]}
+        if one_tempo(tmap):  # the stretches the analysis reads of a long track, by its own decoder and plan
+            signals[SONG] = audio.decode(wav, plan=plan.segments).y
         cells = []
         for how, signal in signals.items():
-            answers = {"MusicRec": run_engine(signal, ch)[0], f"Essentia {ess.version}": ess(signal, stamp(signal, song, how, args.out))}
+            answers = {"MusicRec": run_engine(signal, ch)[0],
+                       f"Essentia {ess.version}": ess(signal, key=samples_key(song, how, signal))}
             for name, a in answers.items():
                 runs[how].setdefault(name, []).append({"piece": song.stem, "a1": acc1(a["tempo"], truth),
                                                        "a2": acc2(a["tempo"], truth), "sure": a.get("tempo_conf", 0) >= 0.8})

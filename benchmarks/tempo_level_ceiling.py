@@ -175,18 +175,14 @@ class Chooser:
         return rec["candidates"][i]["bpm"], float(p[i])
 
 
-def folds_by_piece(records: list[dict], k: int, seed: int = 0) -> list[list[int]]:
-    pieces = sorted({r["piece"] for r in records})
-    order = np.random.default_rng(seed).permutation(len(pieces))
-    fold_of = {pieces[j]: n % k for n, j in enumerate(order)}
-    return [[i for i, r in enumerate(records) if fold_of[r["piece"]] == f] for f in range(k)]
-
-
 def cross_validated(recs: list[dict], others: list[dict], kind: str, names: list[str], k: int) -> list[dict]:
     """Each fold of `recs` answered by a chooser trained on the other folds and on `others`."""
+    from sklearn.model_selection import GroupKFold
+
     answers: list = [None] * len(recs)
-    for fold in folds_by_piece(recs, k):
-        held = set(fold)
+    groups = [r["piece"] for r in recs]  # a work's copies and repeats stay in one fold
+    for _, fold in GroupKFold(n_splits=k, shuffle=True, random_state=0).split(recs, groups=groups):
+        held = set(fold.tolist())
         model = Chooser(kind, names).fit(others + [r for i, r in enumerate(recs) if i not in held])
         for i in fold:
             answers[i] = model.choose(recs[i])
@@ -202,8 +198,8 @@ def interval(res: list[dict]) -> str:
     return f"{m:.3f} [{lo:.2f}, {hi:.2f}]"
 
 
-def sure_share(res: list[dict], key: str = "p") -> str:
-    sure = [r["right"] for r in res if r[key] >= SURE]
+def sure_share(res: list[dict]) -> str:
+    sure = [r["right"] for r in res if r["p"] >= SURE]
     return f"{np.mean(sure):.2f} ({len(sure)})" if sure else "— (0)"
 
 
