@@ -20,17 +20,30 @@ its many contributors, mostly rock and metal with a kit):
     apt install freedoom
     PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_midi_tempo.py /work/midi-freedoom \\
         --wad /usr/share/games/doom/freedoom1.wad /usr/share/games/doom/freedoom2.wad
+
+`--lmms` reads the demo projects LMMS ships instead (25 songs by about 20 people, mostly
+electronic dance music, hip-hop and reggae, each at the one tempo in its project's header),
+rendered by LMMS itself, with its own synthesisers and samples rather than a SoundFont:
+
+    apt install lmms
+    PYTHONPATH=. OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_midi_tempo.py /work/lmms \\
+        --lmms /usr/share/lmms/projects
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import struct
 import subprocess
 import sys
+import zlib
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 
@@ -48,6 +61,15 @@ SOUNDFONT = Path("/usr/share/sounds/sf2/sf_GMbank.sf2")
 EXCERPT_S = 30.0
 LEAD_IN_S = 2.0
 EXCERPT, SONG = "30-s excerpt", "the song as the app reads it"
+
+
+@dataclass
+class Song:
+    name: str
+    meter: str
+    drums: str  # "yes", "no" or "—" where the source does not say
+    tmap: list[tuple[float, float]]  # [(seconds, quarter-note BPM)]
+    left_out: str = ""  # why the song says nothing of its beat, if it does not
 
 
 def midi_from_wads(wads: list[Path], out: Path) -> list[Path]:
@@ -128,6 +150,41 @@ def render(midi: Path, soundfont: Path, out: Path) -> Path:
     return wav
 
 
+def lmms_projects(root: Path) -> list[Path]:
+    """The songs among LMMS's shipped projects (demos and shorties; the tutorials are exercises)."""
+    return sorted(p for p in root.rglob("*.mmp*") if "tutorials" not in p.parts)
+
+
+def lmms_song(project: Path) -> Song:
+    """The tempo and time signature in a project's header. An .mmpz file is the project's XML as Qt
+    compresses it (a 4-byte length, then zlib). An automated tempo is written as a <bpm> element
+    under the header instead of the attribute; such a song has no one tempo to score."""
+    data = project.read_bytes()
+    if project.suffix == ".mmpz":
+        data = zlib.decompress(data[4:])
+    head = ElementTree.fromstring(data).find("head")
+    meter = f"{head.get('timesig_numerator', '4')}/{head.get('timesig_denominator', '4')}"
+    if head.find("bpm") is not None or head.get("bpm") is None:
+        return Song(project.stem, meter, "—", [], left_out="its tempo is automated")
+    return Song(project.stem, meter, "—", [(0.0, float(head.get("bpm")))])
+
+
+def render_lmms(project: Path, out: Path) -> Path:
+    wav = out / "audio" / (project.stem + ".wav")
+    if not wav.exists():
+        wav.parent.mkdir(parents=True, exist_ok=True)
+        # LMMS refuses to run as root unless told it may; it needs no display to render
+        subprocess.run(["lmms", "--allowroot", "--render", str(project), "--output", str(wav), "--format", "wav"],
+                       check=True, capture_output=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    return wav
+
+
+def midi_song(path: Path) -> Song:
+    tmap, meter, drums, ticks_per_beat = tempo_map(path)
+    left_out = "its tempo is the MUS format's clock, not the author's" if clock_tempo(tmap, ticks_per_beat) else ""
+    return Song(path.stem, meter, "yes" if drums else "no", tmap, left_out)
+
+
 def beat_reading(bpm: float, meter: str) -> float:
     """The time signature's beat in BPM when it is not the quarter (dotted quarter of 6/8, half of 2/2)."""
     num, den = (int(x) for x in meter.split("/"))
@@ -145,9 +202,9 @@ def one_tempo(tmap: list[tuple[float, float]]) -> bool:
     return all(abs(bpm - tmap[0][1]) < 0.05 for _, bpm in tmap)
 
 
-def samples_key(song: Path, how: str, signal: np.ndarray) -> str:
+def samples_key(song: str, how: str, signal: np.ndarray) -> str:
     """The key Essentia's answer is cached under: the song, which reading, and the samples' digest."""
-    return f"{song.stem}:{how}:{hashlib.sha1(signal.tobytes()).hexdigest()[:12]}"
+    return f"{song}:{how}:{hashlib.sha1(signal.tobytes()).hexdigest()[:12]}"
 
 
 def main() -> None:
@@ -155,30 +212,39 @@ def main() -> None:
     ap.add_argument("out", type=Path, help="where renders and Essentia's cached answers go")
     ap.add_argument("--midi", type=Path, default=MIDI_DIR)
     ap.add_argument("--wad", type=Path, nargs="+", help="take the songs from these Doom-engine WAD files")
+    ap.add_argument("--lmms", type=Path, help="take the songs from the LMMS projects under this folder")
     ap.add_argument("--soundfont", type=Path, default=SOUNDFONT)
     args = ap.parse_args()
     provenance.announce(args)
-    if shutil.which("fluidsynth") is None or not args.soundfont.exists():
-        sys.exit(f"needs fluidsynth and {args.soundfont} (apt install fluidsynth csound-soundfont)")
     args.out.mkdir(parents=True, exist_ok=True)
-    songs = midi_from_wads(args.wad, args.out / "midi") if args.wad else sorted(args.midi.glob("*.mid"))
-    if not songs:
-        sys.exit(f"no MIDI songs in {args.wad or args.midi} (apt install openttd-openmsx, or freedoom for --wad)")
+    if args.lmms:
+        if shutil.which("lmms") is None:
+            sys.exit("needs LMMS to render its projects (apt install lmms)")
+        sources = [(lmms_song(p), p) for p in lmms_projects(args.lmms)]
+        rendered = partial(render_lmms, out=args.out)
+    else:
+        if shutil.which("fluidsynth") is None or not args.soundfont.exists():
+            sys.exit(f"needs fluidsynth and {args.soundfont} (apt install fluidsynth csound-soundfont)")
+        paths = midi_from_wads(args.wad, args.out / "midi") if args.wad else sorted(args.midi.glob("*.mid"))
+        sources = [(midi_song(p), p) for p in paths]
+        rendered = partial(render, soundfont=args.soundfont, out=args.out)
+    if not sources:
+        sys.exit(f"no songs in {args.lmms or args.wad or args.midi} (apt install openttd-openmsx, freedoom or lmms)")
     ess = Essentia(args.out / "essentia.json")
     runs: dict[str, dict[str, list[dict]]] = {EXCERPT: {}, SONG: {}}
     print("\n| song | meter | drums | truth (quarter) | its beat | MusicRec, excerpt | conf | Essentia, excerpt "
           "| MusicRec, song | conf | Essentia, song |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for song in songs:
-        tmap, meter, drums, ticks_per_beat = tempo_map(song)
-        if clock_tempo(tmap, ticks_per_beat):
-            print(f"| {song.stem} | {meter} | | its tempo is the MUS format's clock, not the author's: left out |")
+    for song, source in sources:
+        if song.left_out:
+            print(f"| {song.name} | {song.meter} | | {song.left_out}: left out |")
             continue
-        wav = render(song, args.soundfont, args.out)
+        tmap, meter = song.tmap, song.meter
+        wav = rendered(source)
         y, ch = decode(wav)
         stretch = constant_stretch(tmap, len(y) / SR)
         if stretch is None:
-            print(f"| {song.stem} | {meter} | | no {EXCERPT_S:.0f}-s stretch at one tempo: left out |")
+            print(f"| {song.name} | {meter} | | no {EXCERPT_S:.0f}-s stretch at one tempo: left out |")
             continue
         start, truth = stretch
         signals = {EXCERPT: y[int(start * SR):int((start + EXCERPT_S) * SR)]}
@@ -187,14 +253,14 @@ def main() -> None:
         cells = []
         for how, signal in signals.items():
             answers = {"MusicRec": run_engine(signal, ch)[0],
-                       f"Essentia {ess.version}": ess(signal, key=samples_key(song, how, signal))}
+                       f"Essentia {ess.version}": ess(signal, key=samples_key(song.name, how, signal))}
             for name, a in answers.items():
-                runs[how].setdefault(name, []).append({"piece": song.stem, "a1": acc1(a["tempo"], truth),
+                runs[how].setdefault(name, []).append({"piece": song.name, "a1": acc1(a["tempo"], truth),
                                                        "a2": acc2(a["tempo"], truth), "sure": a.get("tempo_conf", 0) >= 0.8})
             mine, theirs = answers.values()
             cells += [f"{mine['tempo']:.1f}", f"{mine['tempo_conf']:.2f}", f"{theirs['tempo']:.1f}"]
         cells += ["—"] * (6 - len(cells))
-        print(f"| {song.stem} | {meter} | {'yes' if drums else 'no'} | {truth:.1f} | {beat_reading(truth, meter):.1f} | "
+        print(f"| {song.name} | {meter} | {song.drums} | {truth:.1f} | {beat_reading(truth, meter):.1f} | "
               + " | ".join(cells) + " |", flush=True)
     print("\n| read | system | songs | tempo Acc1 | tempo Acc2 | sure tempi right |")
     print("|---|---|---|---|---|---|")

@@ -1,14 +1,24 @@
 """The truth benchmarks/bench_midi_tempo.py reads from MIDI songs: the tempo that actually holds, a
-stretch where it is constant, songs whose tempo is only a format's clock, music lumps of WAD files."""
+stretch where it is constant, songs whose tempo is only a format's clock, music lumps of WAD files;
+and from LMMS projects: the tempo in the header, a song whose tempo is automated left out."""
 
 from __future__ import annotations
 
 import struct
+import zlib
 from pathlib import Path
 
 import mido
 
-from benchmarks.bench_midi_tempo import EXCERPT_S, clock_tempo, constant_stretch, midi_from_wads, tempo_map
+from benchmarks.bench_midi_tempo import (
+    EXCERPT_S,
+    clock_tempo,
+    constant_stretch,
+    lmms_projects,
+    lmms_song,
+    midi_from_wads,
+    tempo_map,
+)
 
 
 def song(path: Path, tempi: list[tuple[int, float]], ticks_per_beat: int = 480, beats: int = 200) -> Path:
@@ -66,3 +76,26 @@ def test_only_the_midi_music_of_a_wad_is_taken_and_a_song_two_wads_share_once(tm
     songs = midi_from_wads([one, two], tmp_path / "out")
     assert [p.name for p in songs] == ["one_D_RUNNIN.mid"]
     assert songs[0].read_bytes() == midi
+
+
+def project(path: Path, head: str) -> Path:
+    """An LMMS project with this header; .mmpz files are compressed as Qt's qCompress does it."""
+    xml = f'<?xml version="1.0"?><lmms-project version="1.0"><head {head}</head><song/></lmms-project>'.encode()
+    data = struct.pack(">I", len(xml)) + zlib.compress(xml) if path.suffix == ".mmpz" else xml
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_lmms_tempo_comes_from_the_header_of_plain_and_compressed_projects(tmp_path):
+    plain = lmms_song(project(tmp_path / "demos" / "a.mmp", 'bpm="87" timesig_numerator="4" timesig_denominator="4">'))
+    packed = lmms_song(project(tmp_path / "demos" / "b.mmpz", 'bpm="177" timesig_numerator="6" timesig_denominator="8">'))
+    assert (plain.tmap, plain.meter, plain.left_out) == ([(0.0, 87.0)], "4/4", "")
+    assert (packed.tmap, packed.meter, packed.left_out) == ([(0.0, 177.0)], "6/8", "")
+
+
+def test_lmms_song_with_automated_tempo_is_left_out_and_tutorials_are_not_songs(tmp_path):
+    automated = project(tmp_path / "demos" / "c.mmpz", 'timesig_numerator="4" timesig_denominator="4"><bpm value="140" id="7"/>')
+    project(tmp_path / "tutorials" / "d.mmp", 'bpm="140">')
+    assert lmms_song(automated).left_out == "its tempo is automated"
+    assert [p.name for p in lmms_projects(tmp_path)] == ["c.mmpz"]
