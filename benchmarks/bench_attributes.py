@@ -101,8 +101,8 @@ def decode(path: Path) -> tuple[np.ndarray, int]:
     return d.y, d.channels
 
 
-def run_engine(y: np.ndarray, channels: int) -> tuple[dict, float]:
-    spec = Spectrum(y)
+def run_engine(y: np.ndarray, channels: int, joins: tuple[int, ...] = ()) -> tuple[dict, float]:
+    spec = Spectrum(y, joins=joins)
     spec.extras["channels"] = channels
     _ = spec.onset_env, spec.chroma, spec.rms  # shared work, paid by the feature pipelines anyway
     t0 = time.perf_counter()

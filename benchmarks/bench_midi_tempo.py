@@ -247,12 +247,13 @@ def main() -> None:
             print(f"| {song.name} | {meter} | | no {EXCERPT_S:.0f}-s stretch at one tempo: left out |")
             continue
         start, truth = stretch
-        signals = {EXCERPT: y[int(start * SR):int((start + EXCERPT_S) * SR)]}
+        signals = {EXCERPT: (y[int(start * SR):int((start + EXCERPT_S) * SR)], ())}
         if one_tempo(tmap):  # the stretches the analysis reads of a long track, by its own decoder and plan
-            signals[SONG] = audio.decode(wav, plan=plan.segments).y
+            dec = audio.decode(wav, plan=plan.segments)
+            signals[SONG] = (dec.y, dec.joins)
         cells = []
-        for how, signal in signals.items():
-            answers = {"MusicRec": run_engine(signal, ch)[0],
+        for how, (signal, joins) in signals.items():
+            answers = {"MusicRec": run_engine(signal, ch, joins)[0],
                        f"Essentia {ess.version}": ess(signal, key=samples_key(song.name, how, signal))}
             for name, a in answers.items():
                 runs[how].setdefault(name, []).append({"piece": song.name, "a1": acc1(a["tempo"], truth),

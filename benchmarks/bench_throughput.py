@@ -178,15 +178,15 @@ def peak_rss_mb() -> float:
 
 
 # --- --accuracy: what reading segments costs against reading the whole track ------------------------
-def _join(y, sr: int, segs):
+def _join(y, sr: int, segs) -> tuple:
+    """(the stretches joined, the sample where each after the first begins), as the decoder gives them."""
     import numpy as np
 
-    if not segs:
-        return y
-    return np.concatenate([y[int(a * sr):int(a * sr) + int(n * sr)] for a, n in segs])
+    parts = [y[int(a * sr):int(a * sr) + int(n * sr)] for a, n in segs]
+    return np.concatenate(parts), tuple(int(j) for j in np.cumsum([len(p) for p in parts])[:-1])
 
 
-def _what_it_hears(y, channels: int) -> dict:
+def _what_it_hears(y, channels: int, joins: tuple[int, ...] = ()) -> dict:
     """Everything the analysis derives from a decoded signal, and its CPU time."""
     import numpy as np
 
@@ -195,7 +195,7 @@ def _what_it_hears(y, channels: int) -> dict:
     from musicrec_engine.attributes.compute import compute_all
 
     t0 = time.process_time()
-    spec = features.Spectrum(y)
+    spec = features.Spectrum(y, joins=joins)
     spec.extras["channels"] = channels
     vecs = features.extract(spec)
     attrs = compute_all(spec, vecs)
@@ -225,7 +225,11 @@ def accuracy_track(job) -> dict:
         for name in plans:
             n, secs = (int(v) for v in name.split("x"))
             segs = plan.segments(dec.duration, n, secs)
-            out[name] = dict(_what_it_hears(_join(dec.y, dec.sr, segs), dec.channels) if segs else out["whole"])
+            if segs:
+                joined, joins = _join(dec.y, dec.sr, segs)
+                out[name] = _what_it_hears(joined, dec.channels, joins)
+            else:
+                out[name] = dict(out["whole"])
             out[name]["analysed"] = sum(b for _, b in segs) if segs else len(whole) / dec.sr
     except Exception as e:  # noqa: BLE001 - one track's failure is reported, the rest still count
         print(f"# {path}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)

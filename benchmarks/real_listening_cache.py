@@ -56,7 +56,7 @@ def _features(dec, t0: float, t_dec: float) -> dict:
     from musicrec_engine.attributes import estimated
     from musicrec_engine.attributes.compute import compute_all
 
-    spec = features.Spectrum(dec.y)
+    spec = features.Spectrum(dec.y, joins=dec.joins)
     spec.extras["channels"] = dec.channels
     vecs = features.extract(spec)
     attrs = compute_all(spec, vecs)

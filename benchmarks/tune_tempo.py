@@ -53,6 +53,7 @@ class CachedSpectrum:
         self.duration = float(z["duration"])
         self.n_frames = self.fine.shape[0]
         self.extras: dict = {}
+        self.joins: tuple[int, ...] = ()  # the cache holds one continuous reading of each file
         fine_starts = [int(e * self.n_fft / self.sr) for e in FINE_EDGES_HZ[:-1]]
         starts = [int(e * self.n_fft / self.sr) for e in tempo.BAND_EDGES_HZ[:-1]]
         assert tempo.BAND_EDGES_HZ[-1] == FINE_EDGES_HZ[-1] and set(starts) <= set(fine_starts), \

@@ -59,8 +59,8 @@ def test_both_decoders_mix_a_surround_file_to_the_same_mono(tmp_path, clip):
     six = np.stack([base * g for g in (1.0, 0.5, -0.25, 0.8, 0.1, 0.0)], axis=1)
     path = tmp_path / "surround.flac"
     sf.write(path, six, 44100)
-    via_sf, _, _, channels, _ = audio._decode_soundfile(Path(path), 600.0)
-    via_av, _, _, channels_av, _ = audio._decode_pyav(Path(path), 600.0)
+    via_sf, _, _, channels, _, _ = audio._decode_soundfile(Path(path), 600.0)
+    via_av, _, _, channels_av, _, _ = audio._decode_pyav(Path(path), 600.0)
     assert channels == channels_av == 6
     assert via_av.shape == via_sf.shape
     np.testing.assert_array_equal(via_av, via_sf)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from audio_fixtures import music, write
+from test_tempo_levels import clip
 
 from musicrec_engine.analysis import plan
 from musicrec_engine.analysis.pipeline import analyze_file
@@ -69,6 +70,22 @@ def test_the_listening_model_hears_the_same_decode_as_the_features(long_track, o
         assert np.abs(got - np.array(list(probs.values()))).max() < 0.02, vocab
 
 
+@pytest.mark.parametrize("bpm", [92.0, 150.0])
+def test_a_songs_beat_is_read_sure_where_its_stretches_join_between_beats(tmp_path, one_patch, bpm):
+    """A 100-s song with kick, snare and hi-hats under a pad: the three stretches the analysis reads
+    start between beats, so the beat's phase jumps where they are joined. The song is read at its
+    tempo and sure, as any one stretch of it is (read as one pattern across the joins, it was
+    reported at double or half its tempo, unsure)."""
+    y = clip(bpm, kit="backbeat", accomp="pad", seconds=100.0, seed=1)
+    result = analyze_file(write(tmp_path / "song.flac", 0.5 * y))
+    assert result.ok, result.error
+    starts = [start for start, _ in plan.segments(result.duration)]
+    gaps_in_beats = [(b - a - plan.SEGMENT_SECONDS) * bpm / 60.0 for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) == 3 and all(0.1 < g % 1.0 < 0.9 for g in gaps_in_beats)  # the joins fall between beats
+    tempo = result.attributes["tempo"]
+    assert tempo.value == pytest.approx(bpm, rel=0.04) and tempo.confidence >= 0.8
+
+
 @pytest.mark.parametrize("ext", ["mp3", "flac", "ogg", "opus", "m4a"])
 def test_seeking_decoders_give_the_samples_of_a_whole_decode(tmp_path, ext):
     """Each stretch read after a seek holds the samples found at that place by reading from the
@@ -80,6 +97,7 @@ def test_seeking_decoders_give_the_samples_of_a_whole_decode(tmp_path, ext):
     whole = audio.decode(path)
     part = audio.decode(path, plan=lambda duration: segs)
     assert part.segments == tuple(segs) and part.analysed_seconds == pytest.approx(12.0, abs=0.01)
+    assert len(part.joins) == 1 and abs(part.joins[0] - 6.0 * SR) <= SR // 100  # where the second stretch begins
     for i, (start, length) in enumerate(segs):
         got = part.y[int(i * length * SR):int((i + 1) * length * SR)][SR // 10:-SR // 10]  # away from the joins
         ref = whole.y[int(start * SR):int((start + length) * SR)][SR // 10:-SR // 10]

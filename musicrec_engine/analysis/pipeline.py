@@ -419,7 +419,7 @@ def _analyze(path: str, window: str, cache: FeatureCache | None, key: str):
             if hit is not None:  # a copy of a file analysed before
                 return hit, skey
         dec = audio.decode(path, window=window, plan=plan.segments)
-        spec = features.Spectrum(dec.y)
+        spec = features.Spectrum(dec.y, joins=dec.joins)
         spec.extras["channels"] = dec.channels
         vecs = features.extract(spec)
         attrs, warning = _attributes(path, spec, vecs)
@@ -485,7 +485,7 @@ def file_features(path: str | os.PathLike, pipeline: str, *, window: str = "full
     cached = values is not None
     if values is None:
         dec = audio.decode(path, window=window, plan=plan.segments)
-        spec = features.Spectrum(dec.y)
+        spec = features.Spectrum(dec.y, joins=dec.joins)
         values = features.extract(spec, (pipeline,))[pipeline]
         if cache is not None:
             cache.put_vector(h, sch.hash, values)

@@ -55,6 +55,7 @@ class Decoded:
     decoder: str  # "soundfile" or "pyav"
     channels: int = 1  # of the source; the signal is always the mono mean (L+R)/2
     segments: tuple[tuple[float, float], ...] = ()  # (start, length) s read, joined; () = from the start
+    joins: tuple[int, ...] = ()  # the sample in y where each segment after the first begins
 
     @property
     def analysed_seconds(self) -> float:
@@ -84,11 +85,11 @@ def decode(path: str | os.PathLike, window: str = "full", max_seconds: float = M
     first, second = ("pyav", "soundfile") if _is_opus(path) else ("soundfile", "pyav")
     readers = {"soundfile": _decode_soundfile, "pyav": _decode_pyav}
     try:
-        y, duration, declared_seconds, channels, segs = readers[first](path, limit, plan)
+        y, duration, declared_seconds, channels, segs, joins = readers[first](path, limit, plan)
         decoder = first
     except _Unsupported as err1:
         try:
-            y, duration, declared_seconds, channels, segs = readers[second](path, limit, plan)
+            y, duration, declared_seconds, channels, segs, joins = readers[second](path, limit, plan)
             decoder = second
         except _Unsupported as err2:
             raise AudioError(_undecodable_reason(path, err1, err2)) from None
@@ -103,7 +104,8 @@ def decode(path: str | os.PathLike, window: str = "full", max_seconds: float = M
         raise AudioError(f"the audio is silent (peak level below {SILENCE_DBFS:.0f} dBFS)")
     if window == "30s" and len(y) < int(SEED_SECONDS * SR):
         y = np.pad(y, (0, int(SEED_SECONDS * SR) - len(y)))
-    return Decoded(np.ascontiguousarray(y, dtype=np.float32), SR, duration, decoder, channels, tuple(segs))
+    return Decoded(np.ascontiguousarray(y, dtype=np.float32), SR, duration, decoder, channels, tuple(segs),
+                   tuple(joins))
 
 
 class _Unsupported(Exception):
@@ -156,7 +158,8 @@ class _Output:
 
 
 def _decode_soundfile(path: Path, limit: float, plan: Plan | None = None):
-    """-> (mono signal at SR, duration s, declared duration s or None, channels, segments read)."""
+    """-> (mono signal at SR, duration s, declared duration s or None, channels, segments read, the
+    sample where each segment after the first begins)."""
     import soundfile as sf
 
     try:
@@ -173,8 +176,9 @@ def _decode_soundfile(path: Path, limit: float, plan: Plan | None = None):
         block = max(1, int(_BLOCK_SECONDS * sr_in * min(1.0, _BLOCK_CHANNELS / channels)))
         segs = plan(declared_s) if plan is not None and f.seekable() else []
         if segs:
-            out = _Output(int(sum(n for _, n in segs) * SR) + SR * len(segs))
+            out, joins = _Output(int(sum(n for _, n in segs) * SR) + SR * len(segs)), []
             for start, length in segs:
+                joins += [out.n] if out.n else []
                 try:
                     f.seek(int(start * sr_in))
                 except (sf.LibsndfileError, RuntimeError):
@@ -182,14 +186,14 @@ def _decode_soundfile(path: Path, limit: float, plan: Plan | None = None):
                 want = int(length * sr_in)
                 got = _read_blocks(f, want, block, out, sr_in, start)
                 _check_segment(start, got / sr_in, length, declared_s)
-            return out.result(), declared_s, declared_s, channels, segs
+            return out.result(), declared_s, declared_s, channels, segs, joins
         want = int(limit * sr_in)
         expect = min(want, declared if 0 < declared < 2**62 else want)
         out = _Output(int(expect * SR / sr_in) + SR)
         got = _read_blocks(f, want, block, out, sr_in, 0.0)
     # The whole file's length: the header's claim when we stopped at the cap, else what was there.
     duration = declared_s if (got >= want and declared_s) else got / sr_in
-    return out.result(), duration, declared_s, channels, []
+    return out.result(), duration, declared_s, channels, [], []
 
 
 def _mix(channels: list[np.ndarray]) -> np.ndarray:
@@ -281,21 +285,22 @@ def _decode_pyav(path: Path, limit: float, plan: Plan | None = None):
         _check_channels(channels)
         segs = plan(declared_s) if plan is not None and stream.time_base else []
         if segs:
-            out = _Output(int(sum(n for _, n in segs) * SR) + SR * len(segs))
+            out, joins = _Output(int(sum(n for _, n in segs) * SR) + SR * len(segs)), []
             for start, length in segs:
+                joins += [out.n] if out.n else []
                 try:
                     container.seek(int(start / stream.time_base), stream=stream)  # to the frame before
                 except av.FFmpegError:
                     _check_segment(start, 0.0, length, declared_s)
                 got = _read_frames(av, container, stream, int(length * sr_in), out, sr_in, start)
                 _check_segment(start, got / sr_in, length, declared_s)
-            return out.result(), declared_s, declared_s, channels, segs
+            return out.result(), declared_s, declared_s, channels, segs, joins
         want = int(limit * sr_in)
         expect = min(want, int(declared_s * sr_in) if declared_s else want)
         out = _Output(int(expect * SR / sr_in) + SR)
         got = _read_frames(av, container, stream, want, out, sr_in, None)
     duration = declared_s if (got >= want and declared_s) else got / sr_in
-    return out.result(), duration, declared_s, channels, []
+    return out.result(), duration, declared_s, channels, [], []
 
 
 def _read_frames(av, container, stream, want: int, out: _Output, sr_in: int, start: float | None) -> int:

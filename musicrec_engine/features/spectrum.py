@@ -37,6 +37,9 @@ class Spectrum:
     n_fft: int = N_FFT
     hop: int = HOP
     extras: dict = field(default_factory=dict)  # room for per-module caches without editing this class
+    # Samples of y where one stretch read from a long track ends and the next begins (the analysis
+    # plan's segments, joined): rhythm changes phase there. () for one continuous signal.
+    joins: tuple[int, ...] = ()
 
     @property
     def duration(self) -> float:

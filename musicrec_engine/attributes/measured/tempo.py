@@ -85,6 +85,7 @@ loudness"; benchmarks/tune_tempo.py scores a change on cached onset evidence in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -127,6 +128,7 @@ FLUX_COMPRESSION = 100.0
 # Levels related to the strongest pulse: octaves and thirds. Mixed ratios (2/3, 3/4 and their
 # inverses) are left out: on the tuning chorales they were only ever wrong answers when the
 # pattern did not decide (Accuracy2 0.90 with them, 1.00 without; composed pieces unchanged).
+Spans = tuple[tuple[int, int], ...]  # (first, end) frame of each stretch of a joined signal
 FAMILY = (1 / 6, 1 / 4, 1 / 3, 1 / 2, 1.0, 2.0, 3.0, 4.0, 6.0)
 
 
@@ -252,12 +254,30 @@ def onset_envelope(spec: Spectrum) -> np.ndarray:
     return cached
 
 
-def _acf(env: np.ndarray) -> np.ndarray:
+def stretches(spec: Spectrum) -> Spans:
+    """(first, end) frame of each stretch a long track's signal was joined from (Spectrum.joins),
+    or () when the signal is one continuous stretch."""
+    if not spec.joins:
+        return ()
+    cuts = [0, *(int(round(j / spec.hop)) for j in spec.joins), spec.n_frames]
+    return tuple((a, b) for a, b in pairwise(cuts) if b > a)
+
+
+def _whole(env: np.ndarray, spans: Spans) -> Spans:
+    return spans if len(spans) > 1 else ((0, len(env)),)
+
+
+def _acf(env: np.ndarray, spans: Spans = ()) -> np.ndarray:
+    """Autocorrelation, normalised to 1 at lag 0; over joined stretches (`spans`) only pairs of
+    frames within one stretch count, since the rhythm's phase jumps at each join."""
     env = env - env.mean()
-    n = len(env)
-    f = np.fft.rfft(env, 2 * n)
-    acf = np.fft.irfft(f * np.conj(f))[:n]
-    acf /= np.arange(n, 0, -1)  # unbiased: long lags see fewer overlapping frames
+    acf, pairs = np.zeros(len(env)), np.zeros(len(env))
+    for a, b in _whole(env, spans):
+        n = b - a
+        f = np.fft.rfft(env[a:b], 2 * n)
+        acf[:n] += np.fft.irfft(f * np.conj(f))[:n]
+        pairs[:n] += np.arange(n, 0, -1)
+    acf /= np.maximum(pairs, 1)  # unbiased: long lags see fewer overlapping frames
     return acf / (acf[0] + 1e-12)
 
 
@@ -282,22 +302,40 @@ def prior(bpm: np.ndarray | float, center: float = PRIOR_CENTER) -> np.ndarray:
     return np.exp(-0.5 * (np.log2(np.asarray(bpm) / center) / PRIOR_OCTAVES) ** 2)
 
 
-def fold(env: np.ndarray, period: float, bins: int = FOLD_BINS) -> np.ndarray:
-    """The envelope's mean pattern over one period (in frames), lightly smoothed, `bins` long."""
+def fold(env: np.ndarray, period: float, bins: int = FOLD_BINS, spans: Spans = ()) -> np.ndarray:
+    """The envelope's mean pattern over one period (in frames), lightly smoothed, `bins` long.
+
+    Over joined stretches (`spans`) each is folded on its own and turned to line up with the
+    longest one's pattern before they are averaged: the beat's phase jumps at every join, and one
+    fold across them blurred the beat into its off-beats (a long song read at a third or half of
+    its tempo, or as sure of nothing, where any one stretch of it was read right)."""
+    if len(spans) < 2:
+        return _fold_one(env, period, bins)
+    parts = [(_fold_one(env[a:b], period, bins), b - a) for a, b in spans]
+    ref = max(parts, key=lambda p: p[1])[0]
+    turns = (np.arange(bins)[None, :] - np.arange(bins)[:, None]) % bins  # row k: the pattern turned by k
+    out = np.zeros(bins)
+    for h, n in parts:
+        k = int(np.argmax(h[turns] @ (ref - ref.mean())))
+        out += n * h[turns[k]]
+    return out / sum(n for _, n in parts)
+
+
+def _fold_one(env: np.ndarray, period: float, bins: int) -> np.ndarray:
     idx = ((np.arange(len(env)) / period) % 1.0 * bins).astype(np.int64) % bins
     h = np.bincount(idx, env, bins) / np.maximum(np.bincount(idx, minlength=bins), 1)
     return 0.5 * h + 0.25 * np.roll(h, 1) + 0.25 * np.roll(h, -1)
 
 
-def subdivision(env: np.ndarray, period: float) -> float:
+def subdivision(env: np.ndarray, period: float, spans: Spans = ()) -> float:
     """Onset strength half or a third of a beat in, relative to the beat's own (0 = none, 1 = as strong)."""
-    return max(subdivision_parts(env, period))
+    return max(subdivision_parts(env, period, spans))
 
 
-def subdivision_parts(env: np.ndarray, period: float) -> tuple[float, float]:
+def subdivision_parts(env: np.ndarray, period: float, spans: Spans = ()) -> tuple[float, float]:
     """(half, third): onset strength half and a third of a beat in (the mean of the two thirds),
     each relative to the beat's own; (1, 1) when the folded pattern is flat."""
-    h = fold(env, period)
+    h = fold(env, period, spans=spans)
     n = len(h)
     phase = int(np.argmax(h))
     base = float(h.min())
@@ -309,32 +347,36 @@ def subdivision_parts(env: np.ndarray, period: float) -> tuple[float, float]:
     return float(half / top), float(third / top)
 
 
-def texture_free_subdivision(env: np.ndarray, bands: np.ndarray | None, period: float) -> float:
+def texture_free_subdivision(env: np.ndarray, bands: np.ndarray | None, period: float, spans: Spans = ()) -> float:
     """subdivision(); with `bands` (band_envelopes), an even high-band texture's half-beats do
     not count: the low and mid bands alone then say how strong the half-beats are."""
-    s = subdivision(env, period)
-    if bands is None or s <= TOO_SLOW_LO or not texture(bands, period):
+    s = subdivision(env, period, spans)
+    if bands is None or s <= TOO_SLOW_LO or not texture(bands, period, spans):
         return s
-    return min(s, subdivision(bands[:, :-1].sum(axis=1), period))
+    return min(s, subdivision(bands[:, :-1].sum(axis=1), period, spans))
 
 
-def texture(bands: np.ndarray, period: float) -> bool:
+def texture(bands: np.ndarray, period: float, spans: Spans = ()) -> bool:
     """Whether the half-beats of `period` are carried by an even high-band texture alone (see TEXTURE_UNIFORM)."""
     high = bands[:, -1]
-    return (subdivision(high, period) >= TEXTURE_UNIFORM and tick_spread(high, period / 2) <= TEXTURE_CV
-            and max(subdivision(bands[:, b], period) for b in range(bands.shape[1] - 1)) < TEXTURE_OTHERS)
+    return (subdivision(high, period, spans) >= TEXTURE_UNIFORM and tick_spread(high, period / 2, spans) <= TEXTURE_CV
+            and max(subdivision(bands[:, b], period, spans) for b in range(bands.shape[1] - 1)) < TEXTURE_OTHERS)
 
 
-def tick_spread(env: np.ndarray, period: float) -> float:
+def tick_spread(env: np.ndarray, period: float, spans: Spans = ()) -> float:
     """Coefficient of variation of the envelope's peak near each tick of `period` (phase from the
-    fold): about 0.15 for a hat or shaker line, 0.5 and more for clicks on some beats or a tune."""
-    phase = float(np.argmax(fold(env, period))) / FOLD_BINS * period
-    ticks = np.round(phase + period * np.arange(int((len(env) - phase) / period))).astype(np.int64)
+    fold of each stretch): about 0.15 for a hat or shaker line, 0.5 and more for clicks on some
+    beats or a tune."""
     w = max(1, int(period / 4))
-    if len(ticks) < 4:
+    peaks = []
+    for a, b in _whole(env, spans):
+        part = env[a:b]
+        phase = float(np.argmax(_fold_one(part, period, FOLD_BINS))) / FOLD_BINS * period
+        ticks = np.round(phase + period * np.arange(int((len(part) - phase) / period))).astype(np.int64)
+        peaks += [part[max(0, t - w):t + w + 1].max() for t in ticks]
+    if len(peaks) < 4:
         return np.inf
-    peaks = np.array([env[max(0, t - w):t + w + 1].max() for t in ticks])
-    return float(peaks.std() / (peaks.mean() + 1e-12))
+    return float(np.std(peaks) / (np.mean(peaks) + 1e-12))
 
 
 def too_slow(s: float) -> float:
@@ -360,7 +402,7 @@ def peak_index(sal: np.ndarray, bpm: float) -> int | None:
 
 
 def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray,
-           bands: np.ndarray | None = None) -> list[tuple[float, float, float]]:
+           bands: np.ndarray | None = None, spans: Spans = ()) -> list[tuple[float, float, float]]:
     """(bpm, score, salience) for each metrical level related to the strongest pulse and no
     slower than TATUM_MAX tatums (`ratio`: the comb's off-beat ratio, see combs())."""
     refs = reference_pulses(sal)
@@ -377,7 +419,7 @@ def levels(env: np.ndarray, fps: float, sal: np.ndarray, ratio: np.ndarray,
                 # there it made one sparse-drum piece of the tuning part confidently wrong.)
                 slow_cache[key] = 1.0
             else:
-                slow_cache[key] = too_slow(texture_free_subdivision(env, bands, 60.0 * fps / bpm))
+                slow_cache[key] = too_slow(texture_free_subdivision(env, bands, 60.0 * fps / bpm, spans))
         return slow_cache[key]
 
     # A bar whose downbeat is much stronger than its other beats (a kick or a bass note on the
@@ -419,7 +461,7 @@ def by_pulse(spec: Spectrum, family: list[float] | None = None) -> TempoEstimate
     k = int(round(fps))
     if len(env) > 2 * k:
         env = env - np.convolve(env, np.ones(k) / k, mode="same")
-    sal, ratio = combs(_acf(env), fps, GRID)
+    sal, ratio = combs(_acf(env, stretches(spec)), fps, GRID)
     sc = np.maximum(sal, 0) * prior(GRID, PULSE_PRIOR_CENTER) * np.minimum(1.0, ratio / OFFBEAT_MIN) ** OFFBEAT_POWER
     if family:
         kept = np.where(np.any(np.abs(GRID[:, None] / np.asarray(family)[None, :] - 1) < 0.02, axis=1), sc, 0.0)
@@ -445,18 +487,18 @@ def estimate(spec: Spectrum) -> TempoEstimate:
     fps = spec.sr / spec.hop
     if spec.duration < 3.0:
         return TempoEstimate(0.0, 0.0, [])
-    env = onset_envelope(spec)
+    env, spans = onset_envelope(spec), stretches(spec)
     if len(env) < 4 or env.std() < 1e-8:
         return TempoEstimate(0.0, 0.0, [])
-    sal, ratio = combs(_acf(env), fps, GRID)
+    sal, ratio = combs(_acf(env, spans), fps, GRID)
     if sal.max() <= 0:
         return TempoEstimate(0.0, 0.0, [])
-    cands = sorted(levels(env, fps, sal, ratio), key=lambda c: -c[1])
+    cands = sorted(levels(env, fps, sal, ratio, spans=spans), key=lambda c: -c[1])
     scale = 1.0
     # Step 5: when the chosen level's half-beats (its parent's) are an even high-band texture
     # alone, the levels are weighed again without it; a different answer is taken, never as sure.
-    if TEXTURE and cands and cands[0][1] > 0 and texture(band_envelopes(spec), 120.0 * fps / cands[0][0]):
-        free = sorted(levels(env, fps, sal, ratio, band_envelopes(spec)), key=lambda c: -c[1])
+    if TEXTURE and cands and cands[0][1] > 0 and texture(band_envelopes(spec), 120.0 * fps / cands[0][0], spans):
+        free = sorted(levels(env, fps, sal, ratio, band_envelopes(spec), spans), key=lambda c: -c[1])
         if free and free[0][1] > 0 and abs(free[0][0] / cands[0][0] - 1) > 0.02:
             cands, scale = free, TEXTURE_CONF
     if cands and cands[0][1] > 0:
@@ -469,7 +511,7 @@ def estimate(spec: Spectrum) -> TempoEstimate:
             return _with_alternative(bpm, confidence * scale, [(round(b, 2), round(sc, 4)) for b, sc, _ in cands])
     family = [b for b, _, _ in cands]
     guess = by_pulse(spec, family)
-    bpm = regroup(env, fps, guess.bpm, family) if GROUPING and guess.bpm > 0 else guess.bpm
+    bpm = regroup(env, fps, guess.bpm, family, spans) if GROUPING and guess.bpm > 0 else guess.bpm
     return _with_alternative(bpm, guess.confidence * AMBIGUOUS_CONF, guess.candidates)
 
 
@@ -478,7 +520,7 @@ def bar_like(spec: Spectrum, bpm: float) -> bool:
     be the bar of a fast piece rather than the beat of a slow one)."""
     if bpm >= SLOW_BEAT:
         return False
-    acf = _acf(band_envelopes(spec)[:, 1])
+    acf = _acf(band_envelopes(spec)[:, 1], stretches(spec))
     for r in (2.0, 3.0):
         near = GRID[np.abs(GRID / (bpm * r) - 1) < 0.02]  # the combs near this level only
         sal, ratio = combs(acf, spec.sr / spec.hop, near)
@@ -488,15 +530,15 @@ def bar_like(spec: Spectrum, bpm: float) -> bool:
     return False
 
 
-def duple(env: np.ndarray, fps: float, bar_bpm: float) -> bool:
+def duple(env: np.ndarray, fps: float, bar_bpm: float, spans: Spans = ()) -> bool:
     """Whether the period at `bar_bpm` splits in two (onsets half-way stronger than at its thirds)."""
-    h = fold(env, 60.0 * fps / bar_bpm)
+    h = fold(env, 60.0 * fps / bar_bpm, spans=spans)
     n = len(h)
     phase = int(np.argmax(h))
     return bool(h[(phase + n // 2) % n] >= 0.5 * (h[(phase + n // 3) % n] + h[(phase + 2 * n // 3) % n]))
 
 
-def regroup(env: np.ndarray, fps: float, bpm: float, family: list[float]) -> float:
+def regroup(env: np.ndarray, fps: float, bpm: float, family: list[float], spans: Spans = ()) -> float:
     """Two levels a fifth apart (3:2) share a parent, which the one groups in three and the other
     in two: a 6/8 bar is two dotted quarters or, read wrongly, three quarters. The parent's folded
     pattern says which, and the level that fits it is taken when it is among the candidates."""
@@ -504,8 +546,8 @@ def regroup(env: np.ndarray, fps: float, bpm: float, family: list[float]) -> flo
         return next((f for f in family if abs(f / b - 1) < 0.02), None)
 
     up, down = member(bpm * 1.5), member(bpm / 1.5)
-    if down is not None and duple(env, fps, bpm / 3):
+    if down is not None and duple(env, fps, bpm / 3, spans):
         return down
-    if up is not None and not duple(env, fps, bpm / 2):
+    if up is not None and not duple(env, fps, bpm / 2, spans):
         return up
     return bpm
