@@ -75,6 +75,12 @@
    the strongest pulse's family of octaves and thirds), and a fast song in eighths, whose eighths lie
    above BEAT_RANGE, can lose its beat to a spurious slow pulse whose half-beats are empty.
 
+A long track is read as three stretches joined (analysis/plan.py), and the beat's phase jumps at
+each join. The autocorrelation counts pairs of frames within one stretch only, and each stretch's
+folded pattern is turned to line up with the others' before they are averaged (fold(), Spectrum.joins).
+Folded straight across the joins, a plain backbeat became an even stream and songs longer than 90 s
+were read at half or double their tempo, unsure, where any one stretch was read right and sure.
+
 What the choices rest on: the tuning part of the generated corpus (tools/corpus, seeds 0, 10-17)
 and the clips of tests/test_tempo_levels.py, which come from a synthesis of their own (sparse
 kits, oom-pah, strummed chords, shaker eighths; not the corpus generators). Figures, the command
