@@ -97,6 +97,8 @@ import numpy as np
 
 from musicrec_engine.features.spectrum import Spectrum
 
+Spans = tuple[tuple[int, int], ...]  # (first, end) frame of each stretch of a joined signal
+
 MIN_BPM, MAX_BPM = 30.0, 300.0
 GRID = MIN_BPM * (MAX_BPM / MIN_BPM) ** np.linspace(0, 1, 1200)  # 0.19 % steps
 # A reported beat lies here; slower parents are still looked at. Above 220 BPM real recordings
@@ -134,7 +136,6 @@ FLUX_COMPRESSION = 100.0
 # Levels related to the strongest pulse: octaves and thirds. Mixed ratios (2/3, 3/4 and their
 # inverses) are left out: on the tuning chorales they were only ever wrong answers when the
 # pattern did not decide (Accuracy2 0.90 with them, 1.00 without; composed pieces unchanged).
-Spans = tuple[tuple[int, int], ...]  # (first, end) frame of each stretch of a joined signal
 FAMILY = (1 / 6, 1 / 4, 1 / 3, 1 / 2, 1.0, 2.0, 3.0, 4.0, 6.0)
 
 
@@ -313,8 +314,8 @@ def fold(env: np.ndarray, period: float, bins: int = FOLD_BINS, spans: Spans = (
 
     Over joined stretches (`spans`) each is folded on its own and turned to line up with the
     longest one's pattern before they are averaged: the beat's phase jumps at every join, and one
-    fold across them blurred the beat into its off-beats (a long song read at a third or half of
-    its tempo, or as sure of nothing, where any one stretch of it was read right)."""
+    fold across them blurred the beat into its off-beats (a long song read at half or double its
+    tempo, or as sure of nothing, where any one stretch of it was read right)."""
     if len(spans) < 2:
         return _fold_one(env, period, bins)
     parts = [(_fold_one(env[a:b], period, bins), b - a) for a, b in spans]
