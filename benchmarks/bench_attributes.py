@@ -95,10 +95,23 @@ def acc2(p: float, t: float) -> bool:
 
 
 def decode(path: Path) -> tuple[np.ndarray, int]:
+    d = read(path)
+    return d.y, d.channels
+
+
+def read(path: Path, as_app: bool = False):
+    """The file decoded whole (up to the decoder's cap) or, with `as_app`, as the analysis reads it:
+    a track over 90 s as three stretches joined (analysis/plan.py), their joins reported."""
+    from musicrec_engine.analysis import plan
     from musicrec_engine.audio import decode as audio
 
-    d = audio.decode(path)
-    return d.y, d.channels
+    return audio.decode(path, plan=plan.segments if as_app else None)
+
+
+def reference_key(path: Path, d) -> str | None:
+    """Where a reference's answer is cached: under the file when the samples are the whole file,
+    else under a key of its own for the joined stretches."""
+    return f"{path}:as the app reads it" if d.joins else None
 
 
 def run_engine(y: np.ndarray, channels: int, joins: tuple[int, ...] = ()) -> tuple[dict, float]:
@@ -212,13 +225,13 @@ def outcome(p: dict, r: dict) -> dict:
     }
 
 
-def evaluate(rows: list[dict], systems: dict) -> dict[str, list[dict]]:
+def evaluate(rows: list[dict], systems: dict, as_app: bool = False) -> dict[str, list[dict]]:
     """Per system, one dict of per-file outcomes per row."""
     out: dict[str, list[dict]] = {name: [] for name in systems}
     for i, r in enumerate(rows):
-        y, ch = decode(r["file"])
+        d = read(r["file"], as_app)
         for name, fn in systems.items():
-            out[name].append(outcome(fn(y, ch, r["file"]), r))
+            out[name].append(outcome(fn(d, r["file"]), r))
         if (i + 1) % 20 == 0:
             print(f"  {i + 1}/{len(rows)} files", file=sys.stderr, flush=True)
     return out
@@ -510,6 +523,8 @@ def main() -> None:
                     help="also madmom's key and tempo, run by the interpreter in MADMOM_PYTHON (dev-only reference)")
     ap.add_argument("--cost", action="store_true")
     ap.add_argument("--errors", action="store_true", help="list the misses")
+    ap.add_argument("--as-app", action="store_true",
+                    help="read each file as the analysis does (a track over 90 s as three stretches joined)")
     ap.add_argument("--real", action="store_true", help="agreement with Essentia on real recordings")
     ap.add_argument("--real-packages", nargs="+", metavar="PACKAGE",
                     help="only these Debian packages' recordings (e.g. asc-music drascula-music fretsonfire-songs-sectoid)")
@@ -524,19 +539,21 @@ def main() -> None:
     runs = []
     for part, seed in parts:
         csv_path = seed / corpus.TRUTH_CSV if part == "corpus" else ensure(args.root, part, seed, args.count, args.music21)
-        systems = {"MusicRec": lambda y, ch, path: run_engine(y, ch)[0]}
+        systems = {"MusicRec": lambda d, path: run_engine(d.y, d.channels, d.joins)[0]}
+        if args.as_app:  # the same stretches folded as one signal, as the tempo read them before it knew the joins
+            systems["MusicRec, joins unknown"] = lambda d, path: run_engine(d.y, d.channels)[0]
         if args.madmom:
             mm = Madmom(csv_path.parent / "madmom.json")
-            systems[mm.version] = lambda y, ch, path, mm=mm: mm(y, path)
+            systems[mm.version] = lambda d, path, mm=mm: mm(d.y, path, reference_key(path, d))
         if not args.no_essentia:
             try:
                 ess = Essentia(csv_path.parent / "essentia.json")
-                systems[f"Essentia {ess.version}"] = lambda y, ch, path, ess=ess: ess(y, path)
+                systems[f"Essentia {ess.version}"] = lambda d, path, ess=ess: ess(d.y, path, reference_key(path, d))
             except ImportError:
                 print("essentia is not installed: no Essentia rows (pip install essentia)", file=sys.stderr)
         rows = corpus.read_truth(csv_path)
         t0 = time.perf_counter()
-        res = evaluate(rows, systems)
+        res = evaluate(rows, systems, args.as_app)
         if part == "corpus":
             # two generators' folders may share a name (blind/seed4, blind2/seed4): then the parent says which
             names = [c.name for c in args.corpus or []]

@@ -30,6 +30,8 @@ SOUNDFONTS = {
 }
 PPQ = 480
 SR = 44100
+# Pieces last this many times their usual 22-27 s (--length): the app reads a track over 90 s in stretches.
+LENGTH = 1.0
 
 MAJ_NAMES = ['C', 'Db', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'Ab', 'A', 'Bb', 'B']
 MIN_NAMES = ['C', 'C#', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'G#', 'A', 'Bb', 'B']
@@ -529,7 +531,7 @@ def compose(pc, rng):
     final_len = max(cl, bpb)
     if final_len * beat_s < 1.6:
         final_len = bpb * math.ceil(1.6 / bar_s)
-    target = rng.uniform(22.0, 27.0)
+    target = rng.uniform(22.0, 27.0) * LENGTH
     m = max(2, int(round((target - final_len * beat_s) / (cl * beat_s))))
     while (m * cl) % bpb != 0:
         m += 1
@@ -537,7 +539,7 @@ def compose(pc, rng):
         m -= 1
         while (m * cl) % bpb != 0:
             m -= 1
-    while (m * cl + final_len) * beat_s < 21.0:
+    while (m * cl + final_len) * beat_s < 21.0 * LENGTH:
         m += 1
         while (m * cl) % bpb != 0:
             m += 1
@@ -1052,7 +1054,7 @@ def render(pc, mid_path, flac_path, tmpdir, rng):
     tail = np.nonzero(env > peak * 10 ** (-50 / 20))[0]
     b = min(len(y), tail[-1] + int(0.15 * SR))
     y = y[a:b]
-    maxlen = int(29.8 * SR)
+    maxlen = int(29.8 * LENGTH * SR)
     if len(y) > maxlen:
         y = y[:maxlen].copy()
         fl = int(1.0 * SR)
@@ -1108,7 +1110,10 @@ def main():
     ap.add_argument('out_dir')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--count', type=int, default=96)
+    ap.add_argument('--length', type=float, default=1.0, help='pieces this many times their usual length')
     args = ap.parse_args()
+    global LENGTH
+    LENGTH = args.length
     out = os.path.abspath(args.out_dir)
     for d in ('audio', 'midi', 'chords'):
         os.makedirs(os.path.join(out, d), exist_ok=True)

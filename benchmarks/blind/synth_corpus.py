@@ -19,6 +19,9 @@ import soundfile as sf
 from scipy import signal
 
 SR = 44100
+# Pieces last this many times their usual 18-28 s of music (--length): the app reads a track over
+# 90 s in stretches.
+LENGTH = 1.0
 TWO_PI = 2.0 * np.pi
 PC_NAMES = ['C', 'C#', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'Ab', 'A', 'Bb', 'B']
 
@@ -693,9 +696,9 @@ def plan_form(style, meter, tempo, rng):
             for P in Ps:
                 if (P * H) % B:
                     continue
-                for n in range(1, 10):
+                for n in range(1, int(10 * LENGTH)):
                     content = n * P * H * spb
-                    cmin, cmax = (18.2, 27.6) if relax == 0 else (17.5, 28.85)
+                    cmin, cmax = (18.2 * LENGTH, 27.6 * LENGTH) if relax == 0 else (17.5 * LENGTH, 28.85 * LENGTH)
                     if not (cmin <= content <= cmax):
                         continue
                     sc = 2.0 * (n >= 2) + 3.0 * (lo <= sl <= hi) + 1.0 * (4.0 <= P * H * spb <= 14.0)
@@ -800,7 +803,7 @@ def build_ctx(i, seed, style, meter, tempo, key, mode, drums, rng):
     C.final_start = t - H
     C.starts = [s['t'] for s in C.slots]
     C.content_sec = t * C.spb
-    C.tail = min(max(1.7, 20.4 - C.content_sec), 29.85 - C.content_sec)
+    C.tail = min(max(1.7, 20.4 - C.content_sec), 29.85 - C.content_sec) if LENGTH == 1.0 else 2.0
     C.total_sec = C.content_sec + C.tail
     sw = cfg.get('swing')
     C.swing8 = float(rng.uniform(*sw)) if sw else 0.5
@@ -1929,7 +1932,10 @@ def main():
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--count', type=int, default=96)
     ap.add_argument('--only', type=int, default=None, help='render only piece index (debug)')
+    ap.add_argument('--length', type=float, default=1.0, help='pieces this many times their usual length')
     a = ap.parse_args()
+    global LENGTH
+    LENGTH = a.length
     os.makedirs(os.path.join(a.out_dir, 'audio'), exist_ok=True)
     os.makedirs(os.path.join(a.out_dir, 'notes'), exist_ok=True)
     K = a.count
