@@ -12,7 +12,8 @@ Three kinds of evidence, each from the same spectral peaks (parabolically refine
   3. Chords: every half second the best-matching major or minor triad, scored by how likely that
      chord is in each key (I, IV, V, vi, ii... ; V major in minor keys too). A dominant chord
      with its leading tone exists in one key only, which separates a key from the keys a fifth
-     either side of it, the usual confusions; the opening chord adds a little weight to its key.
+     either side of it, the usual confusions; the opening chord adds a little weight to its key
+     (not for a long track read as stretches, whose first chord is mid-song).
      The chords are read with each note's third and fifth partials discounted
      (discount_partials): otherwise one bright note looks like a major triad on itself, and a
      folk tune that dwells on its dominant reads a fifth up.
@@ -352,10 +353,13 @@ def components(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray) -> np.ndarray:
     return out
 
 
-def hand_scores(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray) -> np.ndarray:
-    """24 summed z-scores (0..11 major, 12..23 minor): pitch classes, bass, chords, opening chord."""
+def hand_scores(vec: np.ndarray, bass: np.ndarray, ch: np.ndarray, framed: bool = True) -> np.ndarray:
+    """24 summed z-scores (0..11 major, 12..23 minor): pitch classes, bass, chords, and, when the
+    signal holds the track's own opening and ending (`framed`), its opening and closing chords."""
     z = components(vec, bass, ch)
     scores = z[0] + W_BASS * z[1] + W_CHORDS * z[2]
+    if not framed:
+        return scores
     # The triad index is also the index of the key it is the tonic of.
     for c in ch[:2]:
         scores[c] += W_OPENING / 2
@@ -420,7 +424,10 @@ def neighbour_check(scores: np.ndarray, vec: np.ndarray) -> int:
 
 def estimate(spec: Spectrum) -> KeyEstimate:
     vec = track_chroma(spec)  # computes the peaks, and with them the tuning
-    return decide(vec, bass_chroma(spec), segment_chroma(spec), spec.duration, spec.extras.get("key.tuning", 0.0))
+    # Stretches joined from a long track begin and end mid-song: their first and last chords say
+    # nothing of where the song starts and rests.
+    return decide(vec, bass_chroma(spec), segment_chroma(spec), spec.duration, spec.extras.get("key.tuning", 0.0),
+                  framed=not spec.joins)
 
 
 def tuning_clarity(shift: float) -> float:
@@ -448,9 +455,11 @@ def neighbour_clarity(best: int, vec: np.ndarray) -> float:
     return float(np.clip(min(heard) / NEIGHBOUR_CLEAR, 0.0, 1.0))
 
 
-def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, tuning: float = 0.0) -> KeyEstimate:
+def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, tuning: float = 0.0,
+           framed: bool = True) -> KeyEstimate:
     """The key from the evidence: track chroma, bass chroma, segment chroma (for chords), seconds,
-    and the tuning correction the peaks were read with (semitones, -0.5..0.5)."""
+    the tuning correction the peaks were read with (semitones, -0.5..0.5), and whether the signal
+    holds the track's opening and ending (hand_scores)."""
     corr = correlate(np.sqrt(vec))  # the atonal test: compressed, so one loud sustained note does not decide
     flat = flatness(vec) if vec.any() else 1.0
     fits = corr.max() >= MIN_CORRELATION
@@ -461,7 +470,7 @@ def decide(vec: np.ndarray, bass: np.ndarray, seg: np.ndarray, duration: float, 
         # Confidence that there is no key: how far the evidence sits from a tonal track's.
         sure = max((flat - MAX_FLATNESS) / (1 - MAX_FLATNESS), (MIN_CORRELATION - order[0]) / 0.3)
         return KeyEstimate(-1, 1 if best < 12 else 0, float(np.clip(0.5 + sure, 0, 1)), 0.0, corr)
-    scores = hand_scores(vec, bass, chords(seg))
+    scores = hand_scores(vec, bass, chords(seg), framed)
     best = neighbour_check(scores, vec)
     if best != int(np.argmax(scores)):
         scores = scores.copy()
