@@ -23,6 +23,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from test_tempo_levels import clip  # noqa: E402
 
 from benchmarks import provenance  # noqa: E402
+from benchmarks.bench_throughput import join_segments  # noqa: E402
 from musicrec_engine.analysis import plan  # noqa: E402
 from musicrec_engine.attributes.measured import tempo  # noqa: E402
 from musicrec_engine.features.spectrum import SR, Spectrum  # noqa: E402
@@ -40,8 +41,7 @@ def main() -> None:
     cpu = dict.fromkeys(tally, 0.0)
     for kit, accomp, bpm in itertools.product(KITS, ACCOMPANIMENTS, TEMPI):
         y = clip(bpm, kit=kit, accomp=accomp, seconds=100.0, seed=1)
-        parts = [y[int(a * SR):int(a * SR) + int(n * SR)] for a, n in plan.segments(len(y) / SR)]
-        joined, joins = np.concatenate(parts), tuple(int(j) for j in np.cumsum([len(p) for p in parts])[:-1])
+        joined, joins = join_segments(y, SR, plan.segments(len(y) / SR))
         cells = []
         for name, spec in (("joins known", Spectrum(joined, joins=joins)), ("across the joins", Spectrum(joined))):
             _ = spec.magnitude  # the shared spectrogram is not the tempo's cost

@@ -178,7 +178,7 @@ def peak_rss_mb() -> float:
 
 
 # --- --accuracy: what reading segments costs against reading the whole track ------------------------
-def _join(y, sr: int, segs) -> tuple:
+def join_segments(y, sr: int, segs) -> tuple:
     """(the stretches joined, the sample where each after the first begins), as the decoder gives them."""
     import numpy as np
 
@@ -226,7 +226,7 @@ def accuracy_track(job) -> dict:
             n, secs = (int(v) for v in name.split("x"))
             segs = plan.segments(dec.duration, n, secs)
             if segs:
-                joined, joins = _join(dec.y, dec.sr, segs)
+                joined, joins = join_segments(dec.y, dec.sr, segs)
                 out[name] = _what_it_hears(joined, dec.channels, joins)
             else:
                 out[name] = dict(out["whole"])
